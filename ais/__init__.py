@@ -1,0 +1,1 @@
+"""AIS input: normalized records and the decoders that make them (pure, no Kafka)."""

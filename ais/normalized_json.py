@@ -1,0 +1,31 @@
+"""Decoding of JSON records already in the contract's normalized form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from ais.errors import Rejected
+from ais.records import Position, Record, Static
+
+
+def rejection_from(exc: ValidationError) -> Rejected:
+    """Turn a pydantic error into a rejection naming the first bad field."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "record"
+    reason = "missing_field" if first["type"] == "missing" else "invalid_field"
+    return Rejected(reason, f"{field}: {first['msg']}")
+
+
+def decode_record(obj: dict[str, Any]) -> Record:
+    """Validate one normalized record (`kind` position or static)."""
+    kind = obj.get("kind")
+    try:
+        if kind == "position":
+            return Position.model_validate(obj)
+        if kind == "static":
+            return Static.model_validate(obj)
+    except ValidationError as exc:
+        raise rejection_from(exc) from exc
+    raise Rejected("unsupported_kind", f"kind must be 'position' or 'static', got {kind!r}")

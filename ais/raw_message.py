@@ -1,0 +1,59 @@
+"""One message of the raw topic to records: the single decoder that ingest, decode and detect share.
+
+A raw message is either a normalized JSON record or a CSV row wrapped by the file reader as
+`{"format": "<dialect>", "row": {column: text}}`. NMEA sentences arrive with the ingest issue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ais import noaa_csv
+from ais.errors import Rejected
+from ais.normalized_json import decode_record
+from ais.records import Record
+
+MAX_MESSAGE_BYTES = 64 * 1024
+ROW_DECODERS = {"noaa": noaa_csv.decode_row}
+
+# MMSI ranges that are not ships (base stations 00MID..., aids to navigation 99MID...,
+# SAR aircraft 111MID..., handhelds 8MID...): ITU-R M.585.
+VESSEL_MMSI_MIN = 200_000_000
+VESSEL_MMSI_MAX = 799_999_999
+
+
+def is_vessel_mmsi(mmsi: int) -> bool:
+    """True when the MMSI belongs to a ship station."""
+    return VESSEL_MMSI_MIN <= mmsi <= VESSEL_MMSI_MAX
+
+
+def decode_message(payload: bytes) -> list[Record]:
+    """Decode one raw message; raises Rejected with a bounded reason."""
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise Rejected("too_large", f"{len(payload)} bytes")
+    text = payload.strip()
+    if not text:
+        raise Rejected("empty", "empty message")
+    if text[:1] in (b"!", b"\\", b"$"):
+        raise Rejected("unsupported_format", "NMEA input is not supported yet")
+    if text[:1] != b"{":
+        raise Rejected("unknown_format", f"not JSON: {text[:40]!r}")
+    try:
+        obj: Any = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise Rejected("bad_json", str(exc)) from exc
+    if not isinstance(obj, dict):
+        raise Rejected("bad_json", "not a JSON object")
+    if "row" in obj and "format" in obj:
+        decoder = ROW_DECODERS.get(str(obj["format"]))
+        row = obj["row"]
+        if decoder is None or not isinstance(row, dict):
+            raise Rejected("unknown_format", f"CSV dialect {obj['format']!r}")
+        records = decoder({str(k): "" if v is None else str(v) for k, v in row.items()})
+    else:
+        records = [decode_record(obj)]
+    if not is_vessel_mmsi(records[0].mmsi):
+        raise Rejected("not_a_vessel", f"MMSI {records[0].mmsi} is not a ship station")
+    return records

@@ -1,0 +1,64 @@
+"""The normalized records of the contract: positions and static/voyage data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+Mmsi = Annotated[int, Field(ge=1, le=999_999_999)]
+
+
+def iso(ts: datetime) -> str:
+    """ISO 8601 in UTC with a Z suffix, the one time format of every record."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mmsi: Mmsi
+    ts: datetime
+
+    @field_validator("ts")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # Feeds without an offset are UTC by AIS convention.
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @field_serializer("ts")
+    def _ts_out(self, value: datetime) -> str:
+        return iso(value)
+
+
+class Position(_Record):
+    """A position report; unavailable values are None."""
+
+    kind: Literal["position"] = "position"
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    sog: float | None = Field(default=None, ge=0, le=102.2)  # knots
+    cog: float | None = Field(default=None, ge=0, lt=360)  # degrees true
+    heading: int | None = Field(default=None, ge=0, le=359)  # degrees true
+    nav_status: int | None = Field(default=None, ge=0, le=15)
+
+
+class Static(_Record):
+    """Static and voyage data; only what the source gives is set."""
+
+    kind: Literal["static"] = "static"
+    imo: int | None = Field(default=None, ge=1, le=9_999_999)
+    name: str | None = Field(default=None, max_length=120)
+    callsign: str | None = Field(default=None, max_length=20)
+    ship_type: int | None = Field(default=None, ge=0, le=255)
+    length: float | None = Field(default=None, gt=0, le=600)  # metres
+    beam: float | None = Field(default=None, gt=0, le=100)  # metres
+    draught: float | None = Field(default=None, gt=0, le=30)  # metres
+    destination: str | None = Field(default=None, max_length=120)
+    eta: str | None = None
+
+
+Record = Position | Static

@@ -1,0 +1,1 @@
+"""Alerts: the alert record and the rules that turn voyage events into alerts (pure)."""

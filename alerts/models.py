@@ -1,0 +1,38 @@
+"""The alert record published on `<namespace>.alerts`, with its deterministic id."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+Severity = Literal["info", "warning", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
+
+
+def alert_id_for(kind: str, mmsi: int, identity: dict[str, Any]) -> str:
+    """Same kind, vessel and identifying evidence give the same id, across replays and restarts."""
+    canonical = orjson.dumps({"kind": kind, "mmsi": mmsi, **identity}, option=orjson.OPT_SORT_KEYS)
+    return f"{kind}-{mmsi}-{hashlib.sha256(canonical).hexdigest()[:16]}"
+
+
+class Alert(BaseModel):
+    """One finding for operators; `at` is the event time it was found at."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    alert_id: str
+    kind: str
+    severity: Severity
+    mmsi: int
+    at: str
+    title: str
+    port: str | None = None
+    route: str | None = None
+    evidence: dict[str, Any]
+
+    def to_json(self) -> bytes:
+        """The bytes published on the alerts topic and printed by `detect`."""
+        return orjson.dumps(self.model_dump(), option=orjson.OPT_SORT_KEYS)

@@ -1,0 +1,1 @@
+"""Geofences: GeoJSON loading and validation, a fast point index, per-vessel membership (pure)."""

@@ -1,0 +1,161 @@
+"""Per-vessel fence membership: `step(state, fix) -> (state, events)`, pure and event-timed.
+
+Emits `enter` when a fix falls inside a fence, `exit` only when a fix lies beyond the fence's
+exit buffer (hysteresis), and `stop` once per visit when the vessel has really stayed: stopped
+long enough, silent long enough inside (a port gap), or inside long enough.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from geofences.index import FenceIndex
+from ais.timefmt import iso_of
+
+# Thresholds after Global Fishing Watch's port-visit method (knots, seconds).
+STOP_BEGIN_KN = 0.2  # a stop begins at or below this speed
+STOP_END_KN = 0.5  # and ends at or above this one
+MIN_STOP_S = 30 * 60  # stopped this long inside a fence makes a port stop
+PORT_GAP_S = 4 * 3600  # silence this long while inside counts as a stay (GFW's port gap)
+LONG_DWELL_S = 12 * 3600  # inside this long counts as a stay even when never seen stopped
+EARTH_RADIUS_M = 6_371_000.0
+METRES_PER_NM = 1852.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A position reduced to what the core needs; `t` is event time in epoch seconds."""
+
+    mmsi: int
+    t: float
+    lat: float
+    lon: float
+    sog: float | None
+
+
+@dataclass(slots=True)
+class Visit:
+    """An open stay inside one fence."""
+
+    entered_t: float
+    observed_entry: bool
+    stopped: bool = False
+    stopped_s: float = 0.0
+    longest_gap_s: float = 0.0
+    stayed: str | None = None  # why it counts as a stay: "stop", "gap" or "dwell"
+
+
+@dataclass(slots=True)
+class TrackState:
+    """Everything the tracker remembers about one vessel."""
+
+    last_t: float | None = None
+    last_lat: float = 0.0
+    last_lon: float = 0.0
+    visits: dict[str, Visit] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the state table."""
+        return {
+            "last_t": self.last_t,
+            "last_lat": self.last_lat,
+            "last_lon": self.last_lon,
+            "visits": {k: _visit_dict(v) for k, v in self.visits.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrackState:
+        """Inverse of to_dict."""
+        visits = {k: Visit(**v) for k, v in data.get("visits", {}).items()}
+        return cls(data.get("last_t"), data.get("last_lat", 0.0), data.get("last_lon", 0.0), visits)
+
+
+def _visit_dict(v: Visit) -> dict[str, Any]:
+    return {
+        "entered_t": v.entered_t,
+        "observed_entry": v.observed_entry,
+        "stopped": v.stopped,
+        "stopped_s": v.stopped_s,
+        "longest_gap_s": v.longest_gap_s,
+        "stayed": v.stayed,
+    }
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _speed_kn(state: TrackState, fix: Fix) -> float | None:
+    if fix.sog is not None:
+        return fix.sog
+    if state.last_t is None or fix.t <= state.last_t:
+        return None
+    metres = distance_m(state.last_lat, state.last_lon, fix.lat, fix.lon)
+    return metres / METRES_PER_NM / ((fix.t - state.last_t) / 3600)
+
+
+def _event(kind: str, fix: Fix, fence: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": kind, "mmsi": fix.mmsi, "fence": fence, "at": iso_of(fix.t), **extra}
+
+
+def _summary(visit: Visit, now: float) -> dict[str, Any]:
+    return {
+        "entered_at": iso_of(visit.entered_t),
+        "observed_entry": visit.observed_entry,
+        "dwell_s": round(now - visit.entered_t),
+        "stopped_s": round(visit.stopped_s),
+        "longest_gap_s": round(visit.longest_gap_s),
+        "stayed": visit.stayed,
+    }
+
+
+def _update_visit(visit: Visit, dt: float, speed: float | None, now: float) -> str | None:
+    """Account the interval since the last fix; return why the visit became a stay, if now."""
+    if visit.stopped:
+        visit.stopped_s += dt
+    visit.longest_gap_s = max(visit.longest_gap_s, dt)
+    if speed is not None:
+        if visit.stopped and speed >= STOP_END_KN:
+            visit.stopped = False
+        elif not visit.stopped and speed <= STOP_BEGIN_KN:
+            visit.stopped = True
+    if visit.stayed is not None:
+        return None
+    if visit.stopped_s >= MIN_STOP_S:
+        visit.stayed = "stop"
+    elif visit.longest_gap_s >= PORT_GAP_S:
+        visit.stayed = "gap"
+    elif now - visit.entered_t >= LONG_DWELL_S:
+        visit.stayed = "dwell"
+    return visit.stayed
+
+
+def step(state: TrackState, fix: Fix, index: FenceIndex) -> tuple[TrackState, list[dict[str, Any]]]:
+    """Apply one fix. A fix not newer than the last one (duplicate, late) changes nothing."""
+    if state.last_t is not None and fix.t <= state.last_t:
+        return state, []
+    where = index.locate(fix.lat, fix.lon)
+    speed = _speed_kn(state, fix)
+    dt = 0.0 if state.last_t is None else fix.t - state.last_t
+    visits = dict(state.visits)
+    events: list[dict[str, Any]] = []
+    for fence_id in sorted(visits):
+        visit = replace(visits[fence_id])
+        if fence_id not in where.near:
+            del visits[fence_id]
+            events.append(_event("exit", fix, fence_id, **_summary(visit, fix.t)))
+            continue
+        visits[fence_id] = visit
+        if _update_visit(visit, dt, speed, fix.t):
+            events.append(_event("stop", fix, fence_id, **_summary(visit, fix.t)))
+    for fence_id in sorted(where.inside - visits.keys()):
+        stopped = speed is not None and speed <= STOP_BEGIN_KN
+        visits[fence_id] = Visit(fix.t, observed_entry=state.last_t is not None, stopped=stopped)
+        events.append(_event("enter", fix, fence_id, observed_entry=state.last_t is not None))
+    return TrackState(fix.t, fix.lat, fix.lon, visits), events

@@ -1,0 +1,1 @@
+"""Kafka and Faust wiring of shipwatch: settings, topics, tables, agents and the CLI."""

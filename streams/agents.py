@@ -1,0 +1,121 @@
+"""The agents: decode, call the pure core, write the table, publish. Nothing else lives here."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from ais.errors import Rejected
+from ais.raw_message import decode_message
+from ais.records import Position
+from alerts.rules import RuleContext, evaluate
+from geofences import tracker
+from geofences.index import FenceIndex
+from streams import metrics
+from streams.app import Wiring
+from streams.dead_letters import dead_letter
+from voyages import machine
+from voyages.pipeline import fix_of
+
+Handler = Callable[[Any], Awaitable[None]]
+
+
+def _source(event: Any) -> dict[str, Any]:
+    msg = event.message
+    return {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset}
+
+
+def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
+    """Attach the four stage agents and the housekeeping timer to the app."""
+    t = w.topics
+
+    async def reject(event: Any, reason: str, detail: str, stage: str) -> None:
+        metrics.REJECTED.labels(reason=reason).inc()
+        raw = event.value if isinstance(event.value, bytes) else b""
+        value = dead_letter(reason, detail, raw, _source(event), stage)
+        await t["dead-letters"].send(key=event.key, value=value)
+
+    async def guarded(stage: str, stream: Any, handle: Handler) -> None:
+        # Faust would ack a message whose agent raised and stop the agent: contain it here.
+        async for event in stream.events():
+            try:
+                await handle(event)
+            except Rejected as exc:
+                await reject(event, exc.reason, exc.detail, stage)
+            except Exception as exc:  # one bad message never stops the stream
+                metrics.PROCESSING_ERRORS.labels(stage=stage).inc()
+                detail = "".join(traceback.format_exception_only(exc)).strip()
+                await reject(event, "internal_error", detail, stage)
+
+    async def on_raw(event: Any) -> None:
+        for record in decode_message(event.value):
+            topic = t["positions"] if record.kind == "position" else t["statics"]
+            body = orjson.dumps(record.model_dump(mode="json"))
+            await topic.send(key=str(record.mmsi).encode(), value=body)
+
+    async def on_position(event: Any) -> None:
+        position = Position.model_validate_json(event.value)
+        key = str(position.mmsi).encode()
+        stored = w.tracks.get(key)
+        state = tracker.TrackState.from_dict(stored) if stored else tracker.TrackState()
+        new_state, events = tracker.step(state, fix_of(position), index)
+        if new_state is state:
+            metrics.STALE_POSITIONS.inc()
+            return
+        metrics.POSITIONS.inc()
+        metrics.EVENT_LAG.observe(time.time() - position.ts.timestamp())
+        for ev in events:
+            metrics.GEOFENCE_EVENTS.labels(fence=ev["fence"], kind=ev["kind"]).inc()
+            # Wait for the broker: the state below must never be durable without its events.
+            await (await t["geofence-events"].send(key=key, value=orjson.dumps(ev)))
+        w.tracks[key] = new_state.to_dict()
+
+    async def on_fence_event(event: Any) -> None:
+        ev = orjson.loads(event.value)
+        key = str(ev["mmsi"]).encode()
+        stored = w.voyages.get(key)
+        state = machine.VoyageState.from_dict(stored) if stored else machine.VoyageState()
+        new_state, voyage_events = machine.step(state, ev)
+        for vev in voyage_events:
+            metrics.VOYAGE_EVENTS.labels(kind=vev["kind"]).inc()
+            await (await t["voyage-events"].send(key=key, value=orjson.dumps(vev)))
+        w.voyages[key] = new_state.to_dict()
+
+    async def on_voyage_event(event: Any) -> None:
+        for alert in evaluate(orjson.loads(event.value), ctx):
+            metrics.ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
+            await t["alerts"].send(key=str(alert.mmsi).encode(), value=alert.to_json())
+
+    stages: list[tuple[str, str, Handler]] = [
+        ("ingest", "ais-raw", on_raw),
+        ("track", "positions", on_position),
+        ("voyage", "geofence-events", on_fence_event),
+        ("alert", "voyage-events", on_voyage_event),
+    ]
+    for stage, topic, handle in stages:
+        w.app.agent(t[topic], name=f"{w.settings.namespace}.{stage}")(
+            _agent_fn(stage, handle, guarded)
+        )
+
+    @w.app.timer(5.0)
+    async def count_vessels_in_fences() -> None:
+        counts: Counter[str] = Counter()
+        for value in list(w.tracks.values()):
+            counts.update((value or {}).get("visits", {}).keys())
+        for fence in index.by_id:
+            metrics.VESSELS_IN_FENCE.labels(fence=fence).set(counts.get(fence, 0))
+
+
+def _agent_fn(
+    stage: str, handle: Handler, guarded: Callable[[str, Any, Handler], Awaitable[None]]
+) -> Callable[[Any], Awaitable[None]]:
+    async def agent(stream: Any) -> None:
+        await guarded(stage, stream, handle)
+
+    agent.__name__ = agent.__qualname__ = stage
+    return agent

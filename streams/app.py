@@ -1,0 +1,84 @@
+"""The Faust application: topics and tables of one namespace, agents and web pages wired in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from streams.kafka_config import faust_broker_url, ssl_context
+from streams.settings import Settings
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The app with its topics and tables, for the agents to use."""
+
+    app: faust.App
+    settings: Settings
+    topics: dict[str, Any]
+    tracks: Any
+    voyages: Any
+
+
+def _credentials(settings: Settings) -> Any:
+    if settings.kafka_sasl_mechanism:
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=ssl_context(settings),
+        )
+    context = ssl_context(settings)
+    return faust.SSLCredentials(context) if context else None
+
+
+def create_app(settings: Settings) -> Wiring:
+    """A Faust app configured only from our settings (Faust's own env variables are ignored)."""
+    app = faust.App(
+        settings.namespace,
+        env={},  # Faust would otherwise let BROKER_URL, WEB_PORT, ... override these arguments
+        broker=faust_broker_url(settings),
+        broker_credentials=_credentials(settings),
+        store="memory://",
+        datadir=str(settings.data_dir / settings.namespace),
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_allow_declare=True,
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=16384,
+        autodiscover=False,
+        web_enabled=True,
+        # Standby copies would make per-worker table scans (vessels in fence) count twice.
+        table_standby_replicas=0,
+    )
+
+    def raw_topic(name: str) -> Any:
+        return app.topic(
+            settings.topic(name),
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+            internal=False,
+        )
+
+    topics = {name: raw_topic(name) for name in (
+        "ais-raw", "positions", "statics", "geofence-events", "voyage-events", "alerts",
+        "dead-letters",
+    )}
+    tracks = app.Table(
+        "tracks", partitions=settings.partitions, key_serializer="raw", value_serializer="json"
+    )
+    voyages = app.Table(
+        "voyages", partitions=settings.partitions, key_serializer="raw", value_serializer="json"
+    )
+    return Wiring(app, settings, topics, tracks, voyages)

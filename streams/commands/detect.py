@@ -1,0 +1,47 @@
+"""`shipwatch detect FILE...`: the stream's detection in-process; alerts (and events) on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import orjson
+
+from ais.reading import Decoded, Tally, decode_files
+from streams.core_setup import build_core
+from streams.settings import get_settings
+from voyages.pipeline import Detector
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser("detect", help="run detection over files without Kafka")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--format", default="auto", choices=("auto", "noaa", "dma", "nmea", "jsonl"))
+    p.add_argument("--geofences", type=Path, default=None, metavar="DIR",
+                   help="folder of GeoJSON fences (default: SHIPWATCH_GEOFENCES_DIR)")
+    p.add_argument("--events", action="store_true", help="also print fence and voyage events")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Detect over the files."""
+    index, ctx = build_core(args.geofences or get_settings().geofences_dir)
+    detector = Detector(index, ctx)
+    tally = Tally()
+    out = sys.stdout.buffer
+    alerts = 0
+    for item in decode_files(args.files, args.format, tally):
+        if not isinstance(item, Decoded):
+            continue
+        for record in item.records:
+            for output in detector.process(record):
+                if output.stream == "alerts":
+                    alerts += 1
+                elif not args.events:
+                    continue
+                out.write(orjson.dumps(output.record, option=orjson.OPT_SORT_KEYS) + b"\n")
+    out.flush()
+    print(f"detect: {tally.summary()}; {alerts} alerts", file=sys.stderr)
+    return 0

@@ -1,0 +1,42 @@
+"""`shipwatch worker`: the Faust stream processor with its web server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from streams.core_setup import build_core
+from streams.settings import get_settings
+from streams.topics import ensure_topics
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser("worker", help="run the stream processor (live page and /metrics)")
+    p.add_argument("--loglevel", default=None, help="debug, info, warning (default: settings)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load fences, create topics, then hand over to Faust's worker until stopped."""
+    # Imported here: Faust is heavy and only this command needs it.
+    import faust
+
+    from streams import agents, web
+    from streams.app import create_app
+
+    settings = get_settings()
+    index, ctx = build_core(settings.geofences_dir)
+    asyncio.run(ensure_topics(settings))
+    wiring = create_app(settings)
+    agents.register(wiring, index, ctx)
+    web.register(wiring.app, settings)
+    worker = faust.Worker(
+        wiring.app,
+        loglevel=args.loglevel or settings.log_level,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+    )
+    worker.execute_from_commandline()
+    return 0

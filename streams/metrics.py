@@ -1,0 +1,52 @@
+"""The worker's Prometheus metrics; label values are bounded (no MMSI, no names)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+POSITIONS = Counter(
+    "shipwatch_positions", "Positions applied to vessel tracks", registry=REGISTRY
+)
+STALE_POSITIONS = Counter(
+    "shipwatch_stale_positions",
+    "Positions not newer than the vessel's last one (duplicates, late arrivals); ignored",
+    registry=REGISTRY,
+)
+REJECTED = Counter(
+    "shipwatch_rejected", "Inputs sent to the dead-letter topic", ["reason"], registry=REGISTRY
+)
+GEOFENCE_EVENTS = Counter(
+    "shipwatch_geofence_events", "Fence events emitted", ["fence", "kind"], registry=REGISTRY
+)
+VOYAGE_EVENTS = Counter(
+    "shipwatch_voyage_events", "Voyage events emitted", ["kind"], registry=REGISTRY
+)
+VESSELS_IN_FENCE = Gauge(
+    "shipwatch_vessels_in_fence",
+    "Vessels inside each fence, in this worker's partitions",
+    ["fence"],
+    registry=REGISTRY,
+)
+ALERTS = Counter(
+    "shipwatch_alerts", "Alerts published", ["kind", "severity"], registry=REGISTRY
+)
+EVENT_LAG = Histogram(
+    "shipwatch_event_lag_seconds",
+    "Processing time minus event time of each position",
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400),
+    registry=REGISTRY,
+)
+ESTIMATED_BARRELS = Counter(
+    "shipwatch_estimated_barrels",
+    "Estimated barrels delivered on each watched route this year (from the voyage issue on)",
+    ["route"],
+    registry=REGISTRY,
+)
+PROCESSING_ERRORS = Counter(
+    "shipwatch_processing_errors",
+    "Messages a stage failed on; each went to dead-letters and the stream went on",
+    ["stage"],
+    registry=REGISTRY,
+)

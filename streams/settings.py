@@ -1,0 +1,57 @@
+"""All runtime settings in one frozen class, read from SHIPWATCH_* variables and a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_GEOFENCES = Path(__file__).resolve().parent.parent / "geofences" / "fences"
+
+
+def _state_home() -> Path:
+    return Path.home() / ".local" / "state" / "shipwatch"
+
+
+class Settings(BaseSettings):
+    """shipwatch settings; every name is SHIPWATCH_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHIPWATCH_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    namespace: str = Field(default="shipwatch", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    web_host: str = "127.0.0.1"
+    geofences_dir: Path = BUNDLED_GEOFENCES
+    # Every MMSI-keyed topic gets this many partitions; tables are co-partitioned with them.
+    partitions: int = Field(default=6, ge=1, le=1000)
+    replication_factor: int = Field(default=1, ge=1)
+    data_dir: Path = Field(default_factory=lambda: _state_home() / "worker")
+    broker_home: Path = Field(default_factory=lambda: _state_home() / "broker")
+    kafka_version: str = "4.1.1"
+    broker_heap_mb: int = Field(default=512, ge=128)
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    log_level: str = "info"
+
+    @field_validator("geofences_dir", "data_dir", "broker_home")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    def topic(self, name: str) -> str:
+        """The full topic name `<namespace>.<name>`."""
+        return f"{self.namespace}.{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

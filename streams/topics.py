@@ -1,0 +1,60 @@
+"""Topic names of the contract and creating them with the partition counts the tables need."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from streams.errors import KafkaUnavailable, TopicMismatch
+from streams.kafka_config import client_options
+from streams.settings import Settings
+
+TOPICS = (
+    "ais-raw",
+    "positions",
+    "statics",
+    "geofence-events",
+    "voyage-events",
+    "alerts",
+    "dead-letters",
+)
+# These carry per-vessel order into tables: they must share one partition count.
+COPARTITIONED = ("positions", "statics", "geofence-events", "voyage-events")
+
+
+async def ensure_topics(settings: Settings, timeout: float = 30.0) -> dict[str, int]:
+    """Create missing topics; return partition counts; refuse co-partitioning mismatches."""
+    admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=int(timeout * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout)
+    except (KafkaError, OSError, TimeoutError) as exc:
+        raise KafkaUnavailable(
+            f"cannot reach Kafka at {settings.kafka_bootstrap} "
+            f"(start one with `shipwatch broker start`): {exc}"
+        ) from exc
+    try:
+        names = [settings.topic(t) for t in TOPICS]
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(n, settings.partitions, settings.replication_factor)
+            for n in names
+            if n not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another worker created them between our list and create
+        described = await admin.describe_topics(names)
+        counts = {d["topic"]: len(d["partitions"]) for d in described}
+    finally:
+        await admin.close()
+    wanted = {counts.get(settings.topic(t)) for t in COPARTITIONED}
+    if len(wanted) != 1:
+        raise TopicMismatch(
+            f"topics {', '.join(settings.topic(t) for t in COPARTITIONED)} must have the same "
+            f"number of partitions, found {counts}"
+        )
+    return counts

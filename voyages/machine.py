@@ -1,0 +1,137 @@
+"""Per-vessel voyage state machine: `step(state, fence_event) -> (state, voyage_events)`.
+
+A fence visit becomes a `port_call` when the tracker says the vessel stayed (`stop`); it is
+published then with `departed_at` null, and again with `departed_at` when the vessel leaves.
+Two consecutive port calls at different ports make a `voyage`, published on arrival.
+A visit that ends without a stay was a transit and makes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ais.timefmt import epoch_of
+
+MAX_HISTORY = 8  # completed calls kept per vessel for evidence; older ones are pruned
+
+
+@dataclass(slots=True)
+class Call:
+    """A port call, open (departed_at None) or completed."""
+
+    port: str
+    arrived_at: str
+    departed_at: str | None = None
+    stayed: str | None = None
+    observed_entry: bool = False
+    qualified: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "port": self.port,
+            "arrived_at": self.arrived_at,
+            "departed_at": self.departed_at,
+            "stayed": self.stayed,
+            "observed_entry": self.observed_entry,
+            "qualified": self.qualified,
+        }
+
+
+@dataclass(slots=True)
+class VoyageState:
+    """Open visits by fence and the last port calls, newest last."""
+
+    open: dict[str, Call] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the state table."""
+        return {
+            "open": {k: c.to_dict() for k, c in self.open.items()},
+            "calls": [c.to_dict() for c in self.calls],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VoyageState:
+        """Inverse of to_dict."""
+        return cls(
+            {k: Call(**c) for k, c in data.get("open", {}).items()},
+            [Call(**c) for c in data.get("calls", [])],
+        )
+
+
+def confidence(call: Call, observed_exit: bool) -> int:
+    """GFW's visit confidence: stay + entry + exit = 4, stay + one of them = 3, stay only = 2."""
+    return 2 + int(call.observed_entry) + int(observed_exit)
+
+
+def port_call_event(mmsi: int, call: Call, observed_exit: bool, ev: dict[str, Any]) -> dict[str, Any]:
+    """The contract's port_call record, with the stay's evidence."""
+    return {
+        "kind": "port_call",
+        "mmsi": mmsi,
+        "port": call.port,
+        "arrived_at": call.arrived_at,
+        "departed_at": call.departed_at,
+        "stayed": call.stayed,
+        "confidence": confidence(call, observed_exit),
+        "stopped_s": ev.get("stopped_s"),
+        "longest_gap_s": ev.get("longest_gap_s"),
+    }
+
+
+def voyage_event(mmsi: int, origin: Call, destination: Call) -> dict[str, Any]:
+    """The contract's voyage record: from the previous call's departure to this arrival."""
+    assert origin.departed_at is not None
+    return {
+        "kind": "voyage",
+        "mmsi": mmsi,
+        "origin": origin.port,
+        "destination": destination.port,
+        "origin_arrived_at": origin.arrived_at,
+        "departed_at": origin.departed_at,
+        "arrived_at": destination.arrived_at,
+        "transit_s": round(epoch_of(destination.arrived_at) - epoch_of(origin.departed_at)),
+    }
+
+
+def _on_stop(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str, Any]]:
+    fence = ev["fence"]
+    call = state.open.get(fence)
+    if call is None:  # the enter was before this state existed (e.g. history pruned)
+        call = state.open[fence] = Call(fence, ev["entered_at"], observed_entry=ev["observed_entry"])
+    if call.qualified:
+        return []
+    call.qualified, call.stayed = True, ev["stayed"]
+    out = [port_call_event(mmsi, call, False, ev)]
+    previous = state.calls[-1] if state.calls else None
+    if previous is not None and previous.port != fence and previous.departed_at is not None:
+        out.append(voyage_event(mmsi, previous, call))
+    return out
+
+
+def _on_exit(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str, Any]]:
+    call = state.open.pop(ev["fence"], None)
+    if call is None or not call.qualified:
+        return []  # a transit: in and out without a stay
+    call.departed_at = ev["at"]
+    state.calls = [*state.calls, call][-MAX_HISTORY:]
+    return [port_call_event(mmsi, call, True, ev)]
+
+
+def step(state: VoyageState, ev: dict[str, Any]) -> tuple[VoyageState, list[dict[str, Any]]]:
+    """Apply one fence event (enter, stop, exit) of one vessel."""
+    state = VoyageState.from_dict(state.to_dict())  # callers may keep the old state
+    mmsi, kind = int(ev["mmsi"]), ev["kind"]
+    if kind == "enter":
+        state.open.setdefault(
+            ev["fence"], Call(ev["fence"], ev["at"], observed_entry=bool(ev.get("observed_entry")))
+        )
+        return state, []
+    if kind == "stop":
+        return state, _on_stop(state, mmsi, ev)
+    if kind == "exit":
+        return state, _on_exit(state, mmsi, ev)
+    return state, []

@@ -1,0 +1,65 @@
+"""The whole per-vessel detection chained in-process: what `shipwatch detect` runs.
+
+The stream runs the same three stage functions in three agents; this class only keeps the
+per-vessel states in dicts instead of Faust tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ais.records import Position, Record
+from alerts.models import Alert
+from alerts.rules import RuleContext, evaluate
+from geofences import tracker
+from geofences.index import FenceIndex
+from voyages import machine
+
+
+def fix_of(position: Position) -> tracker.Fix:
+    """The core's view of a position."""
+    return tracker.Fix(position.mmsi, position.ts.timestamp(), position.lat, position.lon, position.sog)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One thing the pipeline produced: a fence event, a voyage event or an alert."""
+
+    stream: str  # "geofence-events", "voyage-events" or "alerts"
+    record: dict[str, Any]
+
+
+def alerts_for(voyage_events: list[dict[str, Any]], ctx: RuleContext) -> list[Alert]:
+    """Stage 3: the alerts that voyage events raise."""
+    return [alert for ev in voyage_events for alert in evaluate(ev, ctx)]
+
+
+class Detector:
+    """Runs tracker, voyage machine and rules over records in arrival order."""
+
+    def __init__(self, index: FenceIndex, ctx: RuleContext) -> None:
+        self.index, self.ctx = index, ctx
+        self.tracks: dict[int, tracker.TrackState] = {}
+        self.voyages: dict[int, machine.VoyageState] = {}
+        self.stale = 0
+
+    def process(self, record: Record) -> Iterator[Output]:
+        """Everything one record leads to, in order."""
+        if not isinstance(record, Position):
+            return
+        state = self.tracks.get(record.mmsi, tracker.TrackState())
+        new_state, fence_events = tracker.step(state, fix_of(record), self.index)
+        if new_state is state:
+            self.stale += 1
+            return
+        self.tracks[record.mmsi] = new_state
+        for fence_event in fence_events:
+            yield Output("geofence-events", fence_event)
+            vstate = self.voyages.get(record.mmsi, machine.VoyageState())
+            self.voyages[record.mmsi], voyage_events = machine.step(vstate, fence_event)
+            for voyage_event in voyage_events:
+                yield Output("voyage-events", voyage_event)
+                for alert in evaluate(voyage_event, self.ctx):
+                    yield Output("alerts", alert.model_dump())
