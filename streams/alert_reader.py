@@ -15,7 +15,12 @@ from streams.settings import Settings
 
 
 async def read_alerts(
-    settings: Settings, *, from_beginning: bool, follow: bool, idle_timeout: float | None
+    settings: Settings,
+    partitions: int,
+    *,
+    from_beginning: bool,
+    follow: bool,
+    idle_timeout: float | None,
 ) -> AsyncIterator[bytes]:
     """Yield alert values; without `follow`, stop once caught up with the end at start."""
     topic = settings.topic("alerts")
@@ -26,10 +31,7 @@ async def read_alerts(
         await consumer.stop()
         raise KafkaUnavailable(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}") from exc
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise KafkaUnavailable(f"topic {topic} does not exist yet (is a worker running?)")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)
         if from_beginning:
             await consumer.seek_to_beginning(*tps)

@@ -75,10 +75,7 @@ def create_app(settings: Settings) -> Wiring:
         "ais-raw", "positions", "statics", "geofence-events", "voyage-events", "alerts",
         "dead-letters",
     )}
-    tracks = app.Table(
-        "tracks", partitions=settings.partitions, key_serializer="raw", value_serializer="json"
-    )
-    voyages = app.Table(
-        "voyages", partitions=settings.partitions, key_serializer="raw", value_serializer="json"
-    )
+    # Keys are MMSI bytes, values JSON (the app's default serializers).
+    tracks = app.Table("tracks", partitions=settings.partitions, key_type=bytes)
+    voyages = app.Table("voyages", partitions=settings.partitions, key_type=bytes)
     return Wiring(app, settings, topics, tracks, voyages)

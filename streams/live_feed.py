@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.kafka_config import client_options
 from streams.settings import Settings
+from streams.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 KEEP = 500  # alerts kept for a newly opened page
@@ -60,12 +61,8 @@ async def follow_alerts(settings: Settings, feed: AlertFeed) -> None:
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        while not partitions:
-            await asyncio.sleep(1.0)
-            await consumer.topics()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        counts = await ensure_topics(settings)
+        tps = [TopicPartition(topic, p) for p in range(counts[topic])]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
         for tp in tps:

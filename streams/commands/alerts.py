@@ -11,6 +11,7 @@ import orjson
 
 from streams.alert_reader import read_alerts
 from streams.settings import get_settings
+from streams.topics import ensure_topics
 
 COLOURS = {"critical": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
 RESET = "\033[0m"
@@ -37,10 +38,12 @@ def human(alert: dict[str, Any], colour: bool) -> str:
 
 
 async def _print(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    counts = await ensure_topics(settings)
     colour = sys.stdout.isatty()
     seen: set[str] = set()
     async for value in read_alerts(
-        get_settings(), from_beginning=args.from_beginning, follow=args.follow,
+        settings, counts[settings.topic("alerts")], from_beginning=args.from_beginning, follow=args.follow,
         idle_timeout=args.idle_timeout,
     ):
         try:

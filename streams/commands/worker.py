@@ -28,15 +28,11 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     index, ctx = build_core(settings.geofences_dir)
     asyncio.run(ensure_topics(settings))
+    (settings.data_dir / settings.namespace).mkdir(parents=True, exist_ok=True)
     wiring = create_app(settings)
     agents.register(wiring, index, ctx)
     web.register(wiring.app, settings)
-    worker = faust.Worker(
-        wiring.app,
-        loglevel=args.loglevel or settings.log_level,
-        web_port=settings.web_port,
-        web_bind=settings.web_host,
-        web_host=settings.web_host,
-    )
+    # The web port and bind address are already in the app's configuration.
+    worker = faust.Worker(wiring.app, loglevel=args.loglevel or settings.log_level)
     worker.execute_from_commandline()
     return 0

@@ -1,0 +1,129 @@
+"""Where the broker keeps its files, which ports it uses, and the config files it runs with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from streams.broker.errors import NotLocalError
+from streams.settings import Settings
+
+HOST = "127.0.0.1"
+# Names that reach a broker bound to 127.0.0.1; anything else is somebody else's cluster.
+LOCAL_NAMES = frozenset({"127.0.0.1", "localhost"})
+
+
+@dataclass(frozen=True)
+class BrokerPaths:
+    """The files of one broker home."""
+
+    home: Path
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "broker.pid"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.home / "broker.lock"
+
+    @property
+    def server_properties(self) -> Path:
+        return self.home / "server.properties"
+
+    @property
+    def log4j_properties(self) -> Path:
+        return self.home / "log4j2.properties"
+
+    @property
+    def server_log(self) -> Path:
+        return self.logs / "server.log"
+
+    @property
+    def stdout_log(self) -> Path:
+        return self.logs / "stdout.log"
+
+    @property
+    def formatted_marker(self) -> Path:
+        # StorageTool writes this; its presence means the log dir is formatted.
+        return self.data / "meta.properties"
+
+
+def local_port(bootstrap: str) -> int:
+    """The PLAINTEXT port of a single local bootstrap address, or NotLocalError."""
+    servers = [s.strip() for s in bootstrap.split(",") if s.strip()]
+    if len(servers) != 1:
+        raise NotLocalError(
+            f"kafka_bootstrap {bootstrap!r} lists {len(servers)} servers; the local broker is one "
+            f"node at {HOST}:<port>. Point SHIPWATCH_KAFKA_BOOTSTRAP at it or manage that "
+            "cluster yourself."
+        )
+    host, sep, port_text = servers[0].rpartition(":")
+    if not sep or not port_text.isdigit():
+        raise NotLocalError(f"kafka_bootstrap {bootstrap!r} is not host:port, e.g. {HOST}:9092.")
+    if host not in LOCAL_NAMES:
+        raise NotLocalError(
+            f"kafka_bootstrap {bootstrap!r} is not a local {HOST}:<port> address, so it is a "
+            "remote cluster that shipwatch does not start or stop."
+        )
+    port = int(port_text)
+    if not 1 <= port < 65535:  # the controller takes port + 1
+        raise NotLocalError(f"kafka_bootstrap port {port} must be between 1 and 65534.")
+    return port
+
+
+def server_properties(settings: Settings, paths: BrokerPaths, port: int) -> str:
+    """The KRaft combined broker+controller config for a single node."""
+    controller = f"{HOST}:{port + 1}"
+    lines = [
+        f"# Written by shipwatch for Kafka {settings.kafka_version}; rewritten on every start.",
+        "process.roles=broker,controller",
+        "node.id=1",
+        f"controller.quorum.bootstrap.servers={controller}",
+        f"listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{controller}",
+        f"advertised.listeners=PLAINTEXT://{HOST}:{port}",
+        "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT",
+        f"log.dirs={paths.data}",
+        # One node: every internal topic must fit on it.
+        "offsets.topic.replication.factor=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        # No other members will ever join, so waiting only slows every consumer start.
+        "group.initial.rebalance.delay.ms=0",
+        f"num.partitions={settings.partitions}",
+        "auto.create.topics.enable=true",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def log4j_properties(paths: BrokerPaths) -> str:
+    """A log4j2 config that sends everything to <home>/logs/server.log, size-capped."""
+    return f"""\
+appender.file.type = RollingFile
+appender.file.name = file
+appender.file.fileName = {paths.server_log}
+appender.file.filePattern = {paths.server_log}.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 20MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+# Kafka logs its own shutdown; log4j's hook would close the file before it finishes.
+shutdownHook = disable
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+"""
