@@ -1,5 +1,11 @@
 """Per-vessel fence membership: `step(state, fix) -> (state, events)`, pure and event-timed.
 
+Fixes near a fence, or of a vessel inside one, wait in a small per-vessel buffer until the
+vessel's event time has moved `ALLOWED_LATENESS_S` past them, and are then applied in event-time
+order: a message up to that late, or duplicated, changes nothing. Fixes far from every fence
+with nothing pending are applied at once, since their order cannot change a fence decision.
+Anything older than the last applied fix is counted as stale and ignored.
+
 Emits `enter` when a fix falls inside a fence, `exit` only when a fix lies beyond the fence's
 exit buffer (hysteresis), and `stop` once per visit when the vessel has really stayed: stopped
 long enough, silent long enough inside (a port gap), or inside long enough.
@@ -20,6 +26,8 @@ STOP_END_KN = 0.5  # and ends at or above this one
 MIN_STOP_S = 30 * 60  # stopped this long inside a fence makes a port stop
 PORT_GAP_S = 4 * 3600  # silence this long while inside counts as a stay (GFW's port gap)
 LONG_DWELL_S = 12 * 3600  # inside this long counts as a stay even when never seen stopped
+ALLOWED_LATENESS_S = 10 * 60  # how late a message may arrive and still count in order
+MAX_PENDING = 256  # fixes held per vessel at most; beyond, the oldest are applied early
 EARTH_RADIUS_M = 6_371_000.0
 METRES_PER_NM = 1852.0
 
@@ -55,6 +63,8 @@ class TrackState:
     last_lat: float = 0.0
     last_lon: float = 0.0
     visits: dict[str, Visit] = field(default_factory=dict)
+    newest_t: float | None = None  # newest event time seen, applied or pending
+    pending: list[tuple[float, float, float, float | None]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
@@ -63,13 +73,23 @@ class TrackState:
             "last_lat": self.last_lat,
             "last_lon": self.last_lon,
             "visits": {k: _visit_dict(v) for k, v in self.visits.items()},
+            "newest_t": self.newest_t,
+            "pending": [list(p) for p in self.pending],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrackState:
         """Inverse of to_dict."""
         visits = {k: Visit(**v) for k, v in data.get("visits", {}).items()}
-        return cls(data.get("last_t"), data.get("last_lat", 0.0), data.get("last_lon", 0.0), visits)
+        pending = [(p[0], p[1], p[2], p[3]) for p in data.get("pending", [])]
+        return cls(
+            data.get("last_t"),
+            data.get("last_lat", 0.0),
+            data.get("last_lon", 0.0),
+            visits,
+            data.get("newest_t"),
+            pending,
+        )
 
 
 def _visit_dict(v: Visit) -> dict[str, Any]:
@@ -136,10 +156,34 @@ def _update_visit(visit: Visit, dt: float, speed: float | None, now: float) -> s
     return visit.stayed
 
 
-def step(state: TrackState, fix: Fix, index: FenceIndex) -> tuple[TrackState, list[dict[str, Any]]]:
-    """Apply one fix. A fix not newer than the last one (duplicate, late) changes nothing."""
+def step(
+    state: TrackState, fix: Fix, index: FenceIndex, lateness_s: float = ALLOWED_LATENESS_S
+) -> tuple[TrackState, list[dict[str, Any]]]:
+    """Take one fix in arrival order; returns the state unchanged (same object) if stale."""
     if state.last_t is not None and fix.t <= state.last_t:
         return state, []
+    if any(p[0] == fix.t for p in state.pending):
+        return state, []  # a duplicate of a fix still waiting
+    newest = fix.t if state.newest_t is None else max(state.newest_t, fix.t)
+    if not state.pending and not state.visits and not index.locate(fix.lat, fix.lon).near:
+        new_state, events = apply(state, fix, index)
+        new_state.newest_t = newest
+        return new_state, events
+    pending = sorted([*state.pending, (fix.t, fix.lat, fix.lon, fix.sog)])
+    cut = sum(1 for p in pending if p[0] <= newest - lateness_s)
+    cut = max(cut, len(pending) - MAX_PENDING)
+    current = TrackState(
+        state.last_t, state.last_lat, state.last_lon, state.visits, newest, pending[cut:]
+    )
+    events: list[dict[str, Any]] = []
+    for t, lat, lon, sog in pending[:cut]:
+        current, applied = apply(current, Fix(fix.mmsi, t, lat, lon, sog), index)
+        events.extend(applied)
+    return current, events
+
+
+def apply(state: TrackState, fix: Fix, index: FenceIndex) -> tuple[TrackState, list[dict[str, Any]]]:
+    """Apply one fix newer than every applied one: membership, stays, enter/stop/exit."""
     where = index.locate(fix.lat, fix.lon)
     speed = _speed_kn(state, fix)
     dt = 0.0 if state.last_t is None else fix.t - state.last_t
@@ -158,4 +202,16 @@ def step(state: TrackState, fix: Fix, index: FenceIndex) -> tuple[TrackState, li
         stopped = speed is not None and speed <= STOP_BEGIN_KN
         visits[fence_id] = Visit(fix.t, observed_entry=state.last_t is not None, stopped=stopped)
         events.append(_event("enter", fix, fence_id, observed_entry=state.last_t is not None))
-    return TrackState(fix.t, fix.lat, fix.lon, visits), events
+    return TrackState(fix.t, fix.lat, fix.lon, visits, state.newest_t, state.pending), events
+
+
+def flush(state: TrackState, mmsi: int, index: FenceIndex) -> tuple[TrackState, list[dict[str, Any]]]:
+    """Apply every pending fix now: for the end of a finite input, when no more can come."""
+    current = TrackState(
+        state.last_t, state.last_lat, state.last_lon, state.visits, state.newest_t, []
+    )
+    events: list[dict[str, Any]] = []
+    for t, lat, lon, sog in state.pending:
+        current, applied = apply(current, Fix(mmsi, t, lat, lon, sog), index)
+        events.extend(applied)
+    return current, events

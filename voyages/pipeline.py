@@ -55,10 +55,21 @@ class Detector:
             self.stale += 1
             return
         self.tracks[record.mmsi] = new_state
+        yield from self._downstream(record.mmsi, fence_events)
+
+    def flush(self) -> Iterator[Output]:
+        """Apply fixes still waiting for late data: only for the end of a finite input."""
+        for mmsi in sorted(self.tracks):
+            state = self.tracks[mmsi]
+            if state.pending:
+                self.tracks[mmsi], fence_events = tracker.flush(state, mmsi, self.index)
+                yield from self._downstream(mmsi, fence_events)
+
+    def _downstream(self, mmsi: int, fence_events: list[dict[str, Any]]) -> Iterator[Output]:
         for fence_event in fence_events:
             yield Output("geofence-events", fence_event)
-            vstate = self.voyages.get(record.mmsi, machine.VoyageState())
-            self.voyages[record.mmsi], voyage_events = machine.step(vstate, fence_event)
+            vstate = self.voyages.get(mmsi, machine.VoyageState())
+            self.voyages[mmsi], voyage_events = machine.step(vstate, fence_event)
             for voyage_event in voyage_events:
                 yield Output("voyage-events", voyage_event)
                 for alert in evaluate(voyage_event, self.ctx):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
@@ -11,7 +12,7 @@ import orjson
 from ais.reading import Decoded, Tally, decode_files
 from streams.core_setup import build_core
 from streams.settings import get_settings
-from voyages.pipeline import Detector
+from voyages.pipeline import Detector, Output
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +23,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--geofences", type=Path, default=None, metavar="DIR",
                    help="folder of GeoJSON fences (default: SHIPWATCH_GEOFENCES_DIR)")
     p.add_argument("--events", action="store_true", help="also print fence and voyage events")
+    p.add_argument(
+        "--flush", action="store_true",
+        help="at the end, also apply the last fixes that wait for late data (the stream, "
+        "which never ends, holds them: with --flush the output may have more than the stream)",
+    )
     p.set_defaults(run=run)
 
 
@@ -32,16 +38,22 @@ def run(args: argparse.Namespace) -> int:
     tally = Tally()
     out = sys.stdout.buffer
     alerts = 0
+
+    def emit(outputs: Iterable[Output]) -> None:
+        nonlocal alerts
+        for output in outputs:
+            if output.stream == "alerts":
+                alerts += 1
+            elif not args.events:
+                continue
+            out.write(orjson.dumps(output.record, option=orjson.OPT_SORT_KEYS) + b"\n")
+
     for item in decode_files(args.files, args.format, tally):
-        if not isinstance(item, Decoded):
-            continue
-        for record in item.records:
-            for output in detector.process(record):
-                if output.stream == "alerts":
-                    alerts += 1
-                elif not args.events:
-                    continue
-                out.write(orjson.dumps(output.record, option=orjson.OPT_SORT_KEYS) + b"\n")
+        if isinstance(item, Decoded):
+            for record in item.records:
+                emit(detector.process(record))
+    if args.flush:
+        emit(detector.flush())
     out.flush()
     print(f"detect: {tally.summary()}; {alerts} alerts", file=sys.stderr)
     return 0

@@ -1,0 +1,82 @@
+"""Timeline builders: a vessel's track as a few readable legs, turned into positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from ais.records import Position
+
+T0 = datetime(2024, 3, 7, tzinfo=UTC)
+VOSTOCHNY_BERTH = (42.742, 133.055)
+CHONGJIN_BERTH = (41.765, 129.815)
+OUTSIDE_VOSTOCHNY = (42.60, 133.05)  # about 12 km south of the fence
+OUTSIDE_CHONGJIN = (41.65, 129.95)
+DPRK_TANKER = 445_123_456
+RUSSIAN_TANKER = 273_456_789
+
+
+@dataclass
+class Timeline:
+    """Builds positions of one vessel leg by leg; `t` moves forward as legs are added."""
+
+    mmsi: int = DPRK_TANKER
+    t: datetime = T0
+    positions: list[Position] = field(default_factory=list)
+
+    def fix(self, lat: float, lon: float, sog: float | None) -> Timeline:
+        """One fix at the current time."""
+        self.positions.append(
+            Position(mmsi=self.mmsi, ts=self.t, lat=lat, lon=lon, sog=sog)
+        )
+        return self
+
+    def sail(
+        self,
+        start: tuple[float, float],
+        end: tuple[float, float],
+        hours: float,
+        every_min: float = 10,
+        sog: float = 10.0,
+    ) -> Timeline:
+        """Straight line from start to end, a fix every `every_min` minutes."""
+        steps = max(1, round(hours * 60 / every_min))
+        for i in range(steps + 1):
+            f = i / steps
+            lat = start[0] + (end[0] - start[0]) * f
+            lon = start[1] + (end[1] - start[1]) * f
+            self.fix(lat, lon, sog)
+            if i < steps:
+                self.t += timedelta(minutes=every_min)
+        return self
+
+    def stay(
+        self, at: tuple[float, float], hours: float, every_min: float = 10, sog: float = 0.0
+    ) -> Timeline:
+        """Stopped at a point for a while."""
+        return self.sail(at, at, hours, every_min, sog)
+
+    def dark(self, hours: float) -> Timeline:
+        """No reports for a while."""
+        self.t += timedelta(hours=hours)
+        return self
+
+    def wait(self, minutes: float) -> Timeline:
+        """Advance time a little before the next leg."""
+        self.t += timedelta(minutes=minutes)
+        return self
+
+
+def loading_then_delivery(mmsi: int = DPRK_TANKER) -> list[Position]:
+    """The story: load at Vostochny, sail to Chongjin, offload."""
+    return (
+        Timeline(mmsi)
+        .sail(OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH, hours=1)
+        .wait(10).stay(VOSTOCHNY_BERTH, hours=6)
+        .wait(10).sail(VOSTOCHNY_BERTH, OUTSIDE_VOSTOCHNY, hours=1)
+        .wait(10).sail(OUTSIDE_VOSTOCHNY, OUTSIDE_CHONGJIN, hours=16)
+        .wait(10).sail(OUTSIDE_CHONGJIN, CHONGJIN_BERTH, hours=1)
+        .wait(10).stay(CHONGJIN_BERTH, hours=8)
+        .wait(10).sail(CHONGJIN_BERTH, OUTSIDE_CHONGJIN, hours=1)
+        .positions
+    )

@@ -1,0 +1,448 @@
+"""The Docker deployment files parse and agree with the project (no Docker engine needed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+PYPROJECT = ROOT / "pyproject.toml"
+PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+GRAFANA_DATASOURCE = ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
+GRAFANA_PROVIDER = ROOT / "deploy" / "grafana" / "provisioning" / "dashboards" / "shipwatch.yml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "shipwatch.json"
+
+WEB_PORT = 6066
+
+# The metric series names of the contract (CONTRACT.md, "Metrics"). The histogram
+# shipwatch_event_lag_seconds is only queryable through its _bucket/_sum/_count series.
+CONTRACT_METRICS = frozenset(
+    {
+        "shipwatch_positions_total",
+        "shipwatch_rejected_total",
+        "shipwatch_geofence_events_total",
+        "shipwatch_vessels_in_fence",
+        "shipwatch_alerts_total",
+        "shipwatch_event_lag_seconds_bucket",
+        "shipwatch_event_lag_seconds_sum",
+        "shipwatch_event_lag_seconds_count",
+        "shipwatch_estimated_barrels_total",
+    }
+)
+
+# Environment names Faust itself reads (its settings' env_name, and FAUST_*/F_* such as
+# F_DATADIR). The app passes env={} so its settings come only from SHIPWATCH_*: a deployment
+# setting these would silently do nothing.
+FAUST_ENV_NAMES = frozenset(
+    {
+        "BROKER_URL",
+        "BROKER_CREDENTIALS",
+        "APP_STORE",
+        "APP_DATADIR",
+        "WEB_PORT",
+        "WEB_BIND",
+        "WEB_HOST",
+        "TOPIC_PARTITIONS",
+        "TOPIC_REPLICATION_FACTOR",
+        "PROCESSING_GUARANTEE",
+        "CONSUMER_AUTO_OFFSET_RESET",
+        "TABLE_STANDBY_REPLICAS",
+    }
+)
+FAUST_ENV_PREFIXES = ("FAUST_", "F_")
+
+SERVICES = {"kafka", "worker", "prometheus", "grafana", "demo"}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = _load_yaml(COMPOSE)
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result = compose["services"]
+    assert isinstance(result, dict)
+    return result
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str | None]:
+    """A service's environment, whether written as a mapping or as a list of NAME=value."""
+    env = service.get("environment") or {}
+    if isinstance(env, dict):
+        return {str(k): None if v is None else str(v) for k, v in env.items()}
+    result: dict[str, str | None] = {}
+    for item in env:
+        name, sep, value = str(item).partition("=")
+        result[name] = value if sep else None
+    return result
+
+
+def _published_host_port(entry: Any) -> str | None:
+    """The fixed host port of a `ports:` entry, or None when Docker picks one."""
+    if isinstance(entry, dict):
+        published = entry.get("published")
+        return None if published in (None, "") else str(published)
+    text = str(entry).split("/", 1)[0]  # drop /tcp, /udp
+    parts = text.rsplit(":", 2)
+    if len(parts) == 1:
+        return None  # "6066": container port only
+    host = parts[-2]
+    return host or None  # "127.0.0.1::6066" leaves the host port to Docker
+
+
+def _bind_sources(service: dict[str, Any]) -> list[str]:
+    """Host paths of the bind mounts of a service (named volumes are not host paths)."""
+    sources = []
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            if volume.get("type") == "bind":
+                sources.append(str(volume["source"]))
+            continue
+        source = str(volume).split(":", 1)[0]
+        if source.startswith((".", "/", "~")):
+            sources.append(source)
+    return sources
+
+
+def _named_volumes(service: dict[str, Any]) -> list[str]:
+    names = []
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            if volume.get("type") == "volume" and volume.get("source"):
+                names.append(str(volume["source"]))
+            continue
+        source, sep, _ = str(volume).partition(":")
+        if sep and not source.startswith((".", "/", "~")):
+            names.append(source)
+    return names
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with comments dropped and continuation lines joined."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if pending and line.startswith("#"):
+            continue  # comment lines inside a continued instruction are ignored
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        pending += line
+        keyword, _, args = pending.strip().partition(" ")
+        instructions.append((keyword.upper(), args.strip()))
+        pending = ""
+    assert not pending, "the Dockerfile ends inside a continued line"
+    return instructions
+
+
+def _exec_form(instructions: list[tuple[str, str]], keyword: str) -> list[str]:
+    """The JSON (exec form) arguments of the last KEYWORD instruction."""
+    matches = [args for kw, args in instructions if kw == keyword]
+    assert matches, f"no {keyword} in the Dockerfile"
+    value = json.loads(matches[-1])
+    assert isinstance(value, list)
+    return [str(v) for v in value]
+
+
+def _dockerfile_env(instructions: list[tuple[str, str]]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for keyword, args in instructions:
+        if keyword != "ENV":
+            continue
+        for token in shlex.split(args):
+            name, sep, value = token.partition("=")
+            assert sep, f"use ENV NAME=value: {args!r}"
+            env[name] = value
+    return env
+
+
+_PROMQL_KEYWORDS = frozenset(
+    {
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "offset",
+        "bool",
+        "and",
+        "or",
+        "unless",
+        "atan2",
+        "inf",
+        "nan",
+    }
+)
+
+
+def _metric_names(expr: str) -> set[str]:
+    """The metric (series) names a PromQL expression selects."""
+    text = re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'', "", expr)  # string literals
+    text = re.sub(r"\{[^}]*\}", "", text)  # label matchers
+    text = re.sub(r"\[[^\]]*\]", "", text)  # range and subquery durations
+    text = re.sub(r"\$\{?\w+\}?", "", text)  # Grafana variables
+    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)
+    text = re.sub(r"\boffset\s+-?\w+", "", text)
+    names = set()
+    for match in re.finditer(r"(?<![\w.:])[A-Za-z_:][\w:]*", text):
+        name = match.group(0)
+        if name.lower() in _PROMQL_KEYWORDS:
+            continue
+        if re.match(r"\s*\(", text[match.end() :]):
+            continue  # a function or an aggregation
+        names.add(name)
+    return names
+
+
+def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every panel, rows' nested panels included."""
+    result = []
+    for panel in panels:
+        result.append(panel)
+        result.extend(_panels(panel.get("panels") or []))
+    return result
+
+
+# ---------------------------------------------------------------- compose
+
+
+def test_compose_has_the_services(services: dict[str, dict[str, Any]]) -> None:
+    assert set(services) >= SERVICES
+
+
+def test_demo_runs_only_in_its_profile(services: dict[str, dict[str, Any]]) -> None:
+    assert services["demo"].get("profiles") == ["demo"]
+    for name in SERVICES - {"demo"}:
+        assert not services[name].get("profiles"), f"{name} must start without a profile"
+
+
+def test_demo_replays_once_against_the_broker(services: dict[str, dict[str, Any]]) -> None:
+    demo = services["demo"]
+    command = demo["command"]
+    argv = command if isinstance(command, list) else shlex.split(command)
+    assert argv[0] == "replay"
+    assert "--max" in argv
+    assert str(demo.get("restart", "no")) == "no"
+    assert _environment(demo)["SHIPWATCH_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert "worker" in demo["depends_on"]
+
+
+def test_worker_is_scalable(services: dict[str, dict[str, Any]]) -> None:
+    worker = services["worker"]
+    assert "container_name" not in worker, "a fixed name prevents --scale worker=N"
+    assert worker.get("build") == "."
+    fixed = [p for p in worker.get("ports") or [] if _published_host_port(p) is not None]
+    assert not fixed, f"fixed host ports prevent --scale worker=N: {fixed}"
+    container_ports = {str(p).split("/")[0].rsplit(":", 1)[-1] for p in worker.get("ports", [])}
+    assert str(WEB_PORT) in container_ports
+
+
+def test_worker_waits_for_a_healthy_broker(services: dict[str, dict[str, Any]]) -> None:
+    depends = services["worker"]["depends_on"]
+    assert depends["kafka"]["condition"] == "service_healthy"
+    assert services["worker"].get("restart") == "unless-stopped"
+
+
+@pytest.mark.parametrize("name", ["worker", "demo"])
+def test_shipwatch_services_use_only_shipwatch_settings(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    env = _environment(services[name])
+    assert env, f"{name} has no environment"
+    for variable in env:
+        assert variable not in FAUST_ENV_NAMES, f"{variable} is Faust's own, the app ignores it"
+        assert not variable.startswith(FAUST_ENV_PREFIXES), f"{variable} is Faust's own"
+        assert variable.startswith("SHIPWATCH_"), f"{variable} is not a shipwatch setting"
+        field = variable.removeprefix("SHIPWATCH_").lower()
+        assert field in Settings.model_fields, f"{variable} is not a field of Settings"
+
+
+def test_worker_settings(services: dict[str, dict[str, Any]]) -> None:
+    env = _environment(services["worker"])
+    assert env["SHIPWATCH_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert env["SHIPWATCH_NAMESPACE"] == "shipwatch"
+    assert env["SHIPWATCH_WEB_PORT"] == str(WEB_PORT)
+    assert env["SHIPWATCH_WEB_HOST"] == "0.0.0.0"
+    # Every value must be valid for Settings (e.g. a port in range, a namespace pattern).
+    Settings(**{k.removeprefix("SHIPWATCH_").lower(): v for k, v in env.items()})
+
+
+def test_kafka_is_the_official_image_in_kraft_mode(services: dict[str, dict[str, Any]]) -> None:
+    kafka = services["kafka"]
+    assert str(kafka["image"]).split(":")[0] == "apache/kafka"
+    env = _environment(kafka)
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert "kafka:9092" in (env["KAFKA_ADVERTISED_LISTENERS"] or "")
+    assert "localhost:29092" in (env["KAFKA_ADVERTISED_LISTENERS"] or "")
+    for variable in (
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+        "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR",
+    ):
+        assert env[variable] == "1"
+    assert "29092" in {_published_host_port(p) for p in kafka["ports"]}
+    assert "kafka-broker-api-versions.sh" in " ".join(map(str, kafka["healthcheck"]["test"]))
+
+
+def test_mounted_host_paths_exist(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        for source in _bind_sources(service):
+            assert not source.startswith(("/", "~")), f"{name} mounts a path outside the repo"
+            assert (ROOT / source).exists(), f"{name} mounts {source}, missing from the repo"
+        build = service.get("build")
+        if build is not None:
+            context = build if isinstance(build, str) else build.get("context", ".")
+            assert (ROOT / context / "Dockerfile").is_file()
+
+
+def test_named_volumes_are_declared(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    declared = set(compose.get("volumes") or {})
+    for name, service in services.items():
+        for volume in _named_volumes(service):
+            assert volume in declared, f"{name} uses volume {volume}, not declared"
+
+
+def test_grafana_is_anonymous_viewer(services: dict[str, dict[str, Any]]) -> None:
+    env = _environment(services["grafana"])
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+    assert env["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+
+
+# ---------------------------------------------------------------- prometheus and grafana
+
+
+def test_prometheus_discovers_the_workers() -> None:
+    config = _load_yaml(PROMETHEUS)
+    jobs = [
+        job
+        for job in config["scrape_configs"]
+        if any(sd.get("names") == ["worker"] for sd in job.get("dns_sd_configs") or [])
+    ]
+    assert len(jobs) == 1
+    job = jobs[0]
+    assert job.get("metrics_path", "/metrics") == "/metrics"
+    (sd,) = job["dns_sd_configs"]
+    assert sd["type"] == "A"
+    assert sd["port"] == WEB_PORT
+
+
+def test_grafana_provisioning_parses() -> None:
+    datasources = _load_yaml(GRAFANA_DATASOURCE)["datasources"]
+    (prometheus,) = [d for d in datasources if d["name"] == "Prometheus"]
+    assert prometheus["uid"] == "prometheus"
+    assert prometheus["url"] == "http://prometheus:9090"
+    providers = _load_yaml(GRAFANA_PROVIDER)["providers"]
+    assert [p["options"]["path"] for p in providers] == ["/var/lib/grafana/dashboards"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        ("rate(shipwatch_positions_total[5m])", {"shipwatch_positions_total"}),
+        (
+            "histogram_quantile(0.99, sum by (le) (rate(shipwatch_event_lag_seconds_bucket[5m])))",
+            {"shipwatch_event_lag_seconds_bucket"},
+        ),
+        ('sum without (instance) (up{job="x"}) / on (job) other', {"up", "other"}),
+    ],
+)
+def test_metric_name_extraction(expr: str, names: set[str]) -> None:
+    assert _metric_names(expr) == names
+
+
+def test_dashboard_uses_only_contract_metrics() -> None:
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    assert dashboard["uid"] == "shipwatch"
+    panels = _panels(dashboard["panels"])
+    exprs = []
+    for panel in panels:
+        if panel.get("type") == "row":
+            continue
+        assert panel["datasource"]["uid"] == "prometheus", panel["title"]
+        for target in panel["targets"]:
+            if "datasource" in target:
+                assert target["datasource"]["uid"] == "prometheus", panel["title"]
+            exprs.append(target["expr"])
+    assert exprs
+    for expr in exprs:
+        names = _metric_names(expr)
+        assert names, f"no metric in {expr!r}"
+        for name in names:
+            assert name.startswith("shipwatch_"), f"{name} in {expr!r}"
+            assert name in CONTRACT_METRICS, f"{name} in {expr!r} is not a contract metric"
+
+
+# ---------------------------------------------------------------- Dockerfile
+
+
+def test_dockerfile_runs_the_console_script() -> None:
+    instructions = _dockerfile_instructions()
+    assert instructions[0][0] in {"FROM", "ARG"}
+    assert any(kw == "FROM" and args.startswith("python:3.11-slim") for kw, args in instructions)
+    assert _exec_form(instructions, "ENTRYPOINT") == ["shipwatch"]
+    assert _exec_form(instructions, "CMD") == ["worker"]
+    assert str(WEB_PORT) in [
+        port.split("/")[0] for kw, args in instructions if kw == "EXPOSE" for port in args.split()
+    ]
+
+
+def test_dockerfile_runs_as_a_user() -> None:
+    users = [args for kw, args in _dockerfile_instructions() if kw == "USER"]
+    assert users, "no USER: the container would run as root"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_dockerfile_settings() -> None:
+    env = _dockerfile_env(_dockerfile_instructions())
+    assert env["SHIPWATCH_WEB_HOST"] == "0.0.0.0"
+    assert env["SHIPWATCH_DATA_DIR"] == "/var/lib/shipwatch"
+    for variable in env:
+        if variable.startswith("SHIPWATCH_"):
+            assert variable.removeprefix("SHIPWATCH_").lower() in Settings.model_fields
+
+
+def test_dockerfile_copies_every_package() -> None:
+    pyproject = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*").rstrip(".") for pattern in patterns}
+    assert packages
+    copied: set[str] = set()
+    sources: set[str] = set()
+    for keyword, args in _dockerfile_instructions():
+        if keyword not in {"COPY", "ADD"}:
+            continue
+        operands = [a for a in shlex.split(args) if not a.startswith("--")]
+        *srcs, dest = operands
+        sources.update(s.rstrip("/") for s in srcs)
+        # A directory keeps its name only when it is the single source copied to <name>/.
+        if len(srcs) == 1 and Path(dest.rstrip("/")).name == Path(srcs[0].rstrip("/")).name:
+            copied.add(Path(srcs[0].rstrip("/")).name)
+    assert packages <= copied, f"not copied as directories: {sorted(packages - copied)}"
+    assert {"pyproject.toml", pyproject["project"]["readme"]} <= sources
