@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from streams.broker import server
 from streams.broker.config import HOST, BrokerPaths, local_port, log4j_properties
 from streams.broker.config import server_properties as render_properties
-from streams.broker.errors import BrokerError, NotLocalError, PortInUseError
+from streams.broker.errors import BrokerError, NotLocalError
 from streams.broker.jars import ensure_jars, jars_ready, require_tools
 from streams.settings import Settings, get_settings
 
@@ -33,34 +30,19 @@ class BrokerStatus:
     log_file: Path
 
 
-@contextmanager
-def _locked(paths: BrokerPaths) -> Iterator[None]:
-    # One start/stop at a time per home, across processes.
-    paths.home.mkdir(parents=True, exist_ok=True)
-    with paths.lock_file.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
 def status(settings: Settings) -> BrokerStatus:
     """The broker's state; running means our process is alive and its port accepts connections."""
-    paths = BrokerPaths(settings.broker_home)
+    paths = BrokerPaths.at(settings.broker_home)
     pid = server.read_pid(paths)
     alive = pid is not None and server.is_our_broker(pid, paths)
     try:
         port: int | None = local_port(settings.kafka_bootstrap)
     except NotLocalError:
         port = None
-    bootstrap = f"{HOST}:{port}" if port else settings.kafka_bootstrap
     running = alive and port is not None and server.port_open(port)
-    return BrokerStatus(
-        running,
-        pid if alive else None,
-        bootstrap,
-        paths.home,
-        settings.kafka_version,
-        paths.server_log,
-    )
+    bootstrap = f"{HOST}:{port}" if port else settings.kafka_bootstrap
+    version, log = settings.kafka_version, paths.server_log
+    return BrokerStatus(running, pid if alive else None, bootstrap, paths.home, version, log)
 
 
 def _stop_locked(paths: BrokerPaths, timeout: float) -> bool:
@@ -74,8 +56,8 @@ def _stop_locked(paths: BrokerPaths, timeout: float) -> bool:
 
 def stop(settings: Settings, *, timeout: float = 30.0) -> bool:
     """Stop the broker of settings.broker_home; True if it was running."""
-    paths = BrokerPaths(settings.broker_home)
-    with _locked(paths):
+    paths = BrokerPaths.at(settings.broker_home)
+    with server.locked(paths):
         return _stop_locked(paths, timeout)
 
 
@@ -84,29 +66,29 @@ def start(settings: Settings, *, fresh: bool = False, timeout: float = 120.0) ->
     port = local_port(settings.kafka_bootstrap)
     if settings.kafka_security_protocol.upper() != "PLAINTEXT":
         raise NotLocalError(
-            "The local broker speaks PLAINTEXT only; SASL/SSL settings mean a "
-            "remote cluster, which shipwatch does not start."
+            "SASL/SSL settings mean a remote cluster; the local broker is PLAINTEXT."
         )
-    paths, version = BrokerPaths(settings.broker_home), settings.kafka_version
+    paths, version = BrokerPaths.at(settings.broker_home), settings.kafka_version
     properties = render_properties(settings, paths, port)
-    with _locked(paths):
+    with server.locked(paths):
         if fresh:
             _stop_locked(paths, timeout=30.0)
             shutil.rmtree(paths.data, ignore_errors=True)
             print(f"Wiped {paths.data}")
         pid = server.read_pid(paths)
         if pid is not None and server.is_our_broker(pid, paths):
-            return _already_running(settings, paths, pid, port, properties, timeout)
+            if server.read_text(paths.server_properties) != properties:
+                raise BrokerError(
+                    f"The broker of {paths.home} (pid {pid}) runs with other settings (port, "
+                    "version or partitions); run `stop` and then `start` to apply the new ones."
+                )
+            # Usually instant; waits if an earlier start left it still booting.
+            server.wait_ready(pid, port, paths, timeout, server.log_sizes(paths))
+            print(f"Kafka {version} already running at {HOST}:{port} (pid {pid})")
+            return status(settings)
         paths.pid_file.unlink(missing_ok=True)
         java = require_tools(need_mvn=not jars_ready(version))
-        for needed in (port, port + 1):
-            if not server.port_free(needed):
-                raise PortInUseError(
-                    f"Port {HOST}:{needed} is in use by a process that is not the shipwatch broker "
-                    f"of {paths.home}. If it is a Kafka you run yourself (e.g. `docker compose up "
-                    "kafka`), just use it; otherwise free the port or set "
-                    "SHIPWATCH_KAFKA_BOOTSTRAP=127.0.0.1:<port> (port + 1 must be free too)."
-                )
+        server.require_free_ports(paths, port)
         lib = ensure_jars(version)
         paths.logs.mkdir(parents=True, exist_ok=True)
         paths.server_properties.write_text(properties)
@@ -123,24 +105,6 @@ def start(settings: Settings, *, fresh: bool = False, timeout: float = 120.0) ->
                 paths.pid_file.unlink(missing_ok=True)
             raise
     print(f"Kafka {version} running at {HOST}:{port} (pid {pid}, logs {paths.server_log})")
-    return status(settings)
-
-
-def _already_running(
-    settings: Settings, paths: BrokerPaths, pid: int, port: int, properties: str, timeout: float
-) -> BrokerStatus:
-    try:
-        current = paths.server_properties.read_text()
-    except OSError:
-        current = ""
-    if current != properties:
-        raise BrokerError(
-            f"The broker of {paths.home} (pid {pid}) runs with other settings (port, version or "
-            "partitions); run `stop` and then `start` to apply the new ones."
-        )
-    # Usually instant; waits if an earlier start left it still booting.
-    server.wait_ready(pid, port, paths, timeout, server.log_sizes(paths))
-    print(f"Kafka {settings.kafka_version} already running at {HOST}:{port} (pid {pid})")
     return status(settings)
 
 
@@ -164,20 +128,19 @@ def main(argv: list[str]) -> int:
             return 0
         if args.command == "stop":
             pid = status(settings).pid
-            stopped = stop(settings)
-            print(f"Stopped the Kafka broker (pid {pid})" if stopped else "No broker was running")
+            print(f"Stopped the Kafka broker (pid {pid})" if stop(settings) else "Not running")
             return 0
-        return _print_status(status(settings))
+        st = status(settings)
     except BrokerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-
-
-def _print_status(st: BrokerStatus) -> int:
-    print(f"Kafka broker: {'running' if st.running else 'not running'}")
-    print(f"  pid:       {st.pid if st.pid is not None else '-'}")
-    print(f"  bootstrap: {st.bootstrap}")
-    print(f"  version:   {st.version}")
-    print(f"  home:      {st.home}")
-    print(f"  log:       {st.log_file}")
+    print(f"Kafka broker {'running' if st.running else 'not running'}")
+    for label, value in (
+        ("pid", st.pid or "-"),
+        ("bootstrap", st.bootstrap),
+        ("version", st.version),
+        ("home", st.home),
+        ("log", st.log_file),
+    ):
+        print(f"  {label + ':':<10} {value}")
     return 0 if st.running else 3

@@ -18,43 +18,33 @@ class BrokerPaths:
     """The files of one broker home."""
 
     home: Path
+    data: Path
+    logs: Path
+    pid_file: Path
+    lock_file: Path
+    server_properties: Path
+    log4j_properties: Path
+    server_log: Path
+    stdout_log: Path
+    formatted_marker: Path  # StorageTool writes it; present means the log dir is formatted
 
-    @property
-    def data(self) -> Path:
-        return self.home / "data"
-
-    @property
-    def logs(self) -> Path:
-        return self.home / "logs"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "broker.pid"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.home / "broker.lock"
-
-    @property
-    def server_properties(self) -> Path:
-        return self.home / "server.properties"
-
-    @property
-    def log4j_properties(self) -> Path:
-        return self.home / "log4j2.properties"
-
-    @property
-    def server_log(self) -> Path:
-        return self.logs / "server.log"
-
-    @property
-    def stdout_log(self) -> Path:
-        return self.logs / "stdout.log"
-
-    @property
-    def formatted_marker(self) -> Path:
-        # StorageTool writes this; its presence means the log dir is formatted.
-        return self.data / "meta.properties"
+    @classmethod
+    def at(cls, home: Path) -> BrokerPaths:
+        """The layout under one broker_home."""
+        home = home.absolute()  # the JVM runs with cwd=home, so relative paths would shift
+        data, logs = home / "data", home / "logs"
+        return cls(
+            home=home,
+            data=data,
+            logs=logs,
+            pid_file=home / "broker.pid",
+            lock_file=home / "broker.lock",
+            server_properties=home / "server.properties",
+            log4j_properties=home / "log4j2.properties",
+            server_log=logs / "server.log",
+            stdout_log=logs / "stdout.log",
+            formatted_marker=data / "meta.properties",
+        )
 
 
 def local_port(bootstrap: str) -> int:

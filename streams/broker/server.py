@@ -4,30 +4,48 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import fcntl
 import os
 import secrets
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from streams.broker.config import HOST, BrokerPaths
-from streams.broker.errors import BrokerDiedError, BrokerError
+from streams.broker.errors import BrokerDiedError, BrokerError, PortInUseError
 
 # Brokers launched by this interpreter; polling them reaps the zombie a dead child leaves.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
+@contextmanager
+def locked(paths: BrokerPaths) -> Iterator[None]:
+    """Hold the home's lock: one start or stop at a time, across processes."""
+    paths.home.mkdir(parents=True, exist_ok=True)
+    with paths.lock_file.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def read_text(path: Path) -> str:
+    """The file's text, or "" if it cannot be read."""
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 def read_pid(paths: BrokerPaths) -> int | None:
     """The pid recorded in the pid file, if any."""
-    try:
-        return int(paths.pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
+    text = read_text(paths.pid_file).strip()
+    return int(text) if text.isdigit() else None
 
 
 def is_our_broker(pid: int, paths: BrokerPaths) -> bool:
@@ -59,16 +77,21 @@ def port_open(port: int) -> bool:
         return False
 
 
-def port_free(port: int) -> bool:
-    """Whether the broker could bind 127.0.0.1:port now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # Like the JVM, ignore TIME_WAIT leftovers of a broker that just stopped.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
+def require_free_ports(paths: BrokerPaths, port: int) -> None:
+    """PortInUseError unless the broker could bind both its ports on 127.0.0.1 now."""
+    for needed in (port, port + 1):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            # Like the JVM, ignore TIME_WAIT leftovers of a broker that just stopped.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((HOST, needed))
+            except OSError:
+                raise PortInUseError(
+                    f"Port {HOST}:{needed} is in use by a process that is not the shipwatch "
+                    f"broker of {paths.home}. If it is a Kafka you run yourself (e.g. `docker "
+                    "compose up kafka`), just use it; otherwise free the port or set "
+                    "SHIPWATCH_KAFKA_BOOTSTRAP=127.0.0.1:<port> (port + 1 must be free too)."
+                ) from None
 
 
 def _java_cmd(java: str, lib: Path, paths: BrokerPaths, heap_mb: int) -> list[str]:
