@@ -1,0 +1,62 @@
+"""The real broker, started once per test session; a fresh namespace and worker per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from streams import broker
+from streams.settings import Settings
+from tests.integration.kafka_helpers import WorkerProcess, free_port, start_worker
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap address of a real single-node Kafka for this session."""
+    external = os.environ.get("SHIPWATCH_TEST_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    settings = Settings(
+        kafka_bootstrap=f"127.0.0.1:{free_port(pair=True)}",
+        broker_home=tmp_path_factory.mktemp("broker"),
+    )
+    broker.start(settings, timeout=180)
+    try:
+        yield settings.kafka_bootstrap
+    finally:
+        broker.stop(settings)
+
+
+@pytest.fixture
+def namespace_settings(kafka: str, tmp_path: Path) -> Settings:
+    """Settings of a namespace no other test uses, on the session broker."""
+    return Settings(
+        kafka_bootstrap=kafka,
+        namespace=f"t{uuid.uuid4().hex[:12]}",
+        partitions=2,
+        web_port=free_port(),
+        data_dir=tmp_path / "worker-data",
+    )
+
+
+@pytest.fixture
+def worker_factory(
+    namespace_settings: Settings, tmp_path: Path
+) -> Iterator[Callable[[], WorkerProcess]]:
+    """Start workers of the test's namespace; all are stopped at the end."""
+    started: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        worker = start_worker(namespace_settings, tmp_path / f"worker-{len(started)}.log")
+        started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -1,0 +1,141 @@
+"""Helpers for tests against the real broker: ports, topic reading, worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from streams.settings import Settings
+
+
+def free_port(pair: bool = False) -> int:
+    """A free port on 127.0.0.1 (and port + 1 too, when `pair`)."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if not pair:
+            return port
+        with socket.socket() as neighbour:
+            try:
+                neighbour.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port")
+
+
+async def _read(settings: Settings, name: str, partitions: int, wait: float,
+                enough: Callable[[list[bytes]], bool]) -> list[bytes]:
+    topic = settings.topic(name)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                                enable_auto_commit=False)
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(*tps, timeout_ms=300)
+            for messages in batch.values():
+                values.extend(m.value for m in messages if m.value is not None)
+            if enough(values):
+                break
+    finally:
+        await consumer.stop()
+    return values
+
+
+def read_topic(settings: Settings, name: str, *, wait: float = 60.0,
+               enough: Callable[[list[bytes]], bool] = lambda _: False) -> list[bytes]:
+    """Every value of a topic, read until `enough` says so or `wait` seconds have passed."""
+    return asyncio.run(_read(settings, name, settings.partitions, wait, enough))
+
+
+def settle(settings: Settings, name: str, *, quiet: float = 4.0, wait: float = 90.0,
+           at_least: int = 0) -> list[bytes]:
+    """Read a topic until it has at least `at_least` values and nothing new came for `quiet` s."""
+    deadline = time.monotonic() + wait
+    previous = -1
+    while True:
+        values = read_topic(settings, name, wait=quiet)
+        if (len(values) >= at_least and len(values) == previous) or time.monotonic() > deadline:
+            return values
+        previous = len(values)
+
+
+@dataclass
+class WorkerProcess:
+    """A `shipwatch worker` subprocess with its log file."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    web_port: int
+    handle: IO[bytes]
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Block until Faust says the worker is ready (partitions assigned, recovery done)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log.read_text(errors="replace") if self.log.exists() else ""
+            if "[^Worker]: Ready" in text:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{text[-3000:]}")
+            time.sleep(0.3)
+        raise TimeoutError(f"worker not ready in {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        """Stop it (SIGTERM: clean shutdown; SIGKILL: a crash)."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.handle.close()
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """The environment that makes a CLI process use these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
+    env.update({
+        "SHIPWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "SHIPWATCH_NAMESPACE": settings.namespace,
+        "SHIPWATCH_PARTITIONS": str(settings.partitions),
+        "SHIPWATCH_WEB_PORT": str(settings.web_port),
+        "SHIPWATCH_DATA_DIR": str(settings.data_dir),
+    })
+    return env
+
+
+def start_worker(settings: Settings, log: Path) -> WorkerProcess:
+    """Launch `shipwatch worker` for these settings."""
+    handle = log.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
+        env=env_for(settings), stdout=handle, stderr=subprocess.STDOUT,
+    )
+    return WorkerProcess(process, log, settings.web_port, handle)
+
+
+def cli(settings: Settings, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """Run a `shipwatch` subcommand with these settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args], env=env_for(settings),
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )

@@ -1,0 +1,125 @@
+"""The whole pipeline on the real broker: same alerts as `detect`, dead letters, restarts."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ais.reading import Decoded, Tally, decode_files
+from streams.core_setup import build_core
+from streams.settings import BUNDLED_GEOFENCES, Settings
+from tests.integration.kafka_helpers import cli, settle
+from tests.timeline import RUSSIAN_TANKER, loading_then_delivery
+from voyages.pipeline import Detector
+
+pytestmark = pytest.mark.integration
+
+
+def write_jsonl(path: Path, positions: list) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(p.model_dump(mode="json")) + b"\n" for p in positions))
+    return path
+
+
+def detect_alerts(*files: Path) -> list[dict]:
+    detector = Detector(*build_core(BUNDLED_GEOFENCES))
+    return [
+        o.record
+        for item in decode_files(files, "auto", Tally())
+        if isinstance(item, Decoded)
+        for r in item.records
+        for o in detector.process(r)
+        if o.stream == "alerts"
+    ]
+
+
+def by_id(values: list[bytes]) -> dict[str, dict]:
+    alerts = [orjson.loads(v) for v in values]
+    return {a["alert_id"]: a for a in alerts}
+
+
+def story_file(tmp_path: Path) -> Path:
+    positions = loading_then_delivery() + loading_then_delivery(RUSSIAN_TANKER)
+    positions.sort(key=lambda p: p.ts)
+    return write_jsonl(tmp_path / "story.jsonl", positions)
+
+
+def test_the_stream_raises_exactly_the_alerts_detect_raises(
+    namespace_settings: Settings, worker_factory, tmp_path: Path
+):
+    source = story_file(tmp_path)
+    expected = detect_alerts(source)
+    assert {a["kind"] for a in expected} == {"sanctioned_voyage", "watchlist_port_call"}
+    worker_factory()
+    replayed = cli(namespace_settings, "replay", str(source), "--max")
+    assert replayed.returncode == 0, replayed.stderr
+    got = settle(namespace_settings, "alerts", at_least=len(expected))
+    assert len(got) == len(expected)
+    assert by_id(got) == {a["alert_id"]: orjson.loads(orjson.dumps(a)) for a in expected}
+    printed = cli(namespace_settings, "alerts", "--from-beginning", "--idle-timeout", "3", "--json")
+    assert printed.returncode == 0, printed.stderr
+    assert sorted(orjson.loads(line)["alert_id"] for line in printed.stdout.splitlines()) == sorted(
+        a["alert_id"] for a in expected
+    )
+
+
+BAD_LINES = [
+    b"this is not json",
+    b'{"kind": "position", "mmsi": 445000001, "ts": "2024-03-07T00:00:00Z", "lat": 95, "lon": 1}',
+    b'{"kind": "position", "mmsi": 445000001, "lat": 42.0, "lon": 133.0}',
+    b'{"kind": "weather", "mmsi": 445000001}',
+    b'{"kind": "position", "mmsi": 3660001, "ts": "2024-03-07T00:00:00Z", "lat": 42, "lon": 133}',
+    b"\xff\xfe\x00garbage",
+    b'{"kind": "position", "mmsi": 4450',
+]
+
+
+def test_every_bad_input_lands_on_dead_letters_and_the_good_is_processed(
+    namespace_settings: Settings, worker_factory, tmp_path: Path
+):
+    good = loading_then_delivery()
+    lines = [orjson.dumps(p.model_dump(mode="json")) for p in good]
+    for i, bad in enumerate(BAD_LINES):  # spread the bad ones through the good ones
+        lines.insert(3 + i * 7, bad)
+    source = tmp_path / "mixed.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    worker_factory()
+    assert cli(namespace_settings, "replay", str(source), "--max").returncode == 0
+    dead = [orjson.loads(v) for v in settle(namespace_settings, "dead-letters",
+                                            at_least=len(BAD_LINES))]
+    assert sorted(base64.b64decode(d["raw_b64"]) for d in dead) == sorted(BAD_LINES)
+    assert {d["reason"] for d in dead} == {
+        "unknown_format", "invalid_field", "missing_field", "unsupported_kind", "not_a_vessel",
+        "bad_json",
+    }
+    for d in dead:
+        assert d["source"]["topic"] == namespace_settings.topic("ais-raw")
+        assert d["source"]["offset"] >= 0
+    positions = settle(namespace_settings, "positions", at_least=len(good))
+    assert len(positions) == len(good)
+    alerts = settle(namespace_settings, "alerts", at_least=2)
+    assert sorted(orjson.loads(a)["kind"] for a in alerts) == [
+        "sanctioned_voyage", "watchlist_port_call"
+    ]
+
+
+def test_a_restarted_worker_resumes_from_its_changelog(
+    namespace_settings: Settings, worker_factory, tmp_path: Path
+):
+    story = loading_then_delivery()
+    # Cut while the vessel is between Vostochny and Chongjin: the call is in the table only.
+    cut = next(i for i, p in enumerate(story) if p.lat < 42.3)
+    first = write_jsonl(tmp_path / "first.jsonl", story[:cut])
+    second = write_jsonl(tmp_path / "second.jsonl", story[cut:])
+    expected = detect_alerts(first, second)
+    worker = worker_factory()
+    assert cli(namespace_settings, "replay", str(first), "--max").returncode == 0
+    settle(namespace_settings, "alerts", at_least=1)
+    worker.stop()
+    worker_factory()  # a new process: its tables come back from the changelog topics
+    assert cli(namespace_settings, "replay", str(second), "--max").returncode == 0
+    got = settle(namespace_settings, "alerts", at_least=len(expected))
+    assert sorted(by_id(got)) == sorted(a["alert_id"] for a in expected)
+    assert any(a["kind"] == "sanctioned_voyage" for a in expected)
