@@ -10,10 +10,25 @@ from ais.errors import Rejected
 from ais.normalized_json import rejection_from
 from ais.records import Position, Record, Static
 
-COLUMNS = (
-    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,"
-    "VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass"
-).split(",")
+COLUMNS = [
+    "MMSI",
+    "BaseDateTime",
+    "LAT",
+    "LON",
+    "SOG",
+    "COG",
+    "Heading",
+    "VesselName",
+    "IMO",
+    "CallSign",
+    "VesselType",
+    "Status",
+    "Length",
+    "Width",
+    "Draft",
+    "Cargo",
+    "TransceiverClass",
+]
 REQUIRED = ("MMSI", "BaseDateTime", "LAT", "LON")
 
 # AIS "not available" sentinels, as transmitted (ITU-R M.1371).

@@ -26,8 +26,11 @@ def sanctioned_voyage(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
             continue
         if ev["transit_s"] > route.max_transit_s:
             continue
-        identity = {"route": route.id, "origin_arrived_at": ev["origin_arrived_at"],
-                    "arrived_at": ev["arrived_at"]}
+        identity = {
+            "route": route.id,
+            "origin_arrived_at": ev["origin_arrived_at"],
+            "arrived_at": ev["arrived_at"],
+        }
         out.append(
             Alert(
                 alert_id=alert_id_for("sanctioned_voyage", ev["mmsi"], identity),

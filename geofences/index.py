@@ -34,8 +34,10 @@ class FenceIndex:
         inside: list[str] = []
         near: list[str] = []
         for fence, minx, miny, maxx, maxy in self._boxes:
-            if minx <= lon <= maxx and miny <= lat <= maxy and shapely.intersects_xy(
-                fence.outer, lon, lat
+            if (
+                minx <= lon <= maxx
+                and miny <= lat <= maxy
+                and shapely.intersects_xy(fence.outer, lon, lat)
             ):
                 near.append(fence.id)
                 if shapely.intersects_xy(fence.polygon, lon, lat):

@@ -48,7 +48,9 @@ def load_dir(folder: Path) -> list[Fence]:
     for path in files:
         for fence in load_file(path):
             if fence.id in seen:
-                raise GeofenceError(f"{path}: fence id {fence.id!r} already used in {seen[fence.id]}")
+                raise GeofenceError(
+                    f"{path}: fence id {fence.id!r} already used in {seen[fence.id]}"
+                )
             seen[fence.id] = str(path)
             fences.append(fence)
     return fences

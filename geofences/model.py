@@ -82,7 +82,9 @@ def make_fence(props: dict[str, Any], geometry: BaseGeometry, source: str) -> Fe
     if role not in ROLES:
         raise GeofenceError(f"{source}: fence {fence_id!r} role must be one of {ROLES}")
     country = props.get("country")
-    if country is not None and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)):
+    if country is not None and not (
+        isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)
+    ):
         raise GeofenceError(f"{source}: fence {fence_id!r} country must be ISO 3166-1 alpha-2")
     buffer_m = props.get("exit_buffer_m", DEFAULT_EXIT_BUFFER_M)
     if not isinstance(buffer_m, int | float) or not 0 <= buffer_m <= MAX_EXIT_BUFFER_M:
@@ -96,7 +98,9 @@ def make_fence(props: dict[str, Any], geometry: BaseGeometry, source: str) -> Fe
         raise GeofenceError(f"{source}: fence {fence_id!r} geometry is invalid: {reason}")
     minx, miny, maxx, maxy = geometry.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise GeofenceError(f"{source}: fence {fence_id!r} is outside lon/lat range (lon, lat order)")
+        raise GeofenceError(
+            f"{source}: fence {fence_id!r} is outside lon/lat range (lon, lat order)"
+        )
     outer = buffer_metres(geometry, float(buffer_m)) if buffer_m else geometry
     shapely.prepare(geometry)
     shapely.prepare(outer)

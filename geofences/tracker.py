@@ -17,8 +17,8 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from geofences.index import FenceIndex
 from ais.timefmt import iso_of
+from geofences.index import FenceIndex
 
 # Thresholds after Global Fishing Watch's port-visit method (knots, seconds).
 STOP_BEGIN_KN = 0.2  # a stop begins at or below this speed
@@ -166,9 +166,9 @@ def step(
         return state, []  # a duplicate of a fix still waiting
     newest = fix.t if state.newest_t is None else max(state.newest_t, fix.t)
     if not state.pending and not state.visits and not index.locate(fix.lat, fix.lon).near:
-        new_state, events = apply(state, fix, index)
+        new_state, immediate = apply(state, fix, index)
         new_state.newest_t = newest
-        return new_state, events
+        return new_state, immediate
     pending = sorted([*state.pending, (fix.t, fix.lat, fix.lon, fix.sog)])
     cut = sum(1 for p in pending if p[0] <= newest - lateness_s)
     cut = max(cut, len(pending) - MAX_PENDING)
@@ -182,7 +182,9 @@ def step(
     return current, events
 
 
-def apply(state: TrackState, fix: Fix, index: FenceIndex) -> tuple[TrackState, list[dict[str, Any]]]:
+def apply(
+    state: TrackState, fix: Fix, index: FenceIndex
+) -> tuple[TrackState, list[dict[str, Any]]]:
     """Apply one fix newer than every applied one: membership, stays, enter/stop/exit."""
     where = index.locate(fix.lat, fix.lon)
     speed = _speed_kn(state, fix)
@@ -205,7 +207,9 @@ def apply(state: TrackState, fix: Fix, index: FenceIndex) -> tuple[TrackState, l
     return TrackState(fix.t, fix.lat, fix.lon, visits, state.newest_t, state.pending), events
 
 
-def flush(state: TrackState, mmsi: int, index: FenceIndex) -> tuple[TrackState, list[dict[str, Any]]]:
+def flush(
+    state: TrackState, mmsi: int, index: FenceIndex
+) -> tuple[TrackState, list[dict[str, Any]]]:
     """Apply every pending fix now: for the end of a finite input, when no more can come."""
     current = TrackState(
         state.last_t, state.last_lat, state.last_lon, state.visits, state.newest_t, []

@@ -33,6 +33,7 @@ def _source(event: Any) -> dict[str, Any]:
 def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
     """Attach the four stage agents and the housekeeping timer to the app."""
     t = w.topics
+    metrics.init_series(list(index.by_id), [r.id for r in ctx.routes])
 
     async def reject(event: Any, reason: str, detail: str, stage: str) -> None:
         metrics.REJECTED.labels(reason=reason).inc()
@@ -102,13 +103,14 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
             _agent_fn(stage, handle, guarded)
         )
 
-    @w.app.timer(5.0)
     async def count_vessels_in_fences() -> None:
         counts: Counter[str] = Counter()
         for value in list(w.tracks.values()):
             counts.update((value or {}).get("visits", {}).keys())
         for fence in index.by_id:
             metrics.VESSELS_IN_FENCE.labels(fence=fence).set(counts.get(fence, 0))
+
+    w.app.timer(5.0)(count_vessels_in_fences)
 
 
 def _agent_fn(

@@ -71,10 +71,18 @@ def create_app(settings: Settings) -> Wiring:
             internal=False,
         )
 
-    topics = {name: raw_topic(name) for name in (
-        "ais-raw", "positions", "statics", "geofence-events", "voyage-events", "alerts",
-        "dead-letters",
-    )}
+    topics = {
+        name: raw_topic(name)
+        for name in (
+            "ais-raw",
+            "positions",
+            "statics",
+            "geofence-events",
+            "voyage-events",
+            "alerts",
+            "dead-letters",
+        )
+    }
     # Keys are MMSI bytes, values JSON (the app's default serializers).
     tracks = app.Table("tracks", partitions=settings.partitions, key_type=bytes)
     voyages = app.Table("voyages", partitions=settings.partitions, key_type=bytes)

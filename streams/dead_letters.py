@@ -9,9 +9,7 @@ from typing import Any
 import orjson
 
 
-def dead_letter(
-    reason: str, detail: str, raw: bytes, source: dict[str, Any], stage: str
-) -> bytes:
+def dead_letter(reason: str, detail: str, raw: bytes, source: dict[str, Any], stage: str) -> bytes:
     """The JSON value published on `<namespace>.dead-letters`."""
     try:
         text: str | None = raw.decode("utf-8")

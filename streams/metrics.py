@@ -6,9 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-POSITIONS = Counter(
-    "shipwatch_positions", "Positions applied to vessel tracks", registry=REGISTRY
-)
+POSITIONS = Counter("shipwatch_positions", "Positions applied to vessel tracks", registry=REGISTRY)
 STALE_POSITIONS = Counter(
     "shipwatch_stale_positions",
     "Positions not newer than the vessel's last one (duplicates, late arrivals); ignored",
@@ -29,9 +27,7 @@ VESSELS_IN_FENCE = Gauge(
     ["fence"],
     registry=REGISTRY,
 )
-ALERTS = Counter(
-    "shipwatch_alerts", "Alerts published", ["kind", "severity"], registry=REGISTRY
-)
+ALERTS = Counter("shipwatch_alerts", "Alerts published", ["kind", "severity"], registry=REGISTRY)
 EVENT_LAG = Histogram(
     "shipwatch_event_lag_seconds",
     "Processing time minus event time of each position",
@@ -50,3 +46,13 @@ PROCESSING_ERRORS = Counter(
     ["stage"],
     registry=REGISTRY,
 )
+
+
+def init_series(fences: list[str], routes: list[str]) -> None:
+    """Export zeros for the label values known at start, so dashboards show 0, not 'no data'."""
+    for fence in fences:
+        VESSELS_IN_FENCE.labels(fence=fence).set(0)
+        for kind in ("enter", "stop", "exit"):
+            GEOFENCE_EVENTS.labels(fence=fence, kind=kind)
+    for route in routes:
+        ESTIMATED_BARRELS.labels(route=route)

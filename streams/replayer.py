@@ -63,8 +63,9 @@ async def replay(
             for unit in read_units(path, fmt):
                 source = {"file": unit.source, "line": unit.line}
                 if not isinstance(unit, RawUnit):
-                    value = dead_letter(unit.error.reason, unit.error.detail, unit.raw, source,
-                                        "replay")
+                    value = dead_letter(
+                        unit.error.reason, unit.error.detail, unit.raw, source, "replay"
+                    )
                     pending.append(await producer.send(dlq_topic, value))
                     counts.dead_lettered += 1
                     continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -43,10 +44,9 @@ async def ensure_topics(settings: Settings, timeout: float = 30.0) -> dict[str, 
             if n not in existing
         ]
         if missing:
-            try:
+            # Another worker may create them between our list and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another worker created them between our list and create
         described = await admin.describe_topics(names)
         counts = {d["topic"]: len(d["partitions"]) for d in described}
     finally:

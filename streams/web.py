@@ -21,25 +21,20 @@ def register(app: Any, settings: Settings) -> AlertFeed:
     feed = AlertFeed()
     page = resources.files("streams").joinpath("static/index.html").read_bytes()
 
-    @app.task
     async def feed_alerts() -> None:
         await follow_alerts(settings, feed)
 
-    @app.page("/")
     async def index(web: Any, request: Any) -> Any:
         return web.bytes(page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
-    @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
         return aioweb.Response(
             body=generate_latest(REGISTRY), headers={"Content-Type": PROMETHEUS_TEXT}
         )
 
-    @app.page("/api/alerts")
     async def recent(web: Any, request: Any) -> Any:
         return web.bytes(orjson.dumps(feed.recent()), content_type="application/json")
 
-    @app.page("/api/stream")
     async def stream(web: Any, request: Any) -> Any:
         response = aioweb.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
@@ -57,4 +52,13 @@ def register(app: Any, settings: Settings) -> AlertFeed:
             feed.unsubscribe(queue)
         return response
 
+    # Registered by call rather than decorator: Faust's decorators are untyped.
+    app.task(feed_alerts)
+    for path, view in (
+        ("/", index),
+        ("/metrics", metrics),
+        ("/api/alerts", recent),
+        ("/api/stream", stream),
+    ):
+        app.page(path)(view)
     return feed

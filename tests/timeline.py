@@ -26,9 +26,7 @@ class Timeline:
 
     def fix(self, lat: float, lon: float, sog: float | None) -> Timeline:
         """One fix at the current time."""
-        self.positions.append(
-            Position(mmsi=self.mmsi, ts=self.t, lat=lat, lon=lon, sog=sog)
-        )
+        self.positions.append(Position(mmsi=self.mmsi, ts=self.t, lat=lat, lon=lon, sog=sog))
         return self
 
     def sail(
@@ -72,11 +70,17 @@ def loading_then_delivery(mmsi: int = DPRK_TANKER) -> list[Position]:
     return (
         Timeline(mmsi)
         .sail(OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH, hours=1)
-        .wait(10).stay(VOSTOCHNY_BERTH, hours=6)
-        .wait(10).sail(VOSTOCHNY_BERTH, OUTSIDE_VOSTOCHNY, hours=1)
-        .wait(10).sail(OUTSIDE_VOSTOCHNY, OUTSIDE_CHONGJIN, hours=16)
-        .wait(10).sail(OUTSIDE_CHONGJIN, CHONGJIN_BERTH, hours=1)
-        .wait(10).stay(CHONGJIN_BERTH, hours=8)
-        .wait(10).sail(CHONGJIN_BERTH, OUTSIDE_CHONGJIN, hours=1)
+        .wait(10)
+        .stay(VOSTOCHNY_BERTH, hours=6)
+        .wait(10)
+        .sail(VOSTOCHNY_BERTH, OUTSIDE_VOSTOCHNY, hours=1)
+        .wait(10)
+        .sail(OUTSIDE_VOSTOCHNY, OUTSIDE_CHONGJIN, hours=16)
+        .wait(10)
+        .sail(OUTSIDE_CHONGJIN, CHONGJIN_BERTH, hours=1)
+        .wait(10)
+        .stay(CHONGJIN_BERTH, hours=8)
+        .wait(10)
+        .sail(CHONGJIN_BERTH, OUTSIDE_CHONGJIN, hours=1)
         .positions
     )

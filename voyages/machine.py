@@ -67,7 +67,9 @@ def confidence(call: Call, observed_exit: bool) -> int:
     return 2 + int(call.observed_entry) + int(observed_exit)
 
 
-def port_call_event(mmsi: int, call: Call, observed_exit: bool, ev: dict[str, Any]) -> dict[str, Any]:
+def port_call_event(
+    mmsi: int, call: Call, observed_exit: bool, ev: dict[str, Any]
+) -> dict[str, Any]:
     """The contract's port_call record, with the stay's evidence."""
     return {
         "kind": "port_call",
@@ -101,7 +103,9 @@ def _on_stop(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str
     fence = ev["fence"]
     call = state.open.get(fence)
     if call is None:  # the enter was before this state existed (e.g. history pruned)
-        call = state.open[fence] = Call(fence, ev["entered_at"], observed_entry=ev["observed_entry"])
+        call = state.open[fence] = Call(
+            fence, ev["entered_at"], observed_entry=ev["observed_entry"]
+        )
     if call.qualified:
         return []
     call.qualified, call.stayed = True, ev["stayed"]

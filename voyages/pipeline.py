@@ -20,7 +20,9 @@ from voyages import machine
 
 def fix_of(position: Position) -> tracker.Fix:
     """The core's view of a position."""
-    return tracker.Fix(position.mmsi, position.ts.timestamp(), position.lat, position.lon, position.sog)
+    return tracker.Fix(
+        position.mmsi, position.ts.timestamp(), position.lat, position.lon, position.sog
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("alerts", help="read the alerts topic")
     p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new alerts")
     p.add_argument("--from-beginning", action="store_true", help="start at the oldest alert")
-    p.add_argument("--idle-timeout", type=float, default=None, metavar="S",
-                   help="exit after S seconds with nothing new")
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="exit after S seconds with nothing new",
+    )
     p.add_argument("--json", action="store_true", help="one alert per line, as published")
     p.set_defaults(run=run)
 
@@ -33,8 +38,10 @@ def human(alert: dict[str, Any], colour: bool) -> str:
     sev = str(alert.get("severity", "?"))
     tag = f"{COLOURS.get(sev, '')}{sev.upper():<8}{RESET}" if colour else f"{sev.upper():<8}"
     where = " ".join(x for x in (alert.get("route"), alert.get("port")) if x)
-    return (f"{alert.get('at', '?')}  {tag} {alert.get('kind', '?'):<20} "
-            f"MMSI {alert.get('mmsi', '?')}  {where}  {alert.get('title', '')}")
+    return (
+        f"{alert.get('at', '?')}  {tag} {alert.get('kind', '?'):<20} "
+        f"MMSI {alert.get('mmsi', '?')}  {where}  {alert.get('title', '')}"
+    )
 
 
 async def _print(args: argparse.Namespace) -> int:
@@ -43,7 +50,10 @@ async def _print(args: argparse.Namespace) -> int:
     colour = sys.stdout.isatty()
     seen: set[str] = set()
     async for value in read_alerts(
-        settings, counts[settings.topic("alerts")], from_beginning=args.from_beginning, follow=args.follow,
+        settings,
+        counts[settings.topic("alerts")],
+        from_beginning=args.from_beginning,
+        follow=args.follow,
         idle_timeout=args.idle_timeout,
     ):
         try:

@@ -28,8 +28,10 @@ def run(args: argparse.Namespace) -> int:
             for record in item.records:
                 out.write(orjson.dumps(record.model_dump(mode="json")) + b"\n")
         else:
-            print(f"{item.source}:{item.line}: {item.error.reason}: {item.error.detail}",
-                  file=sys.stderr)
+            print(
+                f"{item.source}:{item.line}: {item.error.reason}: {item.error.detail}",
+                file=sys.stderr,
+            )
     out.flush()
     print(f"decode: {tally.summary()}", file=sys.stderr)
     return 0

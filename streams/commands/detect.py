@@ -20,11 +20,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("detect", help="run detection over files without Kafka")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--format", default="auto", choices=("auto", "noaa", "dma", "nmea", "jsonl"))
-    p.add_argument("--geofences", type=Path, default=None, metavar="DIR",
-                   help="folder of GeoJSON fences (default: SHIPWATCH_GEOFENCES_DIR)")
+    p.add_argument(
+        "--geofences",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of GeoJSON fences (default: SHIPWATCH_GEOFENCES_DIR)",
+    )
     p.add_argument("--events", action="store_true", help="also print fence and voyage events")
     p.add_argument(
-        "--flush", action="store_true",
+        "--flush",
+        action="store_true",
         help="at the end, also apply the last fixes that wait for late data (the stream, "
         "which never ends, holds them: with --flush the output may have more than the stream)",
     )

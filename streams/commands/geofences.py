@@ -27,9 +27,11 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(info))
         else:
-            print(f"{info['id']:<14} {info['role']:<10} {info['country'] or '--':<3} "
-                  f"{info['area_km2']:>8.2f} km2  exit buffer {info['exit_buffer_m']:.0f} m  "
-                  f"{info['name']}")
+            print(
+                f"{info['id']:<14} {info['role']:<10} {info['country'] or '--':<3} "
+                f"{info['area_km2']:>8.2f} km2  exit buffer {info['exit_buffer_m']:.0f} m  "
+                f"{info['name']}"
+            )
     if not args.json:
         print(f"{len(fences)} geofences valid in {folder}")
     return 0

@@ -19,8 +19,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--format", default="auto", choices=("auto", "noaa", "dma", "nmea", "jsonl"))
     pace = p.add_mutually_exclusive_group()
-    pace.add_argument("--speed", type=float, default=1.0,
-                      help="event time × SPEED (default 1: as recorded)")
+    pace.add_argument(
+        "--speed", type=float, default=1.0, help="event time × SPEED (default 1: as recorded)"
+    )
     pace.add_argument("--max", action="store_true", help="as fast as the broker takes it")
     p.set_defaults(run=run)
 
@@ -37,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     started = time.monotonic()
     asyncio.run(ensure_topics(settings))
-    counts = asyncio.run(replay(settings, args.files, args.format, None if args.max else args.speed))
+    counts = asyncio.run(
+        replay(settings, args.files, args.format, None if args.max else args.speed)
+    )
     took = time.monotonic() - started
     print(
         f"replay: {counts.sent} messages sent to {settings.topic('ais-raw')}, "

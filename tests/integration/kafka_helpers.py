@@ -36,11 +36,17 @@ def free_port(pair: bool = False) -> int:
     raise RuntimeError("no free port")
 
 
-async def _read(settings: Settings, name: str, partitions: int, wait: float,
-                enough: Callable[[list[bytes]], bool]) -> list[bytes]:
+async def _read(
+    settings: Settings,
+    name: str,
+    partitions: int,
+    wait: float,
+    enough: Callable[[list[bytes]], bool],
+) -> list[bytes]:
     topic = settings.topic(name)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     values: list[bytes] = []
     try:
@@ -59,14 +65,20 @@ async def _read(settings: Settings, name: str, partitions: int, wait: float,
     return values
 
 
-def read_topic(settings: Settings, name: str, *, wait: float = 60.0,
-               enough: Callable[[list[bytes]], bool] = lambda _: False) -> list[bytes]:
+def read_topic(
+    settings: Settings,
+    name: str,
+    *,
+    wait: float = 60.0,
+    enough: Callable[[list[bytes]], bool] = lambda _: False,
+) -> list[bytes]:
     """Every value of a topic, read until `enough` says so or `wait` seconds have passed."""
     return asyncio.run(_read(settings, name, settings.partitions, wait, enough))
 
 
-def settle(settings: Settings, name: str, *, quiet: float = 4.0, wait: float = 90.0,
-           at_least: int = 0) -> list[bytes]:
+def settle(
+    settings: Settings, name: str, *, quiet: float = 4.0, wait: float = 90.0, at_least: int = 0
+) -> list[bytes]:
     """Read a topic until it has at least `at_least` values and nothing new came for `quiet` s."""
     deadline = time.monotonic() + wait
     previous = -1
@@ -113,13 +125,15 @@ class WorkerProcess:
 def env_for(settings: Settings) -> dict[str, str]:
     """The environment that makes a CLI process use these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
-    env.update({
-        "SHIPWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "SHIPWATCH_NAMESPACE": settings.namespace,
-        "SHIPWATCH_PARTITIONS": str(settings.partitions),
-        "SHIPWATCH_WEB_PORT": str(settings.web_port),
-        "SHIPWATCH_DATA_DIR": str(settings.data_dir),
-    })
+    env.update(
+        {
+            "SHIPWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "SHIPWATCH_NAMESPACE": settings.namespace,
+            "SHIPWATCH_PARTITIONS": str(settings.partitions),
+            "SHIPWATCH_WEB_PORT": str(settings.web_port),
+            "SHIPWATCH_DATA_DIR": str(settings.data_dir),
+        }
+    )
     return env
 
 
@@ -128,7 +142,9 @@ def start_worker(settings: Settings, log: Path) -> WorkerProcess:
     handle = log.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
-        env=env_for(settings), stdout=handle, stderr=subprocess.STDOUT,
+        env=env_for(settings),
+        stdout=handle,
+        stderr=subprocess.STDOUT,
     )
     return WorkerProcess(process, log, settings.web_port, handle)
 
@@ -136,6 +152,10 @@ def start_worker(settings: Settings, log: Path) -> WorkerProcess:
 def cli(settings: Settings, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """Run a `shipwatch` subcommand with these settings."""
     return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args], env=env_for(settings),
-        capture_output=True, text=True, timeout=timeout, check=False,
+        [sys.executable, "-m", "streams.cli", *args],
+        env=env_for(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

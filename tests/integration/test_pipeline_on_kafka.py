@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import time
+import urllib.request
 from pathlib import Path
 
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ais.reading import Decoded, Tally, decode_files
 from streams.core_setup import build_core
@@ -58,11 +61,49 @@ def test_the_stream_raises_exactly_the_alerts_detect_raises(
     got = settle(namespace_settings, "alerts", at_least=len(expected))
     assert len(got) == len(expected)
     assert by_id(got) == {a["alert_id"]: orjson.loads(orjson.dumps(a)) for a in expected}
+    assert_web_shows(namespace_settings, expected)
     printed = cli(namespace_settings, "alerts", "--from-beginning", "--idle-timeout", "3", "--json")
     assert printed.returncode == 0, printed.stderr
     assert sorted(orjson.loads(line)["alert_id"] for line in printed.stdout.splitlines()) == sorted(
         a["alert_id"] for a in expected
     )
+
+
+CONTRACT_METRICS = (
+    "shipwatch_positions_total",
+    "shipwatch_rejected_total",
+    "shipwatch_geofence_events_total",
+    "shipwatch_vessels_in_fence",
+    "shipwatch_alerts_total",
+    "shipwatch_event_lag_seconds",
+    "shipwatch_estimated_barrels_total",
+)
+
+
+def get(settings: Settings, path: str) -> tuple[str, bytes]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{settings.web_port}{path}", timeout=10) as r:
+        return r.headers["Content-Type"], r.read()
+
+
+def assert_web_shows(settings: Settings, expected: list[dict]) -> None:
+    content_type, body = get(settings, "/metrics")
+    assert content_type.startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(body.decode())}
+    for name in CONTRACT_METRICS:
+        assert name.removesuffix("_total") in families, name
+    positions = families["shipwatch_positions"].samples[0].value
+    assert positions > 0
+    alert_samples = [s for s in families["shipwatch_alerts"].samples if s.name.endswith("_total")]
+    assert sum(s.value for s in alert_samples) == len(expected)
+    content_type, page = get(settings, "/")
+    assert content_type.startswith("text/html") and b"shipwatch" in page
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:  # the page's feed reads the alerts topic on its own
+        recent = orjson.loads(get(settings, "/api/alerts")[1])
+        if len(recent) == len(expected):
+            break
+        time.sleep(0.5)
+    assert {a["alert_id"] for a in recent} == {a["alert_id"] for a in expected}
 
 
 BAD_LINES = [
@@ -87,11 +128,16 @@ def test_every_bad_input_lands_on_dead_letters_and_the_good_is_processed(
     source.write_bytes(b"\n".join(lines) + b"\n")
     worker_factory()
     assert cli(namespace_settings, "replay", str(source), "--max").returncode == 0
-    dead = [orjson.loads(v) for v in settle(namespace_settings, "dead-letters",
-                                            at_least=len(BAD_LINES))]
+    dead = [
+        orjson.loads(v) for v in settle(namespace_settings, "dead-letters", at_least=len(BAD_LINES))
+    ]
     assert sorted(base64.b64decode(d["raw_b64"]) for d in dead) == sorted(BAD_LINES)
     assert {d["reason"] for d in dead} == {
-        "unknown_format", "invalid_field", "missing_field", "unsupported_kind", "not_a_vessel",
+        "unknown_format",
+        "invalid_field",
+        "missing_field",
+        "unsupported_kind",
+        "not_a_vessel",
         "bad_json",
     }
     for d in dead:
@@ -101,7 +147,8 @@ def test_every_bad_input_lands_on_dead_letters_and_the_good_is_processed(
     assert len(positions) == len(good)
     alerts = settle(namespace_settings, "alerts", at_least=2)
     assert sorted(orjson.loads(a)["kind"] for a in alerts) == [
-        "sanctioned_voyage", "watchlist_port_call"
+        "sanctioned_voyage",
+        "watchlist_port_call",
     ]
 
 

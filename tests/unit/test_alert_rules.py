@@ -11,23 +11,35 @@ CTX = RuleContext(fence_roles={"vostochny": "loading", "chongjin": "discharge"})
 
 def voyage(mmsi=445_000_001, origin="vostochny", destination="chongjin", transit_s=60_000):
     return {
-        "kind": "voyage", "mmsi": mmsi, "origin": origin, "destination": destination,
-        "origin_arrived_at": "2024-03-07T01:00:00Z", "departed_at": "2024-03-07T08:00:00Z",
-        "arrived_at": "2024-03-08T01:00:00Z", "transit_s": transit_s,
+        "kind": "voyage",
+        "mmsi": mmsi,
+        "origin": origin,
+        "destination": destination,
+        "origin_arrived_at": "2024-03-07T01:00:00Z",
+        "departed_at": "2024-03-07T08:00:00Z",
+        "arrived_at": "2024-03-08T01:00:00Z",
+        "transit_s": transit_s,
     }
 
 
 def port_call(mmsi=445_000_001, port="vostochny", departed_at=None):
     return {
-        "kind": "port_call", "mmsi": mmsi, "port": port, "arrived_at": "2024-03-07T01:00:00Z",
-        "departed_at": departed_at, "stayed": "stop", "confidence": 3,
+        "kind": "port_call",
+        "mmsi": mmsi,
+        "port": port,
+        "arrived_at": "2024-03-07T01:00:00Z",
+        "departed_at": departed_at,
+        "stayed": "stop",
+        "confidence": 3,
     }
 
 
 def test_vostochny_to_chongjin_is_a_critical_sanctioned_voyage():
     [alert] = evaluate(voyage(), CTX)
     assert (alert.kind, alert.severity, alert.route) == (
-        "sanctioned_voyage", "critical", "vostochny-chongjin"
+        "sanctioned_voyage",
+        "critical",
+        "vostochny-chongjin",
     )
     assert alert.evidence["origin"] == "vostochny"
 
@@ -43,7 +55,11 @@ def test_the_reverse_route_and_a_too_long_transit_raise_nothing():
 
 def test_a_dprk_vessel_calling_at_the_loading_port_is_a_watchlist_call():
     [alert] = evaluate(port_call(), CTX)
-    assert (alert.kind, alert.severity, alert.port) == ("watchlist_port_call", "warning", "vostochny")
+    assert (alert.kind, alert.severity, alert.port) == (
+        "watchlist_port_call",
+        "warning",
+        "vostochny",
+    )
 
 
 def test_watchlist_call_fires_once_per_call_not_on_departure():

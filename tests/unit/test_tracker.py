@@ -52,7 +52,10 @@ def test_a_short_slow_down_is_not_a_stop(core):
         .stay(VOSTOCHNY_BERTH, hours=0.25)
         .sail(VOSTOCHNY_BERTH, OUTSIDE_VOSTOCHNY, hours=1)
     ).positions
-    assert kinds(fence_events(core[0], positions)) == [("enter", "vostochny"), ("exit", "vostochny")]
+    assert kinds(fence_events(core[0], positions)) == [
+        ("enter", "vostochny"),
+        ("exit", "vostochny"),
+    ]
 
 
 def test_gps_jitter_across_the_fence_edge_does_not_flap(core):

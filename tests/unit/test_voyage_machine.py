@@ -52,8 +52,15 @@ def test_history_is_bounded():
         later = f"2024-03-{i + 1:02d}T06:00:00Z"
         for ev in (
             {"kind": "enter", "mmsi": 1, "fence": port, "at": at, "observed_entry": True},
-            {"kind": "stop", "mmsi": 1, "fence": port, "at": at, "entered_at": at,
-             "observed_entry": True, "stayed": "stop"},
+            {
+                "kind": "stop",
+                "mmsi": 1,
+                "fence": port,
+                "at": at,
+                "entered_at": at,
+                "observed_entry": True,
+                "stayed": "stop",
+            },
             {"kind": "exit", "mmsi": 1, "fence": port, "at": later},
         ):
             state, _ = machine.step(state, ev)

@@ -1,0 +1,59 @@
+# shipwatch: `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install system-deps test test-unit test-integration lint format typecheck run \
+        broker-start broker-stop scenario clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install shipwatch with its dev tools
+
+system-deps: ## install what the tests need from Debian when missing (Java 17, Maven)
+	scripts/system-deps.sh
+
+test: install system-deps ## everything the tests need, then the whole suite
+	$(BIN)/pytest
+
+test-unit: install ## the fast tests only (no broker)
+	$(BIN)/pytest -m "not integration"
+
+test-integration: install system-deps ## the tests against the real Kafka broker
+	$(BIN)/pytest -m integration
+
+lint: install ## ruff lint and format check, mypy strict on the source
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install ## mypy strict on the source
+	$(BIN)/mypy
+
+run: install system-deps ## local broker + worker + the reference scenario; Ctrl-C stops them
+	scripts/run-local.sh
+
+broker-start: install system-deps ## start the local Kafka broker
+	$(BIN)/shipwatch broker start
+
+broker-stop: install ## stop the local Kafka broker
+	$(BIN)/shipwatch broker stop
+
+scenario: install ## regenerate the bundled reference scenario
+	$(BIN)/python -m scenarios.reference --out scenarios/data/reference.csv
+
+clean: ## remove caches and build output (keeps .venv and the broker's data)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

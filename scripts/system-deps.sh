@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs from Debian what the suite needs and the machine lacks: Java 17+ and Maven for the
+# local Kafka broker. Does nothing when they are there; needs root (or sudo) otherwise.
+set -euo pipefail
+
+need=()
+if ! command -v java >/dev/null 2>&1; then
+  need+=(openjdk-17-jre-headless)
+else
+  major=$(java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1])}')
+  if [ "${major:-0}" -lt 17 ]; then need+=(openjdk-17-jre-headless); fi
+fi
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing from Debian: ${need[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
