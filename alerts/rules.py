@@ -45,6 +45,7 @@ def sanctioned_voyage(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
                     "flag_mid": flag_of(ev["mmsi"]),
                     "origin": ev["origin"],
                     "origin_arrived_at": ev["origin_arrived_at"],
+                    "origin_dark": ev.get("origin_dark", False),
                     "departed_at": ev["departed_at"],
                     "destination": ev["destination"],
                     "arrived_at": ev["arrived_at"],
@@ -82,7 +83,72 @@ def watchlist_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     ]
 
 
-RULES = {"voyage": (sanctioned_voyage,), "port_call": (watchlist_port_call,)}
+def ais_gap(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
+    """A watch-listed vessel went silent near a watched port."""
+    if not ev["near"] or not is_watchlisted(ev["mmsi"]):
+        return []
+    identity = {"from_at": ev["from_at"], "to_at": ev["to_at"]}
+    hours = round(ev["duration_s"] / 3600, 1)
+    return [
+        Alert(
+            alert_id=alert_id_for("ais_gap", ev["mmsi"], identity),
+            kind="ais_gap",
+            severity="warning",
+            mmsi=ev["mmsi"],
+            at=ev["to_at"],
+            title=f"Watch-listed vessel silent {hours} h near {', '.join(ev['near'])}",
+            port=ev["near"][0],
+            evidence={
+                "flag_mid": flag_of(ev["mmsi"]),
+                "from_at": ev["from_at"],
+                "to_at": ev["to_at"],
+                "gap_h": hours,
+                "from": ev["from"],
+                "to": ev["to"],
+                "near": ev["near"],
+            },
+        )
+    ]
+
+
+def dark_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
+    """A watch-listed vessel's AIS gap leaves time for a hidden visit to a watched port."""
+    # Gaps are common (coverage, receivers); for unmarked vessels the event is evidence enough.
+    if not is_watchlisted(ev["mmsi"]):
+        return []
+    identity = {
+        "port": ev["port"],
+        "window_start": ev["window_start"],
+        "window_end": ev["window_end"],
+    }
+    return [
+        Alert(
+            alert_id=alert_id_for("dark_port_call", ev["mmsi"], identity),
+            kind="dark_port_call",
+            severity="warning",
+            mmsi=ev["mmsi"],
+            at=ev["window_end"],
+            title=f"Possible dark call at {ev['port']} during a {ev['gap_h']} h AIS gap",
+            port=ev["port"],
+            evidence={
+                "flag_mid": flag_of(ev["mmsi"]),
+                "window_start": ev["window_start"],
+                "window_end": ev["window_end"],
+                "gap_h": ev["gap_h"],
+                "to_port_km": ev["to_port_km"],
+                "from_port_km": ev["from_port_km"],
+                "spare_h": ev["spare_h"],
+            },
+        )
+    ]
+
+
+RULES = {
+    "voyage": (sanctioned_voyage,),
+    "port_call": (watchlist_port_call,),
+    "ais_gap": (ais_gap,),
+    "dark_port_call": (dark_port_call,),
+}
 
 
 def evaluate(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:

@@ -35,6 +35,16 @@ class Fence:
     exit_buffer_m: float = DEFAULT_EXIT_BUFFER_M
     source: str = ""
     bbox: tuple[float, float, float, float] = field(default=(0.0, 0.0, 0.0, 0.0))
+    local: BaseGeometry | None = None  # the polygon in metres around its own centroid
+
+    def distance_m(self, lat: float, lon: float) -> float:
+        """Metres from a point to the polygon (0 inside), good to a few hundred km."""
+        assert self.local is not None
+        c = self.polygon.centroid
+        sx, sy = _scale(c.y)
+        return float(
+            shapely.distance(self.local, shapely.Point((lon - c.x) * sx, (lat - c.y) * sy))
+        )
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary for listings."""
@@ -61,12 +71,18 @@ def _area_m2(geom: BaseGeometry) -> float:
     return float(geom.area) * sx * sy
 
 
-def buffer_metres(geom: BaseGeometry, metres: float) -> BaseGeometry:
-    """Grow a lon/lat geometry by metres in a local equirectangular frame (ports are small)."""
+def to_local(geom: BaseGeometry) -> BaseGeometry:
+    """The geometry in metres, in an equirectangular frame at its centroid (ports are small)."""
     c = geom.centroid
     sx, sy = _scale(c.y)
-    local = shapely.transform(geom, lambda xy: (xy - (c.x, c.y)) * (sx, sy))
-    grown = shapely.buffer(local, metres, quad_segs=8)
+    return shapely.transform(geom, lambda xy: (xy - (c.x, c.y)) * (sx, sy))
+
+
+def buffer_metres(geom: BaseGeometry, metres: float) -> BaseGeometry:
+    """Grow a lon/lat geometry by metres in its local frame."""
+    c = geom.centroid
+    sx, sy = _scale(c.y)
+    grown = shapely.buffer(to_local(geom), metres, quad_segs=8)
     return shapely.transform(grown, lambda xy: xy / (sx, sy) + (c.x, c.y))
 
 
@@ -102,8 +118,10 @@ def make_fence(props: dict[str, Any], geometry: BaseGeometry, source: str) -> Fe
             f"{source}: fence {fence_id!r} is outside lon/lat range (lon, lat order)"
         )
     outer = buffer_metres(geometry, float(buffer_m)) if buffer_m else geometry
+    local = to_local(geometry)
     shapely.prepare(geometry)
     shapely.prepare(outer)
+    shapely.prepare(local)
     return Fence(
         id=fence_id,
         name=name.strip(),
@@ -114,4 +132,5 @@ def make_fence(props: dict[str, Any], geometry: BaseGeometry, source: str) -> Fe
         exit_buffer_m=float(buffer_m),
         source=source,
         bbox=tuple(outer.bounds),
+        local=local,
     )

@@ -13,12 +13,13 @@ long enough, silent long enough inside (a port gap), or inside long enough.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ais.timefmt import iso_of
+from geofences import dark
 from geofences.index import FenceIndex
+from geofences.movement import distance_m, impossible, speed_kn
 
 # Thresholds after Global Fishing Watch's port-visit method (knots, seconds).
 STOP_BEGIN_KN = 0.2  # a stop begins at or below this speed
@@ -28,8 +29,6 @@ PORT_GAP_S = 4 * 3600  # silence this long while inside counts as a stay (GFW's 
 LONG_DWELL_S = 12 * 3600  # inside this long counts as a stay even when never seen stopped
 ALLOWED_LATENESS_S = 10 * 60  # how late a message may arrive and still count in order
 MAX_PENDING = 256  # fixes held per vessel at most; beyond, the oldest are applied early
-EARTH_RADIUS_M = 6_371_000.0
-METRES_PER_NM = 1852.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +64,7 @@ class TrackState:
     visits: dict[str, Visit] = field(default_factory=dict)
     newest_t: float | None = None  # newest event time seen, applied or pending
     pending: list[tuple[float, float, float, float | None]] = field(default_factory=list)
+    suspect: tuple[float, float, float] | None = None  # last fix held out as a glitch
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
@@ -75,6 +75,7 @@ class TrackState:
             "visits": {k: _visit_dict(v) for k, v in self.visits.items()},
             "newest_t": self.newest_t,
             "pending": [list(p) for p in self.pending],
+            "suspect": list(self.suspect) if self.suspect else None,
         }
 
     @classmethod
@@ -89,6 +90,7 @@ class TrackState:
             visits,
             data.get("newest_t"),
             pending,
+            tuple(data["suspect"]) if data.get("suspect") else None,
         )
 
 
@@ -103,21 +105,14 @@ def _visit_dict(v: Visit) -> dict[str, Any]:
     }
 
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
 def _speed_kn(state: TrackState, fix: Fix) -> float | None:
     if fix.sog is not None:
         return fix.sog
     if state.last_t is None or fix.t <= state.last_t:
         return None
-    metres = distance_m(state.last_lat, state.last_lon, fix.lat, fix.lon)
-    return metres / METRES_PER_NM / ((fix.t - state.last_t) / 3600)
+    return speed_kn(
+        distance_m(state.last_lat, state.last_lon, fix.lat, fix.lon), fix.t - state.last_t
+    )
 
 
 def _event(kind: str, fix: Fix, fence: str, **extra: Any) -> dict[str, Any]:
@@ -185,12 +180,22 @@ def step(
 def apply(
     state: TrackState, fix: Fix, index: FenceIndex
 ) -> tuple[TrackState, list[dict[str, Any]]]:
-    """Apply one fix newer than every applied one: membership, stays, enter/stop/exit."""
+    """Apply one fix newer than every applied one: glitches, gaps, stays, enter/stop/exit."""
+    if state.last_t is not None and impossible(
+        state.last_lat, state.last_lon, state.last_t, fix.lat, fix.lon, fix.t
+    ):
+        s = state.suspect
+        if s is None or impossible(s[1], s[2], s[0], fix.lat, fix.lon, fix.t):
+            held = replace(state, suspect=(fix.t, fix.lat, fix.lon))
+            return held, [_glitch(state, fix)]
+        # Two fixes agree with each other and not with the last good one: the vessel moved.
+    events: list[dict[str, Any]] = []
+    dt = 0.0 if state.last_t is None else fix.t - state.last_t
+    if state.last_t is not None and dt >= dark.GAP_MIN_S:
+        events.append(_gap(state, fix, index))
     where = index.locate(fix.lat, fix.lon)
     speed = _speed_kn(state, fix)
-    dt = 0.0 if state.last_t is None else fix.t - state.last_t
     visits = dict(state.visits)
-    events: list[dict[str, Any]] = []
     for fence_id in sorted(visits):
         visit = replace(visits[fence_id])
         if fence_id not in where.near:
@@ -200,11 +205,46 @@ def apply(
         visits[fence_id] = visit
         if _update_visit(visit, dt, speed, fix.t):
             events.append(_event("stop", fix, fence_id, **_summary(visit, fix.t)))
+    # An entry is observed only when the vessel was seen outside shortly before.
+    observed = state.last_t is not None and dt < PORT_GAP_S
     for fence_id in sorted(where.inside - visits.keys()):
         stopped = speed is not None and speed <= STOP_BEGIN_KN
-        visits[fence_id] = Visit(fix.t, observed_entry=state.last_t is not None, stopped=stopped)
-        events.append(_event("enter", fix, fence_id, observed_entry=state.last_t is not None))
+        visits[fence_id] = Visit(fix.t, observed_entry=observed, stopped=stopped)
+        events.append(_event("enter", fix, fence_id, observed_entry=observed))
     return TrackState(fix.t, fix.lat, fix.lon, visits, state.newest_t, state.pending), events
+
+
+def _glitch(state: TrackState, fix: Fix) -> dict[str, Any]:
+    assert state.last_t is not None
+    metres = distance_m(state.last_lat, state.last_lon, fix.lat, fix.lon)
+    return {
+        "kind": "glitch",
+        "mmsi": fix.mmsi,
+        "at": iso_of(fix.t),
+        "lat": fix.lat,
+        "lon": fix.lon,
+        "implied_kn": round(min(speed_kn(metres, fix.t - state.last_t), 99_999.0), 1),
+        "jump_km": round(metres / 1000, 1),
+    }
+
+
+def _gap(state: TrackState, fix: Fix, index: FenceIndex) -> dict[str, Any]:
+    assert state.last_t is not None
+    duration = fix.t - state.last_t
+    start, end = (state.last_lat, state.last_lon), (fix.lat, fix.lon)
+    return {
+        "kind": "gap",
+        "mmsi": fix.mmsi,
+        "at": iso_of(fix.t),
+        "from_at": iso_of(state.last_t),
+        "from_lat": state.last_lat,
+        "from_lon": state.last_lon,
+        "to_lat": fix.lat,
+        "to_lon": fix.lon,
+        "duration_s": round(duration),
+        "inside": sorted(state.visits),
+        "candidates": dark.candidates(index, start, end, duration),
+    }
 
 
 def flush(

@@ -4,6 +4,8 @@ A fence visit becomes a `port_call` when the tracker says the vessel stayed (`st
 published then with `departed_at` null, and again with `departed_at` when the vessel leaves.
 Two consecutive port calls at different ports make a `voyage`, published on arrival.
 A visit that ends without a stay was a transit and makes nothing.
+An AIS gap is published as `ais_gap`; when it could hide a visit to a watched port (the
+tracker's feasibility test), also as a `dark_port_call`, which can start a voyage.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Call:
     stayed: str | None = None
     observed_entry: bool = False
     qualified: bool = False
+    dark: bool = False  # inferred from an AIS gap, not seen
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -36,6 +39,7 @@ class Call:
             "stayed": self.stayed,
             "observed_entry": self.observed_entry,
             "qualified": self.qualified,
+            "dark": self.dark,
         }
 
 
@@ -93,6 +97,7 @@ def voyage_event(mmsi: int, origin: Call, destination: Call) -> dict[str, Any]:
         "origin": origin.port,
         "destination": destination.port,
         "origin_arrived_at": origin.arrived_at,
+        "origin_dark": origin.dark,
         "departed_at": origin.departed_at,
         "arrived_at": destination.arrived_at,
         "transit_s": round(epoch_of(destination.arrived_at) - epoch_of(origin.departed_at)),
@@ -125,6 +130,42 @@ def _on_exit(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str
     return [port_call_event(mmsi, call, True, ev)]
 
 
+def _on_gap(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str, Any]]:
+    near = [c["fence"] for c in ev["candidates"] if c["near"]]
+    out: list[dict[str, Any]] = [
+        {
+            "kind": "ais_gap",
+            "mmsi": mmsi,
+            "from_at": ev["from_at"],
+            "to_at": ev["at"],
+            "duration_s": ev["duration_s"],
+            "from": [ev["from_lat"], ev["from_lon"]],
+            "to": [ev["to_lat"], ev["to_lon"]],
+            "near": near,
+            "inside": ev["inside"],
+        }
+    ]
+    for c in ev["candidates"]:
+        if not c["feasible"] or c["fence"] in ev["inside"]:
+            continue  # a silence inside a fence is a port gap of a seen visit, not a dark call
+        call = Call(c["fence"], ev["from_at"], ev["at"], "dark", qualified=True, dark=True)
+        state.calls = [*state.calls, call][-MAX_HISTORY:]
+        out.append(
+            {
+                "kind": "dark_port_call",
+                "mmsi": mmsi,
+                "port": c["fence"],
+                "window_start": ev["from_at"],
+                "window_end": ev["at"],
+                "to_port_km": c["to_port_km"],
+                "from_port_km": c["from_port_km"],
+                "spare_h": c["spare_h"],
+                "gap_h": round(ev["duration_s"] / 3600, 1),
+            }
+        )
+    return out
+
+
 def step(state: VoyageState, ev: dict[str, Any]) -> tuple[VoyageState, list[dict[str, Any]]]:
     """Apply one fence event (enter, stop, exit) of one vessel."""
     state = VoyageState.from_dict(state.to_dict())  # callers may keep the old state
@@ -138,4 +179,6 @@ def step(state: VoyageState, ev: dict[str, Any]) -> tuple[VoyageState, list[dict
         return state, _on_stop(state, mmsi, ev)
     if kind == "exit":
         return state, _on_exit(state, mmsi, ev)
-    return state, []
+    if kind == "gap":
+        return state, _on_gap(state, mmsi, ev)
+    return state, []  # glitches and future kinds carry evidence only

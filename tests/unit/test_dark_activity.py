@@ -1,0 +1,131 @@
+"""AIS gaps, dark port calls and position glitches, scenario by scenario."""
+
+from __future__ import annotations
+
+from geofences import dark
+from tests.timeline import (
+    CHONGJIN_BERTH,
+    OUTSIDE_CHONGJIN,
+    OUTSIDE_VOSTOCHNY,
+    RUSSIAN_TANKER,
+    VOSTOCHNY_BERTH,
+    Timeline,
+)
+
+FAR_SOUTH = (40.0, 132.0)  # open sea, hundreds of km from both ports
+
+
+def of_kind(outputs, stream, kind):
+    return [r for s, r in outputs if s == stream and r["kind"] == kind]
+
+
+def dark_loading_then_delivery(mmsi: int = 445_123_456, gap_h: float = 20) -> list:
+    """Goes dark 11 km off Vostochny, reappears there, then delivers to Chongjin."""
+    return (
+        Timeline(mmsi)
+        .sail(FAR_SOUTH, OUTSIDE_VOSTOCHNY, hours=10)
+        .dark(gap_h)
+        .sail(OUTSIDE_VOSTOCHNY, OUTSIDE_CHONGJIN, hours=16)
+        .wait(10)
+        .sail(OUTSIDE_CHONGJIN, CHONGJIN_BERTH, hours=1)
+        .wait(10)
+        .stay(CHONGJIN_BERTH, hours=8)
+        .positions
+    )
+
+
+def test_a_long_silence_near_vostochny_is_a_gap_and_a_dark_call(run_detector):
+    out = run_detector(dark_loading_then_delivery())
+    [gap] = of_kind(out, "voyage-events", "ais_gap")
+    assert gap["near"] == ["vostochny"] and gap["duration_s"] >= 20 * 3600
+    [call] = of_kind(out, "voyage-events", "dark_port_call")
+    assert call["port"] == "vostochny" and call["spare_h"] > 0
+    kinds = sorted(a["kind"] for s, a in out if s == "alerts")
+    assert kinds == ["ais_gap", "dark_port_call", "sanctioned_voyage"]
+
+
+def test_a_voyage_can_start_from_a_dark_call(run_detector):
+    out = run_detector(dark_loading_then_delivery())
+    [voyage] = of_kind(out, "voyage-events", "voyage")
+    assert (voyage["origin"], voyage["destination"], voyage["origin_dark"]) == (
+        "vostochny",
+        "chongjin",
+        True,
+    )
+    [alert] = of_kind(out, "alerts", "sanctioned_voyage")
+    assert alert["evidence"]["origin_dark"] is True
+
+
+def test_a_gap_too_short_to_reach_the_port_and_stay_is_no_dark_call(run_detector):
+    # 60 km off and 7 h dark: 2 x 60 km at 12 kn takes 5.4 h, leaving no 4 h in port.
+    off = (42.20, 133.05)
+    positions = Timeline().sail(FAR_SOUTH, off, hours=10).dark(7).sail(off, FAR_SOUTH, 10)
+    out = run_detector(positions.positions)
+    assert len(of_kind(out, "voyage-events", "ais_gap")) == 1
+    assert of_kind(out, "voyage-events", "dark_port_call") == []
+
+
+def test_a_gap_far_from_every_port_is_only_a_gap_event(run_detector):
+    positions = (
+        Timeline().sail(FAR_SOUTH, (39.0, 131.0), 5).dark(30).sail((39.0, 131.0), FAR_SOUTH, 5)
+    )
+    out = run_detector(positions.positions)
+    [gap] = of_kind(out, "voyage-events", "ais_gap")
+    assert gap["near"] == []
+    assert [s for s, _ in out if s == "alerts"] == []
+
+
+def test_gaps_of_unmarked_vessels_raise_no_alert(run_detector):
+    out = run_detector(dark_loading_then_delivery(RUSSIAN_TANKER))
+    assert of_kind(out, "voyage-events", "dark_port_call")
+    assert {a["kind"] for s, a in out if s == "alerts"} == {"sanctioned_voyage"}
+
+
+def test_silence_inside_the_port_is_a_port_gap_not_a_dark_call(run_detector):
+    positions = (
+        Timeline()
+        .sail(OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH, hours=1, sog=8)
+        .dark(10)
+        .stay(VOSTOCHNY_BERTH, hours=1, sog=0.0)
+        .sail(VOSTOCHNY_BERTH, OUTSIDE_VOSTOCHNY, hours=1)
+    )
+    out = run_detector(positions.positions)
+    assert of_kind(out, "voyage-events", "dark_port_call") == []
+    [call] = [c for c in of_kind(out, "voyage-events", "port_call") if c["departed_at"]]
+    assert call["stayed"] == "gap"
+
+
+def test_one_glitched_position_makes_no_exit_and_no_re_entry(run_detector):
+    timeline = Timeline().sail(OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH, 1).stay(VOSTOCHNY_BERTH, 2)
+    timeline.wait(10).fix(43.9, 135.0, 0.0)  # 200 km away ten minutes later
+    timeline.wait(10).stay(VOSTOCHNY_BERTH, 2)
+    out = run_detector(
+        timeline.positions
+        + Timeline(t=timeline.t).wait(30).sail(VOSTOCHNY_BERTH, OUTSIDE_VOSTOCHNY, 1).positions
+    )
+    fence_kinds = [r["kind"] for s, r in out if s == "geofence-events"]
+    assert fence_kinds == ["enter", "stop", "glitch", "exit"]
+    [glitch] = [r for s, r in out if s == "geofence-events" and r["kind"] == "glitch"]
+    assert glitch["implied_kn"] > 50
+
+
+def test_two_agreeing_positions_far_away_mean_the_vessel_really_moved(run_detector):
+    timeline = Timeline().sail(OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH, 1).stay(VOSTOCHNY_BERTH, 1)
+    timeline.wait(10).fix(40.0, 132.0, 10).wait(10).sail((40.01, 132.0), (39.9, 132.0), 1)
+    out = run_detector(timeline.positions)
+    assert [r["kind"] for s, r in out if s == "geofence-events"] == [
+        "enter",
+        "stop",
+        "glitch",
+        "exit",
+    ]
+
+
+def test_feasibility_uses_distance_speed_and_minimum_stay(core):
+    index = core[0]
+    hours = 3600
+    [c] = dark.candidates(index, OUTSIDE_VOSTOCHNY, OUTSIDE_VOSTOCHNY, 6 * hours)
+    assert c["fence"] == "vostochny" and c["feasible"] and 5 < c["to_port_km"] < 15
+    [c] = dark.candidates(index, OUTSIDE_VOSTOCHNY, OUTSIDE_VOSTOCHNY, 4 * hours)
+    assert not c["feasible"]  # an hour to get in and out leaves less than 4 h alongside
+    assert dark.candidates(index, FAR_SOUTH, FAR_SOUTH, 100 * hours) == []
