@@ -6,141 +6,211 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.models import Alert, alert_id_for
-from alerts.routes import DEFAULT_ROUTES, Route, flag_of, is_watchlisted
+from alerts.cargo import UN_CAP_BBL, CargoFactors
+from alerts.models import Alert, Severity, alert_id_for
+from alerts.routes import DEFAULT_ROUTES, Route, route_for
+from alerts.watchlist import Watchlist
+from voyages.draught import CHANGE_MIN_M
 
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What the rules know beyond the event: the roles of fences and the watched routes."""
+    """What the rules know beyond the event: fences, routes, watchlist, cargo factors."""
 
     fence_roles: Mapping[str, str] = field(default_factory=dict)
     routes: Sequence[Route] = DEFAULT_ROUTES
+    watchlist: Watchlist = field(default_factory=Watchlist)
+    cargo: CargoFactors = field(default_factory=CargoFactors)
+    cap_bbl: float = UN_CAP_BBL
+    cap_shares: tuple[float, ...] = (0.5, 0.8, 1.0)
+
+    def watch_reason(self, ev: Mapping[str, Any]) -> str | None:
+        """Why the event's vessel is watched, or None."""
+        return self.watchlist.reason(ev["mmsi"], ev.get("imo"), ev.get("name"))
+
+
+def _alert(
+    kind: str,
+    ev: Mapping[str, Any],
+    identity: dict[str, Any],
+    severity: Severity,
+    at: str,
+    title: str,
+    evidence: dict[str, Any],
+    **where: str | None,
+) -> Alert:
+    vessel = {"name": ev.get("name"), "imo": ev.get("imo"), "flag_mid": str(ev["mmsi"])[:3]}
+    return Alert(
+        alert_id=alert_id_for(kind, ev["mmsi"], identity),
+        kind=kind,
+        severity=severity,
+        mmsi=ev["mmsi"],
+        at=at,
+        title=title,
+        evidence={**vessel, **evidence},
+        **where,
+    )
 
 
 def sanctioned_voyage(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
-    """A voyage from a route's origin to its destination within the route's window."""
-    out = []
-    for route in ctx.routes:
-        if (ev["origin"], ev["destination"]) != (route.origin, route.destination):
-            continue
-        if ev["transit_s"] > route.max_transit_s:
-            continue
-        identity = {
-            "route": route.id,
-            "origin_arrived_at": ev["origin_arrived_at"],
-            "arrived_at": ev["arrived_at"],
-        }
-        out.append(
-            Alert(
-                alert_id=alert_id_for("sanctioned_voyage", ev["mmsi"], identity),
-                kind="sanctioned_voyage",
-                severity=route.severity,
-                mmsi=ev["mmsi"],
-                at=ev["arrived_at"],
-                title=f"Voyage {route.origin} → {route.destination} completed",
-                route=route.id,
-                port=route.destination,
-                evidence={
-                    "flag_mid": flag_of(ev["mmsi"]),
-                    "origin": ev["origin"],
-                    "origin_arrived_at": ev["origin_arrived_at"],
-                    "origin_dark": ev.get("origin_dark", False),
-                    "departed_at": ev["departed_at"],
-                    "destination": ev["destination"],
-                    "arrived_at": ev["arrived_at"],
-                    "transit_h": round(ev["transit_s"] / 3600, 1),
-                },
-            )
+    """A voyage on a watched route within its window; the origin call may have been dark."""
+    route = route_for(ev["origin"], ev["destination"], ctx.fence_roles, ctx.routes)
+    if route is None or ev["transit_s"] > route.max_transit_s:
+        return []
+    identity = {
+        "route": route.id,
+        "origin_arrived_at": ev["origin_arrived_at"],
+        "arrived_at": ev["arrived_at"],
+    }
+    evidence = {
+        key: ev.get(key)
+        for key in (
+            "origin",
+            "origin_arrived_at",
+            "origin_dark",
+            "departed_at",
+            "destination",
+            "arrived_at",
+            "origin_draught_before",
+            "origin_draught_after",
+            "loaded",
         )
-    return out
+    }
+    evidence["transit_h"] = round(ev["transit_s"] / 3600, 1)
+    evidence["watched"] = ctx.watch_reason(ev)
+    title = f"Voyage {ev['origin']} → {ev['destination']} completed"
+    return [
+        _alert(
+            "sanctioned_voyage",
+            ev,
+            identity,
+            route.severity,
+            ev["arrived_at"],
+            title,
+            evidence,
+            route=route.id,
+            port=ev["destination"],
+        )
+    ]
 
 
 def watchlist_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
-    """A watch-listed vessel stays at a loading port; fires once, when the call begins."""
-    if ev["departed_at"] is not None or ctx.fence_roles.get(ev["port"]) != "loading":
+    """A watched vessel stays at a loading port: on arrival, and again if it left loaded."""
+    reason = ctx.watch_reason(ev)
+    if reason is None or ctx.fence_roles.get(ev["port"]) != "loading":
         return []
-    if not is_watchlisted(ev["mmsi"]):
+    evidence = {
+        "watched": reason,
+        "port": ev["port"],
+        "arrived_at": ev["arrived_at"],
+        "stayed": ev["stayed"],
+        "confidence": ev["confidence"],
+    }
+    if ev["departed_at"] is None:
+        identity = {"port": ev["port"], "arrived_at": ev["arrived_at"]}
+        title = f"Watch-listed vessel calling at {ev['port']}"
+        return [
+            _alert(
+                "watchlist_port_call",
+                ev,
+                identity,
+                "warning",
+                ev["arrived_at"],
+                title,
+                evidence,
+                port=ev["port"],
+            )
+        ]
+    before, after = ev.get("draught_arrival"), ev.get("draught_departure")
+    if before is None or after is None or after - before < CHANGE_MIN_M:
         return []
-    identity = {"port": ev["port"], "arrived_at": ev["arrived_at"]}
+    identity = {"port": ev["port"], "arrived_at": ev["arrived_at"], "loaded": True}
+    evidence |= {
+        "departed_at": ev["departed_at"],
+        "draught_arrival": before,
+        "draught_departure": after,
+    }
+    title = f"Watch-listed vessel left {ev['port']} loaded (+{after - before:.1f} m draught)"
     return [
-        Alert(
-            alert_id=alert_id_for("watchlist_port_call", ev["mmsi"], identity),
-            kind="watchlist_port_call",
-            severity="warning",
-            mmsi=ev["mmsi"],
-            at=ev["arrived_at"],
-            title=f"Watch-listed vessel calling at {ev['port']}",
+        _alert(
+            "watchlist_port_call",
+            ev,
+            identity,
+            "critical",
+            ev["departed_at"],
+            title,
+            evidence,
             port=ev["port"],
-            evidence={
-                "flag_mid": flag_of(ev["mmsi"]),
-                "port": ev["port"],
-                "arrived_at": ev["arrived_at"],
-                "stayed": ev["stayed"],
-                "confidence": ev["confidence"],
-            },
         )
     ]
 
 
 def ais_gap(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
-    """A watch-listed vessel went silent near a watched port."""
-    if not ev["near"] or not is_watchlisted(ev["mmsi"]):
+    """A watched vessel went silent near a watched port."""
+    reason = ctx.watch_reason(ev)
+    if not ev["near"] or reason is None:
         return []
     identity = {"from_at": ev["from_at"], "to_at": ev["to_at"]}
     hours = round(ev["duration_s"] / 3600, 1)
+    evidence = {
+        "watched": reason,
+        "from_at": ev["from_at"],
+        "to_at": ev["to_at"],
+        "gap_h": hours,
+        "from": ev["from"],
+        "to": ev["to"],
+        "near": ev["near"],
+    }
+    title = f"Watch-listed vessel silent {hours} h near {', '.join(ev['near'])}"
     return [
-        Alert(
-            alert_id=alert_id_for("ais_gap", ev["mmsi"], identity),
-            kind="ais_gap",
-            severity="warning",
-            mmsi=ev["mmsi"],
-            at=ev["to_at"],
-            title=f"Watch-listed vessel silent {hours} h near {', '.join(ev['near'])}",
-            port=ev["near"][0],
-            evidence={
-                "flag_mid": flag_of(ev["mmsi"]),
-                "from_at": ev["from_at"],
-                "to_at": ev["to_at"],
-                "gap_h": hours,
-                "from": ev["from"],
-                "to": ev["to"],
-                "near": ev["near"],
-            },
-        )
+        _alert("ais_gap", ev, identity, "warning", ev["to_at"], title, evidence, port=ev["near"][0])
     ]
 
 
 def dark_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
-    """A watch-listed vessel's AIS gap leaves time for a hidden visit to a watched port."""
+    """A watched vessel's AIS gap leaves time for a hidden visit to a watched port."""
+    reason = ctx.watch_reason(ev)
     # Gaps are common (coverage, receivers); for unmarked vessels the event is evidence enough.
-    if not is_watchlisted(ev["mmsi"]):
+    if reason is None:
         return []
     identity = {
         "port": ev["port"],
         "window_start": ev["window_start"],
         "window_end": ev["window_end"],
     }
+    evidence = {"watched": reason} | {
+        k: ev[k]
+        for k in ("window_start", "window_end", "gap_h", "to_port_km", "from_port_km", "spare_h")
+    }
+    title = f"Possible dark call at {ev['port']} during a {ev['gap_h']} h AIS gap"
     return [
-        Alert(
-            alert_id=alert_id_for("dark_port_call", ev["mmsi"], identity),
-            kind="dark_port_call",
-            severity="warning",
-            mmsi=ev["mmsi"],
-            at=ev["window_end"],
-            title=f"Possible dark call at {ev['port']} during a {ev['gap_h']} h AIS gap",
+        _alert(
+            "dark_port_call",
+            ev,
+            identity,
+            "warning",
+            ev["window_end"],
+            title,
+            evidence,
             port=ev["port"],
-            evidence={
-                "flag_mid": flag_of(ev["mmsi"]),
-                "window_start": ev["window_start"],
-                "window_end": ev["window_end"],
-                "gap_h": ev["gap_h"],
-                "to_port_km": ev["to_port_km"],
-                "from_port_km": ev["from_port_km"],
-                "spare_h": ev["spare_h"],
-            },
         )
     ]
+
+
+def identity_change(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
+    """A watched vessel's MMSI now reports another name or IMO."""
+    reason = ctx.watchlist.reason(
+        ev["mmsi"],
+        ev.get("old") if ev["field"] == "imo" else None,
+        ev.get("old") if ev["field"] == "name" else None,
+    )
+    reason = reason or ctx.watch_reason(ev)
+    if reason is None:
+        return []
+    identity = {"field": ev["field"], "old": ev["old"], "new": ev["new"], "at": ev["at"]}
+    evidence = {"watched": reason, "field": ev["field"], "old": ev["old"], "new": ev["new"]}
+    title = f"Watch-listed vessel changed its {ev['field']}: {ev['old']} → {ev['new']}"
+    return [_alert("identity_change", ev, identity, "warning", ev["at"], title, evidence)]
 
 
 RULES = {
@@ -148,6 +218,7 @@ RULES = {
     "port_call": (watchlist_port_call,),
     "ais_gap": (ais_gap,),
     "dark_port_call": (dark_port_call,),
+    "identity_change": (identity_change,),
 }
 
 

@@ -13,13 +13,16 @@ long enough, silent long enough inside (a port gap), or inside long enough.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from ais.timefmt import iso_of
 from geofences import dark
 from geofences.index import FenceIndex
 from geofences.movement import distance_m, impossible, speed_kn
+from geofences.track_state import Fix, TrackState, Visit
+
+__all__ = ["Fix", "TrackState", "Visit", "apply", "flush", "step"]
 
 # Thresholds after Global Fishing Watch's port-visit method (knots, seconds).
 STOP_BEGIN_KN = 0.2  # a stop begins at or below this speed
@@ -29,80 +32,6 @@ PORT_GAP_S = 4 * 3600  # silence this long while inside counts as a stay (GFW's 
 LONG_DWELL_S = 12 * 3600  # inside this long counts as a stay even when never seen stopped
 ALLOWED_LATENESS_S = 10 * 60  # how late a message may arrive and still count in order
 MAX_PENDING = 256  # fixes held per vessel at most; beyond, the oldest are applied early
-
-
-@dataclass(frozen=True, slots=True)
-class Fix:
-    """A position reduced to what the core needs; `t` is event time in epoch seconds."""
-
-    mmsi: int
-    t: float
-    lat: float
-    lon: float
-    sog: float | None
-
-
-@dataclass(slots=True)
-class Visit:
-    """An open stay inside one fence."""
-
-    entered_t: float
-    observed_entry: bool
-    stopped: bool = False
-    stopped_s: float = 0.0
-    longest_gap_s: float = 0.0
-    stayed: str | None = None  # why it counts as a stay: "stop", "gap" or "dwell"
-
-
-@dataclass(slots=True)
-class TrackState:
-    """Everything the tracker remembers about one vessel."""
-
-    last_t: float | None = None
-    last_lat: float = 0.0
-    last_lon: float = 0.0
-    visits: dict[str, Visit] = field(default_factory=dict)
-    newest_t: float | None = None  # newest event time seen, applied or pending
-    pending: list[tuple[float, float, float, float | None]] = field(default_factory=list)
-    suspect: tuple[float, float, float] | None = None  # last fix held out as a glitch
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for the state table."""
-        return {
-            "last_t": self.last_t,
-            "last_lat": self.last_lat,
-            "last_lon": self.last_lon,
-            "visits": {k: _visit_dict(v) for k, v in self.visits.items()},
-            "newest_t": self.newest_t,
-            "pending": [list(p) for p in self.pending],
-            "suspect": list(self.suspect) if self.suspect else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrackState:
-        """Inverse of to_dict."""
-        visits = {k: Visit(**v) for k, v in data.get("visits", {}).items()}
-        pending = [(p[0], p[1], p[2], p[3]) for p in data.get("pending", [])]
-        return cls(
-            data.get("last_t"),
-            data.get("last_lat", 0.0),
-            data.get("last_lon", 0.0),
-            visits,
-            data.get("newest_t"),
-            pending,
-            tuple(data["suspect"]) if data.get("suspect") else None,
-        )
-
-
-def _visit_dict(v: Visit) -> dict[str, Any]:
-    return {
-        "entered_t": v.entered_t,
-        "observed_entry": v.observed_entry,
-        "stopped": v.stopped,
-        "stopped_s": v.stopped_s,
-        "longest_gap_s": v.longest_gap_s,
-        "stayed": v.stayed,
-    }
 
 
 def _speed_kn(state: TrackState, fix: Fix) -> float | None:
@@ -162,14 +91,11 @@ def step(
     newest = fix.t if state.newest_t is None else max(state.newest_t, fix.t)
     if not state.pending and not state.visits and not index.locate(fix.lat, fix.lon).near:
         new_state, immediate = apply(state, fix, index)
-        new_state.newest_t = newest
-        return new_state, immediate
+        return replace(new_state, newest_t=newest), immediate
     pending = sorted([*state.pending, (fix.t, fix.lat, fix.lon, fix.sog)])
     cut = sum(1 for p in pending if p[0] <= newest - lateness_s)
     cut = max(cut, len(pending) - MAX_PENDING)
-    current = TrackState(
-        state.last_t, state.last_lat, state.last_lon, state.visits, newest, pending[cut:]
-    )
+    current = replace(state, newest_t=newest, pending=pending[cut:])
     events: list[dict[str, Any]] = []
     for t, lat, lon, sog in pending[:cut]:
         current, applied = apply(current, Fix(fix.mmsi, t, lat, lon, sog), index)
@@ -211,7 +137,8 @@ def apply(
         stopped = speed is not None and speed <= STOP_BEGIN_KN
         visits[fence_id] = Visit(fix.t, observed_entry=observed, stopped=stopped)
         events.append(_event("enter", fix, fence_id, observed_entry=observed))
-    return TrackState(fix.t, fix.lat, fix.lon, visits, state.newest_t, state.pending), events
+    moved = replace(state, last_t=fix.t, last_lat=fix.lat, last_lon=fix.lon, visits=visits)
+    return replace(moved, suspect=None), events
 
 
 def _glitch(state: TrackState, fix: Fix) -> dict[str, Any]:
@@ -251,9 +178,7 @@ def flush(
     state: TrackState, mmsi: int, index: FenceIndex
 ) -> tuple[TrackState, list[dict[str, Any]]]:
     """Apply every pending fix now: for the end of a finite input, when no more can come."""
-    current = TrackState(
-        state.last_t, state.last_lat, state.last_lon, state.visits, state.newest_t, []
-    )
+    current = replace(state, pending=[])
     events: list[dict[str, Any]] = []
     for t, lat, lon, sog in state.pending:
         current, applied = apply(current, Fix(mmsi, t, lat, lon, sog), index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from collections import Counter
@@ -11,8 +12,11 @@ from typing import Any
 import orjson
 
 from ais.errors import Rejected
+from ais.normalized_json import decode_record
 from ais.raw_message import decode_message
-from ais.records import Position
+from ais.records import Record
+from alerts.cap import add_delivery, delivery_route
+from alerts.models import Alert
 from alerts.rules import RuleContext, evaluate
 from geofences import tracker
 from geofences.index import FenceIndex
@@ -20,9 +24,15 @@ from streams import metrics
 from streams.app import Wiring
 from streams.dead_letters import dead_letter
 from voyages import machine
-from voyages.pipeline import fix_of
+from voyages.pipeline import track
 
 Handler = Callable[[Any], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+
+def parse_record(value: bytes) -> Record:
+    """A normalized record from the positions or statics topic."""
+    return decode_record(orjson.loads(value))
 
 
 def _source(event: Any) -> dict[str, Any]:
@@ -60,18 +70,20 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
             await topic.send(key=str(record.mmsi).encode(), value=body)
 
     async def on_position(event: Any) -> None:
-        position = Position.model_validate_json(event.value)
-        key = str(position.mmsi).encode()
+        record = parse_record(event.value)
+        key = str(record.mmsi).encode()
         stored = w.tracks.get(key)
         state = tracker.TrackState.from_dict(stored) if stored else tracker.TrackState()
-        new_state, events = tracker.step(state, fix_of(position), index)
+        new_state, events = track(state, record, index)
         if new_state is state:
             metrics.STALE_POSITIONS.inc()
             return
-        metrics.POSITIONS.inc()
-        metrics.EVENT_LAG.observe(time.time() - position.ts.timestamp())
+        if record.kind == "position":
+            metrics.POSITIONS.inc()
+            metrics.EVENT_LAG.observe(time.time() - record.ts.timestamp())
         for ev in events:
-            metrics.GEOFENCE_EVENTS.labels(fence=ev["fence"], kind=ev["kind"]).inc()
+            if "fence" in ev:
+                metrics.GEOFENCE_EVENTS.labels(fence=ev["fence"], kind=ev["kind"]).inc()
             # Wait for the broker: the state below must never be durable without its events.
             await (await t["geofence-events"].send(key=key, value=orjson.dumps(ev)))
         w.tracks[key] = new_state.to_dict()
@@ -87,19 +99,46 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
             await (await t["voyage-events"].send(key=key, value=orjson.dumps(vev)))
         w.voyages[key] = new_state.to_dict()
 
-    async def on_voyage_event(event: Any) -> None:
-        for alert in evaluate(orjson.loads(event.value), ctx):
+    async def publish(alerts: list[Alert]) -> None:
+        for alert in alerts:
             metrics.ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
             await t["alerts"].send(key=str(alert.mmsi).encode(), value=alert.to_json())
 
+    async def on_voyage_event(event: Any) -> None:
+        ev = orjson.loads(event.value)
+        await publish(evaluate(ev, ctx))
+        route = delivery_route(ev, ctx) if ev["kind"] == "delivery" else None
+        if route is not None:  # the cap totals are per route: re-key to meet their table
+            await t["deliveries"].send(key=route.encode(), value=event.value)
+
+    async def on_delivery(event: Any) -> None:
+        ev = orjson.loads(event.value)
+        key = f"{event.key.decode()}|{ev['departed_at'][:4]}"
+        totals = {key: float(w.caps.get(key.encode(), 0.0))}
+        totals, barrels, alerts = add_delivery(totals, ev, ctx)
+        if barrels is not None:
+            metrics.ESTIMATED_BARRELS.labels(route=event.key.decode()).inc(barrels)
+        await publish(alerts)
+        w.caps[key.encode()] = totals[key]
+
     stages: list[tuple[str, str, Handler]] = [
         ("ingest", "ais-raw", on_raw),
-        ("track", "positions", on_position),
+        ("track", "positions+statics", on_position),
         ("voyage", "geofence-events", on_fence_event),
         ("alert", "voyage-events", on_voyage_event),
+        ("cap", "deliveries", on_delivery),
     ]
     for stage, topic, handle in stages:
-        w.app.agent(t[topic], name=f"{w.settings.namespace}.{stage}")(
+        channel = (
+            t[topic]
+            if topic in t
+            else w.app.topic(
+                *(t[name].get_topic_name() for name in topic.split("+")),
+                key_serializer="raw",
+                value_serializer="raw",
+            )
+        )
+        w.app.agent(channel, name=f"{w.settings.namespace}.{stage}")(
             _agent_fn(stage, handle, guarded)
         )
 
@@ -110,7 +149,12 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
         for fence in index.by_id:
             metrics.VESSELS_IN_FENCE.labels(fence=fence).set(counts.get(fence, 0))
 
+    async def reload_watchlist() -> None:
+        if ctx.watchlist.reload_if_changed():
+            log.info("watchlist reloaded from %s", ctx.watchlist.path)
+
     w.app.timer(5.0)(count_vessels_in_fences)
+    w.app.timer(10.0)(reload_watchlist)
 
 
 def _agent_fn(

@@ -20,6 +20,7 @@ class Wiring:
     topics: dict[str, Any]
     tracks: Any
     voyages: Any
+    caps: Any
 
 
 def _credentials(settings: Settings) -> Any:
@@ -81,9 +82,11 @@ def create_app(settings: Settings) -> Wiring:
             "voyage-events",
             "alerts",
             "dead-letters",
+            "deliveries",
         )
     }
     # Keys are MMSI bytes, values JSON (the app's default serializers).
     tracks = app.Table("tracks", partitions=settings.partitions, key_type=bytes)
     voyages = app.Table("voyages", partitions=settings.partitions, key_type=bytes)
-    return Wiring(app, settings, topics, tracks, voyages)
+    caps = app.Table("caps", partitions=settings.partitions, key_type=bytes)
+    return Wiring(app, settings, topics, tracks, voyages, caps)

@@ -8,6 +8,8 @@ import sys
 from pydantic import ValidationError
 
 from ais.errors import AisError
+from alerts.routes import RouteError
+from alerts.watchlist import WatchlistError
 from geofences.errors import GeofenceError
 from streams.commands import alerts, broker, decode, detect, geofences, replay, worker
 from streams.errors import StreamsError
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (AisError, GeofenceError, StreamsError, OSError) as exc:
+    except (AisError, GeofenceError, StreamsError, WatchlistError, RouteError, OSError) as exc:
         print(f"shipwatch {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:

@@ -1,15 +1,34 @@
-"""Building the pure core from settings: the one place that loads fences for every entry point."""
+"""Building the pure core from settings: the one place that loads fences, routes, watchlist."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from alerts.cargo import CargoFactors
+from alerts.routes import DEFAULT_ROUTES, load_routes
 from alerts.rules import RuleContext
+from alerts.watchlist import Watchlist, load
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
+from streams.settings import Settings
 
 
-def build_core(geofences_dir: Path) -> tuple[FenceIndex, RuleContext]:
-    """The fence index and the rule context for a geofence folder."""
+def build_core(
+    geofences_dir: Path, settings: Settings | None = None
+) -> tuple[FenceIndex, RuleContext]:
+    """The fence index and the rule context; without settings, the defaults."""
     fences = load_dir(geofences_dir)
-    return FenceIndex(fences), RuleContext(fence_roles={f.id: f.role for f in fences})
+    roles = {f.id: f.role for f in fences}
+    if settings is None:
+        return FenceIndex(fences), RuleContext(fence_roles=roles)
+    ctx = RuleContext(
+        fence_roles=roles,
+        routes=load_routes(settings.routes_file) if settings.routes_file else DEFAULT_ROUTES,
+        watchlist=load(settings.watchlist_file) if settings.watchlist_file else Watchlist(),
+        cargo=CargoFactors(
+            settings.block_coefficient, settings.seawater_t_per_m3, settings.barrels_per_tonne
+        ),
+        cap_bbl=settings.cap_bbl,
+        cap_shares=tuple(sorted(settings.cap_shares)),
+    )
+    return FenceIndex(fences), ctx

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
     log_level: str = "info"
+    # Detection configuration (see the README's rule table).
+    watchlist_file: Path | None = None  # lines `mmsi N`, `imo N`, `name TEXT`; reloaded on change
+    routes_file: Path | None = None  # JSON list of routes; default: Vostochny -> Chongjin
+    block_coefficient: float = Field(default=0.8, gt=0, le=1)
+    seawater_t_per_m3: float = Field(default=1.025, gt=0.9, lt=1.1)
+    barrels_per_tonne: float = Field(default=7.5, gt=5, lt=10)
+    cap_bbl: float = Field(default=500_000.0, gt=0)  # UN cap on refined products to the DPRK
+    cap_shares: tuple[float, ...] = (0.5, 0.8, 1.0)  # alert when estimates cross these shares
 
     @field_validator("geofences_dir", "data_dir", "broker_home")
     @classmethod

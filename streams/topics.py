@@ -20,6 +20,7 @@ TOPICS = (
     "voyage-events",
     "alerts",
     "dead-letters",
+    "deliveries",  # internal: estimated deliveries keyed by route, for the cap totals
 )
 # These carry per-vessel order into tables: they must share one partition count.
 COPARTITIONED = ("positions", "statics", "geofence-events", "voyage-events")

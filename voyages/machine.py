@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ais.timefmt import epoch_of
+from voyages import draught
 
 MAX_HISTORY = 8  # completed calls kept per vessel for evidence; older ones are pruned
 
@@ -49,12 +50,18 @@ class VoyageState:
 
     open: dict[str, Call] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    draughts: list[list[Any]] = field(default_factory=list)  # [ISO time, metres], bounded
+    hull: list[float | None] = field(default_factory=lambda: [None, None])  # length, beam (m)
+    vessel: dict[str, Any] = field(default_factory=dict)  # imo and name, for rules and alerts
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
         return {
             "open": {k: c.to_dict() for k, c in self.open.items()},
             "calls": [c.to_dict() for c in self.calls],
+            "draughts": self.draughts,
+            "hull": self.hull,
+            "vessel": self.vessel,
         }
 
     @classmethod
@@ -63,6 +70,9 @@ class VoyageState:
         return cls(
             {k: Call(**c) for k, c in data.get("open", {}).items()},
             [Call(**c) for c in data.get("calls", [])],
+            [list(r) for r in data.get("draughts", [])],
+            list(data.get("hull") or [None, None]),
+            dict(data.get("vessel") or {}),
         )
 
 
@@ -88,9 +98,11 @@ def port_call_event(
     }
 
 
-def voyage_event(mmsi: int, origin: Call, destination: Call) -> dict[str, Any]:
+def voyage_event(mmsi: int, origin: Call, destination: Call, state: VoyageState) -> dict[str, Any]:
     """The contract's voyage record: from the previous call's departure to this arrival."""
     assert origin.departed_at is not None
+    # Judged on arrival, hours after leaving: the crew's draught update has come in by then.
+    cargo = draught.change_across(state.draughts, origin.arrived_at, destination.arrived_at)
     return {
         "kind": "voyage",
         "mmsi": mmsi,
@@ -101,6 +113,9 @@ def voyage_event(mmsi: int, origin: Call, destination: Call) -> dict[str, Any]:
         "departed_at": origin.departed_at,
         "arrived_at": destination.arrived_at,
         "transit_s": round(epoch_of(destination.arrived_at) - epoch_of(origin.departed_at)),
+        "origin_draught_before": cargo["draught_before"],
+        "origin_draught_after": cargo["draught_after"],
+        "loaded": cargo["loaded"],
     }
 
 
@@ -117,7 +132,7 @@ def _on_stop(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str
     out = [port_call_event(mmsi, call, False, ev)]
     previous = state.calls[-1] if state.calls else None
     if previous is not None and previous.port != fence and previous.departed_at is not None:
-        out.append(voyage_event(mmsi, previous, call))
+        out.append(voyage_event(mmsi, previous, call, state))
     return out
 
 
@@ -126,8 +141,37 @@ def _on_exit(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str
     if call is None or not call.qualified:
         return []  # a transit: in and out without a stay
     call.departed_at = ev["at"]
+    origin = state.calls[-1] if state.calls else None
     state.calls = [*state.calls, call][-MAX_HISTORY:]
-    return [port_call_event(mmsi, call, True, ev)]
+    cargo = draught.change_across(state.draughts, call.arrived_at, call.departed_at)
+    departed = port_call_event(mmsi, call, True, ev)
+    departed["draught_arrival"] = cargo["draught_before"]
+    departed["draught_departure"] = cargo["draught_after"]
+    out = [departed]
+    if origin is not None and origin.port != call.port and cargo["discharged"]:
+        out.append(delivery_event(mmsi, origin, call, cargo, state.hull))
+    return out
+
+
+def delivery_event(
+    mmsi: int, origin: Call, call: Call, cargo: dict[str, Any], hull: list[float | None]
+) -> dict[str, Any]:
+    """A call that ended lighter than it began, after a call elsewhere: cargo delivered."""
+    return {
+        "kind": "delivery",
+        "mmsi": mmsi,
+        "origin": origin.port,
+        "origin_arrived_at": origin.arrived_at,
+        "origin_dark": origin.dark,
+        "port": call.port,
+        "arrived_at": call.arrived_at,
+        "departed_at": call.departed_at,
+        "draught_before": cargo["draught_before"],
+        "draught_after": cargo["draught_after"],
+        "discharged_m": -cargo["draught_change"],
+        "length": hull[0],
+        "beam": hull[1],
+    }
 
 
 def _on_gap(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str, Any]]:
@@ -167,18 +211,34 @@ def _on_gap(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str,
 
 
 def step(state: VoyageState, ev: dict[str, Any]) -> tuple[VoyageState, list[dict[str, Any]]]:
-    """Apply one fence event (enter, stop, exit) of one vessel."""
+    """Apply one fence event (enter, stop, exit, gap, draught, vessel, identity)."""
     state = VoyageState.from_dict(state.to_dict())  # callers may keep the old state
-    mmsi, kind = int(ev["mmsi"]), ev["kind"]
+    out = _dispatch(state, int(ev["mmsi"]), ev)
+    for voyage_ev in out:  # who the vessel is, as far as known: for rules and for people
+        voyage_ev.setdefault("imo", state.vessel.get("imo"))
+        voyage_ev.setdefault("name", state.vessel.get("name"))
+    return state, out
+
+
+def _dispatch(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str, Any]]:
+    kind = ev["kind"]
     if kind == "enter":
-        state.open.setdefault(
-            ev["fence"], Call(ev["fence"], ev["at"], observed_entry=bool(ev.get("observed_entry")))
-        )
-        return state, []
+        observed = bool(ev.get("observed_entry"))
+        state.open.setdefault(ev["fence"], Call(ev["fence"], ev["at"], observed_entry=observed))
+        return []
     if kind == "stop":
-        return state, _on_stop(state, mmsi, ev)
+        return _on_stop(state, mmsi, ev)
     if kind == "exit":
-        return state, _on_exit(state, mmsi, ev)
+        return _on_exit(state, mmsi, ev)
     if kind == "gap":
-        return state, _on_gap(state, mmsi, ev)
-    return state, []  # glitches and future kinds carry evidence only
+        return _on_gap(state, mmsi, ev)
+    if kind == "draught":
+        state.draughts = draught.record(state.draughts, ev["at"], ev["draught"])
+        state.hull = [ev.get("length") or state.hull[0], ev.get("beam") or state.hull[1]]
+        return []
+    if kind == "vessel":
+        state.vessel = {"imo": ev.get("imo"), "name": ev.get("name")}
+        return []
+    if kind == "identity":
+        return [{**ev, "kind": "identity_change"}]
+    return []  # glitches and future kinds carry evidence only

@@ -11,11 +11,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from ais.records import Position, Record
+from alerts.cap import add_delivery
 from alerts.models import Alert
 from alerts.rules import RuleContext, evaluate
-from geofences import tracker
+from geofences import static_reports, tracker
 from geofences.index import FenceIndex
 from voyages import machine
+
+
+def track(
+    state: tracker.TrackState, record: Record, index: FenceIndex
+) -> tuple[tracker.TrackState, list[dict[str, Any]]]:
+    """Stage 1, for either kind of record: the same state object back means it was stale."""
+    if isinstance(record, Position):
+        return tracker.step(state, fix_of(record), index)
+    report = record.model_dump(include=set(static_reports.FIELDS))
+    return static_reports.apply_static(state, record.mmsi, record.ts.timestamp(), report)
 
 
 def fix_of(position: Position) -> tracker.Fix:
@@ -45,14 +56,13 @@ class Detector:
         self.index, self.ctx = index, ctx
         self.tracks: dict[int, tracker.TrackState] = {}
         self.voyages: dict[int, machine.VoyageState] = {}
+        self.cap_totals: dict[str, float] = {}
         self.stale = 0
 
     def process(self, record: Record) -> Iterator[Output]:
         """Everything one record leads to, in order."""
-        if not isinstance(record, Position):
-            return
         state = self.tracks.get(record.mmsi, tracker.TrackState())
-        new_state, fence_events = tracker.step(state, fix_of(record), self.index)
+        new_state, fence_events = track(state, record, self.index)
         if new_state is state:
             self.stale += 1
             return
@@ -76,3 +86,9 @@ class Detector:
                 yield Output("voyage-events", voyage_event)
                 for alert in evaluate(voyage_event, self.ctx):
                     yield Output("alerts", alert.model_dump())
+                if voyage_event["kind"] == "delivery":
+                    self.cap_totals, _, cap_alerts = add_delivery(
+                        self.cap_totals, voyage_event, self.ctx
+                    )
+                    for alert in cap_alerts:
+                        yield Output("alerts", alert.model_dump())

@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Detect over the files."""
-    index, ctx = build_core(args.geofences or get_settings().geofences_dir)
+    index, ctx = build_core(args.geofences or get_settings().geofences_dir, get_settings())
     detector = Detector(index, ctx)
     tally = Tally()
     out = sys.stdout.buffer

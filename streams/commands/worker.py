@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from streams.app import create_app
 
     settings = get_settings()
-    index, ctx = build_core(settings.geofences_dir)
+    index, ctx = build_core(settings.geofences_dir, settings)
     asyncio.run(ensure_topics(settings))
     (settings.data_dir / settings.namespace).mkdir(parents=True, exist_ok=True)
     wiring = create_app(settings)

@@ -1,0 +1,86 @@
+"""The per-vessel state of the fence tracker, and its table (JSON) form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A position reduced to what the core needs; `t` is event time in epoch seconds."""
+
+    mmsi: int
+    t: float
+    lat: float
+    lon: float
+    sog: float | None
+
+
+@dataclass(slots=True)
+class Visit:
+    """An open stay inside one fence."""
+
+    entered_t: float
+    observed_entry: bool
+    stopped: bool = False
+    stopped_s: float = 0.0
+    longest_gap_s: float = 0.0
+    stayed: str | None = None  # why it counts as a stay: "stop", "gap" or "dwell"
+
+
+@dataclass(slots=True)
+class TrackState:
+    """Everything the tracker remembers about one vessel."""
+
+    last_t: float | None = None
+    last_lat: float = 0.0
+    last_lon: float = 0.0
+    visits: dict[str, Visit] = field(default_factory=dict)
+    newest_t: float | None = None  # newest event time seen, applied or pending
+    pending: list[tuple[float, float, float, float | None]] = field(default_factory=list)
+    suspect: tuple[float, float, float] | None = None  # last fix held out as a glitch
+    vessel: dict[str, Any] = field(default_factory=dict)  # latest static data
+    static_t: float | None = None  # event time of the latest static report applied
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the state table."""
+        return {
+            "last_t": self.last_t,
+            "last_lat": self.last_lat,
+            "last_lon": self.last_lon,
+            "visits": {k: _visit_dict(v) for k, v in self.visits.items()},
+            "newest_t": self.newest_t,
+            "pending": [list(p) for p in self.pending],
+            "suspect": list(self.suspect) if self.suspect else None,
+            "vessel": self.vessel,
+            "static_t": self.static_t,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrackState:
+        """Inverse of to_dict."""
+        visits = {k: Visit(**v) for k, v in data.get("visits", {}).items()}
+        pending = [(p[0], p[1], p[2], p[3]) for p in data.get("pending", [])]
+        return cls(
+            data.get("last_t"),
+            data.get("last_lat", 0.0),
+            data.get("last_lon", 0.0),
+            visits,
+            data.get("newest_t"),
+            pending,
+            tuple(data["suspect"]) if data.get("suspect") else None,
+            dict(data.get("vessel") or {}),
+            data.get("static_t"),
+        )
+
+
+def _visit_dict(v: Visit) -> dict[str, Any]:
+    return {
+        "entered_t": v.entered_t,
+        "observed_entry": v.observed_entry,
+        "stopped": v.stopped,
+        "stopped_s": v.stopped_s,
+        "longest_gap_s": v.longest_gap_s,
+        "stayed": v.stayed,
+    }
