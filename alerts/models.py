@@ -9,6 +9,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 Severity = Literal["info", "warning", "critical"]
+Status = Literal["active", "retracted"]
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 
 
@@ -32,6 +33,8 @@ class Alert(BaseModel):
     port: str | None = None
     route: str | None = None
     evidence: dict[str, Any]
+    # A retraction record repeats the alert's id with status "retracted" (late data undid it).
+    status: Status = "active"
 
     def to_json(self) -> bytes:
         """The bytes published on the alerts topic and printed by `detect`."""

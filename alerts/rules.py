@@ -213,12 +213,51 @@ def identity_change(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     return [_alert("identity_change", ev, identity, "warning", ev["at"], title, evidence)]
 
 
+def retractions(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
+    """Late data filled a gap: retract the gap and dark-call alerts it had raised."""
+    reason = ctx.watch_reason(ev)
+    if reason is None:
+        return []
+    undone = (
+        [("ais_gap", {"from_at": ev["from_at"], "to_at": ev["to_at"]}, None)] if ev["near"] else []
+    )
+    undone += [
+        (
+            "dark_port_call",
+            {"port": port, "window_start": ev["from_at"], "window_end": ev["to_at"]},
+            port,
+        )
+        for port in ev["dark"]
+    ]
+    evidence = {
+        "watched": reason,
+        "filled_at": ev["filled_at"],
+        "from_at": ev["from_at"],
+        "to_at": ev["to_at"],
+        "reason": "late positions filled the AIS gap",
+    }
+    return [
+        _alert(
+            kind,
+            ev,
+            identity,
+            "info",
+            ev["filled_at"],
+            f"Retracted: {kind} (gap filled)",
+            evidence,
+            port=port,
+        ).model_copy(update={"status": "retracted"})
+        for kind, identity, port in undone
+    ]
+
+
 RULES = {
     "voyage": (sanctioned_voyage,),
     "port_call": (watchlist_port_call,),
     "ais_gap": (ais_gap,),
     "dark_port_call": (dark_port_call,),
     "identity_change": (identity_change,),
+    "gap_retracted": (retractions,),
 }
 
 

@@ -42,6 +42,7 @@ class TrackState:
     suspect: tuple[float, float, float] | None = None  # last fix held out as a glitch
     vessel: dict[str, Any] = field(default_factory=dict)  # latest static data
     static_t: float | None = None  # event time of the latest static report applied
+    last_gap: list[float] | None = None  # [t, lat, lon] x 2 of the last gap: late data may fill it
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
@@ -55,6 +56,7 @@ class TrackState:
             "suspect": list(self.suspect) if self.suspect else None,
             "vessel": self.vessel,
             "static_t": self.static_t,
+            "last_gap": self.last_gap,
         }
 
     @classmethod
@@ -72,6 +74,7 @@ class TrackState:
             tuple(data["suspect"]) if data.get("suspect") else None,
             dict(data.get("vessel") or {}),
             data.get("static_t"),
+            data.get("last_gap"),
         )
 
 

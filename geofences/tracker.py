@@ -85,7 +85,7 @@ def step(
 ) -> tuple[TrackState, list[dict[str, Any]]]:
     """Take one fix in arrival order; returns the state unchanged (same object) if stale."""
     if state.last_t is not None and fix.t <= state.last_t:
-        return state, []
+        return fill_gap(state, fix, index) or (state, [])
     if any(p[0] == fix.t for p in state.pending):
         return state, []  # a duplicate of a fix still waiting
     newest = fix.t if state.newest_t is None else max(state.newest_t, fix.t)
@@ -117,8 +117,11 @@ def apply(
         # Two fixes agree with each other and not with the last good one: the vessel moved.
     events: list[dict[str, Any]] = []
     dt = 0.0 if state.last_t is None else fix.t - state.last_t
+    last_gap = state.last_gap
     if state.last_t is not None and dt >= dark.GAP_MIN_S:
-        events.append(_gap(state, fix, index))
+        start, end = (state.last_t, state.last_lat, state.last_lon), (fix.t, fix.lat, fix.lon)
+        events.append(gap_event(fix.mmsi, start, end, sorted(state.visits), index))
+        last_gap = [*start, *end]
     where = index.locate(fix.lat, fix.lon)
     speed = _speed_kn(state, fix)
     visits = dict(state.visits)
@@ -137,7 +140,9 @@ def apply(
         stopped = speed is not None and speed <= STOP_BEGIN_KN
         visits[fence_id] = Visit(fix.t, observed_entry=observed, stopped=stopped)
         events.append(_event("enter", fix, fence_id, observed_entry=observed))
-    moved = replace(state, last_t=fix.t, last_lat=fix.lat, last_lon=fix.lon, visits=visits)
+    moved = replace(
+        state, last_t=fix.t, last_lat=fix.lat, last_lon=fix.lon, visits=visits, last_gap=last_gap
+    )
     return replace(moved, suspect=None), events
 
 
@@ -155,23 +160,53 @@ def _glitch(state: TrackState, fix: Fix) -> dict[str, Any]:
     }
 
 
-def _gap(state: TrackState, fix: Fix, index: FenceIndex) -> dict[str, Any]:
-    assert state.last_t is not None
-    duration = fix.t - state.last_t
-    start, end = (state.last_lat, state.last_lon), (fix.lat, fix.lon)
+def gap_event(
+    mmsi: int,
+    start: tuple[float, float, float],
+    end: tuple[float, float, float],
+    inside: list[str],
+    index: FenceIndex,
+) -> dict[str, Any]:
+    """An AIS gap between two fixes (t, lat, lon), with the ports it could hide a visit to."""
+    duration = end[0] - start[0]
     return {
         "kind": "gap",
-        "mmsi": fix.mmsi,
-        "at": iso_of(fix.t),
-        "from_at": iso_of(state.last_t),
-        "from_lat": state.last_lat,
-        "from_lon": state.last_lon,
-        "to_lat": fix.lat,
-        "to_lon": fix.lon,
+        "mmsi": mmsi,
+        "at": iso_of(end[0]),
+        "from_at": iso_of(start[0]),
+        "from_lat": start[1],
+        "from_lon": start[2],
+        "to_lat": end[1],
+        "to_lon": end[2],
         "duration_s": round(duration),
-        "inside": sorted(state.visits),
-        "candidates": dark.candidates(index, start, end, duration),
+        "inside": inside,
+        "candidates": dark.candidates(index, start[1:], end[1:], duration),
     }
+
+
+def fill_gap(
+    state: TrackState, fix: Fix, index: FenceIndex
+) -> tuple[TrackState, list[dict[str, Any]]] | None:
+    """A late fix inside the last gap: the gap was not one. Retract it, keep what remains."""
+    g = state.last_gap
+    if g is None or not g[0] < fix.t < g[3]:
+        return None
+    events: list[dict[str, Any]] = [
+        {
+            "kind": "gap_filled",
+            "mmsi": fix.mmsi,
+            "at": iso_of(fix.t),
+            "from_at": iso_of(g[0]),
+            "to_at": iso_of(g[3]),
+        }
+    ]
+    remaining = None
+    middle = (fix.t, fix.lat, fix.lon)
+    for start, end in (((g[0], g[1], g[2]), middle), (middle, (g[3], g[4], g[5]))):
+        if end[0] - start[0] >= dark.GAP_MIN_S:
+            events.append(gap_event(fix.mmsi, start, end, [], index))
+            remaining = [*start, *end]
+    return replace(state, last_gap=remaining), events
 
 
 def flush(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from ais.records import Position
 
 T0 = datetime(2024, 3, 7, tzinfo=UTC)
-VOSTOCHNY_BERTH = (42.742, 133.055)
+VOSTOCHNY_BERTH = (42.7445, 133.069)  # in Wrangel Bay, off the oil-products berths
 CHONGJIN_BERTH = (41.765, 129.815)
 OUTSIDE_VOSTOCHNY = (42.60, 133.05)  # about 12 km south of the fence
 OUTSIDE_CHONGJIN = (41.65, 129.95)

@@ -53,6 +53,7 @@ class VoyageState:
     draughts: list[list[Any]] = field(default_factory=list)  # [ISO time, metres], bounded
     hull: list[float | None] = field(default_factory=lambda: [None, None])  # length, beam (m)
     vessel: dict[str, Any] = field(default_factory=dict)  # imo and name, for rules and alerts
+    last_gap: dict[str, Any] | None = None  # the latest gap's findings, retractable
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
@@ -62,6 +63,7 @@ class VoyageState:
             "draughts": self.draughts,
             "hull": self.hull,
             "vessel": self.vessel,
+            "last_gap": self.last_gap,
         }
 
     @classmethod
@@ -73,6 +75,7 @@ class VoyageState:
             [list(r) for r in data.get("draughts", [])],
             list(data.get("hull") or [None, None]),
             dict(data.get("vessel") or {}),
+            data.get("last_gap"),
         )
 
 
@@ -189,11 +192,13 @@ def _on_gap(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str,
             "inside": ev["inside"],
         }
     ]
+    state.last_gap = {"from_at": ev["from_at"], "to_at": ev["at"], "near": near, "dark": []}
     for c in ev["candidates"]:
         if not c["feasible"] or c["fence"] in ev["inside"]:
             continue  # a silence inside a fence is a port gap of a seen visit, not a dark call
         call = Call(c["fence"], ev["from_at"], ev["at"], "dark", qualified=True, dark=True)
         state.calls = [*state.calls, call][-MAX_HISTORY:]
+        state.last_gap["dark"].append(c["fence"])
         out.append(
             {
                 "kind": "dark_port_call",
@@ -208,6 +213,19 @@ def _on_gap(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str,
             }
         )
     return out
+
+
+def _on_gap_filled(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str, Any]]:
+    gap = state.last_gap
+    if gap is None or (gap["from_at"], gap["to_at"]) != (ev["from_at"], ev["to_at"]):
+        return []
+    state.last_gap = None
+    state.calls = [
+        c
+        for c in state.calls
+        if not (c.dark and (c.arrived_at, c.departed_at) == (gap["from_at"], gap["to_at"]))
+    ]
+    return [{"kind": "gap_retracted", "mmsi": mmsi, "filled_at": ev["at"], **gap}]
 
 
 def step(state: VoyageState, ev: dict[str, Any]) -> tuple[VoyageState, list[dict[str, Any]]]:
@@ -232,6 +250,8 @@ def _dispatch(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[st
         return _on_exit(state, mmsi, ev)
     if kind == "gap":
         return _on_gap(state, mmsi, ev)
+    if kind == "gap_filled":
+        return _on_gap_filled(state, mmsi, ev)
     if kind == "draught":
         state.draughts = draught.record(state.draughts, ev["at"], ev["draught"])
         state.hull = [ev.get("length") or state.hull[0], ev.get("beam") or state.hull[1]]

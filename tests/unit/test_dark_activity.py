@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import timedelta
+
 from geofences import dark
 from tests.timeline import (
     CHONGJIN_BERTH,
@@ -129,3 +132,36 @@ def test_feasibility_uses_distance_speed_and_minimum_stay(core):
     [c] = dark.candidates(index, OUTSIDE_VOSTOCHNY, OUTSIDE_VOSTOCHNY, 4 * hours)
     assert not c["feasible"]  # an hour to get in and out leaves less than 4 h alongside
     assert dark.candidates(index, FAR_SOUTH, FAR_SOUTH, 100 * hours) == []
+
+
+def test_late_positions_that_fill_the_gap_retract_its_findings(run_detector):
+    positions = dark_loading_then_delivery()
+    gap_start = next(
+        i
+        for i, (a, b) in enumerate(itertools.pairwise(positions))
+        if (b.ts - a.ts).total_seconds() > 6 * 3600
+    )
+    # Satellite data, hours late: mid-gap the tanker was 144 km south, too far to have called.
+    late = positions[gap_start].model_copy(
+        update={"ts": positions[gap_start].ts + timedelta(hours=10), "lat": 41.3}
+    )
+    records = [*positions[: gap_start + 20], late, *positions[gap_start + 20 :]]
+    out = run_detector(records)
+    alerts = [a for s, a in out if s == "alerts"]
+    retracted = [a for a in alerts if a["status"] == "retracted"]
+    assert sorted(a["kind"] for a in retracted) == ["ais_gap", "dark_port_call"]
+    first = {a["alert_id"] for a in alerts[: alerts.index(retracted[0])]}
+    assert {a["alert_id"] for a in retracted} <= first  # the same ids as the alerts undone
+    after = [a["kind"] for a in alerts[alerts.index(retracted[-1]) + 1 :]]
+    # Each half of the silence is still a gap near the port, but no dark call fits in it.
+    assert after == ["ais_gap", "ais_gap"]
+    # With the dark call gone, the arrival at Chongjin has no origin: no voyage, no alert.
+    assert of_kind(out, "voyage-events", "voyage") == []
+
+
+def test_a_late_position_outside_any_gap_changes_nothing(run_detector):
+    positions = dark_loading_then_delivery()
+    late = positions[3].model_copy(update={"ts": positions[3].ts + timedelta(minutes=5)})
+    clean = [r for s, r in run_detector(positions) if s == "alerts"]
+    noisy = [r for s, r in run_detector([*positions[:40], late, *positions[40:]]) if s == "alerts"]
+    assert noisy == clean

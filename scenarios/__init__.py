@@ -1,0 +1,1 @@
+"""Bundled, deterministic AIS scenarios for replay, demos and end-to-end tests."""
