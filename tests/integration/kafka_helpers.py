@@ -132,6 +132,7 @@ def env_for(settings: Settings) -> dict[str, str]:
             "SHIPWATCH_PARTITIONS": str(settings.partitions),
             "SHIPWATCH_WEB_PORT": str(settings.web_port),
             "SHIPWATCH_DATA_DIR": str(settings.data_dir),
+            "SHIPWATCH_CAP_BBL": str(settings.cap_bbl),
         }
     )
     return env
