@@ -198,7 +198,7 @@ def dark_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
 
 
 def identity_change(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
-    """A watched vessel's MMSI now reports another name or IMO."""
+    """A watched vessel's MMSI reports another name or IMO, or is used by two transmitters."""
     reason = ctx.watchlist.reason(
         ev["mmsi"],
         ev.get("old") if ev["field"] == "imo" else None,
@@ -209,7 +209,11 @@ def identity_change(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
         return []
     identity = {"field": ev["field"], "old": ev["old"], "new": ev["new"], "at": ev["at"]}
     evidence = {"watched": reason, "field": ev["field"], "old": ev["old"], "new": ev["new"]}
-    title = f"Watch-listed vessel changed its {ev['field']}: {ev['old']} → {ev['new']}"
+    if ev["field"] == "position":
+        evidence["apart_km"] = ev.get("apart_km")
+        title = f"Watch-listed MMSI transmitting from two places {ev.get('apart_km')} km apart"
+    else:
+        title = f"Watch-listed vessel changed its {ev['field']}: {ev['old']} → {ev['new']}"
     return [_alert("identity_change", ev, identity, "warning", ev["at"], title, evidence)]
 
 

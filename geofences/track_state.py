@@ -42,6 +42,7 @@ class TrackState:
     suspect: tuple[float, float, float] | None = None  # last fix held out as a glitch
     vessel: dict[str, Any] = field(default_factory=dict)  # latest static data
     static_t: float | None = None  # event time of the latest static report applied
+    glitches: list[float] | None = None  # last glitch [t, lat, lon] and the run it belongs to
     last_gap: list[float] | None = None  # [t, lat, lon] x 2 of the last gap: late data may fill it
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +58,7 @@ class TrackState:
             "vessel": self.vessel,
             "static_t": self.static_t,
             "last_gap": self.last_gap,
+            "glitches": self.glitches,
         }
 
     @classmethod
@@ -74,6 +76,7 @@ class TrackState:
             tuple(data["suspect"]) if data.get("suspect") else None,
             dict(data.get("vessel") or {}),
             data.get("static_t"),
+            data.get("glitches"),
             data.get("last_gap"),
         )
 

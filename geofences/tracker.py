@@ -31,6 +31,8 @@ MIN_STOP_S = 30 * 60  # stopped this long inside a fence makes a port stop
 PORT_GAP_S = 4 * 3600  # silence this long while inside counts as a stay (GFW's port gap)
 LONG_DWELL_S = 12 * 3600  # inside this long counts as a stay even when never seen stopped
 ALLOWED_LATENESS_S = 10 * 60  # how late a message may arrive and still count in order
+REUSE_RUN = 3  # this many agreeing glitches between good fixes: two transmitters, one MMSI
+REUSE_WINDOW_S = 3600  # ... each within this long of the previous one
 MAX_PENDING = 256  # fixes held per vessel at most; beyond, the oldest are applied early
 
 
@@ -112,8 +114,7 @@ def apply(
     ):
         s = state.suspect
         if s is None or impossible(s[1], s[2], s[0], fix.lat, fix.lon, fix.t):
-            held = replace(state, suspect=(fix.t, fix.lat, fix.lon))
-            return held, [_glitch(state, fix)]
+            return _hold_glitch(state, fix)
         # Two fixes agree with each other and not with the last good one: the vessel moved.
     events: list[dict[str, Any]] = []
     dt = 0.0 if state.last_t is None else fix.t - state.last_t
@@ -144,6 +145,37 @@ def apply(
         state, last_t=fix.t, last_lat=fix.lat, last_lon=fix.lon, visits=visits, last_gap=last_gap
     )
     return replace(moved, suspect=None), events
+
+
+def _hold_glitch(state: TrackState, fix: Fix) -> tuple[TrackState, list[dict[str, Any]]]:
+    """Keep the fix out of every decision; glitches that agree with each other, interleaved
+    with the good track, are a second transmitter using this MMSI."""
+    g = state.glitches
+    agrees = (
+        g is not None
+        and fix.t - g[0] <= REUSE_WINDOW_S
+        and not impossible(g[1], g[2], g[0], fix.lat, fix.lon, fix.t)
+    )
+    run = g[3] + 1 if g is not None and agrees else 1
+    held = replace(
+        state, suspect=(fix.t, fix.lat, fix.lon), glitches=[fix.t, fix.lat, fix.lon, run]
+    )
+    events = [_glitch(state, fix)]
+    if run == REUSE_RUN:
+        events.append(
+            {
+                "kind": "identity",
+                "mmsi": fix.mmsi,
+                "at": iso_of(fix.t),
+                "field": "position",
+                "old": [round(state.last_lat, 4), round(state.last_lon, 4)],
+                "new": [round(fix.lat, 4), round(fix.lon, 4)],
+                "apart_km": round(
+                    distance_m(state.last_lat, state.last_lon, fix.lat, fix.lon) / 1000
+                ),
+            }
+        )
+    return held, events
 
 
 def _glitch(state: TrackState, fix: Fix) -> dict[str, Any]:

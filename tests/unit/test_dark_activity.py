@@ -165,3 +165,16 @@ def test_a_late_position_outside_any_gap_changes_nothing(run_detector):
     clean = [r for s, r in run_detector(positions) if s == "alerts"]
     noisy = [r for s, r in run_detector([*positions[:40], late, *positions[40:]]) if s == "alerts"]
     assert noisy == clean
+
+
+def test_an_mmsi_transmitting_from_two_places_is_an_identity_alert(run_detector):
+    # A second transmitter 300 km away uses the same MMSI, interleaved with the real ship.
+    timeline = Timeline().sail((42.3, 133.05), OUTSIDE_VOSTOCHNY, hours=2)
+    for i in range(4):
+        timeline.wait(5).fix(40.0, 135.5 + 0.01 * i, 9.0)
+        timeline.wait(5).fix(*OUTSIDE_VOSTOCHNY, 0.0)
+    out = run_detector(timeline.positions)
+    assert [r["kind"] for s, r in out if s == "geofence-events"].count("glitch") == 4
+    [alert] = [a for s, a in out if s == "alerts"]
+    assert (alert["kind"], alert["evidence"]["field"]) == ("identity_change", "position")
+    assert alert["evidence"]["apart_km"] > 250
