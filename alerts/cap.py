@@ -1,8 +1,10 @@
 """Estimated deliveries per watched route and calendar year against the UN cap.
 
 `add_delivery(totals, delivery, ctx) -> (totals, barrels, alerts)`: the totals are keyed
-`<route>|<year>`; a delivery adds its estimated barrels, and crossing a configured share of
-the cap raises a `cap_threshold` alert once per route, year and share.
+`<route>|<year>`, each `{"total": barrels, "seen": [delivery ids]}`; a delivery adds its
+estimated barrels once (a replayed or re-processed delivery is recognised by its id), and
+crossing a configured share of the cap raises a `cap_threshold` alert once per route, year
+and share.
 """
 
 from __future__ import annotations
@@ -21,17 +23,26 @@ def delivery_route(ev: dict[str, Any], ctx: RuleContext) -> str | None:
     return route.id if route else None
 
 
+def delivery_id(ev: dict[str, Any]) -> str:
+    """The same delivery, however often it is processed, has the same id."""
+    return f"{ev['mmsi']}|{ev['port']}|{ev['arrived_at']}"
+
+
 def add_delivery(
-    totals: dict[str, float], ev: dict[str, Any], ctx: RuleContext
-) -> tuple[dict[str, float], float | None, list[Alert]]:
-    """Count one delivery event; returns new totals, its barrels and any threshold alerts."""
+    totals: dict[str, dict[str, Any]], ev: dict[str, Any], ctx: RuleContext
+) -> tuple[dict[str, dict[str, Any]], float | None, list[Alert]]:
+    """Count one delivery event; returns new totals, its barrels (None if not counted) and
+    any threshold alerts."""
     route = delivery_route(ev, ctx)
     barrels = estimate_barrels(ev["length"], ev["beam"], ev["discharged_m"], ctx.cargo)
     if route is None or barrels is None:
-        return totals, barrels, []
+        return totals, None, []
     year = ev["departed_at"][:4]
     key = f"{route}|{year}"
-    before = totals.get(key, 0.0)
+    entry = totals.get(key) or {"total": 0.0, "seen": []}
+    if delivery_id(ev) in entry["seen"]:
+        return totals, None, []
+    before = float(entry["total"])
     after = before + barrels
     alerts = []
     for share in crossed(before, after, ctx.cap_bbl, ctx.cap_shares):
@@ -70,4 +81,5 @@ def add_delivery(
                 },
             )
         )
-    return {**totals, key: after}, barrels, alerts
+    counted = {"total": after, "seen": [*entry["seen"], delivery_id(ev)]}
+    return {**totals, key: counted}, barrels, alerts

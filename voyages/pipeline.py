@@ -56,7 +56,7 @@ class Detector:
         self.index, self.ctx = index, ctx
         self.tracks: dict[int, tracker.TrackState] = {}
         self.voyages: dict[int, machine.VoyageState] = {}
-        self.cap_totals: dict[str, float] = {}
+        self.cap_totals: dict[str, dict[str, Any]] = {}
         self.stale = 0
 
     def process(self, record: Record) -> Iterator[Output]:

@@ -116,7 +116,20 @@ def test_deliveries_adding_up_past_shares_of_the_cap_raise_cap_alerts(core):
         (1.0, "critical"),
     ]
     assert cap[-1]["evidence"]["estimated_bbl"] == 5 * 24_797
-    assert detector.cap_totals == {"vostochny-chongjin|2024": 5 * 24_797}
+    [entry] = detector.cap_totals.values()
+    assert entry["total"] == 5 * 24_797 and len(entry["seen"]) == 5
+
+
+def test_a_delivery_processed_twice_counts_once(core):
+    records, _ = delivery_run()
+    detector = Detector(*core)
+    deliveries = [
+        o.record for r in records for o in detector.process(r) if o.record["kind"] == "delivery"
+    ]
+    from alerts.cap import add_delivery
+
+    totals, barrels, _ = add_delivery(detector.cap_totals, deliveries[0], core[1])
+    assert barrels is None and totals == detector.cap_totals
 
 
 def test_a_name_change_of_a_watched_vessel_is_an_identity_alert(core):
