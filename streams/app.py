@@ -55,6 +55,10 @@ def create_app(settings: Settings) -> Wiring:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_commit_every=1000,
+        # A crashed worker's partitions move to the others after this long (Faust's default
+        # is 60 s); heartbeats every 3 s keep live workers well inside it.
+        broker_session_timeout=15.0,
+        broker_heartbeat_interval=3.0,
         broker_commit_interval=1.0,
         stream_buffer_maxsize=16384,
         autodiscover=False,

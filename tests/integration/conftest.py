@@ -52,7 +52,10 @@ def worker_factory(
     started: list[WorkerProcess] = []
 
     def start() -> WorkerProcess:
-        worker = start_worker(namespace_settings, tmp_path / f"worker-{len(started)}.log")
+        # The first worker serves the namespace's web port; others get ports of their own.
+        port = namespace_settings.web_port if not started else free_port()
+        settings = namespace_settings.model_copy(update={"web_port": port})
+        worker = start_worker(settings, tmp_path / f"worker-{len(started)}.log")
         started.append(worker)
         worker.wait_ready()
         return worker
