@@ -168,33 +168,41 @@ def ais_gap(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
 
 
 def dark_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
-    """A watched vessel's AIS gap leaves time for a hidden visit to a watched port."""
+    """A watched vessel's AIS gap leaves time for a hidden visit to a watched port; critical
+    when its draught changed across the gap."""
     reason = ctx.watch_reason(ev)
     # Gaps are common (coverage, receivers); for unmarked vessels the event is evidence enough.
     if reason is None:
         return []
-    identity = {
-        "port": ev["port"],
-        "window_start": ev["window_start"],
-        "window_end": ev["window_end"],
-    }
-    evidence = {"watched": reason} | {
-        k: ev[k]
-        for k in ("window_start", "window_end", "gap_h", "to_port_km", "from_port_km", "spare_h")
-    }
-    title = f"Possible dark call at {ev['port']} during a {ev['gap_h']} h AIS gap"
-    return [
-        _alert(
-            "dark_port_call",
-            ev,
-            identity,
-            "warning",
-            ev["window_end"],
-            title,
-            evidence,
-            port=ev["port"],
-        )
-    ]
+    identity = dark_call_identity(ev["port"], ev["window_start"], ev["window_end"])
+    keys = (
+        "window_start",
+        "window_end",
+        "gap_h",
+        "to_port_km",
+        "from_port_km",
+        "spare_h",
+        "draught_before",
+        "draught_after",
+        "draught_change",
+        "reported_at",
+    )
+    evidence = {"watched": reason} | {k: ev[k] for k in keys if k in ev}
+    change = ev.get("draught_change")
+    if change is None:
+        title = f"Possible dark call at {ev['port']} during a {ev['gap_h']} h AIS gap"
+        severity: Severity = "warning"
+    else:
+        identity["draught"] = True
+        title = f"Dark call at {ev['port']}: draught {change:+.1f} m across a {ev['gap_h']} h gap"
+        severity = "critical"
+    at = ev.get("reported_at", ev["window_end"])
+    return [_alert("dark_port_call", ev, identity, severity, at, title, evidence, port=ev["port"])]
+
+
+def dark_call_identity(port: str, start: str, end: str) -> dict[str, Any]:
+    """What identifies a dark call's alert (and its retraction)."""
+    return {"port": port, "window_start": start, "window_end": end}
 
 
 def identity_change(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
@@ -225,14 +233,11 @@ def retractions(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     undone = (
         [("ais_gap", {"from_at": ev["from_at"], "to_at": ev["to_at"]}, None)] if ev["near"] else []
     )
-    undone += [
-        (
-            "dark_port_call",
-            {"port": port, "window_start": ev["from_at"], "window_end": ev["to_at"]},
-            port,
-        )
-        for port in ev["dark"]
-    ]
+    for port in ev["dark"]:
+        identity = dark_call_identity(port, ev["from_at"], ev["to_at"])
+        undone.append(("dark_port_call", identity, port))
+        if ev.get("confirmed"):
+            undone.append(("dark_port_call", identity | {"draught": True}, port))
     evidence = {
         "watched": reason,
         "filled_at": ev["filled_at"],

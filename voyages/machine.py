@@ -215,6 +215,40 @@ def _on_gap(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str,
     return out
 
 
+DARK_DRAUGHT_WINDOW_S = 6 * 3600  # a draught report this soon after a dark call speaks of it
+
+
+def _draught_across_dark_call(
+    state: VoyageState, mmsi: int, ev: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A changed draught reported soon after a dark call: cargo moved while unseen."""
+    gap = state.last_gap
+    if gap is None or not gap["dark"] or gap.get("confirmed") or ev["at"] <= gap["to_at"]:
+        return []
+    if epoch_of(ev["at"]) - epoch_of(gap["to_at"]) > DARK_DRAUGHT_WINDOW_S:
+        return []
+    before = draught.at_or_before(state.draughts, gap["from_at"])
+    if before is None or abs(ev["draught"] - before) < draught.CHANGE_MIN_M:
+        return []
+    gap["confirmed"] = True
+    change = round(ev["draught"] - before, 2)
+    return [
+        {
+            "kind": "dark_port_call",
+            "mmsi": mmsi,
+            "port": port,
+            "window_start": gap["from_at"],
+            "window_end": gap["to_at"],
+            "gap_h": round((epoch_of(gap["to_at"]) - epoch_of(gap["from_at"])) / 3600, 1),
+            "draught_before": before,
+            "draught_after": ev["draught"],
+            "draught_change": change,
+            "reported_at": ev["at"],
+        }
+        for port in gap["dark"]
+    ]
+
+
 def _on_gap_filled(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str, Any]]:
     gap = state.last_gap
     if gap is None or (gap["from_at"], gap["to_at"]) != (ev["from_at"], ev["to_at"]):
@@ -253,9 +287,10 @@ def _dispatch(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[st
     if kind == "gap_filled":
         return _on_gap_filled(state, mmsi, ev)
     if kind == "draught":
+        confirmed = _draught_across_dark_call(state, mmsi, ev)
         state.draughts = draught.record(state.draughts, ev["at"], ev["draught"])
         state.hull = [ev.get("length") or state.hull[0], ev.get("beam") or state.hull[1]]
-        return []
+        return confirmed
     if kind == "vessel":
         state.vessel = {"imo": ev.get("imo"), "name": ev.get("name")}
         return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+from ais.records import Static
 from geofences import dark
 from tests.timeline import (
     CHONGJIN_BERTH,
@@ -178,3 +179,32 @@ def test_an_mmsi_transmitting_from_two_places_is_an_identity_alert(run_detector)
     [alert] = [a for s, a in out if s == "alerts"]
     assert (alert["kind"], alert["evidence"]["field"]) == ("identity_change", "position")
     assert alert["evidence"]["apart_km"] > 250
+
+
+def test_a_draught_change_across_the_gap_makes_the_dark_call_critical(run_detector):
+    positions = dark_loading_then_delivery()
+    gap_end = next(
+        i + 1
+        for i, (a, b) in enumerate(itertools.pairwise(positions))
+        if (b.ts - a.ts).total_seconds() > 6 * 3600
+    )
+    mmsi = positions[0].mmsi
+
+    def report(ts, metres):
+        return Static(mmsi=mmsi, ts=ts, draught=metres, length=105, beam=16)
+
+    records = [
+        report(positions[0].ts, 4.8),
+        *positions[: gap_end + 1],
+        report(positions[gap_end].ts + timedelta(minutes=5), 7.2),  # the crew's update
+        *positions[gap_end + 1 :],
+    ]
+    alerts = [a for s, a in run_detector(records) if s == "alerts"]
+    dark_calls = [
+        (a["severity"], a["evidence"].get("draught_change"))
+        for a in alerts
+        if a["kind"] == "dark_port_call"
+    ]
+    assert dark_calls == [("warning", None), ("critical", 2.4)]
+    [voyage] = [a for a in alerts if a["kind"] == "sanctioned_voyage"]
+    assert voyage["evidence"]["origin_dark"] and voyage["evidence"]["loaded"]
