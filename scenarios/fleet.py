@@ -32,7 +32,7 @@ from scenarios.geo import (
 )
 
 # What each vessel is in the story; the tests pick vessels by it.
-Part = Literal["dprk_tanker", "dprk_delivery", "dprk_edge", "other_tanker", "passing"]
+Part = Literal["dprk_tanker", "dprk_delivery", "dprk_dark", "dprk_edge", "other_tanker", "passing"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ class PortCall:
     anchor_jitter_m: tuple[float, float] = (15.0, 15.0)  # (north, east) GPS scatter at anchor
     dark_in_h: float = 0.0  # no reports for this long before reaching the anchorage or berth
     dark_out_h: float = 0.0  # no reports for this long after leaving the berth
+    # Silent all along, from dark_in_h before the first stay until dark_out_h after leaving the
+    # berth: one silence that must cover the call from its sea point back to it, so that AIS
+    # never shows the call (a dark call).
+    hidden: bool = False
 
 
 Leg = Sail | PortCall
@@ -67,7 +71,8 @@ class Vessel:
     """A vessel's static data (as its AIS rows carry it) and its plan: one continuous track.
 
     Each vessel is seen from `start` at `start_h` hours after T0 until its last leg ends,
-    without a silence of 6 h or more, which the detector would take for an AIS gap.
+    without a silence of 6 h or more, which the detector would take for an AIS gap, except
+    around a hidden call: the dark calls are those gaps.
     """
 
     mmsi: int
@@ -108,6 +113,14 @@ def load(
     return PortCall(
         VOSTOCHNY, berth, berth_h, draft, 212, dark_in_h=dark_in_h, dark_out_h=dark_out_h
     )
+
+
+def dark_load(berth_h: float, draft: float, dark_in_h: float, dark_out_h: float) -> PortCall:
+    """A loading call at Vostochny's products berth that AIS never shows: a dark call."""
+    return PortCall(
+        VOSTOCHNY, PRODUCTS_BERTH, berth_h, draft, 212, dark_in_h=dark_in_h,
+        dark_out_h=dark_out_h, hidden=True,
+    )  # fmt: skip
 
 
 def chongjin(berth_h: float, draft: float, berth: Point = CHONGJIN_BERTH) -> PortCall:
@@ -245,6 +258,21 @@ VESSELS: tuple[Vessel, ...] = (
                 anchor_jitter_m=(30.0, 150.0),
             ),
             HOME_DPRK,
+        ),
+    ),
+    dprk_tanker(
+        445990107, "HANURI 7", 912351, "HMHN7", (106, 16), 4.7, "dprk_dark",
+        "DPRK tanker: silent for 19.5 h from 34 km off Vostochny to 25 km off, loads unseen "
+        "there, delivers to Chongjin", 44,
+        (dark_load(13, 7.1, 3.5, 3.0), TO_CHONGJIN, chongjin(17, 4.7), HOME_SOUTH),
+    ),
+    dprk_tanker(
+        445990108, "PADO 12", 912352, "HMPD12", (110, 16), 4.9, "dprk_dark",
+        "DPRK tanker: silent for 14 h from 17 km off Vostochny and back, loads unseen there, "
+        "delivers to Chongjin", 204,
+        (
+            dark_load(9, 7.4, 2.5, 2.5), TO_CHONGJIN, chongjin(15, 4.9, CHONGJIN_WEST_BERTH),
+            HOME_SOUTH,
         ),
     ),
     other_tanker(

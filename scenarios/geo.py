@@ -56,6 +56,15 @@ class Port:
     anchorage_after: int = 0  # approach waypoints passed before turning off to an anchorage
     fenced: bool = True  # whether the bundled fences watch it (the detector sees only those)
 
+    def distance_m(self, p: Point) -> float:
+        """How far p is from the port: to the nearest approach waypoint.
+
+        The waypoints lie inside the fence or just outside it (Vostochny's first, Nakhodka
+        Bay's mouth, 1.7 km out), so from the open sea this is the distance to the fence within
+        a few km: the plans keep far enough from every distance threshold for that not to matter.
+        """
+        return min(distance_m(p, w) for w in self.approach)
+
 
 # Vostochny: the fence covers Nakhodka Bay's eastern side and Wrangel Bay, whose mouth opens
 # west into Nakhodka Bay; the open sea is reached south past the bay's western shore.
@@ -63,7 +72,7 @@ VOSTOCHNY = Port(
     id="vostochny",
     sea=(42.6200, 133.0500),
     approach=(
-        (42.6950, 132.9850),  # Nakhodka Bay's mouth, 1.3 km south of the fence
+        (42.6950, 132.9850),  # Nakhodka Bay's mouth, 1.7 km south of the fence
         (42.7250, 132.9900),
         (42.7560, 133.0300),  # off the mouth of Wrangel Bay
         (42.7525, 133.0620),
@@ -89,6 +98,9 @@ CHONGJIN_WEST_BERTH = (41.7645, 129.8050)
 # there is invisible to the detector, as any unwatched port is.
 RAJIN = Port(id="rajin", sea=(42.1200, 130.3300), approach=((42.1850, 130.3000),), fenced=False)
 RAJIN_BERTH = (42.2250, 130.3020)
+
+# Every port of the story, in id order (the order the detector lists fences in).
+PORTS = (CHONGJIN, RAJIN, VOSTOCHNY)
 
 # Where ships enter and leave the covered area (the edge of the receivers' range).
 SOUTH_EXIT = (41.9000, 132.7150)  # on the way to Busan (35.0 N 129.5 E)

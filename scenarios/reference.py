@@ -1,10 +1,12 @@
 """The bundled reference scenario: March 2024, DPRK tankers loading at Vostochny, with noise.
 
 From 2024-03-07T00:00Z over three weeks: six North Korean tankers call repeatedly at Vostochny's
-oil-products berth and two of them deliver to Chongjin, among Russian and other tankers loading
-for elsewhere, coasters passing Chongjin without stopping, a tanker at anchor right at a fence
-edge with GPS scatter across it, tankers going dark near Vostochny, and duplicated and late rows.
-The cast and plans are in `scenarios.fleet`; `expected_alerts()` reads the alerts off the plans.
+oil-products berth and two of them deliver to Chongjin; two more load there with their AIS off
+for 14 h and more (dark calls) and deliver to Chongjin too; among them Russian and other tankers
+loading for elsewhere, coasters passing Chongjin without stopping, a tanker at anchor right at a
+fence edge with GPS scatter across it, tankers going dark for a few hours near Vostochny, and
+duplicated and late rows. The cast and plans are in `scenarios.fleet`; `expected_alerts()`,
+`expected_deliveries()` and `expected_cap_alerts()` read the outcome off the plans.
 
 Regenerate the bundled file (byte-identical for the same code) with
 `python -m scenarios.reference --out scenarios/data/reference.csv`.
@@ -16,12 +18,28 @@ import argparse
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
-from scenarios.fleet import VESSELS, Vessel
-from scenarios.tracks import rows_of
+from scenarios.fleet import VESSELS, PortCall, Vessel
+from scenarios.geo import PORTS, Point
+from scenarios.tracks import HOUR_S, T0, Timeline, rows_of, timeline
 
-__all__ = ["SCENARIO_PATH", "VESSELS", "ExpectedAlert", "Vessel", "expected_alerts", "render"]
+__all__ = [
+    "SCENARIO_PATH",
+    "VESSELS",
+    "DarkCall",
+    "ExpectedAlert",
+    "ExpectedCapAlert",
+    "ExpectedDelivery",
+    "Vessel",
+    "dark_calls",
+    "expected_alerts",
+    "expected_cap_alerts",
+    "expected_deliveries",
+    "render",
+]
 
 SEED = 20240307
 SCENARIO_PATH = Path(__file__).parent / "data" / "reference.csv"
@@ -42,8 +60,25 @@ LATE_S = (120, 570)
 # Chongjin is the sanctioned route.
 WATCHED_MID = "445"
 LOADING_PORTS = frozenset({"vostochny"})
-LOADED_MIN_M = 0.5  # a draught rise this large is cargo (the plans' rises are 1.9 m or more)
+LOADED_MIN_M = 0.5  # a draught change this large is cargo (the plans' changes are 1.9 m or more)
 WATCHED_ROUTES = {("vostochny", "chongjin"): "vostochny-chongjin"}
+ROUTE_WINDOW_S = 30 * 86_400  # from leaving the origin to arriving at the destination
+# Going dark (the README's Detection table): a silence of 6 h or more is an AIS gap, alerted
+# when one of its ends is within 50 km of a watched port; it is a dark call at a port when both
+# ends are within 150 km of it and the silence leaves time to sail there and back at 12 kn and
+# stay 4 h. A dark call is a call: it can start a voyage, and a delivery after it.
+GAP_MIN_S = 6 * 3600
+NEAR_PORT_M = 50_000.0
+DARK_RADIUS_M = 150_000.0
+DARK_SPEED_MPS = 12 * 1852 / 3600
+DARK_STAY_S = 4 * 3600
+# The cargo estimate: length x beam x draught change x block coefficient x seawater density
+# gives tonnes, times barrels per tonne; the UN cap is counted per route and calendar year.
+BLOCK_COEFFICIENT = 0.8
+SEAWATER_T_PER_M3 = 1.025
+BARRELS_PER_TONNE = 7.5
+UN_CAP_BBL = 500_000.0  # a year's refined products to the DPRK: the default cap
+CAP_SHARES = (0.5, 0.8, 1.0)
 
 
 @dataclass(frozen=True, order=True)
@@ -55,29 +90,155 @@ class ExpectedAlert:
     place: str
 
 
+@dataclass(frozen=True, order=True)
+class ExpectedDelivery:
+    """A discharge on a watched route, after a call (seen or dark) at its origin."""
+
+    departed_h: float  # hours after T0 the vessel left the berth
+    mmsi: int
+    route: str
+    discharged_m: float
+    barrels: int
+
+
+@dataclass(frozen=True)
+class ExpectedCapAlert:
+    """A share of the cap that the running total of deliveries crosses, and whose did."""
+
+    share: float
+    severity: str
+    mmsi: int
+
+
+@dataclass(frozen=True)
+class DarkCall:
+    """A silence of the plan long enough to be an AIS gap, and what the rules make of it."""
+
+    t0: float  # seconds after T0
+    t1: float
+    start: Point
+    end: Point
+    near: tuple[str, ...]  # ports within NEAR_PORT_M of either end, in id order
+    ports: tuple[str, ...]  # ports a visit to was feasible: dark calls
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A call the detector can know of: seen (with its plan) or dark (inferred from a gap)."""
+
+    t0: float
+    t1: float
+    port: str
+    plan: PortCall | None  # None for a dark call
+
+
+def dark_calls(tl: Timeline) -> list[DarkCall]:
+    """The plan's silences of GAP_MIN_S or more, judged by the rules restated above."""
+    out = []
+    for t0, t1 in tl.dark:
+        if t1 - t0 < GAP_MIN_S:
+            continue
+        start, end = tl.position_at(t0), tl.position_at(t1)
+        near, ports = [], []
+        for port in PORTS:
+            if not port.fenced:
+                continue
+            to_port, from_port = port.distance_m(start), port.distance_m(end)
+            if min(to_port, from_port) <= NEAR_PORT_M:
+                near.append(port.id)
+            spare = t1 - t0 - (to_port + from_port) / DARK_SPEED_MPS - DARK_STAY_S
+            if max(to_port, from_port) <= DARK_RADIUS_M and spare >= 0:
+                ports.append(port.id)
+        out.append(DarkCall(t0, t1, start, end, tuple(near), tuple(ports)))
+    return out
+
+
+def _known_calls(vessel: Vessel, tl: Timeline) -> list[_Call]:
+    """The calls the detector can know of, in time order: the fenced calls AIS shows and the
+    dark calls. A hidden call is silent from sea point to sea point (more than 5 km outside its
+    fence): the detector never sees it, and knows of it only through its gap."""
+    calls = [
+        _Call(span.t0, span.t1, plan.port.id, plan)
+        for plan, span in zip(vessel.calls(), tl.calls, strict=True)
+        if plan.port.fenced and span.hidden is None
+    ]
+    calls += [_Call(d.t0, d.t1, port, None) for d in dark_calls(tl) for port in d.ports]
+    return sorted(calls, key=lambda c: c.t0)
+
+
+def _voyages(vessel: Vessel) -> list[tuple[_Call, _Call]]:
+    """Consecutive known calls at different ports: (origin, destination)."""
+    calls = _known_calls(vessel, timeline(vessel))
+    return [(a, b) for a, b in pairwise(calls) if a.port != b.port]
+
+
 def expected_alerts() -> list[ExpectedAlert]:
-    """Every alert the plans call for, sorted."""
+    """Every alert the plans call for at the default cap (which the story stays far below)."""
     out: list[ExpectedAlert] = []
     for vessel in VESSELS:
-        watched = str(vessel.mmsi).startswith(WATCHED_MID)
-        draft, previous = vessel.draft, ""  # previous: the last fenced port called at
-        for call in vessel.calls():
-            loaded = call.draft_after - draft >= LOADED_MIN_M
-            draft = call.draft_after
-            if not call.port.fenced:
-                continue  # the detector sees only fenced ports: no call to it, no voyage
-            port = call.port.id
-            if watched and port in LOADING_PORTS:
-                out.append(ExpectedAlert("watchlist_port_call", vessel.mmsi, port))
-                if loaded:
-                    out.append(ExpectedAlert("watchlist_port_call", vessel.mmsi, port))
-            # Each call is over before the next begins, and the whole story is three weeks long,
-            # inside the route's 30-day window: consecutive calls make a voyage.
-            route = WATCHED_ROUTES.get((previous, port)) if previous else None
-            if route is not None:
+        if not str(vessel.mmsi).startswith(WATCHED_MID):
+            continue  # alerts are about watched vessels only
+        tl = timeline(vessel)
+        for dark in dark_calls(tl):
+            if dark.near:
+                out.append(ExpectedAlert("ais_gap", vessel.mmsi, dark.near[0]))
+            out += [ExpectedAlert("dark_port_call", vessel.mmsi, port) for port in dark.ports]
+        for call in _known_calls(vessel, tl):
+            if call.plan is None or call.port not in LOADING_PORTS:
+                continue
+            out.append(ExpectedAlert("watchlist_port_call", vessel.mmsi, call.port))
+            if call.plan.draft_after - tl.draft_at(call.t0) >= LOADED_MIN_M:
+                out.append(ExpectedAlert("watchlist_port_call", vessel.mmsi, call.port))
+        # The story is three weeks long, so every voyage is within the route's 30-day window;
+        # checked all the same.
+        for origin, destination in _voyages(vessel):
+            route = WATCHED_ROUTES.get((origin.port, destination.port))
+            if route is not None and destination.t0 - origin.t1 <= ROUTE_WINDOW_S:
                 out.append(ExpectedAlert("sanctioned_voyage", vessel.mmsi, route))
-            previous = port
     return sorted(out)
+
+
+def barrels(length_m: float, beam_m: float, change_m: float) -> int:
+    """The README's cargo estimate of a draught change, in barrels."""
+    tonnes = length_m * beam_m * abs(change_m) * BLOCK_COEFFICIENT * SEAWATER_T_PER_M3
+    return round(tonnes * BARRELS_PER_TONNE)
+
+
+def expected_deliveries() -> list[ExpectedDelivery]:
+    """Every delivery on a watched route, in the order the vessels left the berth: a seen call
+    that ends 0.5 m lighter or more than it began, after a call at the route's origin."""
+    out = []
+    for vessel in VESSELS:
+        tl = timeline(vessel)
+        for origin, call in _voyages(vessel):
+            route = WATCHED_ROUTES.get((origin.port, call.port))
+            if call.plan is None or route is None:
+                continue
+            change = round(call.plan.draft_after - tl.draft_at(call.t0), 2)
+            if change <= -LOADED_MIN_M:
+                length, beam = vessel.size
+                departed_h = round(call.t1 / HOUR_S, 2)
+                estimate = barrels(length, beam, change)
+                out.append(ExpectedDelivery(departed_h, vessel.mmsi, route, -change, estimate))
+    return sorted(out)
+
+
+def expected_cap_alerts(
+    cap_bbl: float, shares: tuple[float, ...] = CAP_SHARES
+) -> list[ExpectedCapAlert]:
+    """The shares of `cap_bbl` that the deliveries' running total crosses (per route and
+    calendar year), in order, each with the delivery that crossed it."""
+    out = []
+    totals: dict[tuple[str, int], float] = {}
+    for d in expected_deliveries():
+        key = (d.route, (T0 + timedelta(hours=d.departed_h)).year)
+        before = totals.get(key, 0.0)
+        after = totals[key] = before + d.barrels
+        for share in sorted(shares):
+            if before < share * cap_bbl <= after:
+                severity = "critical" if share >= 1 else "warning"
+                out.append(ExpectedCapAlert(share, severity, d.mmsi))
+    return out
 
 
 def clean_rows(seed: int = SEED) -> list[tuple[int, int, str]]:

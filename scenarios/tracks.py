@@ -49,6 +49,15 @@ class Stay:
     t1: float
 
 
+@dataclass(frozen=True)
+class CallSpan:
+    """When a port call's stays began and ended, and the silence that hides it, if any."""
+
+    t0: float  # the first stay (at anchor or at the berth) begins
+    t1: float  # the vessel leaves the berth
+    hidden: tuple[float, float] | None = None  # [t0, t1) of the silence covering the call
+
+
 @dataclass
 class Timeline:
     """A vessel's planned motion in seconds after T0, with its draught changes and silences."""
@@ -57,6 +66,14 @@ class Timeline:
     drafts: list[tuple[float, float]] = field(default_factory=list)  # (from t, draught)
     dark: list[tuple[float, float]] = field(default_factory=list)  # [t0, t1) without reports
     stays: list[Stay] = field(default_factory=list)
+    calls: list[CallSpan] = field(default_factory=list)  # one per port call of the plan
+
+    def position_at(self, t: float) -> Point:
+        """Where the plan puts the vessel at time t (without GPS scatter)."""
+        m = next((m for m in self.motions if m.t0 <= t <= m.t1), None)
+        if m is None:
+            raise ValueError(f"the plan does not cover t = {t}")
+        return lerp(m.a, m.b, (t - m.t0) / (m.t1 - m.t0)) if m.kn else m.a
 
     def draft_at(self, t: float) -> float:
         """The draught the vessel reports at time t."""
@@ -102,6 +119,7 @@ class _Planner:
 
     def call(self, c: PortCall) -> None:
         port = c.port
+        sea_in = self.t
         if self.pos != port.sea:
             raise ValueError(f"a call at {port.id} must start from its sea point")
         self.go(port.approach[0], APPROACH_KN)
@@ -119,13 +137,22 @@ class _Planner:
         berth = self.hold(port.id, c.berth_h, MOORED, BERTH_SCATTER_M, c.heading, 1)
         first = first or berth
         self.tl.drafts.append((berth.t0 + DRAFT_CHANGE_AT * (berth.t1 - berth.t0), c.draft_after))
-        if c.dark_in_h:
-            self.tl.dark.append((first.t0 - c.dark_in_h * HOUR_S, first.t0))
-        if c.dark_out_h:
-            self.tl.dark.append((berth.t1, berth.t1 + c.dark_out_h * HOUR_S))
+        silence = (first.t0 - c.dark_in_h * HOUR_S, berth.t1 + c.dark_out_h * HOUR_S)
+        if c.hidden:
+            self.tl.dark.append(silence)
+        else:
+            if c.dark_in_h:
+                self.tl.dark.append((silence[0], first.t0))
+            if c.dark_out_h:
+                self.tl.dark.append((berth.t1, silence[1]))
         for p in [*reversed(port.approach[1:]), port.approach[0]]:
             self.go(p, HARBOUR_KN)
         self.go(port.sea, APPROACH_KN)
+        if c.hidden and not silence[0] <= sea_in < self.t <= silence[1]:
+            raise ValueError(
+                f"a hidden call at {port.id} must be silent from sea point to sea point"
+            )
+        self.tl.calls.append(CallSpan(first.t0, berth.t1, silence if c.hidden else None))
 
 
 def timeline(vessel: Vessel) -> Timeline:

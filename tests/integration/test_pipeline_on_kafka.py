@@ -62,7 +62,7 @@ def comparable(alert: dict) -> dict:
 
 @pytest.fixture
 def small_cap(namespace_settings: Settings) -> Settings:
-    """The reference scenario delivers about 74,000 bbl: a 50,000 bbl cap makes it cross."""
+    """The reference scenario delivers about 126,000 bbl: a 50,000 bbl cap makes it cross."""
     return namespace_settings.model_copy(update={"cap_bbl": 50_000.0})
 
 
@@ -80,6 +80,8 @@ def test_the_stream_raises_exactly_the_alerts_detect_raises(small_cap: Settings,
         "sanctioned_voyage",
         "watchlist_port_call",
         "cap_threshold",
+        "ais_gap",
+        "dark_port_call",
     }
     worker = start_worker(small_cap, tmp_path / "worker.log")
     try:
