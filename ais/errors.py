@@ -18,3 +18,7 @@ class Rejected(AisError):
 
 class UnknownFormat(AisError):
     """A file's format cannot be recognised from its content."""
+
+
+class BadColumns(AisError, ValueError):
+    """A `--columns` mapping is malformed or names columns the file does not have."""

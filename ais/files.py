@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
 
 import orjson
 
-from ais.errors import Rejected, UnknownFormat
+from ais.csv_rows import CsvRows
+from ais.errors import BadColumns, Rejected, UnknownFormat
 
-FORMATS = ("auto", "noaa", "dma", "nmea", "jsonl")
-CSV_FORMATS = {"noaa"}
+FORMATS = ("auto", "noaa", "dma", "nmea", "jsonl", "csv")
+CSV_FORMATS = {"noaa", "dma", "csv"}
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class RawUnit:
     raw: bytes
     payload: bytes
     key: bytes | None
+    read_bytes: int = 0  # of the file on disk (compressed, for .gz) so far: for progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +37,26 @@ class UnreadableUnit:
     line: int
     raw: bytes
     error: Rejected
+    read_bytes: int = 0
 
 
-def _open(path: Path) -> IO[bytes]:
-    if path.suffix == ".gz":
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return path.open("rb")
+def _lines(path: Path) -> Iterator[tuple[bytes, int]]:
+    """Each line (gunzipped for .gz) with the bytes of the file read so far."""
+    with path.open("rb") as disk:
+        if path.suffix == ".gz":
+            with gzip.GzipFile(fileobj=disk) as unpacked:
+                for line in unpacked:
+                    yield line, disk.tell()
+        else:
+            done = 0
+            for line in disk:
+                done += len(line)
+                yield line, done
 
 
 def sniff(first_line: bytes) -> str:
     """The format of a file from its first non-empty line."""
-    line = first_line.lstrip(b"\xef\xbb\xbf").strip()
+    line = first_line.lstrip(BOM).strip()
     if line.upper().startswith(b"MMSI,BASEDATETIME"):
         return "noaa"
     if b"Type of mobile" in line or line.startswith(b"# Timestamp"):
@@ -55,51 +65,49 @@ def sniff(first_line: bytes) -> str:
         return "jsonl"
     if line[:1] in (b"!", b"\\", b"$"):
         return "nmea"
-    raise UnknownFormat(f"cannot tell the format from the first line: {line[:60]!r}")
+    raise UnknownFormat(
+        f"cannot tell the format from the first line: {line[:60]!r} "
+        "(give --format, or for another CSV --columns mmsi=...,ts=...,lat=...,lon=...)"
+    )
 
 
-def _key_of(payload_obj: dict[str, object]) -> bytes | None:
-    mmsi = payload_obj.get("mmsi")
+def _key_of(line: bytes) -> bytes | None:
+    try:
+        mmsi = orjson.loads(line).get("mmsi")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
     return str(mmsi).encode() if isinstance(mmsi, int | str) and str(mmsi).isdigit() else None
 
 
-def read_units(path: Path, fmt: str = "auto") -> Iterator[RawUnit | UnreadableUnit]:
+def read_units(
+    path: Path, fmt: str = "auto", columns: Mapping[str, str] | None = None
+) -> Iterator[RawUnit | UnreadableUnit]:
     """Yield every line of a file as a raw message (or as unreadable), in file order."""
+    if columns and fmt not in ("auto", "csv"):
+        raise BadColumns(f"--columns maps a generic CSV; it does not go with --format {fmt}")
     source = str(path)
-    with _open(path) as fh:
-        header: list[str] | None = None
-        detected = None if fmt == "auto" else fmt
-        if detected in ("dma", "nmea"):
-            raise UnknownFormat(f"format {detected!r} is not supported yet")
-        for number, raw in enumerate(fh, start=1):
-            line = raw.rstrip(b"\r\n")
-            if not line.strip():
-                continue
-            if detected is None:
-                detected = sniff(line)
-                if detected in ("dma", "nmea"):
-                    raise UnknownFormat(f"{source}: format {detected!r} is not supported yet")
-            if detected == "jsonl":
-                try:
-                    key = _key_of(orjson.loads(line))
-                except (orjson.JSONDecodeError, AttributeError):
-                    key = None
-                yield RawUnit(source, number, line, line, key)
-                continue
-            try:
-                text = line.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                yield UnreadableUnit(source, number, line, Rejected("bad_encoding", str(exc)))
-                continue
-            cells = next(csv.reader([text]))
-            if header is None:
-                header = [c.strip() for c in cells]
-                continue
-            if len(cells) != len(header):
-                error = Rejected("bad_csv", f"{len(cells)} columns, header has {len(header)}")
-                yield UnreadableUnit(source, number, line, error)
-                continue
-            row = dict(zip(header, cells, strict=True))
-            payload = orjson.dumps({"format": detected, "row": row})
-            mmsi = row.get("MMSI", "").strip()
-            yield RawUnit(source, number, line, payload, mmsi.encode() if mmsi.isdigit() else None)
+    detected = "csv" if columns else (None if fmt == "auto" else fmt)
+    rows: CsvRows | None = None
+    for number, (raw, read) in enumerate(_lines(path), start=1):
+        line = raw.rstrip(b"\r\n").removeprefix(BOM if number == 1 else b"")
+        if not line.strip():
+            continue
+        detected = detected or sniff(line)
+        if detected == "nmea":
+            # Keyed by file: one file's sentences stay in order in one partition.
+            yield RawUnit(source, number, line, line, path.name.encode(), read)
+            continue
+        if detected == "jsonl":
+            yield RawUnit(source, number, line, line, _key_of(line), read)
+            continue
+        rows = rows or CsvRows(detected, columns)
+        try:
+            made = rows.add(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield UnreadableUnit(source, number, line, Rejected("bad_encoding", str(exc)), read)
+            continue
+        except Rejected as exc:
+            yield UnreadableUnit(source, number, line, exc, read)
+            continue
+        if made is not None:
+            yield RawUnit(source, number, line, made[0], made[1], read)

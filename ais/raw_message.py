@@ -1,7 +1,9 @@
 """One message of the raw topic to records: the single decoder that ingest, decode and detect share.
 
 A raw message is either a normalized JSON record or a CSV row wrapped by the file reader as
-`{"format": "<dialect>", "row": {column: text}}`. NMEA sentences arrive with the ingest issue.
+`{"format": "<dialect>", "row": {column: text}}`. Both are stateless. NMEA sentences need state
+(multi-sentence messages, time from earlier lines): `ais.decoder.StreamDecoder` handles them and
+hands everything else to `decode_message`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from typing import Any
 
 import orjson
 
-from ais import noaa_csv
+from ais import dma_csv, mapped_csv, noaa_csv
 from ais.errors import Rejected
 from ais.normalized_json import decode_record
 from ais.records import Record
 
 MAX_MESSAGE_BYTES = 64 * 1024
-ROW_DECODERS = {"noaa": noaa_csv.decode_row}
+ROW_DECODERS = {
+    "noaa": noaa_csv.decode_row,
+    "dma": dma_csv.decode_row,
+    "csv": mapped_csv.decode_row,
+}
 
 # MMSI ranges that are not ships (base stations 00MID..., aids to navigation 99MID...,
 # SAR aircraft 111MID..., handhelds 8MID...): ITU-R M.585.
@@ -37,7 +43,8 @@ def decode_message(payload: bytes) -> list[Record]:
     if not text:
         raise Rejected("empty", "empty message")
     if text[:1] in (b"!", b"\\", b"$"):
-        raise Rejected("unsupported_format", "NMEA input is not supported yet")
+        # One sentence alone may be part of a multi-sentence message and has no time.
+        raise Rejected("unsupported_format", "NMEA needs the stateful ais.decoder.StreamDecoder")
     if text[:1] != b"{":
         raise Rejected("unknown_format", f"not JSON: {text[:40]!r}")
     try:

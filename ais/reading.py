@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ais.decoder import Accepted, Output, Refused, StreamDecoder
 from ais.errors import Rejected
 from ais.files import RawUnit, UnreadableUnit, read_units
-from ais.raw_message import decode_message
 from ais.records import Record
 
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """A line that became records."""
+    """A line that became records (for a multi-sentence message, its last line)."""
 
     unit: RawUnit
     records: list[Record]
@@ -23,7 +23,7 @@ class Decoded:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """A line that was rejected, with where it came from."""
+    """A rejected line (for a multi-sentence message, its first line and all its bytes)."""
 
     source: str
     line: int
@@ -37,29 +37,47 @@ class Tally:
 
     kinds: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
         """One line a person reads at the end of a run."""
         parts = [f"{n} {k}" for k, n in sorted(self.kinds.items())] or ["0 records"]
-        bad = sum(self.rejected.values())
-        detail = ", ".join(f"{r}={n}" for r, n in sorted(self.rejected.items()))
-        return f"{', '.join(parts)}; {bad} rejected" + (f" ({detail})" if detail else "")
+        text = f"{', '.join(parts)}; {_counts(self.rejected, 'rejected')}"
+        return text + (f"; {_counts(self.skipped, 'skipped')}" if self.skipped else "")
 
 
-def decode_files(paths: Iterable[Path], fmt: str, tally: Tally) -> Iterator[Decoded | Failed]:
-    """Decode every line of every file in order, counting as it goes."""
+def _counts(counter: Counter[str], label: str) -> str:
+    detail = ", ".join(f"{k}={n}" for k, n in sorted(counter.items()))
+    return f"{sum(counter.values())} {label}" + (f" ({detail})" if detail else "")
+
+
+def _items(unit: RawUnit, outputs: list[Output], tally: Tally) -> Iterator[Decoded | Failed]:
+    for out in outputs:
+        if isinstance(out, Accepted):
+            tally.kinds.update(r.kind for r in out.records)
+            yield Decoded(unit, out.records)
+        elif isinstance(out, Refused):
+            tally.rejected[out.error.reason] += 1
+            where = out.inputs[0].source
+            yield Failed(str(where.get("file")), int(where.get("line", 0)), out.raw, out.error)
+        else:
+            tally.skipped[out.what] += 1
+
+
+def decode_files(
+    paths: Iterable[Path], fmt: str, tally: Tally, columns: Mapping[str, str] | None = None
+) -> Iterator[Decoded | Failed]:
+    """Decode every line of every file in order (one decoder per file), counting as it goes."""
     for path in paths:
-        for unit in read_units(path, fmt):
-            if isinstance(unit, UnreadableUnit):
-                tally.rejected[unit.error.reason] += 1
-                yield Failed(unit.source, unit.line, unit.raw, unit.error)
+        decoder = StreamDecoder()
+        unit: RawUnit | None = None
+        for item in read_units(path, fmt, columns):
+            if isinstance(item, UnreadableUnit):
+                tally.rejected[item.error.reason] += 1
+                yield Failed(item.source, item.line, item.raw, item.error)
                 continue
-            try:
-                records = decode_message(unit.payload)
-            except Rejected as exc:
-                tally.rejected[exc.reason] += 1
-                yield Failed(unit.source, unit.line, unit.raw, exc)
-                continue
-            for record in records:
-                tally.kinds[record.kind] += 1
-            yield Decoded(unit, records)
+            unit = item
+            source = {"file": unit.source, "line": unit.line}
+            yield from _items(unit, decoder.feed(unit.payload, None, source), tally)
+        if unit is not None:
+            yield from _items(unit, decoder.finish(), tally)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+from ais.errors import Rejected
+
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 def iso_of(t: float) -> str:
@@ -16,3 +21,20 @@ def epoch_of(text: str) -> float:
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     return ts.timestamp()
+
+
+def is_dmy(text: str) -> bool:
+    """True when the text looks like the Danish "dd/mm/yyyy HH:MM:SS"."""
+    return _DMY.fullmatch(text.strip()) is not None
+
+
+def dmy_time(text: str, field: str) -> datetime:
+    """ "dd/mm/yyyy HH:MM[:SS]" in UTC (the Danish Maritime Authority's format)."""
+    match = _DMY.fullmatch(text.strip())
+    if match is None:
+        raise Rejected("invalid_field", f"{field}: not dd/mm/yyyy HH:MM:SS: {text[:40]!r}")
+    day, month, year, hour, minute, second = (int(g or 0) for g in match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError as exc:
+        raise Rejected("invalid_field", f"{field}: {exc}: {text[:40]!r}") from exc

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs from Debian what the suite needs and the machine lacks: Java 17+ and Maven for the
-# local Kafka broker. Does nothing when they are there; needs root (or sudo) otherwise.
+# local Kafka broker; Prometheus (prometheus, promtool) for the metrics and alert-rule tests;
+# Chromium and its WebDriver for the live-page tests (the browser is never downloaded).
+# Does nothing when they are there; needs root (or sudo) otherwise.
 set -euo pipefail
 
 need=()
@@ -11,6 +13,12 @@ else
   if [ "${major:-0}" -lt 17 ]; then need+=(openjdk-17-jre-headless); fi
 fi
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  need+=(prometheus)
+fi
+# The tests drive these exact paths: Debian's builds, matched to each other.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

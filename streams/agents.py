@@ -11,9 +11,9 @@ from typing import Any
 
 import orjson
 
+from ais.decoder import Accepted, Refused, StreamDecoder
 from ais.errors import Rejected
 from ais.normalized_json import decode_record
-from ais.raw_message import decode_message
 from ais.records import Record
 from alerts.cap import add_delivery, delivery_route
 from alerts.models import Alert
@@ -63,11 +63,23 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
                 detail = "".join(traceback.format_exception_only(exc)).strip()
                 await reject(event, "internal_error", detail, stage)
 
+    decoders: dict[int, StreamDecoder] = {}  # per raw partition: open multiparts, times
+
     async def on_raw(event: Any) -> None:
-        for record in decode_message(event.value):
-            topic = t["positions"] if record.kind == "position" else t["statics"]
-            body = orjson.dumps(record.model_dump(mode="json"))
-            await topic.send(key=str(record.mmsi).encode(), value=body)
+        msg = event.message
+        decoder = decoders.setdefault(msg.partition, StreamDecoder())
+        # Faust gives the Kafka timestamp in seconds already: the receive time.
+        for out in decoder.feed(event.value or b"", msg.timestamp, _source(event)):
+            if isinstance(out, Accepted):
+                for record in out.records:
+                    topic = t["positions"] if record.kind == "position" else t["statics"]
+                    body = orjson.dumps(record.model_dump(mode="json"))
+                    await topic.send(key=str(record.mmsi).encode(), value=body)
+            elif isinstance(out, Refused):
+                error = out.error
+                metrics.REJECTED.labels(reason=error.reason).inc()
+                value = dead_letter(error.reason, error.detail, out.raw, out.source, "ingest")
+                await t["dead-letters"].send(key=event.key, value=value)
 
     async def on_position(event: Any) -> None:
         record = parse_record(event.value)
@@ -99,10 +111,12 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
             await (await t["voyage-events"].send(key=key, value=orjson.dumps(vev)))
         w.voyages[key] = new_state.to_dict()
 
-    async def publish(alerts: list[Alert]) -> None:
+    async def publish(alerts: list[Alert], wait: bool = False) -> None:
         for alert in alerts:
             metrics.ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
-            await t["alerts"].send(key=str(alert.mmsi).encode(), value=alert.to_json())
+            sent = await t["alerts"].send(key=str(alert.mmsi).encode(), value=alert.to_json())
+            if wait:  # before the state that implies it is written
+                await sent
 
     async def on_voyage_event(event: Any) -> None:
         ev = orjson.loads(event.value)
@@ -114,11 +128,12 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
     async def on_delivery(event: Any) -> None:
         ev = orjson.loads(event.value)
         key = f"{event.key.decode()}|{ev['departed_at'][:4]}"
-        totals = {key: float(w.caps.get(key.encode(), 0.0))}
-        totals, barrels, alerts = add_delivery(totals, ev, ctx)
-        if barrels is not None:
-            metrics.ESTIMATED_BARRELS.labels(route=event.key.decode()).inc(barrels)
-        await publish(alerts)
+        stored = w.caps.get(key.encode())
+        totals, barrels, alerts = add_delivery({key: stored} if stored else {}, ev, ctx)
+        if barrels is None:
+            return  # not on a route, no hull size, or counted already
+        metrics.ESTIMATED_BARRELS.labels(route=event.key.decode()).inc(barrels)
+        await publish(alerts, wait=True)
         w.caps[key.encode()] = totals[key]
 
     stages: list[tuple[str, str, Handler]] = [

@@ -1,4 +1,4 @@
-"""The recent alerts every web viewer sees: a ring buffer fed from the whole alerts topic."""
+"""What every web viewer sees: recent alerts, vessel names and positions, read from the topics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -14,50 +16,85 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from streams.kafka_config import client_options
 from streams.settings import Settings
 from streams.topics import ensure_topics
+from streams.vessel_info import VesselDirectory
 
 log = logging.getLogger(__name__)
 KEEP = 500  # alerts kept for a newly opened page
+# How far back each feed starts, in messages per partition: bounded start-up work.
+BACKLOG = {"alerts": KEEP, "statics": 20_000, "positions": 5_000}
+
+Handle = Callable[[dict[str, Any], int | None], None]
+
+
+def _iso_ms(timestamp_ms: int | None) -> str | None:
+    if timestamp_ms is None or timestamp_ms < 0:
+        return None
+    moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class AlertFeed:
     """Newest alerts by id (a replayed alert replaces, never duplicates) and live subscribers."""
 
-    def __init__(self, keep: int = KEEP) -> None:
+    def __init__(self, keep: int = KEEP, vessels: VesselDirectory | None = None) -> None:
         self.keep = keep
-        self.alerts: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self.subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.vessels = vessels or VesselDirectory()
+        self.alerts: OrderedDict[str, tuple[dict[str, Any], int | None]] = OrderedDict()
+        self.subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self.closed = False
 
-    def add(self, alert: dict[str, Any]) -> None:
+    def add(self, alert: dict[str, Any], published_ms: int | None = None) -> None:
         """Record one alert and push it to every subscriber."""
         alert_id = str(alert.get("alert_id"))
-        fresh = alert_id not in self.alerts
-        self.alerts[alert_id] = alert
-        self.alerts.move_to_end(alert_id)
+        previous = self.alerts.pop(alert_id, None)
+        # A repeat (restart, replay) is the same finding: it keeps its first publication time.
+        first_ms = previous[1] if previous else published_ms
+        self.alerts[alert_id] = (alert, first_ms)
         while len(self.alerts) > self.keep:
             self.alerts.popitem(last=False)
-        if fresh:
+        if previous is None:
+            view = self.view(alert, first_ms)
             for queue in list(self.subscribers):
                 with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(alert)
+                    queue.put_nowait(view)
+
+    def view(self, alert: dict[str, Any], published_ms: int | None) -> dict[str, Any]:
+        """The alert as published, with `published_at` and what is known of the `vessel`."""
+        vessel = self.vessels.describe(alert.get("mmsi"))
+        own = alert.get("vessel")
+        if isinstance(own, dict):
+            vessel.update(own)
+        return {**alert, "vessel": vessel, "published_at": _iso_ms(published_ms)}
 
     def recent(self) -> list[dict[str, Any]]:
-        """Newest first."""
-        return list(reversed(self.alerts.values()))
+        """Newest first, by publication time."""
+        entries = list(self.alerts.values())
+        entries.reverse()  # equal or missing times keep arrival order, newest first
+        entries.sort(key=lambda entry: entry[1] or 0, reverse=True)
+        return [self.view(alert, ms) for alert, ms in entries]
 
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        """A queue that receives every new alert until unsubscribed."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+    def subscribe(self) -> asyncio.Queue[dict[str, Any] | None]:
+        """A queue that receives every new alert until unsubscribed, then None when closed."""
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=1000)
         self.subscribers.add(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
         """Stop delivering to a queue."""
         self.subscribers.discard(queue)
 
+    def close(self) -> None:
+        """Wake every subscriber with None: the server is stopping."""
+        # Open event streams would otherwise hold the web server's shutdown for a minute.
+        self.closed = True
+        for queue in list(self.subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)  # a full queue's reader sees `closed` at its next alert
 
-async def follow_alerts(settings: Settings, feed: AlertFeed) -> None:
-    """Read every partition of the alerts topic (no consumer group) into the feed, forever."""
-    topic = settings.topic("alerts")
+
+async def follow_topic(settings: Settings, name: str, handle: Handle) -> None:
+    """Read every partition of `<ns>.<name>` (no consumer group) from its recent end, forever."""
+    topic = settings.topic(name)
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
@@ -66,11 +103,18 @@ async def follow_alerts(settings: Settings, feed: AlertFeed) -> None:
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
         for tp in tps:
-            consumer.seek(tp, max(0, ends[tp] - KEEP))
+            consumer.seek(tp, max(0, ends[tp] - BACKLOG.get(name, KEEP)))
         async for message in consumer:
             try:
-                feed.add(orjson.loads(message.value))
-            except orjson.JSONDecodeError:
-                log.warning("alerts topic: skipped a value that is not JSON at %s", message.offset)
+                value = orjson.loads(message.value) if message.value is not None else None
+                if isinstance(value, dict):
+                    handle(value, message.timestamp)
+            except Exception as exc:  # anyone can write to a topic: one bad value is skipped
+                log.warning("%s: skipped the value at offset %s: %s", topic, message.offset, exc)
     finally:
         await consumer.stop()
+
+
+async def follow_alerts(settings: Settings, feed: AlertFeed) -> None:
+    """Feed every alert of the alerts topic to the page, forever."""
+    await follow_topic(settings, "alerts", feed.add)

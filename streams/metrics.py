@@ -46,10 +46,50 @@ PROCESSING_ERRORS = Counter(
     ["stage"],
     registry=REGISTRY,
 )
+CONSUMER_LAG = Gauge(
+    "shipwatch_consumer_lag",
+    "Messages of each input topic not yet committed by the worker group (group-wide: every "
+    "worker reports the same value, aggregate with max)",
+    ["topic"],
+    registry=REGISTRY,
+)
+WEBHOOK_DELIVERIES = Counter(
+    "shipwatch_webhook_deliveries",
+    "Alerts posted to a webhook URL, by result (delivered, dead_lettered)",
+    ["result"],
+    registry=REGISTRY,
+)
+WEBHOOK_RETRIES = Counter(
+    "shipwatch_webhook_retries",
+    "Webhook attempts that failed and were tried again",
+    registry=REGISTRY,
+)
+LIVE_VIEWERS = Gauge(
+    "shipwatch_live_viewers",
+    "Browsers connected to this worker's live alerts stream",
+    registry=REGISTRY,
+)
+
+# Every alert kind of the contract; more may come and are counted when they do.
+ALERT_KINDS = (
+    "sanctioned_voyage",
+    "watchlist_port_call",
+    "dark_port_call",
+    "ais_gap",
+    "cap_threshold",
+)
+SEVERITIES = ("info", "warning", "critical")
+WEBHOOK_RESULTS = ("delivered", "dead_lettered")
 
 
 def init_series(fences: list[str], routes: list[str]) -> None:
     """Export zeros for the label values known at start, so dashboards show 0, not 'no data'."""
+    # A counter born at 1 shows no increase() in Prometheus: the alert rules need the zeros.
+    for kind in ALERT_KINDS:
+        for severity in SEVERITIES:
+            ALERTS.labels(kind=kind, severity=severity)
+    for result in WEBHOOK_RESULTS:
+        WEBHOOK_DELIVERIES.labels(result=result)
     for fence in fences:
         VESSELS_IN_FENCE.labels(fence=fence).set(0)
         for kind in ("enter", "stop", "exit"):

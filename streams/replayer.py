@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from ais.errors import Rejected
+from ais.decoder import StreamDecoder
 from ais.files import RawUnit, read_units
-from ais.raw_message import decode_message
+from ais.nmea import NMEA_STARTS
 from streams.dead_letters import dead_letter
 from streams.errors import KafkaUnavailable
 from streams.kafka_config import client_options
@@ -32,18 +32,26 @@ class ReplayCounts:
     failed: list[str] = field(default_factory=list)
 
 
-def event_time(unit: RawUnit) -> float | None:
-    """The event time of a raw message, for pacing; None when it has none we can read."""
-    try:
-        return decode_message(unit.payload)[0].ts.timestamp()
-    except Rejected:
-        return None
+Progress = Callable[[ReplayCounts, float], None]  # counts and fraction of the bytes read
 
 
-async def replay(
-    settings: Settings, paths: Iterable[Path], fmt: str, speed: float | None
-) -> ReplayCounts:
-    """Send every line of the files; `speed` None means as fast as possible."""
+class _Clock:
+    """The event time of each line of one file, as the ingest decoder will see it."""
+
+    def __init__(self, pace: bool) -> None:
+        self.pace = pace
+        self.decoder = StreamDecoder()
+
+    def time_of(self, unit: RawUnit) -> tuple[float | None, bool]:
+        """(event time for pacing, whether it is also the Kafka timestamp to send)."""
+        nmea = unit.payload.lstrip()[:1] in NMEA_STARTS
+        if not (nmea or self.pace):
+            return None, False  # JSON and CSV carry their own time; no need to decode
+        self.decoder.feed(unit.payload)
+        return self.decoder.known_time, nmea
+
+
+async def _start(settings: Settings) -> AIOKafkaProducer:
     producer = AIOKafkaProducer(
         **client_options(settings), acks="all", enable_idempotence=True, linger_ms=5
     )
@@ -52,35 +60,60 @@ async def replay(
     except (KafkaError, OSError) as exc:
         await producer.stop()
         raise KafkaUnavailable(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}") from exc
+    return producer
+
+
+async def replay(
+    settings: Settings,
+    paths: Iterable[Path],
+    fmt: str,
+    speed: float | None,
+    columns: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ReplayCounts:
+    """Send every line of the files; `speed` None means as fast as possible."""
+    paths = list(paths)
+    total = sum(p.stat().st_size for p in paths) or 1
+    producer = await _start(settings)
     raw_topic, dlq_topic = settings.topic("ais-raw"), settings.topic("dead-letters")
-    counts = ReplayCounts()
+    counts, done = ReplayCounts(), 0
     pending: list[asyncio.Future[object]] = []
     first_event: float | None = None
     started = time.monotonic()
     try:
         for path in paths:
             counts.files += 1
-            for unit in read_units(path, fmt):
-                source = {"file": unit.source, "line": unit.line}
+            clock = _Clock(pace=speed is not None)
+            for unit in read_units(path, fmt, columns):
+                if progress is not None:
+                    progress(counts, min(1.0, (done + unit.read_bytes) / total))
                 if not isinstance(unit, RawUnit):
+                    source = {"file": unit.source, "line": unit.line}
                     value = dead_letter(
                         unit.error.reason, unit.error.detail, unit.raw, source, "replay"
                     )
                     pending.append(await producer.send(dlq_topic, value))
                     counts.dead_lettered += 1
                     continue
-                if speed is not None:
-                    t = event_time(unit)
-                    if t is not None:
-                        first_event = t if first_event is None else first_event
-                        delay = (t - first_event) / speed - (time.monotonic() - started)
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                pending.append(await producer.send(raw_topic, unit.payload, key=unit.key))
+                t, stamp = clock.time_of(unit)
+                if speed is not None and t is not None:
+                    first_event = t if first_event is None else first_event
+                    delay = (t - first_event) / speed - (time.monotonic() - started)
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                # An NMEA line's Kafka timestamp is its file time: the worker, which falls back
+                # to the receive time, then dates untagged sentences as `decode` does.
+                timestamp_ms = int(t * 1000) if stamp and t is not None else None
+                pending.append(
+                    await producer.send(
+                        raw_topic, unit.payload, key=unit.key, timestamp_ms=timestamp_ms
+                    )
+                )
                 counts.sent += 1
                 if len(pending) >= IN_FLIGHT:
                     await asyncio.gather(*pending)
                     pending.clear()
+            done += path.stat().st_size
         await asyncio.gather(*pending)
     except KafkaError as exc:
         raise KafkaUnavailable(f"publishing to {settings.kafka_bootstrap} failed: {exc}") from exc

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
     log_level: str = "info"
+    # Optional webhook sink: comma-separated http(s) URLs that receive every alert as JSON.
+    webhook_urls: str = ""
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)
+    webhook_backoff_s: float = Field(default=1.0, gt=0, le=300)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Detection configuration (see the README's rule table).
     watchlist_file: Path | None = None  # lines `mmsi N`, `imo N`, `name TEXT`; reloaded on change
     routes_file: Path | None = None  # JSON list of routes; default: Vostochny -> Chongjin

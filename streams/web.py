@@ -2,63 +2,136 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 from typing import Any
 
 import orjson
 from aiohttp import web as aioweb
-from prometheus_client import generate_latest
 
-from streams.live_feed import AlertFeed, follow_alerts
-from streams.metrics import REGISTRY
+from geofences.index import FenceIndex
+from geofences.loader import load_dir
+from streams import monitoring
+from streams.fence_map import NearbyVessels, fences_geojson
+from streams.live_feed import AlertFeed, follow_alerts, follow_topic
+from streams.metrics import LIVE_VIEWERS
 from streams.settings import Settings
+from streams.vessel_info import VesselDirectory
 
-PROMETHEUS_TEXT = "text/plain; version=0.0.4"
+KEEPALIVE_S = 15.0  # an SSE comment this often keeps proxies from closing an idle stream
+# Everything the page loads comes from this server: no CDN, no inline script, no framing.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+STATIC = {
+    "/": ("index", "index.html", "text/html; charset=utf-8"),
+    "/static/app.js": ("app_js", "app.js", "text/javascript; charset=utf-8"),
+    "/static/style.css": ("style_css", "style.css", "text/css; charset=utf-8"),
+}
+
+
+def _static(name: str) -> bytes:
+    return resources.files("streams").joinpath("static", name).read_bytes()
+
+
+def _json(value: Any) -> aioweb.Response:
+    return aioweb.Response(
+        body=orjson.dumps(value),
+        headers={**SECURITY_HEADERS, "Content-Type": "application/json"},
+    )
 
 
 def register(app: Any, settings: Settings) -> AlertFeed:
-    """Add the pages and the task that feeds them; returns the feed."""
-    feed = AlertFeed()
-    page = resources.files("streams").joinpath("static/index.html").read_bytes()
+    """Add the pages, /metrics and the tasks that feed them; returns the alert feed."""
+    index = FenceIndex(load_dir(settings.geofences_dir))
+    directory = VesselDirectory()
+    feed = AlertFeed(vessels=directory)
+    nearby = NearbyVessels(index)
+    geojson = fences_geojson(index)
+    monitoring.register(app, settings)
 
     async def feed_alerts() -> None:
         await follow_alerts(settings, feed)
 
-    async def index(web: Any, request: Any) -> Any:
-        return web.bytes(page, content_type="text/html", headers={"Cache-Control": "no-store"})
+    async def feed_statics() -> None:
+        await follow_topic(settings, "statics", lambda value, _: directory.add_static(value))
 
-    async def metrics(web: Any, request: Any) -> Any:
-        return aioweb.Response(
-            body=generate_latest(REGISTRY), headers={"Content-Type": PROMETHEUS_TEXT}
-        )
+    async def feed_positions() -> None:
+        await follow_topic(settings, "positions", lambda value, _: nearby.add_position(value))
 
     async def recent(web: Any, request: Any) -> Any:
-        return web.bytes(orjson.dumps(feed.recent()), content_type="application/json")
+        return _json(feed.recent())
+
+    async def geofences(web: Any, request: Any) -> Any:
+        return _json(geojson)
+
+    async def vessels(web: Any, request: Any) -> Any:
+        return _json([{**v, "vessel": directory.describe(v["mmsi"])} for v in nearby.snapshot()])
 
     async def stream(web: Any, request: Any) -> Any:
-        response = aioweb.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
-        )
-        await response.prepare(request)
-        queue = feed.subscribe()
-        try:
-            await response.write(b": connected\n\n")
-            while True:
-                alert = await queue.get()
-                await response.write(b"data: " + orjson.dumps(alert) + b"\n\n")
-        except (ConnectionResetError, RuntimeError):
-            pass  # the viewer went away
-        finally:
-            feed.unsubscribe(queue)
-        return response
+        return await _event_stream(request, feed)
+
+    async def end_streams(_: aioweb.Application) -> None:
+        feed.close()
+
+    app.web.web_app.on_shutdown.append(end_streams)
 
     # Registered by call rather than decorator: Faust's decorators are untyped.
-    app.task(feed_alerts)
+    for name, task in (
+        ("alerts feed", feed_alerts),
+        ("statics feed", feed_statics),
+        ("positions feed", feed_positions),
+    ):
+        app.task(monitoring.supervised(name, task))
+    for path, (view_name, file_name, content_type) in STATIC.items():
+        app.page(path, name=view_name)(_static_view(_static(file_name), content_type))
     for path, view in (
-        ("/", index),
-        ("/metrics", metrics),
         ("/api/alerts", recent),
+        ("/api/geofences", geofences),
+        ("/api/vessels", vessels),
         ("/api/stream", stream),
     ):
         app.page(path)(view)
     return feed
+
+
+def _static_view(body: bytes, content_type: str) -> Any:
+    async def view(web: Any, request: Any) -> Any:
+        return aioweb.Response(
+            body=body, headers={**SECURITY_HEADERS, "Content-Type": content_type}
+        )
+
+    return view
+
+
+async def _event_stream(request: Any, feed: AlertFeed) -> aioweb.StreamResponse:
+    """Server-sent events: one `data:` line of JSON per new alert, until the viewer leaves."""
+    response = aioweb.StreamResponse(
+        headers={**SECURITY_HEADERS, "Content-Type": "text/event-stream"}
+    )
+    await response.prepare(request)
+    queue = feed.subscribe()
+    LIVE_VIEWERS.inc()
+    try:
+        await response.write(b"retry: 2000\n: connected\n\n")
+        while not feed.closed:
+            try:
+                alert = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                await response.write(b": keepalive\n\n")
+                continue
+            if alert is None:
+                break  # the worker is stopping; the browser reconnects to another one
+            await response.write(b"data: " + orjson.dumps(alert) + b"\n\n")
+    except (ConnectionResetError, RuntimeError):
+        pass  # the viewer went away
+    finally:
+        feed.unsubscribe(queue)
+        LIVE_VIEWERS.dec()
+    return response

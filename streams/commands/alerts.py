@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any
 
@@ -12,9 +13,12 @@ import orjson
 from streams.alert_reader import read_alerts
 from streams.settings import get_settings
 from streams.topics import ensure_topics
+from streams.vessel_info import flag
 
 COLOURS = {"critical": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
-RESET = "\033[0m"
+BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+# Control characters in a feed's text could drive the terminal (escape sequences): dropped.
+CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,21 +37,48 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run)
 
 
+def _clean(value: Any) -> str:
+    return str(value).translate(CONTROL)
+
+
+def _when(value: Any) -> str:
+    text = _clean(value or "?")
+    return text.replace("T", " ").removesuffix("Z") + (" UTC" if text.endswith("Z") else "")
+
+
 def human(alert: dict[str, Any], colour: bool) -> str:
-    """One readable line per alert."""
-    sev = str(alert.get("severity", "?"))
-    tag = f"{COLOURS.get(sev, '')}{sev.upper():<8}{RESET}" if colour else f"{sev.upper():<8}"
-    where = " ".join(x for x in (alert.get("route"), alert.get("port")) if x)
-    return (
-        f"{alert.get('at', '?')}  {tag} {alert.get('kind', '?'):<20} "
-        f"MMSI {alert.get('mmsi', '?')}  {where}  {alert.get('title', '')}"
-    )
+    """A readable block per alert: what and when, which vessel and where, then the evidence."""
+
+    def paint(code: str, text: str) -> str:
+        return f"{code}{text}{RESET}" if colour else text
+
+    sev = _clean(alert.get("severity", "?"))
+    mmsi = alert.get("mmsi", "?")
+    given = alert.get("evidence")
+    evidence: dict[str, Any] = given if isinstance(given, dict) else {}
+    name = evidence.get("name")
+    vessel = f"{_clean(name)} · MMSI {_clean(mmsi)}" if name else f"MMSI {_clean(mmsi)}"
+    country = flag(mmsi)["country"] if isinstance(mmsi, int) else None
+    if country:
+        vessel += f" ({country})"
+    where = [f"{key} {_clean(alert[key])}" for key in ("route", "port") if alert.get(key)]
+    # Unknown values (null) say nothing to a person: left out here, kept in --json.
+    facts = "  ".join(f"{_clean(k)}={_clean(v)}" for k, v in evidence.items() if v is not None)
+    lines = [
+        f"{_when(alert.get('at'))}  {paint(COLOURS.get(sev, ''), f'{sev.upper():<8}')}  "
+        + paint(BOLD, _clean(alert.get("title") or alert.get("kind", "?"))),
+        "    " + " · ".join([_clean(alert.get("kind", "?")), vessel, *where]),
+    ]
+    if facts:
+        lines.append("    " + paint(DIM, facts))
+    return "\n".join(lines)
 
 
 async def _print(args: argparse.Namespace) -> int:
     settings = get_settings()
     counts = await ensure_topics(settings)
-    colour = sys.stdout.isatty()
+    # Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org).
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     seen: set[str] = set()
     async for value in read_alerts(
         settings,

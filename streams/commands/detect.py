@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 
 from ais.reading import Decoded, Tally, decode_files
+from streams.commands.decode import add_input_options
 from streams.core_setup import build_core
 from streams.settings import get_settings
 from voyages.pipeline import Detector, Output
@@ -19,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register the subcommand."""
     p = sub.add_parser("detect", help="run detection over files without Kafka")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--format", default="auto", choices=("auto", "noaa", "dma", "nmea", "jsonl"))
+    add_input_options(p)
     p.add_argument(
         "--geofences",
         type=Path,
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             out.write(orjson.dumps(output.record, option=orjson.OPT_SORT_KEYS) + b"\n")
 
-    for item in decode_files(args.files, args.format, tally):
+    for item in decode_files(args.files, args.format, tally, args.columns):
         if isinstance(item, Decoded):
             for record in item.records:
                 emit(detector.process(record))

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: Faust is heavy and only this command needs it.
     import faust
 
-    from streams import agents, web
+    from streams import agents, web, webhook
     from streams.app import create_app
 
     settings = get_settings()
@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     wiring = create_app(settings)
     agents.register(wiring, index, ctx)
     web.register(wiring.app, settings)
+    webhook.register(wiring)
     # The web port and bind address are already in the app's configuration.
     worker = faust.Worker(wiring.app, loglevel=args.loglevel or settings.log_level)
     worker.execute_from_commandline()

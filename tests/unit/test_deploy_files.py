@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from faust.sensors.prometheus import FaustMetrics
+from prometheus_client import CollectorRegistry
 
+from streams.metrics import REGISTRY
+from streams.monitoring import FAUST_PREFIX
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +26,8 @@ COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 PYPROJECT = ROOT / "pyproject.toml"
 PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
+RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts.test.yml"
 GRAFANA_DATASOURCE = ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 GRAFANA_PROVIDER = ROOT / "deploy" / "grafana" / "provisioning" / "dashboards" / "shipwatch.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "shipwatch.json"
@@ -86,15 +95,20 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return result
 
 
+def _interpolated(value: str) -> str:
+    """A compose value with `${VAR:-default}` / `${VAR}` as Compose gives it with VAR unset."""
+    return re.sub(r"\$\{\w+(?::?-([^}]*))?\}", lambda m: m.group(1) or "", value)
+
+
 def _environment(service: dict[str, Any]) -> dict[str, str | None]:
     """A service's environment, whether written as a mapping or as a list of NAME=value."""
     env = service.get("environment") or {}
     if isinstance(env, dict):
-        return {str(k): None if v is None else str(v) for k, v in env.items()}
+        return {str(k): None if v is None else _interpolated(str(v)) for k, v in env.items()}
     result: dict[str, str | None] = {}
     for item in env:
         name, sep, value = str(item).partition("=")
-        result[name] = value if sep else None
+        result[name] = _interpolated(value) if sep else None
     return result
 
 
@@ -200,7 +214,7 @@ _PROMQL_KEYWORDS = frozenset(
 )
 
 
-def _metric_names(expr: str) -> set[str]:
+def metric_names(expr: str) -> set[str]:
     """The metric (series) names a PromQL expression selects."""
     text = re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'', "", expr)  # string literals
     text = re.sub(r"\{[^}]*\}", "", text)  # label matchers
@@ -374,29 +388,141 @@ def test_grafana_provisioning_parses() -> None:
     ],
 )
 def test_metric_name_extraction(expr: str, names: set[str]) -> None:
-    assert _metric_names(expr) == names
+    assert metric_names(expr) == names
 
 
-def test_dashboard_uses_only_contract_metrics() -> None:
+def _series_names(registry: CollectorRegistry) -> set[str]:
+    """Every series name a registry's metrics can export, labelled children or not."""
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "gauge": ("",),
+        "histogram": ("_bucket", "_sum", "_count", "_created"),
+        "summary": ("", "_sum", "_count", "_created"),
+    }
+    return {
+        family.name + suffix
+        for family in registry.collect()
+        for suffix in suffixes.get(family.type, ("",))
+    }
+
+
+def declared_metrics() -> set[str]:
+    """What a worker exports: streams.metrics, Faust's sensor under our prefix, and `up`."""
+    faust_registry = CollectorRegistry()
+    FaustMetrics.create(faust_registry, FAUST_PREFIX)
+    # `up` is Prometheus's own series for each scrape target.
+    return _series_names(REGISTRY) | _series_names(faust_registry) | {"up"}
+
+
+def dashboard_exprs() -> list[str]:
+    """The PromQL of every panel target of the dashboard."""
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    return [
+        target["expr"]
+        for panel in _panels(dashboard["panels"])
+        if panel.get("type") != "row"
+        for target in panel["targets"]
+    ]
+
+
+def rule_exprs() -> list[str]:
+    """The PromQL of every alerting and recording rule."""
+    return [rule["expr"] for group in _load_yaml(RULES)["groups"] for rule in group["rules"]]
+
+
+def test_dashboard_panels_use_the_provisioned_datasource() -> None:
     dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     assert dashboard["uid"] == "shipwatch"
-    panels = _panels(dashboard["panels"])
-    exprs = []
+    panels = [p for p in _panels(dashboard["panels"]) if p.get("type") != "row"]
+    assert len({p["id"] for p in _panels(dashboard["panels"])}) == len(_panels(dashboard["panels"]))
     for panel in panels:
-        if panel.get("type") == "row":
-            continue
         assert panel["datasource"]["uid"] == "prometheus", panel["title"]
+        assert panel["targets"], panel["title"]
         for target in panel["targets"]:
             if "datasource" in target:
                 assert target["datasource"]["uid"] == "prometheus", panel["title"]
-            exprs.append(target["expr"])
+        grid = panel["gridPos"]
+        assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
+
+
+@pytest.mark.parametrize("source", ["dashboard", "rules"])
+def test_every_queried_metric_is_declared(source: str) -> None:
+    exprs = dashboard_exprs() if source == "dashboard" else rule_exprs()
+    declared = declared_metrics()
     assert exprs
     for expr in exprs:
-        names = _metric_names(expr)
+        names = metric_names(expr)
         assert names, f"no metric in {expr!r}"
-        for name in names:
-            assert name.startswith("shipwatch_"), f"{name} in {expr!r}"
-            assert name in CONTRACT_METRICS, f"{name} in {expr!r} is not a contract metric"
+        undeclared = names - declared
+        assert not undeclared, f"{sorted(undeclared)} in {expr!r} is not exported by a worker"
+
+
+def test_the_dashboard_shows_every_contract_metric() -> None:
+    queried = {name for expr in dashboard_exprs() for name in metric_names(expr)}
+    histogram = {"shipwatch_event_lag_seconds_bucket"}  # its quantiles and heatmap
+    missing = {m for m in CONTRACT_METRICS if not m.startswith("shipwatch_event_lag")} - queried
+    assert not missing, f"no panel for {sorted(missing)}"
+    assert histogram <= queried
+    assert "shipwatch_consumer_lag" in queried
+
+
+def test_the_rules_cover_the_watch_floor() -> None:
+    rules = {r["alert"]: r for g in _load_yaml(RULES)["groups"] for r in g["rules"]}
+    assert {
+        "ShipwatchWorkerDown",
+        "ShipwatchConsumerLagHigh",
+        "ShipwatchNoPositions",
+        "ShipwatchCriticalAlert",
+    } <= set(rules)
+    for name, rule in rules.items():
+        assert rule["labels"]["severity"], name
+        assert rule["annotations"]["summary"], name
+    assert 'severity="critical"' in rules["ShipwatchCriticalAlert"]["expr"]
+
+
+def test_prometheus_loads_the_rules_file_compose_mounts(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    config = _load_yaml(PROMETHEUS)
+    assert config["rule_files"] == ["alerts.yml"]  # relative to the config file
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in services["prometheus"]["volumes"]}
+    assert mounts["/etc/prometheus/prometheus.yml"] == "./deploy/prometheus/prometheus.yml"
+    assert mounts["/etc/prometheus/alerts.yml"] == "./deploy/prometheus/alerts.yml"
+
+
+def _promtool() -> str:
+    path = shutil.which("promtool")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool is missing in CI: scripts/system-deps.sh installs `prometheus`")
+        pytest.skip("promtool not installed (Debian: apt-get install prometheus)")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("command", "target"),
+    [
+        ("check config", PROMETHEUS),
+        ("check rules", RULES),
+        ("test rules", RULE_TESTS),  # each rule fires, and only when it should
+    ],
+)
+def test_promtool_accepts(command: str, target: Path) -> None:
+    result = subprocess.run(
+        [_promtool(), *command.split(), target.name],
+        cwd=target.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout + result.stderr
+
+
+def test_worker_webhook_setting_is_optional(services: dict[str, dict[str, Any]]) -> None:
+    env = _environment(services["worker"])
+    assert env["SHIPWATCH_WEBHOOK_URLS"] == ""  # empty unless the user sets it
 
 
 # ---------------------------------------------------------------- Dockerfile

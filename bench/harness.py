@@ -1,0 +1,290 @@
+"""The benchmark's moving parts: a private broker, worker processes, loading and reading topics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import murmur2
+
+from streams import broker
+from streams.kafka_config import client_options
+from streams.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
+
+
+def free_port(pair: bool = False) -> int:
+    """A free port on 127.0.0.1 (and port + 1 too, when `pair`: the broker's controller)."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if not pair:
+            return port
+        with socket.socket() as neighbour:
+            try:
+                neighbour.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port")
+
+
+@contextlib.contextmanager
+def private_broker(home: Path) -> Iterator[tuple[str, int]]:
+    """A Kafka broker of its own (home, ports) for one run: (bootstrap, pid); stopped after."""
+    settings = Settings(kafka_bootstrap=f"127.0.0.1:{free_port(pair=True)}", broker_home=home)
+    status = broker.start(settings, timeout=180)
+    try:
+        yield settings.kafka_bootstrap, status.pid or 0
+    finally:
+        broker.stop(settings)
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    total = sum(fields[:8])  # guest time is already counted in user
+    return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
+
+
+def loadavg() -> tuple[float, float, float]:
+    """The machine's 1, 5 and 15 minute load averages."""
+    one, five, fifteen = os.getloadavg()
+    return one, five, fifteen
+
+
+def proc_status_kb(pid: int, field_name: str) -> int:
+    """A kB figure of /proc/<pid>/status (VmRSS, VmHWM), 0 when the process is gone."""
+    try:
+        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if row.startswith(field_name + ":"):
+                return int(row.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """The environment that makes a `shipwatch` process use these settings and nothing else."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
+    env.update(
+        {
+            "SHIPWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "SHIPWATCH_NAMESPACE": settings.namespace,
+            "SHIPWATCH_PARTITIONS": str(settings.partitions),
+            "SHIPWATCH_WEB_PORT": str(settings.web_port),
+            "SHIPWATCH_DATA_DIR": str(settings.data_dir),
+        }
+    )
+    return env
+
+
+@dataclass
+class Worker:
+    """A `shipwatch worker` subprocess, its log and its /metrics page."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    web_port: int
+    handle: IO[bytes]
+    ready_at: float | None = None  # perf_counter when Faust logged Ready
+    _seen: int = 0
+    _text: list[str] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        return self.process.pid
+
+    def wait_ready(self, timeout: float = 120.0) -> float:
+        """Block until Faust logs Ready (partitions assigned, recovery done); perf_counter then."""
+        if self.ready_at is not None:
+            return self.ready_at
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.log.open("rb") as log:
+                log.seek(self._seen)
+                chunk = log.read()
+            self._seen += len(chunk)
+            self._text.append(chunk.decode(errors="replace"))
+            if "[^Worker]: Ready" in "".join(self._text[-2:]):
+                self.ready_at = time.perf_counter()
+                return self.ready_at
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.tail()}")
+            time.sleep(0.02)
+        raise TimeoutError(f"worker not ready in {timeout} s:\n{self.tail()}")
+
+    def tail(self, chars: int = 3000) -> str:
+        """The end of the worker's log."""
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def metrics(self) -> dict[str, float]:
+        """Every metric of /metrics summed over its labels (name without labels -> value)."""
+        url = f"http://127.0.0.1:{self.web_port}/metrics"
+        for attempt in range(50):  # the web server may come up just after Ready
+            try:
+                with urllib.request.urlopen(url, timeout=10) as page:
+                    text = page.read().decode()
+                break
+            except urllib.error.URLError:
+                if attempt == 49 or self.process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        out: dict[str, float] = {}
+        for row in text.splitlines():
+            match = _METRIC_LINE.match(row)
+            if match and not row.startswith("#"):
+                with contextlib.suppress(ValueError):
+                    out[match[1]] = out.get(match[1], 0.0) + float(match[3])
+        return out
+
+    def rss_mb(self) -> float:
+        """Resident set size now."""
+        return proc_status_kb(self.pid, "VmRSS") / 1024
+
+    def peak_rss_mb(self) -> float:
+        """The highest resident set size so far (VmHWM)."""
+        return proc_status_kb(self.pid, "VmHWM") / 1024
+
+    def cpu_s(self) -> float:
+        """CPU seconds used so far."""
+        return cpu_seconds(self.pid)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """A clean shutdown (SIGTERM), a kill if it hangs."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.handle.close()
+
+
+def start_worker(settings: Settings, log: Path) -> Worker:
+    """Launch `shipwatch worker` for these settings (as tests/integration does)."""
+    handle = log.open("ab")
+    seen = log.stat().st_size  # an earlier worker's "Ready" in the same file does not count
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
+        env=env_for(settings),
+        cwd=REPO,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    return Worker(process, log, settings.web_port, handle, _seen=seen)
+
+
+def applied(m: dict[str, float]) -> int:
+    """Positions the track stage has finished with: applied, stale or rejected on the way."""
+    return int(
+        m.get("shipwatch_positions_total", 0)
+        + m.get("shipwatch_stale_positions_total", 0)
+        + m.get("shipwatch_rejected_total", 0)
+    )
+
+
+async def create_topic(settings: Settings, name: str) -> None:
+    """One more topic of the namespace (the baseline's sink), partitioned like the others."""
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    await admin.start()
+    try:
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics([NewTopic(name, settings.partitions, 1)])
+    finally:
+        await admin.close()
+
+
+class Loader:
+    """Publishes keyed messages in big batches, partitioned by key as Kafka clients do.
+
+    aiokafka's batch API costs a fraction of `send` per message, so loading a million
+    positions takes seconds; the partitions are those `shipwatch replay` would choose.
+    """
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self.settings, self.topic = settings, topic
+        self.producer = AIOKafkaProducer(
+            **client_options(settings), acks="all", max_batch_size=512 * 1024, linger_ms=0
+        )
+        self._partitions: list[int] = []
+        self._of_key: dict[bytes, int] = {}
+        self._builders: dict[int, object] = {}
+        self._futures: list[asyncio.Future[object]] = []
+
+    async def __aenter__(self) -> Loader:
+        await self.producer.start()
+        self._partitions = sorted(await self.producer.partitions_for(self.topic))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.producer.stop()
+
+    def partition_of(self, key: bytes) -> int:
+        """The partition the default (murmur2) partitioner gives this key."""
+        part = self._of_key.get(key)
+        if part is None:
+            parts = self._partitions
+            part = self._of_key[key] = parts[(murmur2(key) & 0x7FFFFFFF) % len(parts)]
+        return part
+
+    async def publish(self, messages: Iterable[tuple[bytes, bytes]]) -> int:
+        """Send every (key, value); returns how many once all are acknowledged."""
+        count = 0
+        builders = {p: self.producer.create_batch() for p in self._partitions}
+        for key, value in messages:
+            part = self.partition_of(key)
+            batch = builders[part]
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                self._futures.append(
+                    await self.producer.send_batch(batch, self.topic, partition=part)
+                )
+                batch = builders[part] = self.producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None)
+            count += 1
+        for part, batch in builders.items():
+            if batch.record_count():
+                self._futures.append(
+                    await self.producer.send_batch(batch, self.topic, partition=part)
+                )
+        await asyncio.gather(*self._futures)
+        self._futures.clear()
+        return count
+
+
+async def load(settings: Settings, topic: str, messages: Iterable[tuple[bytes, bytes]]) -> int:
+    """Publish messages to a topic in batches; returns the count."""
+    async with Loader(settings, topic) as loader:
+        return await loader.publish(messages)

@@ -1,0 +1,145 @@
+"""What-if runs behind the README's suggested optimisations: the worker with one change each.
+
+`python -m bench.variants [--positions N] [--repeat R] [VARIANT ...]` drains the same pre-loaded
+traffic with a worker per variant, on a private broker, and prints positions/s and worker CPU
+per position. A variant is a comma-separated set of:
+
+  linger    the producer waits up to 10 ms to batch (Faust's producer_linger; default 0: one
+            produce request per message)
+  nosensor  no Faust Prometheus sensor (its per-message, per-topic/partition counters); the
+            /metrics page stays, with shipwatch's own metrics
+  nomap     the live page does not follow the positions topic inside the worker
+
+These change the worker's configuration from outside, for measuring only: nothing here is
+how shipwatch runs. `base` is the worker as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.harness import REPO, Worker, env_for, free_port, load, private_broker
+from bench.traffic import traffic
+from streams.settings import Settings
+from streams.topics import ensure_topics
+
+KNOWN = {"linger", "nosensor", "nomap"}
+
+
+def patched_worker(variant: set[str]) -> int:
+    """Run `shipwatch worker` with the variant's changes applied (in the worker process)."""
+    import faust
+
+    import streams.monitoring
+    import streams.web
+    from streams.cli import main
+
+    if "linger" in variant:
+        app_class = faust.App
+
+        def app(*args: Any, **kwargs: Any) -> Any:
+            return app_class(*args, **kwargs, producer_linger=0.01)
+
+        setattr(faust, "App", app)  # noqa: B010
+
+    if "nosensor" in variant:
+        from aiohttp.web import Response
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        def setup(app: Any, pattern: str, registry: Any, name_prefix: str) -> None:
+            @app.page(pattern)  # type: ignore[untyped-decorator]
+            async def metrics_handler(self: Any, request: Any) -> Response:
+                body = generate_latest(registry)
+                return Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        setattr(streams.monitoring, "setup_prometheus_sensors", setup)  # noqa: B010
+
+    if "nomap" in variant:
+        follow = getattr(streams.web, "follow_topic")  # noqa: B009
+
+        async def follow_but_positions(settings: Settings, name: str, handle: Any) -> None:
+            if name == "positions":
+                await asyncio.Event().wait()
+            await follow(settings, name, handle)
+
+        setattr(streams.web, "follow_topic", follow_but_positions)  # noqa: B010
+    return main(["worker", "--loglevel", "info"])
+
+
+def compare(variants: list[str], positions: int, vessels: int, repeat: int) -> None:
+    """Drain the same traffic once per variant and repetition; print one line each."""
+    from bench.run import drain
+
+    home = Path(tempfile.mkdtemp(prefix="shipwatch-variants-"))
+    _, feed = traffic(vessels)
+    data = [(key, value) for _, _, key, value in itertools.islice(feed, positions)]
+    try:
+        with private_broker(home / "broker") as (bootstrap, broker_pid):
+            for variant in [v for _ in range(repeat) for v in variants]:
+                settings = Settings(
+                    kafka_bootstrap=bootstrap,
+                    namespace=f"v{uuid.uuid4().hex[:8]}",
+                    web_port=free_port(),
+                    data_dir=home / "worker",
+                )
+                asyncio.run(ensure_topics(settings))
+                asyncio.run(load(settings, settings.topic("ais-raw"), data))
+                log = home / f"{settings.namespace}.log"
+                handle = log.open("ab")
+                env = env_for(settings) | {"BENCH_VARIANT": "" if variant == "base" else variant}
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "bench.variants", "--worker"],
+                    env=env,
+                    cwd=REPO,
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                )
+                worker = Worker(process, log, settings.web_port, handle)
+                try:
+                    d = drain(worker, positions, broker_pid)
+                finally:
+                    worker.stop()
+                print(
+                    f"{variant:<24} {d.per_s:>7,.0f}/s  steady {d.steady_per_s:>7,.0f}/s  "
+                    f"worker CPU {d.cpu_ms_per_position:.2f} ms/position  "
+                    f"cores: worker {d.worker_cores:.2f}, broker {d.broker_cores:.2f}, "
+                    f"others {d.others_cores:.2f}",
+                    flush=True,
+                )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> int:
+    """Command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench.variants", description=__doc__)
+    parser.add_argument("variants", nargs="*", default=["base", "nosensor", "nomap", "linger"])
+    parser.add_argument("--positions", type=int, default=20_000)
+    parser.add_argument("--vessels", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return patched_worker(set(filter(None, os.environ.get("BENCH_VARIANT", "").split(","))))
+    for variant in args.variants:
+        unknown = set(variant.split(",")) - KNOWN - {"base"}
+        if unknown:
+            parser.error(f"unknown variant {', '.join(sorted(unknown))}")
+    logging.basicConfig(level=logging.ERROR)
+    compare(args.variants, args.positions, args.vessels, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

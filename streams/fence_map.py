@@ -1,0 +1,113 @@
+"""The live page's map: the fences as GeoJSON and the last position of each vessel around them."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+import shapely
+
+from geofences.index import FenceIndex
+
+MARGIN_DEG = 0.1  # around each fence's box: vessels approaching (about 8-11 km) are shown
+KEEP = 2_000  # vessels remembered around all fences
+TTL_S = 6 * 3600  # event time: a vessel unheard for this long behind the newest fix is dropped
+
+
+def fences_geojson(index: FenceIndex) -> dict[str, Any]:
+    """A FeatureCollection of the loaded fences with their properties and map area."""
+    features = []
+    for fence in index.fences:
+        view = [round(v, 5) for v in _grown(fence.outer.bounds)]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(fence.polygon)),
+                "properties": {
+                    "id": fence.id,
+                    "name": fence.name,
+                    "role": fence.role,
+                    "country": fence.country,
+                    "exit_buffer_m": fence.exit_buffer_m,
+                    # The box the map draws: the fence and the waters a vessel comes in from.
+                    "view": view,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _grown(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = bounds
+    return minx - MARGIN_DEG, miny - MARGIN_DEG, maxx + MARGIN_DEG, maxy + MARGIN_DEG
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class NearbyVessels:
+    """The newest position of each vessel inside a fence's map area, bounded in count and age."""
+
+    def __init__(self, index: FenceIndex, keep: int = KEEP, ttl_s: float = TTL_S) -> None:
+        self.index = index
+        self.keep = keep
+        self.ttl_s = ttl_s
+        self.areas = [(f.id, *_grown(f.outer.bounds)) for f in index.fences]
+        self.vessels: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self.newest = 0.0
+
+    def _area(self, lat: float, lon: float) -> str | None:
+        for fence_id, minx, miny, maxx, maxy in self.areas:
+            if minx <= lon <= maxx and miny <= lat <= maxy:
+                return str(fence_id)
+        return None
+
+    def add_position(self, record: dict[str, Any]) -> None:
+        """Keep one position (a value of `<ns>.positions`) when it is in a fence's map area."""
+        mmsi, lat, lon = record.get("mmsi"), _number(record.get("lat")), _number(record.get("lon"))
+        if record.get("kind") != "position" or not isinstance(mmsi, int) or lat is None:
+            return
+        if lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return
+        area = self._area(lat, lon)
+        if area is None:
+            return  # most of the world's traffic leaves here, after two comparisons per fence
+        try:
+            when = datetime.fromisoformat(str(record.get("ts"))).timestamp()
+        except ValueError:
+            return
+        known = self.vessels.get(mmsi)
+        if known is not None and known["t"] >= when:
+            return  # late or repeated: the map shows the newest fix
+        location = self.index.locate(lat, lon)
+        self.vessels.pop(mmsi, None)
+        self.vessels[mmsi] = {
+            "mmsi": mmsi,
+            "lat": lat,
+            "lon": lon,
+            "sog": _number(record.get("sog")),
+            "cog": _number(record.get("cog")),
+            "ts": str(record.get("ts")),
+            "t": when,
+            "area": area,
+            "inside": sorted(location.inside),
+            "near": sorted(location.near - location.inside),
+        }
+        self.newest = max(self.newest, when)
+        while len(self.vessels) > self.keep:
+            self.vessels.popitem(last=False)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The vessels around the fences, the most recently heard first."""
+        # Expired here, not per position: a page asks every few seconds, fixes come far faster.
+        horizon = self.newest - self.ttl_s
+        for mmsi in [m for m, v in self.vessels.items() if v["t"] < horizon]:
+            del self.vessels[mmsi]
+        return sorted(
+            ({k: v for k, v in vessel.items() if k != "t"} for vessel in self.vessels.values()),
+            key=lambda v: v["ts"],
+            reverse=True,
+        )

@@ -1,0 +1,107 @@
+"""Real-world input on the real broker: NMEA and DMA CSV mixed with bad input, nothing lost."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.settings import Settings
+from tests.integration.kafka_helpers import cli, read_topic, settle
+from tests.timeline import loading_then_delivery
+from tests.unit.test_dma_csv import HEADER, ROW
+from tests.unit.test_nmea_decoding import (
+    POSITION,
+    VOYAGE,
+    gatehouse,
+    sentences,
+    tagged,
+    with_checksum,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def nmea_feed(path: Path) -> tuple[int, list[tuple[bytes, str]]]:
+    """A receiver log: tagged positions, a voyage report, Gatehouse lines and bad sentences."""
+    story = loading_then_delivery()[:40]
+    t0 = int(story[0].ts.timestamp())
+    good = [
+        tagged(
+            sentences({**POSITION, "lat": p.lat, "lon": p.lon, "speed": p.sog or 0})[0],
+            int(p.ts.timestamp()),
+        )
+        for p in story
+    ]
+    cut = sentences(VOYAGE, seq_id=4)[0]  # its second part never comes
+    bad = [
+        (sentences(POSITION)[0][:-2] + "00", "bad_checksum"),
+        (with_checksum("!AIVDM,0,1,,A,16`P;P,0"), "bad_nmea"),
+        ("\\c:1709774400*00\\" + sentences(POSITION)[0], "bad_checksum"),
+        (tagged(sentences({**POSITION, "mmsi": 2190047})[0], t0), "not_a_vessel"),
+        (tagged(sentences({**POSITION, "lat": 91})[0], t0), "no_position"),
+        ("!AIVDM,1,1,,A,\xff\xfe,0*00", "bad_nmea"),
+        (tagged(cut, t0), "incomplete_multipart"),
+    ]
+    voyage = sentences(VOYAGE, seq_id=1)
+    lines = [good[0], tagged(voyage[0], t0), gatehouse(t0 + 1), voyage[1]]
+    lines += [gatehouse(t0 + 2), sentences({"type": 21, "mmsi": 992191000})[0]]  # skipped
+    for i, (line, _) in enumerate(bad):  # spread through the good ones
+        lines += [line, *good[1 + 5 * i : 6 + 5 * i]]
+    lines += good[6 + 5 * (len(bad) - 1) :]
+    path.write_bytes("\r\n".join(lines).encode("latin-1") + b"\r\n")
+    return len(good), [(line.encode("latin-1"), reason) for line, reason in bad]
+
+
+def dma_file(path: Path) -> tuple[int, list[tuple[bytes, str]]]:
+    """An aisdk extract: good rows, a base station, no position, a bad time, a broken row."""
+    good = [ROW.replace("01:20:00", f"01:{20 + i}:00", 1) for i in range(5)]
+    bad = [
+        (ROW.replace("Class A", "Base Station"), "not_a_vessel"),
+        (ROW.replace("42.742000", "91.000000"), "no_position"),
+        (ROW.replace("07/03/2024 01:20:00", "2024-03-07", 1), "invalid_field"),
+        ("07/03/2024 01:20:00,Class A,445123456", "bad_csv"),
+    ]
+    path.write_text("\n".join([HEADER, *good, *(line for line, _ in bad)]) + "\n")
+    return len(good), [(line.encode(), reason) for line, reason in bad]
+
+
+def original(letter: dict) -> bytes:
+    """The input line of a dead letter (a CSV row travels wrapped as JSON on the raw topic)."""
+    raw = base64.b64decode(letter["raw_b64"])
+    if raw.startswith(b'{"format":"dma"'):
+        return ",".join(orjson.loads(raw)["row"].values()).encode()
+    return raw
+
+
+def test_good_input_is_processed_and_every_bad_input_is_dead_lettered(
+    namespace_settings: Settings, worker_factory, tmp_path: Path
+):
+    nmea_good, nmea_bad = nmea_feed(tmp_path / "receiver.nmea")
+    dma_good, dma_bad = dma_file(tmp_path / "aisdk.csv")
+    worker_factory()
+    replayed = cli(namespace_settings, "replay", "--max", str(tmp_path / "receiver.nmea"))
+    assert replayed.returncode == 0, replayed.stderr
+    replayed = cli(namespace_settings, "replay", "--max", str(tmp_path / "aisdk.csv"))
+    assert replayed.returncode == 0, replayed.stderr
+    assert "8 messages sent" in replayed.stdout and "1 rejected" in replayed.stdout
+    expected = nmea_bad + dma_bad
+    dead = [
+        orjson.loads(v)
+        for v in settle(namespace_settings, "dead-letters", at_least=len(expected), quiet=3)
+    ]
+    assert sorted((original(d), d["reason"]) for d in dead) == sorted(expected)
+    raw_topic = namespace_settings.topic("ais-raw")
+    for d in dead:
+        if d["reason"] == "bad_csv":  # unreadable before it reached the raw topic
+            assert d["source"] == {"file": str(tmp_path / "aisdk.csv"), "line": 10}
+        else:
+            assert d["source"]["topic"] == raw_topic and d["source"]["offset"] >= 0
+            assert d["stage"] == "ingest" and d["detail"]
+    # The dead letters have settled, so the worker is through: read what is there.
+    positions = read_topic(namespace_settings, "positions", wait=5)
+    assert len(positions) == nmea_good + dma_good
+    statics = [orjson.loads(v) for v in read_topic(namespace_settings, "statics", wait=3)]
+    assert sorted(s["name"] for s in statics) == ["CHON MA SAN 7"] * 6

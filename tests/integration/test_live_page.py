@@ -1,0 +1,318 @@
+"""The live alerts page in a real headless Chromium, fed by a real worker on the real broker.
+
+Set SHIPWATCH_UPDATE_SCREENSHOT=1 to refresh docs/live-page.png from the first test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from ais.reading import Decoded, Tally, decode_files
+from ais.records import Static
+from streams.core_setup import build_core
+from streams.settings import BUNDLED_GEOFENCES, Settings
+from streams.topics import ensure_topics
+from tests.integration.kafka_helpers import WorkerProcess, cli, free_port, start_worker
+from tests.timeline import (
+    DPRK_TANKER,
+    OUTSIDE_VOSTOCHNY,
+    RUSSIAN_TANKER,
+    T0,
+    VOSTOCHNY_BERTH,
+    Timeline,
+    loading_then_delivery,
+)
+from voyages.pipeline import Detector
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "live-page.png"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+EVIL = "<img src=x onerror=alert(1)>"
+EVIL_MMSI = 445_990_666
+LATE_CALLER = 445_990_102
+NAMES = {DPRK_TANKER: "PAEKMA 7", RUSSIAN_TANKER: "SEA PIONEER", LATE_CALLER: "UNHA 2"}
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def settings(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One namespace and worker for the whole module: a worker takes seconds to start."""
+    return Settings(
+        kafka_bootstrap=kafka,
+        namespace=f"page{os.getpid()}{int(time.time()) % 100000}",
+        partitions=2,
+        web_port=free_port(),
+        data_dir=tmp_path_factory.mktemp("page-worker"),
+    )
+
+
+@pytest.fixture(scope="module")
+def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    process = start_worker(settings, tmp_path_factory.mktemp("page-logs") / "worker.log")
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, with a fresh profile; never a downloaded browser."""
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-driver are missing in CI (scripts/system-deps.sh)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="shipwatch-chromium-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,860",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(worker: WorkerProcess, browser: Any, settings: Settings) -> Any:
+    """The browser on the worker's live page, connected to its stream."""
+    browser.get(f"http://127.0.0.1:{settings.web_port}/")
+    wait(browser, lambda d: d.find_element(By.ID, "status").text == "live", 20)
+    return browser
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def wait(driver: Any, condition: Callable[[Any], Any], timeout: float = 10.0) -> Any:
+    return WebDriverWait(driver, timeout, poll_frequency=0.02).until(condition)
+
+
+def card(driver: Any, alert_id: str) -> Any:
+    found = driver.find_elements(By.CSS_SELECTOR, f'li.alert[data-alert-id="{alert_id}"]')
+    return found[0] if found else None
+
+
+def visible_ids(driver: Any) -> list[str]:
+    return [
+        li.get_attribute("data-alert-id")
+        for li in driver.find_elements(By.CSS_SELECTOR, "li.alert")
+        if li.is_displayed()
+    ]
+
+
+async def produce(settings: Settings, name: str, *records: dict[str, Any]) -> float:
+    """Publish records to `<ns>.<name>`; returns the wall time just before the first send."""
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        started = time.time()
+        for record in records:
+            key = str(record["mmsi"]).encode()
+            await producer.send_and_wait(settings.topic(name), orjson.dumps(record), key=key)
+        return started
+    finally:
+        await producer.stop()
+
+
+def alert(alert_id: str, severity: str, kind: str, mmsi: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "alert_id": alert_id,
+        "kind": kind,
+        "severity": severity,
+        "mmsi": mmsi,
+        "at": "2024-03-09T12:00:00Z",
+        "title": f"{kind} test alert",
+        "port": "vostochny",
+        "route": None,
+        "evidence": {"port": "vostochny"},
+        **extra,
+    }
+
+
+def story(tmp_path: Path) -> Path:
+    """Two deliveries, a third tanker still loading at Vostochny, and the vessels' names."""
+    late = (
+        Timeline(LATE_CALLER, t=T0 + timedelta(hours=28))
+        .sail(OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH, hours=1)
+        .wait(10)
+        .stay(VOSTOCHNY_BERTH, hours=9)
+        .positions
+    )
+    positions = loading_then_delivery() + loading_then_delivery(RUSSIAN_TANKER) + late
+    statics = [
+        Static(mmsi=m, ts=T0, name=n, imo=9_100_000 + i) for i, (m, n) in enumerate(NAMES.items())
+    ]
+    records = sorted([*statics, *positions], key=lambda r: (r.ts, r.kind != "static"))
+    path = tmp_path / "story.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r.model_dump(mode="json")) + b"\n" for r in records))
+    return path
+
+
+def detect_ids(source: Path) -> set[str]:
+    detector = Detector(*build_core(BUNDLED_GEOFENCES))
+    return {
+        o.record["alert_id"]
+        for item in decode_files([source], "auto", Tally())
+        if isinstance(item, Decoded)
+        for r in item.records
+        for o in detector.process(r)
+        if o.stream == "alerts"
+    }
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_the_pipelines_alerts_and_vessels_appear_on_the_page(
+    page: Any, settings: Settings, tmp_path: Path
+) -> None:
+    source = story(tmp_path)
+    expected = detect_ids(source)
+    assert len(expected) >= 3
+    assert cli(settings, "replay", str(source), "--max").returncode == 0
+    wait(page, lambda d: set(visible_ids(d)) >= expected, 60)
+    first = card(page, sorted(expected)[0])
+    assert first.find_element(By.CSS_SELECTOR, ".vessel .name").text in NAMES.values()
+    assert "flag KP North Korea" in page.find_element(By.ID, "alerts").text
+    # The map: both fences drawn, the tanker still loading shown inside Vostochny, by name.
+    for fence in ("vostochny", "chongjin"):
+        assert page.find_elements(By.CSS_SELECTOR, f'#maps path[data-fence="{fence}"]')
+    marker = f'#maps g[data-mmsi="{LATE_CALLER}"] circle.vessel-dot.inside'
+    wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, marker), 15)
+    assert "UNHA 2 (MMSI 445990102)" in page.find_element(By.ID, "maps").text
+    shot = tmp_path / "live-page.png"
+    page.save_screenshot(str(shot))
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 300_000
+    if os.environ.get("SHIPWATCH_UPDATE_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_a_published_alert_appears_within_a_second_and_markup_stays_text(
+    page: Any, settings: Settings
+) -> None:
+    # A vessel whose name is markup, known from the statics topic and seen inside Vostochny.
+    static = {"kind": "static", "mmsi": EVIL_MMSI, "ts": "2024-03-09T11:00:00Z", "name": EVIL}
+    fix = {"kind": "position", "mmsi": EVIL_MMSI, "ts": "2024-03-09T11:00:00Z"}
+    fix |= {"lat": VOSTOCHNY_BERTH[0], "lon": VOSTOCHNY_BERTH[1], "sog": 0.0}
+    asyncio.run(produce(settings, "statics", static))
+    asyncio.run(produce(settings, "positions", fix))
+    marker = f'#maps g[data-mmsi="{EVIL_MMSI}"]'
+    wait(page, lambda d: EVIL in d.find_element(By.ID, "maps").text, 15)  # named by statics
+    assert page.find_elements(By.CSS_SELECTOR, marker)
+    page.execute_script(
+        """
+        window.appearedAt = null;
+        new MutationObserver(() => {
+          if (!window.appearedAt && document.querySelector('li[data-alert-id="evil-1"]'))
+            window.appearedAt = Date.now();
+        }).observe(document.getElementById("alerts"), {childList: true});
+        """
+    )
+    evil = alert("evil-1", "critical", "sanctioned_voyage", EVIL_MMSI, title=EVIL)
+    evil["evidence"] = {"note": "<script>alert(2)</script>", EVIL: "key too"}
+    published = asyncio.run(produce(settings, "alerts", evil))
+    wait(page, lambda d: d.execute_script("return window.appearedAt"), 5)
+    latency = page.execute_script("return window.appearedAt") / 1000 - published
+    print(f"\npublish → visible on the page: {latency * 1000:.0f} ms")
+    assert latency < 1.0
+    assert visible_ids(page)[0] == "evil-1"  # newest first
+    shown = card(page, "evil-1")
+    assert shown.find_element(By.CSS_SELECTOR, ".title").text == EVIL
+    assert shown.find_element(By.CSS_SELECTOR, ".vessel .name").text == EVIL
+    assert "<script>alert(2)</script>" in shown.text and "key too" in shown.text
+    assert page.find_elements(By.CSS_SELECTOR, "#alerts img, #maps img, script:not([src])") == []
+    with pytest.raises(NoAlertPresentException):
+        page.switch_to.alert.text  # noqa: B018 - reading it is what raises
+    severe = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe  # no script error, no content-security-policy violation
+
+
+def test_filters_and_acknowledging_hide_alerts_for_this_viewer(
+    page: Any, settings: Settings
+) -> None:
+    asyncio.run(
+        produce(
+            settings,
+            "alerts",
+            alert("f-warning", "warning", "watchlist_port_call", DPRK_TANKER),
+            alert("f-info", "info", "ais_gap", DPRK_TANKER),
+        )
+    )
+    wait(page, lambda d: card(d, "f-info") is not None and card(d, "f-warning") is not None)
+    Select(page.find_element(By.ID, "severity")).select_by_value("warning")
+    assert "f-warning" in visible_ids(page)
+    assert all(card(page, i).get_attribute("data-severity") == "warning" for i in visible_ids(page))
+    Select(page.find_element(By.ID, "severity")).select_by_value("")
+    Select(page.find_element(By.ID, "kind")).select_by_value("ais_gap")
+    assert visible_ids(page) == ["f-info"]
+    Select(page.find_element(By.ID, "kind")).select_by_value("")
+
+    card(page, "f-warning").find_element(By.CSS_SELECTOR, "button.ack").click()
+    assert "f-warning" not in visible_ids(page)
+    page.refresh()  # acknowledged in this browser's storage: still hidden after a reload
+    wait(page, lambda d: card(d, "f-info") is not None and card(d, "f-warning") is not None)
+    assert "f-warning" not in visible_ids(page) and "f-info" in visible_ids(page)
+    page.find_element(By.ID, "show-acked").click()
+    assert "f-warning" in visible_ids(page)
+    assert "acked" in card(page, "f-warning").get_attribute("class")
+
+
+def test_the_page_works_offline_and_on_a_phone(page: Any, settings: Settings) -> None:
+    base = f"http://127.0.0.1:{settings.web_port}/"
+    resources = page.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert resources and all(url.startswith(base) for url in resources), resources
+    page.set_window_size(390, 844)
+    try:
+        page.refresh()
+        wait(page, lambda d: d.find_element(By.ID, "status").text == "live", 20)
+        wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, "li.alert"))
+        width = page.execute_script("return document.documentElement.scrollWidth")
+        assert width <= page.execute_script("return window.innerWidth")  # no sideways scroll
+        maps = page.find_element(By.ID, "maps").rect
+        first_alert = page.find_element(By.CSS_SELECTOR, "li.alert").rect
+        assert maps["width"] <= 390 and maps["y"] < first_alert["y"]  # the map comes first
+    finally:
+        page.set_window_size(1280, 860)

@@ -1,0 +1,186 @@
+"""A real Prometheus server scrapes a running worker; PromQL and the alert rules see the story."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from ais.reading import Decoded, Tally, decode_files
+from streams.core_setup import build_core
+from streams.settings import BUNDLED_GEOFENCES, Settings
+from tests.integration.kafka_helpers import WorkerProcess, cli, free_port
+from tests.timeline import loading_then_delivery
+from tests.unit.test_deploy_files import RULES, dashboard_exprs, metric_names, rule_exprs
+from voyages.pipeline import Detector
+
+pytestmark = pytest.mark.integration
+JOB = "shipwatch-worker"  # the job the rules select, as in deploy/prometheus/prometheus.yml
+
+
+class Prometheus:
+    """A `prometheus` process on 127.0.0.1 with its HTTP API."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process, self.port, self.log = process, port, log
+
+    def api(self, path: str, **params: str) -> Any:
+        """GET /api/v1/<path>; the `data` of a successful answer."""
+        query = urllib.parse.urlencode(params)
+        url = f"http://127.0.0.1:{self.port}/api/v1/{path}?{query}"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            answer = json.load(reply)
+        assert answer["status"] == "success", answer
+        return answer["data"]
+
+    def ready(self) -> bool:
+        """Whether the server answers /-/ready."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def query(self, promql: str) -> dict[tuple[tuple[str, str], ...], float]:
+        """An instant query: each series' labels (sorted pairs) and value."""
+        result = self.api("query", query=promql)["result"]
+        return {tuple(sorted(r["metric"].items())): float(r["value"][1]) for r in result}
+
+    def wait_for(self, what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
+        """Poll `check` until it holds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            time.sleep(0.5)
+        raise AssertionError(f"Prometheus: {what} not seen in {timeout} s")
+
+
+@pytest.fixture
+def prometheus_for(tmp_path: Path) -> Iterator[Callable[[int], Prometheus]]:
+    """Start Prometheus scraping 127.0.0.1:<port> every second, with shipwatch's rules."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("the prometheus binary is missing (scripts/system-deps.sh installs it)")
+    started: list[Prometheus] = []
+
+    def start(target_port: int) -> Prometheus:
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(RULES)],
+            "scrape_configs": [
+                {"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{target_port}"]}]}
+            ],
+        }
+        config_file = tmp_path / "prometheus.yml"
+        config_file.write_text(yaml.safe_dump(config))
+        port, log = free_port(), tmp_path / "prometheus.log"
+        with log.open("wb") as output:  # the child keeps its own descriptor
+            process = subprocess.Popen(
+                [
+                    binary,
+                    f"--config.file={config_file}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--log.level=warn",
+                ],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        server = Prometheus(process, port, log)
+        started.append(server)
+        server.wait_for("ready", server.ready, timeout=30)
+        return server
+
+    yield start
+    for server in started:
+        server.process.terminate()
+        server.process.wait(30)
+
+
+def expected_alerts(source: Path) -> Counter[tuple[str, str]]:
+    """(kind, severity) of every alert `detect` raises for the file."""
+    detector = Detector(*build_core(BUNDLED_GEOFENCES))
+    return Counter(
+        (o.record["kind"], o.record["severity"])
+        for item in decode_files([source], "auto", Tally())
+        if isinstance(item, Decoded)
+        for r in item.records
+        for o in detector.process(r)
+        if o.stream == "alerts"
+    )
+
+
+def exported_families(settings: Settings) -> set[str]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{settings.web_port}/metrics") as reply:
+        return {f.name for f in text_string_to_metric_families(reply.read().decode())}
+
+
+def family_of(series: str, families: set[str]) -> str | None:
+    """The metric family a series name belongs to, if the worker exports it."""
+    for suffix in ("", "_total", "_bucket", "_sum", "_count", "_created"):
+        if series.endswith(suffix) and series.removesuffix(suffix) in families:
+            return series.removesuffix(suffix)
+    return None
+
+
+def test_prometheus_scrapes_the_worker_and_the_rules_fire(
+    namespace_settings: Settings,
+    worker_factory: Callable[[], WorkerProcess],
+    prometheus_for: Callable[[int], Prometheus],
+    tmp_path: Path,
+) -> None:
+    story = loading_then_delivery()
+    source = tmp_path / "story.jsonl"
+    source.write_bytes(b"".join(orjson.dumps(p.model_dump(mode="json")) + b"\n" for p in story))
+    alerts = expected_alerts(source)
+    assert alerts[("sanctioned_voyage", "critical")] == 1
+    worker_factory()
+    prom = prometheus_for(namespace_settings.web_port)
+    up = f'up{{job="{JOB}"}}'
+    # The zero before the story matters: increase() needs it to see the first critical alert.
+    prom.wait_for("a first scrape", lambda: list(prom.query(up).values()) == [1.0])
+    assert prom.query("sum(shipwatch_alerts_total)") == {(): 0.0}
+
+    replayed = cli(namespace_settings, "replay", str(source), "--max")
+    assert replayed.returncode == 0, replayed.stderr
+    prom.wait_for(
+        "every position",
+        lambda: prom.query("sum(shipwatch_positions_total)") == {(): float(len(story))},
+    )
+    by_kind = "sum by (kind, severity) (shipwatch_alerts_total) > 0"
+    prom.wait_for("the alerts", lambda: sum(prom.query(by_kind).values()) == sum(alerts.values()))
+    got = {(dict(k)["kind"], dict(k)["severity"]): v for k, v in prom.query(by_kind).items()}
+    assert got == {key: float(n) for key, n in alerts.items()}
+    entered = prom.query('sum by (fence) (shipwatch_geofence_events_total{kind="enter"})')
+    assert entered == {(("fence", "chongjin"),): 1.0, (("fence", "vostochny"),): 1.0}
+
+    def critical_alert_firing() -> bool:
+        firing = [a for a in prom.api("alerts")["alerts"] if a["state"] == "firing"]
+        return any(a["labels"]["alertname"] == "ShipwatchCriticalAlert" for a in firing)
+
+    prom.wait_for("ShipwatchCriticalAlert firing", critical_alert_firing, timeout=30)
+    firing = {a["labels"]["alertname"]: a["labels"] for a in prom.api("alerts")["alerts"]}
+    assert firing["ShipwatchCriticalAlert"]["kind"] == "sanctioned_voyage"
+    assert "ShipwatchWorkerDown" not in firing
+    rules = {r["name"]: r for g in prom.api("rules")["groups"] for r in g["rules"]}
+    assert all(r["health"] == "ok" for r in rules.values()), rules
+
+    # Everything the dashboard and the rules query is on this worker's /metrics.
+    families = exported_families(namespace_settings) | {"up"}
+    queried = {n for expr in dashboard_exprs() + rule_exprs() for n in metric_names(expr)}
+    missing = {name for name in queried if family_of(name, families) is None}
+    assert not missing, f"queried but not exported: {sorted(missing)}"
