@@ -52,7 +52,9 @@ class AlertFeed:
         self.alerts[alert_id] = (alert, first_ms)
         while len(self.alerts) > self.keep:
             self.alerts.popitem(last=False)
-        if previous is None:
+        # A retraction repeats the id with another status: that is news for every viewer.
+        changed = previous is not None and previous[0].get("status") != alert.get("status")
+        if previous is None or changed:
             view = self.view(alert, first_ms)
             for queue in list(self.subscribers):
                 with contextlib.suppress(asyncio.QueueFull):

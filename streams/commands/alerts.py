@@ -53,6 +53,8 @@ def human(alert: dict[str, Any], colour: bool) -> str:
         return f"{code}{text}{RESET}" if colour else text
 
     sev = _clean(alert.get("severity", "?"))
+    if alert.get("status") == "retracted":
+        sev = f"retracted {sev}"
     mmsi = alert.get("mmsi", "?")
     given = alert.get("evidence")
     evidence: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -93,7 +95,8 @@ async def _print(args: argparse.Namespace) -> int:
             print("shipwatch alerts: skipped a value that is not JSON", file=sys.stderr)
             continue
         # At-least-once delivery can repeat an alert; its id says it is the same finding.
-        alert_id = str(alert.get("alert_id"))
+        # A retraction repeats an alert's id with status "retracted": show it too.
+        alert_id = f"{alert.get('alert_id')}|{alert.get('status', 'active')}"
         if alert_id in seen:
             continue
         seen.add(alert_id)

@@ -128,8 +128,22 @@ function refilter() {
 function add(a) {
   if (!a || typeof a !== "object") return;
   const id = str(a.alert_id);
-  if (!id || cards.has(id)) return;
+  if (!id) return;
+  if (cards.has(id)) {
+    // A retraction repeats the id: the finding was undone by late data; mark its card.
+    if (str(a.status) === "retracted") {
+      const card = cards.get(id);
+      card.classList.add("retracted");
+      card.dataset.status = "retracted";
+      const note = document.createElement("div");
+      note.className = "retraction";
+      note.textContent = "Retracted: " + str(a.title);
+      card.append(note);
+    }
+    return;
+  }
   const li = render(a);
+  if (str(a.status) === "retracted") li.classList.add("retracted");
   cards.set(id, li);
   if (a.mmsi !== undefined) alertedMmsi.add(str(a.mmsi));
   const kind = str(a.kind);
