@@ -241,7 +241,6 @@ class Loader:
         )
         self._partitions: list[int] = []
         self._of_key: dict[bytes, int] = {}
-        self._builders: dict[int, object] = {}
         self._futures: list[asyncio.Future[object]] = []
 
     async def __aenter__(self) -> Loader:
