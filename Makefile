@@ -59,8 +59,8 @@ clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
 
 .PHONY: bench bench-quick
-bench: install system-deps ## performance: throughput vs a baseline, alert latency, profile, memory (~12 min)
+bench: install system-deps ## performance: throughput vs a baseline, alert latency, profile, memory (~10 min)
 	$(BIN)/python -m bench.run
 
-bench-quick: install system-deps ## the same, smaller: 300 vessels, a 60 s drain (~4 min)
+bench-quick: install system-deps ## the same, smaller: 300 vessels, a 60 s drain (~3 min)
 	$(BIN)/python -m bench.run --quick

@@ -586,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         "--budget-s",
         type=float,
         help="fewer positions when the worker would take longer than this to drain them "
-        "(default 300, quick 60; 0 drains all)",
+        "(default 360, quick 60; 0 drains all)",
     )
     parser.add_argument("--no-profile", action="store_true", help="calibrate without py-spy")
     parser.add_argument("--keep", action="store_true", help="keep the broker's files")

@@ -9,6 +9,7 @@ import faust
 
 from streams.kafka_config import faust_broker_url, ssl_context
 from streams.settings import Settings
+from streams.topics import TOPICS
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,7 @@ def create_app(settings: Settings) -> Wiring:
             internal=False,
         )
 
-    topics = {
-        name: raw_topic(name)
-        for name in (
-            "ais-raw",
-            "positions",
-            "statics",
-            "geofence-events",
-            "voyage-events",
-            "alerts",
-            "dead-letters",
-            "deliveries",
-        )
-    }
+    topics = {name: raw_topic(name) for name in TOPICS}
     # Keys are MMSI bytes, values JSON (the app's default serializers).
     tracks = app.Table("tracks", partitions=settings.partitions, key_type=bytes)
     voyages = app.Table("voyages", partitions=settings.partitions, key_type=bytes)
