@@ -12,11 +12,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.settings import Settings
+from ais.reading import Decoded, Tally, decode_files
+from streams.core_setup import build_core
+from streams.settings import BUNDLED_GEOFENCES, Settings
+from voyages.pipeline import Detector
+
+
+def detect_alerts(*files: Path, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """What `shipwatch detect` prints for the files: the stream must publish the same."""
+    detector = Detector(*build_core(BUNDLED_GEOFENCES, settings))
+    return [
+        o.record
+        for item in decode_files(files, "auto", Tally())
+        if isinstance(item, Decoded)
+        for r in item.records
+        for o in detector.process(r)
+        if o.stream == "alerts"
+    ]
 
 
 def free_port(pair: bool = False) -> int:

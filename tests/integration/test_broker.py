@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,30 +15,16 @@ from streams import broker
 from streams.broker.errors import MissingToolError, NotLocalError
 from streams.broker.jars import require_tools
 from streams.settings import Settings
+from tests.integration.kafka_helpers import free_port
 
 pytestmark = pytest.mark.integration
 
 TOPIC = "broker-test.roundtrip"
 
 
-def _free_port_pair() -> int:
-    """A port p where both p (PLAINTEXT) and p + 1 (controller) are free right now."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port: int = probe.getsockname()[1]
-        with socket.socket() as neighbour:
-            try:
-                neighbour.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port pair")
-
-
 def _settings(home: Path) -> Settings:
     return Settings(
-        kafka_bootstrap=f"127.0.0.1:{_free_port_pair()}",
+        kafka_bootstrap=f"127.0.0.1:{free_port(pair=True)}",
         broker_home=home,
         kafka_security_protocol="PLAINTEXT",
     )

@@ -11,26 +11,15 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ais.reading import Decoded, Tally, decode_files
 from scenarios.reference import SCENARIO_PATH
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES, Settings
-from tests.integration.kafka_helpers import cli, read_topic, settle
-from voyages.pipeline import Detector
+from streams.settings import Settings
+from tests.integration.kafka_helpers import cli, detect_alerts, read_topic, settle
 
 pytestmark = pytest.mark.integration
 
 
 def expected_ids() -> set[str]:
-    detector = Detector(*build_core(BUNDLED_GEOFENCES))
-    return {
-        o.record["alert_id"]
-        for item in decode_files([SCENARIO_PATH], "auto", Tally())
-        if isinstance(item, Decoded)
-        for r in item.records
-        for o in detector.process(r)
-        if o.stream == "alerts"
-    }
+    return {a["alert_id"] for a in detect_alerts(SCENARIO_PATH)}
 
 
 def ids(values: list[bytes]) -> Counter[str]:

@@ -24,12 +24,16 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from ais.reading import Decoded, Tally, decode_files
 from ais.records import Static
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES, Settings
+from streams.settings import Settings
 from streams.topics import ensure_topics
-from tests.integration.kafka_helpers import WorkerProcess, cli, free_port, start_worker
+from tests.integration.kafka_helpers import (
+    WorkerProcess,
+    cli,
+    detect_alerts,
+    free_port,
+    start_worker,
+)
 from tests.timeline import (
     DPRK_TANKER,
     OUTSIDE_VOSTOCHNY,
@@ -39,7 +43,6 @@ from tests.timeline import (
     Timeline,
     loading_then_delivery,
 )
-from voyages.pipeline import Detector
 
 pytestmark = pytest.mark.integration
 
@@ -188,15 +191,7 @@ def story(tmp_path: Path) -> Path:
 
 
 def detect_ids(source: Path) -> set[str]:
-    detector = Detector(*build_core(BUNDLED_GEOFENCES))
-    return {
-        o.record["alert_id"]
-        for item in decode_files([source], "auto", Tally())
-        if isinstance(item, Decoded)
-        for r in item.records
-        for o in detector.process(r)
-        if o.stream == "alerts"
-    }
+    return {a["alert_id"] for a in detect_alerts(source)}
 
 
 # ---------------------------------------------------------------- tests

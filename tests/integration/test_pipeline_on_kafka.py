@@ -11,13 +11,10 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ais.reading import Decoded, Tally, decode_files
 from scenarios.reference import SCENARIO_PATH
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES, Settings
-from tests.integration.kafka_helpers import cli, settle, start_worker
+from streams.settings import Settings
+from tests.integration.kafka_helpers import cli, detect_alerts, settle, start_worker
 from tests.timeline import RUSSIAN_TANKER, loading_then_delivery
-from voyages.pipeline import Detector
 
 pytestmark = pytest.mark.integration
 
@@ -25,18 +22,6 @@ pytestmark = pytest.mark.integration
 def write_jsonl(path: Path, positions: list) -> Path:
     path.write_bytes(b"".join(orjson.dumps(p.model_dump(mode="json")) + b"\n" for p in positions))
     return path
-
-
-def detect_alerts(*files: Path) -> list[dict]:
-    detector = Detector(*build_core(BUNDLED_GEOFENCES))
-    return [
-        o.record
-        for item in decode_files(files, "auto", Tally())
-        if isinstance(item, Decoded)
-        for r in item.records
-        for o in detector.process(r)
-        if o.stream == "alerts"
-    ]
 
 
 def by_id(values: list[bytes]) -> dict[str, dict]:
@@ -67,15 +52,7 @@ def small_cap(namespace_settings: Settings) -> Settings:
 
 
 def test_the_stream_raises_exactly_the_alerts_detect_raises(small_cap: Settings, tmp_path: Path):
-    detector = Detector(*build_core(BUNDLED_GEOFENCES, small_cap))
-    expected = [
-        o.record
-        for item in decode_files([SCENARIO_PATH], "auto", Tally())
-        if isinstance(item, Decoded)
-        for r in item.records
-        for o in detector.process(r)
-        if o.stream == "alerts"
-    ]
+    expected = detect_alerts(SCENARIO_PATH, settings=small_cap)
     assert {a["kind"] for a in expected} == {
         "sanctioned_voyage",
         "watchlist_port_call",
