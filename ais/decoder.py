@@ -133,9 +133,12 @@ class StreamDecoder:
 
 
 def _decoded(sentence: AISSentence) -> dict[str, Any]:
-    kind, bits = sentence.ais_id, len(sentence.bv)
     if not sentence.payload:
         raise Rejected("bad_payload", "empty payload")
+    try:
+        kind, bits = sentence.ais_id, len(sentence.bv)
+    except ValueError as exc:  # pyais builds a negative-length bit vector from some fill bits
+        raise Rejected("bad_payload", f"{type(exc).__name__}: {str(exc)[:120]}") from exc
     if kind not in AIS_TYPES:
         raise Rejected("unknown_type", f"AIS message type {kind} does not exist")
     if bits < MIN_BITS.get(kind, 0):

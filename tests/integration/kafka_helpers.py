@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -93,14 +93,25 @@ def read_topic(
 
 
 def settle(
-    settings: Settings, name: str, *, quiet: float = 4.0, wait: float = 90.0, at_least: int = 0
+    settings: Settings,
+    name: str,
+    *,
+    quiet: float = 4.0,
+    wait: float = 90.0,
+    at_least: int = 0,
+    key: Callable[[bytes], Hashable] = lambda value: value,
 ) -> list[bytes]:
-    """Read a topic until it has at least `at_least` values and nothing new came for `quiet` s."""
+    """Read a topic until it has `at_least` distinct values (by `key`) and `quiet` s of silence.
+
+    Distinct, because at-least-once delivery may repeat a value: repeats must not make a
+    half-finished run look complete.
+    """
     deadline = time.monotonic() + wait
     previous = -1
     while True:
         values = read_topic(settings, name, wait=quiet)
-        if (len(values) >= at_least and len(values) == previous) or time.monotonic() > deadline:
+        complete = len({key(v) for v in values}) >= at_least and len(values) == previous
+        if complete or time.monotonic() > deadline:
             return values
         previous = len(values)
 
