@@ -14,7 +14,7 @@ import orjson
 from ais.decoder import Accepted, Refused, StreamDecoder
 from ais.errors import Rejected
 from ais.normalized_json import decode_record
-from ais.records import Record
+from ais.records import Position, Record
 from alerts.cap import add_delivery, delivery_route
 from alerts.models import Alert
 from alerts.rules import RuleContext, evaluate
@@ -23,6 +23,7 @@ from geofences.index import FenceIndex
 from streams import metrics
 from streams.app import Wiring
 from streams.dead_letters import dead_letter
+from streams.fence_map import MapAreas
 from voyages import machine
 from voyages.pipeline import track
 
@@ -63,6 +64,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
                 detail = "".join(traceback.format_exception_only(exc)).strip()
                 await reject(event, "internal_error", detail, stage)
 
+    map_areas = MapAreas(index)
     decoders: dict[int, StreamDecoder] = {}  # per raw partition: open multiparts, times
 
     async def on_raw(event: Any) -> None:
@@ -90,9 +92,11 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
         if new_state is state:
             metrics.STALE_POSITIONS.inc()
             return
-        if record.kind == "position":
+        if isinstance(record, Position):
             metrics.POSITIONS.inc()
             metrics.EVENT_LAG.observe(time.time() - record.ts.timestamp())
+            if map_areas.area_of(record.lat, record.lon) is not None:
+                await t["nearby"].send(key=key, value=event.value)
         for ev in events:
             if "fence" in ev:
                 metrics.GEOFENCE_EVENTS.labels(fence=ev["fence"], kind=ev["kind"]).inc()

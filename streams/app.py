@@ -55,6 +55,9 @@ def create_app(settings: Settings) -> Wiring:
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # Faust's default 0 makes every message its own produce request: a few ms of waiting
+        # lets one request carry a batch (the bench measured 19-28 % less worker CPU).
+        producer_linger=0.005,
         broker_commit_every=1000,
         # A crashed worker's partitions move to the others after this long (Faust's default
         # is 60 s); heartbeats every 3 s keep live workers well inside it.

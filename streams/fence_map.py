@@ -48,6 +48,20 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+class MapAreas:
+    """The boxes the map draws around the fences: which one, if any, holds a coordinate."""
+
+    def __init__(self, index: FenceIndex) -> None:
+        self.boxes = [(f.id, *_grown(f.outer.bounds)) for f in index.fences]
+
+    def area_of(self, lat: float, lon: float) -> str | None:
+        """The fence id whose map area holds the point; None for most of the world's traffic."""
+        for fence_id, minx, miny, maxx, maxy in self.boxes:
+            if minx <= lon <= maxx and miny <= lat <= maxy:
+                return str(fence_id)
+        return None
+
+
 class NearbyVessels:
     """The newest position of each vessel inside a fence's map area, bounded in count and age."""
 
@@ -55,15 +69,9 @@ class NearbyVessels:
         self.index = index
         self.keep = keep
         self.ttl_s = ttl_s
-        self.areas = [(f.id, *_grown(f.outer.bounds)) for f in index.fences]
+        self.areas = MapAreas(index)
         self.vessels: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self.newest = 0.0
-
-    def _area(self, lat: float, lon: float) -> str | None:
-        for fence_id, minx, miny, maxx, maxy in self.areas:
-            if minx <= lon <= maxx and miny <= lat <= maxy:
-                return str(fence_id)
-        return None
 
     def add_position(self, record: dict[str, Any]) -> None:
         """Keep one position (a value of `<ns>.positions`) when it is in a fence's map area."""
@@ -72,7 +80,7 @@ class NearbyVessels:
             return
         if lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             return
-        area = self._area(lat, lon)
+        area = self.areas.area_of(lat, lon)
         if area is None:
             return  # most of the world's traffic leaves here, after two comparisons per fence
         try:

@@ -21,7 +21,7 @@ from streams.vessel_info import VesselDirectory
 log = logging.getLogger(__name__)
 KEEP = 500  # alerts kept for a newly opened page
 # How far back each feed starts, in messages per partition: bounded start-up work.
-BACKLOG = {"alerts": KEEP, "statics": 20_000, "positions": 5_000}
+BACKLOG = {"alerts": KEEP, "statics": 20_000, "nearby": 5_000}
 
 Handle = Callable[[dict[str, Any], int | None], None]
 

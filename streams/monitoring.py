@@ -7,10 +7,13 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from aiohttp import web as aioweb
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from faust.sensors.prometheus import setup_prometheus_sensors
+from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
+from prometheus_client import generate_latest
 
 from streams.kafka_config import client_options
 from streams.metrics import CONSUMER_LAG, REGISTRY
@@ -41,14 +44,23 @@ def supervised(name: str, run: Callable[[], Awaitable[None]]) -> Callable[[], Aw
 
 def register(app: Any, settings: Settings) -> None:
     """Serve every metric at /metrics (Faust's page, our registry) and export consumer lag."""
-    # Faust's sensor adds the one /metrics route, rendering the registry it is given: ours.
-    setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix=FAUST_PREFIX)
+    if settings.faust_metrics:
+        # Faust's sensor adds the one /metrics route, rendering the registry it is given: ours.
+        setup_prometheus_sensors(
+            app, pattern="/metrics", registry=REGISTRY, name_prefix=FAUST_PREFIX
+        )
+    else:
+        app.page("/metrics")(_metrics_page)
 
     async def consumer_lag() -> None:
         topics = sorted({name for agent in app.agents.values() for name in _topics_of(agent)})
         await watch_consumer_lag(settings, app.conf.id, topics)
 
     app.task(supervised("consumer lag", consumer_lag))
+
+
+async def _metrics_page(web: Any, request: Any) -> Any:
+    return aioweb.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE})
 
 
 def _topics_of(agent: Any) -> tuple[str, ...]:

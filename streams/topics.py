@@ -21,6 +21,7 @@ TOPICS = (
     "alerts",
     "dead-letters",
     "deliveries",  # internal: estimated deliveries keyed by route, for the cap totals
+    "nearby",  # internal: the positions around the fences, for the live page's map
 )
 # These carry per-vessel order into tables: they must share one partition count.
 COPARTITIONED = ("positions", "statics", "geofence-events", "voyage-events")

@@ -63,7 +63,8 @@ def register(app: Any, settings: Settings) -> AlertFeed:
         await follow_topic(settings, "statics", lambda value, _: directory.add_static(value))
 
     async def feed_positions() -> None:
-        await follow_topic(settings, "positions", lambda value, _: nearby.add_position(value))
+        # Not `positions`: reading every fix of the world costed the worker a third of its CPU.
+        await follow_topic(settings, "nearby", lambda value, _: nearby.add_position(value))
 
     async def recent(web: Any, request: Any) -> Any:
         return _json(feed.recent())

@@ -166,3 +166,29 @@ def test_alerts_for_people_are_one_readable_block_each(namespace_settings: Setti
     assert sum("CRITICAL" in line for line in lines) == 1
     assert "\x1b" not in printed.stdout and "\x07" not in printed.stdout  # not a TTY: no colour
     assert any(line.startswith("2024-03-08 03:10:00 UTC  INFO") for line in lines)
+
+
+def test_with_faust_metrics_off_the_page_still_serves_every_shipwatch_metric(
+    namespace_settings: Settings, tmp_path: Path
+) -> None:
+    worker = start_worker_with(
+        namespace_settings, tmp_path / "worker.log", {"SHIPWATCH_FAUST_METRICS": "false"}
+    )
+    try:
+        worker.wait_ready()
+        url = f"http://127.0.0.1:{namespace_settings.web_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            names = {f.name for f in text_string_to_metric_families(reply.read().decode())}
+        contract = {
+            "shipwatch_positions",
+            "shipwatch_rejected",
+            "shipwatch_geofence_events",
+            "shipwatch_vessels_in_fence",
+            "shipwatch_alerts",
+            "shipwatch_event_lag_seconds",
+            "shipwatch_estimated_barrels",
+        }
+        assert contract <= names
+        assert not any(name.startswith("faust_") for name in names)
+    finally:
+        worker.stop()
