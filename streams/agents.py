@@ -66,10 +66,18 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
 
     map_areas = MapAreas(index)
     decoders: dict[int, StreamDecoder] = {}  # per raw partition: open multiparts, times
+    last_fed: dict[int, float] = {}  # per raw partition: monotonic time of its last message
+
+    async def refuse(out: Refused, key: bytes | None) -> None:
+        error = out.error
+        metrics.REJECTED.labels(reason=error.reason).inc()
+        value = dead_letter(error.reason, error.detail, out.raw, out.source, "ingest")
+        await t["dead-letters"].send(key=key, value=value)
 
     async def on_raw(event: Any) -> None:
         msg = event.message
         decoder = decoders.setdefault(msg.partition, StreamDecoder())
+        last_fed[msg.partition] = time.monotonic()
         # Faust gives the Kafka timestamp in seconds already: the receive time.
         for out in decoder.feed(event.value or b"", msg.timestamp, _source(event)):
             if isinstance(out, Accepted):
@@ -78,10 +86,15 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
                     body = orjson.dumps(record.model_dump(mode="json"))
                     await topic.send(key=str(record.mmsi).encode(), value=body)
             elif isinstance(out, Refused):
-                error = out.error
-                metrics.REJECTED.labels(reason=error.reason).inc()
-                value = dead_letter(error.reason, error.detail, out.raw, out.source, "ingest")
-                await t["dead-letters"].send(key=event.key, value=value)
+                await refuse(out, event.key)
+
+    async def expire_quiet_partitions() -> None:
+        quiet_since = time.monotonic() - w.settings.multipart_idle_s
+        for partition, decoder in list(decoders.items()):
+            if last_fed.get(partition, 0.0) <= quiet_since:
+                for out in decoder.finish():
+                    if isinstance(out, Refused):
+                        await refuse(out, None)
 
     async def on_position(event: Any) -> None:
         record = parse_record(event.value)
@@ -174,6 +187,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
 
     w.app.timer(5.0)(count_vessels_in_fences)
     w.app.timer(10.0)(reload_watchlist)
+    w.app.timer(min(10.0, w.settings.multipart_idle_s / 2))(expire_quiet_partitions)
 
 
 def _agent_fn(

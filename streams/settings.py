@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
     log_level: str = "info"
+    # A raw partition quiet for this long (wall clock) gives up its unfinished multipart
+    # messages: their event-time timeout needs later input, which a quiet feed never sends.
+    multipart_idle_s: float = Field(default=60.0, gt=0, le=86_400)
     # Faust's own per-message sensor on /metrics; off saves about a third of the worker's CPU
     # (README, Performance) and keeps every shipwatch_* metric.
     faust_metrics: bool = True

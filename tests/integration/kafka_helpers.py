@@ -160,6 +160,7 @@ def env_for(settings: Settings) -> dict[str, str]:
             "SHIPWATCH_WEB_PORT": str(settings.web_port),
             "SHIPWATCH_DATA_DIR": str(settings.data_dir),
             "SHIPWATCH_CAP_BBL": str(settings.cap_bbl),
+            "SHIPWATCH_MULTIPART_IDLE_S": str(settings.multipart_idle_s),
         }
     )
     return env

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from streams.settings import Settings
-from tests.integration.kafka_helpers import cli, read_topic, settle
+from tests.integration.kafka_helpers import cli, read_topic, settle, start_worker
 from tests.timeline import loading_then_delivery
 from tests.unit.test_dma_csv import HEADER, ROW
 from tests.unit.test_nmea_decoding import (
@@ -105,3 +105,24 @@ def test_good_input_is_processed_and_every_bad_input_is_dead_lettered(
     assert len(positions) == nmea_good + dma_good
     statics = [orjson.loads(v) for v in read_topic(namespace_settings, "statics", wait=3)]
     assert sorted(s["name"] for s in statics) == ["CHON MA SAN 7"] * 6
+
+
+def test_a_lone_first_part_on_a_quiet_feed_is_dead_lettered_after_the_idle_time(
+    namespace_settings: Settings, tmp_path: Path
+):
+    # Nothing follows it on its partition, so no later time ever expires it: the idle timer must.
+    line = tagged(sentences(VOYAGE, seq_id=7)[0], 1709774400)
+    (tmp_path / "lone.nmea").write_bytes(line.encode() + b"\r\n")
+    quick = namespace_settings.model_copy(update={"multipart_idle_s": 2.0})
+    worker = start_worker(quick, tmp_path / "worker.log")
+    try:
+        worker.wait_ready()
+        replayed = cli(quick, "replay", "--max", str(tmp_path / "lone.nmea"))
+        assert replayed.returncode == 0, replayed.stderr
+        (letter,) = [orjson.loads(v) for v in settle(quick, "dead-letters", at_least=1, quiet=3)]
+        assert letter["reason"] == "incomplete_multipart"
+        assert original(letter) == line.encode()
+        assert letter["source"]["topic"] == quick.topic("ais-raw")
+        assert read_topic(quick, "statics", wait=1) == []
+    finally:
+        worker.stop()
