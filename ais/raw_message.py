@@ -45,14 +45,14 @@ def decode_message(payload: bytes) -> list[Record]:
     if text[:1] in (b"!", b"\\", b"$"):
         # One sentence alone may be part of a multi-sentence message and has no time.
         raise Rejected("unsupported_format", "NMEA needs the stateful ais.decoder.StreamDecoder")
-    if text[:1] != b"{":
+    if text[:1] not in (b"{", b"["):  # an array is JSON, just not a record: bad_json below
         raise Rejected("unknown_format", f"not JSON: {text[:40]!r}")
     try:
         obj: Any = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise Rejected("bad_json", str(exc)) from exc
     if not isinstance(obj, dict):
-        raise Rejected("bad_json", "not a JSON object")
+        raise Rejected("bad_json", f"not a JSON object but a {type(obj).__name__}")
     if "row" in obj and "format" in obj:
         decoder = ROW_DECODERS.get(str(obj["format"]))
         row = obj["row"]

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 
 from streams.core_setup import build_core
+from streams.log_throttle import throttle_kafka_client_logs
 from streams.settings import get_settings
 from streams.topics import ensure_topics
 
@@ -26,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from streams.app import create_app
 
     settings = get_settings()
+    throttle_kafka_client_logs()
     index, ctx = build_core(settings.geofences_dir, settings)
     asyncio.run(ensure_topics(settings))
     (settings.data_dir / settings.namespace).mkdir(parents=True, exist_ok=True)

@@ -91,6 +91,7 @@ def test_normalized_json_round_trips():
         (b"hello", "unknown_format"),
         (b"!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24", "unsupported_format"),
         (b"{broken", "bad_json"),
+        (b"[445990101, 42.2, 132.1]", "bad_json"),  # JSON, but an array, not a record
         (b'"a string"', "unknown_format"),
         (b'{"kind": "static", "mmsi": 992351000, "ts": "2024-03-07T00:00:00Z"}', "not_a_vessel"),
         (b'{"format": "nope", "row": {}}', "unknown_format"),
