@@ -25,6 +25,16 @@ TOPICS = (
 )
 # These carry per-vessel order into tables: they must share one partition count.
 COPARTITIONED = ("positions", "statics", "geofence-events", "voyage-events")
+# The tables' changelogs (Faust names them `<app id>-<table>-changelog`). Created here, before
+# the worker subscribes: a changelog Faust creates after the first assignment joins it only at
+# the next metadata refresh, five minutes later, with a rebalance that re-reads every table.
+TABLES = ("tracks", "voyages", "caps")
+COMPACTED = {"cleanup.policy": "compact"}
+
+
+def changelog(settings: Settings, table: str) -> str:
+    """The changelog topic of one of the worker's tables."""
+    return f"{settings.namespace}-{table}-changelog"
 
 
 async def ensure_topics(settings: Settings, timeout: float = 30.0) -> dict[str, int]:
@@ -39,10 +49,16 @@ async def ensure_topics(settings: Settings, timeout: float = 30.0) -> dict[str, 
         ) from exc
     try:
         names = [settings.topic(t) for t in TOPICS]
+        changelogs = [changelog(settings, t) for t in TABLES]
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(n, settings.partitions, settings.replication_factor)
-            for n in names
+            NewTopic(
+                n,
+                settings.partitions,
+                settings.replication_factor,
+                topic_configs=COMPACTED if n in changelogs else {},
+            )
+            for n in names + changelogs
             if n not in existing
         ]
         if missing:
