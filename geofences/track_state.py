@@ -44,6 +44,9 @@ class TrackState:
     static_t: float | None = None  # event time of the latest static report applied
     glitches: list[float] | None = None  # last glitch [t, lat, lon] and the run it belongs to
     last_gap: list[float] | None = None  # [t, lat, lon] x 2 of the last gap: late data may fill it
+    # Number of the vessel's last event: a consumer drops what it has seen when input is
+    # processed again after a restart (at-least-once), as the same events get the same numbers.
+    seq: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
@@ -59,6 +62,7 @@ class TrackState:
             "static_t": self.static_t,
             "last_gap": self.last_gap,
             "glitches": self.glitches,
+            "seq": self.seq,
         }
 
     @classmethod
@@ -78,6 +82,7 @@ class TrackState:
             data.get("static_t"),
             data.get("glitches"),
             data.get("last_gap"),
+            data.get("seq", 0),
         )
 
 

@@ -216,6 +216,17 @@ def gap_event(
     }
 
 
+def numbered(
+    state: TrackState, events: list[dict[str, Any]]
+) -> tuple[TrackState, list[dict[str, Any]]]:
+    """Stamp the events with the vessel's next sequence numbers (`seq`), in order."""
+    if not events:
+        return state, events
+    for seq, event in enumerate(events, start=state.seq + 1):
+        event["seq"] = seq
+    return replace(state, seq=state.seq + len(events)), events
+
+
 def fill_gap(
     state: TrackState, fix: Fix, index: FenceIndex
 ) -> tuple[TrackState, list[dict[str, Any]]] | None:

@@ -123,6 +123,8 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
         stored = w.voyages.get(key)
         state = machine.VoyageState.from_dict(stored) if stored else machine.VoyageState()
         new_state, voyage_events = machine.step(state, ev)
+        if new_state is state:
+            return  # a repeat of an event already applied: at-least-once input
         for vev in voyage_events:
             metrics.VOYAGE_EVENTS.labels(kind=vev["kind"]).inc()
             await (await t["voyage-events"].send(key=key, value=orjson.dumps(vev)))

@@ -7,6 +7,7 @@ from typing import Any
 
 import faust
 
+from streams.commit_safety import commit_after_changelogs
 from streams.fetch_tuning import batch_fetches
 from streams.kafka_config import faust_broker_url, ssl_context
 from streams.settings import Settings
@@ -41,6 +42,7 @@ def _credentials(settings: Settings) -> Any:
 def create_app(settings: Settings) -> Wiring:
     """A Faust app configured only from our settings (Faust's own env variables are ignored)."""
     batch_fetches()
+    commit_after_changelogs()
     app = faust.App(
         settings.namespace,
         env={},  # Faust would otherwise let BROKER_URL, WEB_PORT, ... override these arguments

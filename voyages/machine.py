@@ -54,6 +54,7 @@ class VoyageState:
     hull: list[float | None] = field(default_factory=lambda: [None, None])  # length, beam (m)
     vessel: dict[str, Any] = field(default_factory=dict)  # imo and name, for rules and alerts
     last_gap: dict[str, Any] | None = None  # the latest gap's findings, retractable
+    last_seq: int = 0  # the tracker's number of the last fence event applied
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
@@ -64,6 +65,7 @@ class VoyageState:
             "hull": self.hull,
             "vessel": self.vessel,
             "last_gap": self.last_gap,
+            "last_seq": self.last_seq,
         }
 
     @classmethod
@@ -76,6 +78,7 @@ class VoyageState:
             list(data.get("hull") or [None, None]),
             dict(data.get("vessel") or {}),
             data.get("last_gap"),
+            data.get("last_seq", 0),
         )
 
 
@@ -263,8 +266,15 @@ def _on_gap_filled(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[di
 
 
 def step(state: VoyageState, ev: dict[str, Any]) -> tuple[VoyageState, list[dict[str, Any]]]:
-    """Apply one fence event (enter, stop, exit, gap, draught, vessel, identity)."""
+    """Apply one fence event (enter, stop, exit, gap, draught, vessel, identity); a repeat
+    (numbered at or below the last applied) gives the same state object back and nothing."""
+    seq = ev.get("seq")
+    if isinstance(seq, int) and seq <= state.last_seq:
+        # Input processed again after a restart: applying it twice would reopen closed calls.
+        return state, []
     state = VoyageState.from_dict(state.to_dict())  # callers may keep the old state
+    if isinstance(seq, int):
+        state.last_seq = seq
     out = _dispatch(state, int(ev["mmsi"]), ev)
     for voyage_ev in out:  # who the vessel is, as far as known: for rules and for people
         voyage_ev.setdefault("imo", state.vessel.get("imo"))
@@ -295,5 +305,5 @@ def _dispatch(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[st
         state.vessel = {"imo": ev.get("imo"), "name": ev.get("name")}
         return []
     if kind == "identity":
-        return [{**ev, "kind": "identity_change"}]
+        return [{**{k: v for k, v in ev.items() if k != "seq"}, "kind": "identity_change"}]
     return []  # glitches and future kinds carry evidence only

@@ -22,11 +22,15 @@ from voyages import machine
 def track(
     state: tracker.TrackState, record: Record, index: FenceIndex
 ) -> tuple[tracker.TrackState, list[dict[str, Any]]]:
-    """Stage 1, for either kind of record: the same state object back means it was stale."""
+    """Stage 1, for either kind of record: the same state object back means it was stale.
+    The events are numbered per vessel, so that the voyage stage can drop repeats."""
     if isinstance(record, Position):
-        return tracker.step(state, fix_of(record), index)
-    report = record.model_dump(include=set(static_reports.FIELDS))
-    return static_reports.apply_static(state, record.mmsi, record.ts.timestamp(), report)
+        new_state, events = tracker.step(state, fix_of(record), index)
+    else:
+        report = record.model_dump(include=set(static_reports.FIELDS))
+        t = record.ts.timestamp()
+        new_state, events = static_reports.apply_static(state, record.mmsi, t, report)
+    return tracker.numbered(new_state, events)
 
 
 def fix_of(position: Position) -> tracker.Fix:
@@ -74,7 +78,8 @@ class Detector:
         for mmsi in sorted(self.tracks):
             state = self.tracks[mmsi]
             if state.pending:
-                self.tracks[mmsi], fence_events = tracker.flush(state, mmsi, self.index)
+                flushed = tracker.flush(state, mmsi, self.index)
+                self.tracks[mmsi], fence_events = tracker.numbered(*flushed)
                 yield from self._downstream(mmsi, fence_events)
 
     def _downstream(self, mmsi: int, fence_events: list[dict[str, Any]]) -> Iterator[Output]:
