@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from faust.transport.producer import ProducerBuffer
+
+log = logging.getLogger(__name__)
+# Bounded, so that a worker stopping while the broker is away still stops.
+FLUSH_LIMIT_S = 30.0
 
 # Table writes reach their changelog through Faust's ProducerBuffer. Before committing offsets
 # Faust flushes it, but its flush gives up after 0.1 s without a send (faust-streaming 0.15.3),
@@ -14,8 +20,12 @@ from faust.transport.producer import ProducerBuffer
 
 
 async def flush_until_empty(self: Any) -> None:
-    """Flush the buffer, however long the sends take."""
+    """Flush the buffer until it is empty, for up to FLUSH_LIMIT_S seconds."""
+    deadline = time.monotonic() + FLUSH_LIMIT_S
     while self.size:
+        if time.monotonic() > deadline:
+            log.warning("%d changelog records still unsent after %.0f s", self.size, FLUSH_LIMIT_S)
+            return
         await self.flush_atmost(None)
 
 
