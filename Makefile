@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps test test-unit test-integration lint format typecheck run \
+.PHONY: help install system-deps test test-faults test-unit test-integration lint format typecheck run \
         broker-start broker-stop scenario clean
 
 help: ## list the targets
@@ -22,8 +22,11 @@ install: $(STAMP) ## create .venv and install shipwatch with its dev tools
 system-deps: ## install what the tests need from Debian when missing (Java, Maven, Prometheus, Chromium)
 	scripts/system-deps.sh
 
-test: install system-deps ## everything the tests need, then the whole suite
-	$(BIN)/pytest
+test: install system-deps ## everything the tests need, then the suite (all but the fault runs)
+	$(BIN)/pytest -m "not faults"
+
+test-faults: install system-deps ## the fault runs: kill -9, broker restart, two workers, 10 % bad input (~8 min)
+	$(BIN)/pytest -m faults
 
 test-unit: install ## the fast tests only (no broker)
 	$(BIN)/pytest -m "not integration"

@@ -15,7 +15,7 @@ from scenarios.reference import SCENARIO_PATH
 from streams.settings import Settings
 from tests.integration.kafka_helpers import cli, detect_alerts, read_topic, settle
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
 def expected_ids() -> set[str]:

@@ -28,7 +28,7 @@ from tests.integration.kafka_helpers import (
     start_worker,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
 def expected_ids() -> set[str]:
