@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from ais import values
 from ais.cells import cell, imo_text, number
 from ais.dma_labels import nav_status, ship_type
 from ais.errors import Rejected
-from ais.normalized_json import rejection_from
-from ais.records import Position, Record, Static, iso
+from ais.normalized_json import position_and_static
+from ais.records import Record, iso
 from ais.timefmt import dmy_time
 
 COLUMNS = [
@@ -88,21 +86,12 @@ def decode_row(row: Mapping[str, str]) -> list[Record]:
         raise Rejected("missing_field", "MMSI" if stamp else "# Timestamp")
     lat, lon = values.coordinates(number(row, "Latitude"), number(row, "Longitude"))
     common = {"mmsi": mmsi, "ts": dmy_time(stamp, "# Timestamp")}
-    try:
-        position = Position.model_validate(
-            {
-                **common,
-                "lat": lat,
-                "lon": lon,
-                "sog": values.sog(number(row, "SOG")),
-                "cog": values.cog(number(row, "COG")),
-                "heading": values.heading(number(row, "Heading")),
-                "nav_status": nav_status(cell(row, "Navigational status")),
-            }
-        )
-        static_fields = _static_fields(row)
-        if all(v is None for v in static_fields.values()):
-            return [position]
-        return [position, Static.model_validate({**common, **static_fields})]
-    except ValidationError as exc:
-        raise rejection_from(exc) from exc
+    position = {
+        "lat": lat,
+        "lon": lon,
+        "sog": values.sog(number(row, "SOG")),
+        "cog": values.cog(number(row, "COG")),
+        "heading": values.heading(number(row, "Heading")),
+        "nav_status": nav_status(cell(row, "Navigational status")),
+    }
+    return position_and_static(common, position, lambda: _static_fields(row))

@@ -11,13 +11,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from ais import values
 from ais.cells import cell, imo_text, int_or_none, number
 from ais.errors import BadColumns, Rejected
-from ais.normalized_json import rejection_from
-from ais.records import Position, Record, Static
+from ais.normalized_json import position_and_static
+from ais.records import Record
 from ais.timefmt import dmy_time, is_dmy
 
 REQUIRED = ("mmsi", "ts", "lat", "lon")
@@ -74,20 +72,12 @@ def decode_row(row: Mapping[str, str]) -> list[Record]:
         "destination": values.text(cell(row, "destination")),
         "eta": values.text(cell(row, "eta")),
     }
-    try:
-        position = Position.model_validate(
-            {
-                **common,
-                "lat": lat,
-                "lon": lon,
-                "sog": values.sog(number(row, "sog")),
-                "cog": values.cog(number(row, "cog")),
-                "heading": values.heading(number(row, "heading")),
-                "nav_status": int_or_none(number(row, "nav_status")),
-            }
-        )
-        if all(v is None for v in static_fields.values()):
-            return [position]
-        return [position, Static.model_validate({**common, **static_fields})]
-    except ValidationError as exc:
-        raise rejection_from(exc) from exc
+    position = {
+        "lat": lat,
+        "lon": lon,
+        "sog": values.sog(number(row, "sog")),
+        "cog": values.cog(number(row, "cog")),
+        "heading": values.heading(number(row, "heading")),
+        "nav_status": int_or_none(number(row, "nav_status")),
+    }
+    return position_and_static(common, position, lambda: static_fields)

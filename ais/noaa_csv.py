@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import ValidationError
-
 from ais.cells import cell, imo_text, int_or_none, number
 from ais.errors import Rejected
-from ais.normalized_json import rejection_from
-from ais.records import Position, Record, Static
+from ais.normalized_json import position_and_static
+from ais.records import Record
 from ais.values import COG_NA, HEADING_NA, LAT_NA, LON_NA, SOG_NA
 
 COLUMNS = [
@@ -47,19 +45,17 @@ def decode_row(row: Mapping[str, str]) -> list[Record]:
     draught = number(row, "Draft")
     length, beam = number(row, "Length"), number(row, "Width")
     common = {"mmsi": cell(row, "MMSI"), "ts": cell(row, "BaseDateTime")}
-    try:
-        position = Position.model_validate(
-            {
-                **common,
-                "lat": lat,
-                "lon": lon,
-                "sog": None if sog == SOG_NA else sog,
-                "cog": None if cog is None or cog >= COG_NA else cog,
-                "heading": int_or_none(heading, HEADING_NA),
-                "nav_status": int_or_none(number(row, "Status")),
-            }
-        )
-        static_fields = {
+    position = {
+        "lat": lat,
+        "lon": lon,
+        "sog": None if sog == SOG_NA else sog,
+        "cog": None if cog is None or cog >= COG_NA else cog,
+        "heading": int_or_none(heading, HEADING_NA),
+        "nav_status": int_or_none(number(row, "Status")),
+    }
+
+    def static_fields() -> dict[str, object]:  # read after the position, as before
+        return {
             "imo": imo_text(cell(row, "IMO")),
             "name": cell(row, "VesselName"),
             "callsign": cell(row, "CallSign"),
@@ -68,8 +64,5 @@ def decode_row(row: Mapping[str, str]) -> list[Record]:
             "beam": beam or None,
             "draught": draught or None,
         }
-        if not any(v is not None for v in static_fields.values()):
-            return [position]
-        return [position, Static.model_validate({**common, **static_fields})]
-    except ValidationError as exc:
-        raise rejection_from(exc) from exc
+
+    return position_and_static(common, position, static_fields)

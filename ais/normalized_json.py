@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,3 +30,20 @@ def decode_record(obj: dict[str, Any]) -> Record:
     except ValidationError as exc:
         raise rejection_from(exc) from exc
     raise Rejected("unsupported_kind", f"kind must be 'position' or 'static', got {kind!r}")
+
+
+def position_and_static(
+    common: dict[str, Any],
+    position_fields: dict[str, Any],
+    static_fields: Callable[[], dict[str, Any]],
+) -> list[Record]:
+    """A row's position, and its static data when it has any (fields read after the position,
+    so a bad position is the rejection reported); pydantic errors become rejections."""
+    try:
+        position = Position.model_validate({**common, **position_fields})
+        fields = static_fields()
+        if all(v is None for v in fields.values()):
+            return [position]
+        return [position, Static.model_validate({**common, **fields})]
+    except ValidationError as exc:
+        raise rejection_from(exc) from exc
