@@ -7,7 +7,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,29 +23,13 @@ from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 
 from streams import broker
+from streams.broker.ports import free_port
 from streams.kafka_config import client_options
-from streams.settings import Settings
+from streams.settings import Settings, env_for
 
 REPO = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
-
-
-def free_port(pair: bool = False) -> int:
-    """A free port on 127.0.0.1 (and port + 1 too, when `pair`: the broker's controller)."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port: int = probe.getsockname()[1]
-        if not pair:
-            return port
-        with socket.socket() as neighbour:
-            try:
-                neighbour.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port")
 
 
 @contextlib.contextmanager
@@ -92,21 +75,6 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-def env_for(settings: Settings) -> dict[str, str]:
-    """The environment that makes a `shipwatch` process use these settings and nothing else."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
-    env.update(
-        {
-            "SHIPWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "SHIPWATCH_NAMESPACE": settings.namespace,
-            "SHIPWATCH_PARTITIONS": str(settings.partitions),
-            "SHIPWATCH_WEB_PORT": str(settings.web_port),
-            "SHIPWATCH_DATA_DIR": str(settings.data_dir),
-        }
-    )
-    return env
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,3 +76,21 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def env_for(settings: Settings, inherited: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment that makes a child `shipwatch` process use these settings: `inherited`
+    without any SHIPWATCH_ variable, plus the settings tests and benchmarks vary."""
+    env = {k: v for k, v in inherited.items() if not k.startswith("SHIPWATCH_")}
+    env.update(
+        {
+            "SHIPWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "SHIPWATCH_NAMESPACE": settings.namespace,
+            "SHIPWATCH_PARTITIONS": str(settings.partitions),
+            "SHIPWATCH_WEB_PORT": str(settings.web_port),
+            "SHIPWATCH_DATA_DIR": str(settings.data_dir),
+            "SHIPWATCH_CAP_BBL": str(settings.cap_bbl),
+            "SHIPWATCH_MULTIPART_IDLE_S": str(settings.multipart_idle_s),
+        }
+    )
+    return env

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from streams import broker
+from streams.broker.ports import free_port
 from streams.settings import Settings
-from tests.integration.kafka_helpers import WorkerProcess, free_port, start_worker
+from tests.integration.kafka_helpers import WorkerProcess, start_worker
 
 
 @pytest.fixture(scope="session")

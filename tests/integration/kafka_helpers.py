@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ais.reading import Decoded, Tally, decode_files
 from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES, Settings
+from streams.settings import BUNDLED_GEOFENCES, Settings, env_for
 from voyages.pipeline import Detector
 
 
@@ -33,23 +31,6 @@ def detect_alerts(*files: Path, settings: Settings | None = None) -> list[dict[s
         for o in detector.process(r)
         if o.stream == "alerts"
     ]
-
-
-def free_port(pair: bool = False) -> int:
-    """A free port on 127.0.0.1 (and port + 1 too, when `pair`)."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port: int = probe.getsockname()[1]
-        if not pair:
-            return port
-        with socket.socket() as neighbour:
-            try:
-                neighbour.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port")
 
 
 async def _read(
@@ -147,23 +128,6 @@ class WorkerProcess:
                 self.process.kill()
                 self.process.wait(10)
         self.handle.close()
-
-
-def env_for(settings: Settings) -> dict[str, str]:
-    """The environment that makes a CLI process use these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
-    env.update(
-        {
-            "SHIPWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "SHIPWATCH_NAMESPACE": settings.namespace,
-            "SHIPWATCH_PARTITIONS": str(settings.partitions),
-            "SHIPWATCH_WEB_PORT": str(settings.web_port),
-            "SHIPWATCH_DATA_DIR": str(settings.data_dir),
-            "SHIPWATCH_CAP_BBL": str(settings.cap_bbl),
-            "SHIPWATCH_MULTIPART_IDLE_S": str(settings.multipart_idle_s),
-        }
-    )
-    return env
 
 
 def start_worker(settings: Settings, log: Path) -> WorkerProcess:

@@ -14,8 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from streams import broker
 from streams.broker.errors import MissingToolError, NotLocalError
 from streams.broker.jars import require_tools
+from streams.broker.ports import free_port
 from streams.settings import Settings
-from tests.integration.kafka_helpers import free_port
 
 pytestmark = pytest.mark.integration
 

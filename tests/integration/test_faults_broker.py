@@ -18,15 +18,9 @@ import pytest
 from ais.reading import Decoded, Tally, decode_files
 from scenarios.reference import SCENARIO_PATH
 from streams import broker
+from streams.broker.ports import free_port
 from streams.settings import Settings
-from tests.integration.kafka_helpers import (
-    cli,
-    detect_alerts,
-    free_port,
-    read_topic,
-    settle,
-    start_worker,
-)
+from tests.integration.kafka_helpers import cli, detect_alerts, read_topic, settle, start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 

@@ -25,15 +25,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from ais.records import Static
+from streams.broker.ports import free_port
 from streams.settings import Settings
 from streams.topics import ensure_topics
-from tests.integration.kafka_helpers import (
-    WorkerProcess,
-    cli,
-    detect_alerts,
-    free_port,
-    start_worker,
-)
+from tests.integration.kafka_helpers import WorkerProcess, cli, detect_alerts, start_worker
 from tests.timeline import (
     DPRK_TANKER,
     OUTSIDE_VOSTOCHNY,

@@ -17,9 +17,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.settings import Settings
+from streams.settings import Settings, env_for
 from streams.topics import ensure_topics
-from tests.integration.kafka_helpers import WorkerProcess, cli, env_for, settle
+from tests.integration.kafka_helpers import WorkerProcess, cli, settle
 
 pytestmark = pytest.mark.integration
 
