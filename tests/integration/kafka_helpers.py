@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ais.reading import Decoded, Tally, decode_files
+from scenarios.reference import SCENARIO_PATH
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings, env_for
 from voyages.pipeline import Detector
@@ -31,6 +33,16 @@ def detect_alerts(*files: Path, settings: Settings | None = None) -> list[dict[s
         for o in detector.process(r)
         if o.stream == "alerts"
     ]
+
+
+def scenario_alert_ids() -> set[str]:
+    """The alert ids `detect` finds in the bundled reference scenario."""
+    return {a["alert_id"] for a in detect_alerts(SCENARIO_PATH)}
+
+
+def alert_id(value: bytes) -> str:
+    """The id of an alert as published on the alerts topic."""
+    return str(orjson.loads(value)["alert_id"])
 
 
 async def _read(

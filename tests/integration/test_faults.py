@@ -7,23 +7,20 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from scenarios.reference import SCENARIO_PATH
 from streams.settings import Settings
-from tests.integration.kafka_helpers import cli, detect_alerts, read_topic, settle
+from tests.integration.kafka_helpers import (
+    alert_id,
+    cli,
+    read_topic,
+    scenario_alert_ids,
+    settle,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
-
-
-def expected_ids() -> set[str]:
-    return {a["alert_id"] for a in detect_alerts(SCENARIO_PATH)}
-
-
-def alert_id(value: bytes) -> str:
-    return str(orjson.loads(value)["alert_id"])
 
 
 def ids(values: list[bytes]) -> Counter[str]:
@@ -45,7 +42,7 @@ def positions_done(port: int) -> float:
 def test_a_worker_killed_mid_stream_loses_no_alert_and_invents_none(
     namespace_settings: Settings, worker_factory, tmp_path: Path
 ):
-    expected = expected_ids()
+    expected = scenario_alert_ids()
     first = worker_factory()
     assert cli(namespace_settings, "replay", str(SCENARIO_PATH), "--max").returncode == 0
     # Kill -9 once some alerts are out: the rest of the work is in flight or not started.
@@ -64,7 +61,7 @@ def test_a_worker_killed_mid_stream_loses_no_alert_and_invents_none(
 def test_two_workers_share_the_partitions_and_raise_the_same_alerts_as_one(
     namespace_settings: Settings, worker_factory
 ):
-    expected = expected_ids()
+    expected = scenario_alert_ids()
     workers = [worker_factory(), worker_factory()]
     assert cli(namespace_settings, "replay", str(SCENARIO_PATH), "--max").returncode == 0
     alerts = settle(namespace_settings, "alerts", at_least=len(expected), quiet=6, key=alert_id)

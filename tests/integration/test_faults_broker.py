@@ -20,17 +20,16 @@ from scenarios.reference import SCENARIO_PATH
 from streams import broker
 from streams.broker.ports import free_port
 from streams.settings import Settings
-from tests.integration.kafka_helpers import cli, detect_alerts, read_topic, settle, start_worker
+from tests.integration.kafka_helpers import (
+    alert_id,
+    cli,
+    read_topic,
+    scenario_alert_ids,
+    settle,
+    start_worker,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
-
-
-def expected_ids() -> set[str]:
-    return {a["alert_id"] for a in detect_alerts(SCENARIO_PATH)}
-
-
-def alert_id(value: bytes) -> str:
-    return str(orjson.loads(value)["alert_id"])
 
 
 def split_scenario(tmp_path: Path, first_rows: int) -> tuple[Path, Path]:
@@ -66,7 +65,7 @@ def log_excerpt(text: str, lines: int = 40) -> str:
 def test_the_worker_rides_out_a_broker_restart_and_loses_nothing(
     private_broker: Settings, tmp_path: Path
 ):
-    expected = expected_ids()
+    expected = scenario_alert_ids()
     settings = Settings(
         kafka_bootstrap=private_broker.kafka_bootstrap,
         namespace=f"t{uuid.uuid4().hex[:12]}",
@@ -225,7 +224,7 @@ def test_ten_percent_malformed_input_all_dead_lettered_and_the_good_all_processe
     good_rows = len(SCENARIO_PATH.read_text().splitlines()) - 1
     assert 0.09 <= len(bad) / (len(bad) + good_rows) <= 0.11
     assert {reason for _, reason in bad} >= {"bad_csv", "bad_checksum", "bad_json"}
-    positions, expected = positions_of(SCENARIO_PATH), expected_ids()
+    positions, expected = positions_of(SCENARIO_PATH), scenario_alert_ids()
     worker_factory()
     replayed = cli(namespace_settings, "replay", "--max", *map(str, files))
     assert replayed.returncode == 0, replayed.stderr
