@@ -9,6 +9,7 @@ per position. A variant is a comma-separated set of:
   nosensor  no Faust Prometheus sensor (its per-message, per-topic/partition counters); the
             /metrics page stays, with shipwatch's own metrics
   nomap     the live page does not follow the positions topic inside the worker
+  uvloop    the worker's event loops (main and consumer thread) are uvloop's
 
 These change the worker's configuration from outside, for measuring only: nothing here is
 how shipwatch runs. `base` is the worker as it is.
@@ -34,7 +35,7 @@ from bench.traffic import traffic
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
-KNOWN = {"linger", "nosensor", "nomap"}
+KNOWN = {"linger", "nosensor", "nomap", "uvloop"}
 
 
 def patched_worker(variant: set[str]) -> int:
@@ -74,6 +75,11 @@ def patched_worker(variant: set[str]) -> int:
             await follow(settings, name, handle)
 
         setattr(streams.web, "follow_topic", follow_but_positions)  # noqa: B010
+
+    if "uvloop" in variant:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return main(["worker", "--loglevel", "info"])
 
 

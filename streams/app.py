@@ -10,6 +10,7 @@ import faust
 from streams.commit_safety import commit_after_changelogs
 from streams.fetch_tuning import batch_fetches
 from streams.kafka_config import faust_broker_url, ssl_context
+from streams.recovery_order import seek_before_fetch
 from streams.settings import Settings
 from streams.topics import TOPICS
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> Wiring:
     """A Faust app configured only from our settings (Faust's own env variables are ignored)."""
     batch_fetches()
     commit_after_changelogs()
+    seek_before_fetch()
     app = faust.App(
         settings.namespace,
         env={},  # Faust would otherwise let BROKER_URL, WEB_PORT, ... override these arguments

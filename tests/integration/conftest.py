@@ -48,15 +48,15 @@ def namespace_settings(kafka: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def worker_factory(
     namespace_settings: Settings, tmp_path: Path
-) -> Iterator[Callable[[], WorkerProcess]]:
+) -> Iterator[Callable[..., WorkerProcess]]:
     """Start workers of the test's namespace; all are stopped at the end."""
     started: list[WorkerProcess] = []
 
-    def start() -> WorkerProcess:
+    def start(module: str = "streams.cli") -> WorkerProcess:
         # The first worker serves the namespace's web port; others get ports of their own.
         port = namespace_settings.web_port if not started else free_port()
         settings = namespace_settings.model_copy(update={"web_port": port})
-        worker = start_worker(settings, tmp_path / f"worker-{len(started)}.log")
+        worker = start_worker(settings, tmp_path / f"worker-{len(started)}.log", module)
         started.append(worker)
         worker.wait_ready()
         return worker

@@ -142,11 +142,11 @@ class WorkerProcess:
         self.handle.close()
 
 
-def start_worker(settings: Settings, log: Path) -> WorkerProcess:
-    """Launch `shipwatch worker` for these settings."""
+def start_worker(settings: Settings, log: Path, module: str = "streams.cli") -> WorkerProcess:
+    """Launch `shipwatch worker` for these settings (from `module`, a main like the CLI's)."""
     handle = log.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
+        [sys.executable, "-m", module, "worker", "--loglevel", "info"],
         env=env_for(settings),
         stdout=handle,
         stderr=subprocess.STDOUT,
