@@ -64,6 +64,19 @@ WEBHOOK_RETRIES = Counter(
     "Webhook attempts that failed and were tried again",
     registry=REGISTRY,
 )
+STAGE_MESSAGES = Counter(
+    "shipwatch_stage_messages",
+    "Messages each stage's agent took from its topic (ingest, track, voyage, alert, cap)",
+    ["stage"],
+    registry=REGISTRY,
+)
+STAGE_SECONDS = Histogram(
+    "shipwatch_stage_seconds",
+    "Time a stage's agent spent on one message, its sends included",
+    ["stage"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5),
+    registry=REGISTRY,
+)
 LIVE_VIEWERS = Gauge(
     "shipwatch_live_viewers",
     "Browsers connected to this worker's live alerts stream",

@@ -18,6 +18,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run)
 
 
+def use_uvloop() -> None:
+    """Make every event loop made from here on uvloop's, Faust's consumer thread's included."""
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def run(args: argparse.Namespace) -> int:
     """Load fences, create topics, then hand over to Faust's worker until stopped."""
     # Imported here: Faust is heavy and only this command needs it.
@@ -27,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from streams.app import create_app
 
     settings = get_settings()
+    if settings.uvloop:
+        use_uvloop()
     throttle_kafka_client_logs()
     index, ctx = build_core(settings.geofences_dir, settings)
     asyncio.run(ensure_topics(settings))

@@ -189,6 +189,7 @@ def test_with_faust_metrics_off_the_page_still_serves_every_shipwatch_metric(
             "shipwatch_estimated_barrels",
         }
         assert contract <= names
+        assert {"shipwatch_stage_messages", "shipwatch_stage_seconds"} <= names  # the dashboard's
         assert not any(name.startswith("faust_") for name in names)
     finally:
         worker.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -76,3 +77,20 @@ def test_an_unknown_format_is_a_clear_error(tmp_path: Path, capsys):
     path.write_text("hello\n")
     assert main(["detect", str(path)]) == 2
     assert "cannot tell the format" in capsys.readouterr().err
+
+
+def test_the_worker_runs_its_event_loops_on_uvloop():
+    import uvloop
+
+    from streams.commands.worker import use_uvloop
+
+    before = asyncio.get_event_loop_policy()
+    try:
+        use_uvloop()
+        loop = asyncio.new_event_loop()  # as Faust's consumer thread makes its own
+        try:
+            assert isinstance(loop, uvloop.Loop)
+        finally:
+            loop.close()
+    finally:
+        asyncio.set_event_loop_policy(before)

@@ -26,7 +26,9 @@ Replies = dict[str, tuple[int, dict[str, str], bytes]]
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One app for the module: Faust's sensor registers its metrics once per registry."""
-    settings = Settings(namespace="unit-web", data_dir=tmp_path_factory.mktemp("data"))
+    settings = Settings(
+        namespace="unit-web", data_dir=tmp_path_factory.mktemp("data"), faust_metrics=True
+    )
     wiring = create_app(settings)
     web.register(wiring.app, settings)
     yield wiring.app
