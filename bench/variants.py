@@ -4,15 +4,13 @@
 traffic with a worker per variant, on a private broker, and prints positions/s and worker CPU
 per position. A variant is a comma-separated set of:
 
-  linger    the producer waits up to 10 ms to batch (Faust's producer_linger; default 0: one
-            produce request per message)
-  nosensor  no Faust Prometheus sensor (its per-message, per-topic/partition counters); the
-            /metrics page stays, with shipwatch's own metrics
-  nomap     the live page does not follow the positions topic inside the worker
-  uvloop    the worker's event loops (main and consumer thread) are uvloop's
+  linger    the producer waits up to 10 ms to batch (the worker's own producer_linger is 5 ms)
+  sensor    Faust's Prometheus sensor on (SHIPWATCH_FAUST_METRICS=true; off by default)
+  asyncio   asyncio's own event loop instead of uvloop (SHIPWATCH_UVLOOP=false)
+  nomap     the live page does not follow the nearby-positions topic inside the worker
 
-These change the worker's configuration from outside, for measuring only: nothing here is
-how shipwatch runs. `base` is the worker as it is.
+`linger` and `nomap` change the worker from outside, for measuring only; `sensor` and `asyncio`
+are settings a user may choose. `base` is the worker as it is.
 """
 
 from __future__ import annotations
@@ -35,14 +33,15 @@ from bench.traffic import traffic
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
-KNOWN = {"linger", "nosensor", "nomap", "uvloop"}
+KNOWN = {"linger", "sensor", "asyncio", "nomap"}
+# Variants that are settings: passed to the worker as its environment.
+SETTINGS = {"sensor": {"SHIPWATCH_FAUST_METRICS": "true"}, "asyncio": {"SHIPWATCH_UVLOOP": "false"}}
 
 
 def patched_worker(variant: set[str]) -> int:
     """Run `shipwatch worker` with the variant's changes applied (in the worker process)."""
     import faust
 
-    import streams.monitoring
     import streams.web
     from streams.cli import main
 
@@ -50,36 +49,20 @@ def patched_worker(variant: set[str]) -> int:
         app_class = faust.App
 
         def app(*args: Any, **kwargs: Any) -> Any:
-            return app_class(*args, **kwargs, producer_linger=0.01)
+            return app_class(*args, **(kwargs | {"producer_linger": 0.01}))
 
         setattr(faust, "App", app)  # noqa: B010
-
-    if "nosensor" in variant:
-        from aiohttp.web import Response
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        def setup(app: Any, pattern: str, registry: Any, name_prefix: str) -> None:
-            @app.page(pattern)  # type: ignore[untyped-decorator]
-            async def metrics_handler(self: Any, request: Any) -> Response:
-                body = generate_latest(registry)
-                return Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-        setattr(streams.monitoring, "setup_prometheus_sensors", setup)  # noqa: B010
 
     if "nomap" in variant:
         follow = getattr(streams.web, "follow_topic")  # noqa: B009
 
-        async def follow_but_positions(settings: Settings, name: str, handle: Any) -> None:
-            if name == "positions":
+        async def follow_but_nearby(settings: Settings, name: str, handle: Any) -> None:
+            if name == "nearby":
                 await asyncio.Event().wait()
             await follow(settings, name, handle)
 
-        setattr(streams.web, "follow_topic", follow_but_positions)  # noqa: B010
+        setattr(streams.web, "follow_topic", follow_but_nearby)  # noqa: B010
 
-    if "uvloop" in variant:
-        import uvloop
-
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return main(["worker", "--loglevel", "info"])
 
 
@@ -103,7 +86,10 @@ def compare(variants: list[str], positions: int, vessels: int, repeat: int) -> N
                 asyncio.run(load(settings, settings.topic("ais-raw"), data))
                 log = home / f"{settings.namespace}.log"
                 handle = log.open("ab")
-                env = env_for(settings) | {"BENCH_VARIANT": "" if variant == "base" else variant}
+                parts = set(variant.split(",")) - {"base"}
+                env = env_for(settings) | {"BENCH_VARIANT": ",".join(sorted(parts))}
+                for part in parts & SETTINGS.keys():
+                    env |= SETTINGS[part]
                 process = subprocess.Popen(
                     [sys.executable, "-m", "bench.variants", "--worker"],
                     env=env,
@@ -130,7 +116,8 @@ def compare(variants: list[str], positions: int, vessels: int, repeat: int) -> N
 def main() -> int:
     """Command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.variants", description=__doc__)
-    parser.add_argument("variants", nargs="*", default=["base", "nosensor", "nomap", "linger"])
+    default = ["base", "sensor", "asyncio", "nomap", "linger"]
+    parser.add_argument("variants", nargs="*", default=default)
     parser.add_argument("--positions", type=int, default=20_000)
     parser.add_argument("--vessels", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=1)
