@@ -73,6 +73,10 @@ def create_app(settings: Settings) -> Wiring:
         stream_buffer_maxsize=16384,
         autodiscover=False,
         web_enabled=True,
+        # Faust's /table pages would serve every vessel's tracked state to anyone who can reach
+        # the port, and /router the cluster's layout; nothing here routes requests by key.
+        web_tables_enabled=False,
+        web_router_enabled=False,
         # Standby copies would make per-worker table scans (vessels in fence) count twice.
         table_standby_replicas=0,
     )

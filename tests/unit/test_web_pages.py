@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import faust
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -106,3 +107,10 @@ def test_the_page_files_are_packaged() -> None:
 def test_the_web_server_binds_to_loopback_unless_told_otherwise(app: Any) -> None:
     assert Settings.model_fields["web_host"].default == "127.0.0.1"
     assert app.conf.web_bind == Settings().web_host
+
+
+def test_fausts_table_and_router_pages_are_not_mounted(app: Any) -> None:
+    # They would hand out every vessel's tracked state and the cluster's layout.
+    mounted = {prefix for prefix, _ in app.web._enabled_blueprints()}
+    assert "/table" not in mounted and "/router" not in mounted
+    assert "/table" in {prefix for prefix, _ in faust.App("x", env={}).web._enabled_blueprints()}
