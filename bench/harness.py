@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -149,10 +149,10 @@ class Worker:
         """CPU seconds used so far."""
         return cpu_seconds(self.pid)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """A clean shutdown (SIGTERM), a kill if it hangs."""
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        """Stop it (SIGTERM: a clean shutdown, a kill if it hangs; SIGKILL: a crash)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(sig)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -161,13 +161,21 @@ class Worker:
         self.handle.close()
 
 
-def start_worker(settings: Settings, log: Path) -> Worker:
-    """Launch `shipwatch worker` for these settings (as tests/integration does)."""
+def start_worker(
+    settings: Settings,
+    log: Path,
+    module: str = "streams.cli",
+    extra_env: Mapping[str, str] | None = None,
+) -> Worker:
+    """Launch `shipwatch worker` for these settings (from `module`, a main like the CLI's).
+
+    `extra_env` passes settings beyond those `env_for` writes (the webhook's, for example).
+    """
     handle = log.open("ab")
     seen = log.stat().st_size  # an earlier worker's "Ready" in the same file does not count
     process = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
-        env=env_for(settings),
+        [sys.executable, "-m", module, "worker", "--loglevel", "info"],
+        env=env_for(settings) | dict(extra_env or {}),
         cwd=REPO,
         stdout=handle,
         stderr=subprocess.STDOUT,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.harness import Worker, start_worker
 from streams import broker
 from streams.broker.ports import free_port
 from streams.settings import Settings
-from tests.integration.kafka_helpers import WorkerProcess, start_worker
 
 
 @pytest.fixture(scope="session")
@@ -46,13 +46,11 @@ def namespace_settings(kafka: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def worker_factory(
-    namespace_settings: Settings, tmp_path: Path
-) -> Iterator[Callable[..., WorkerProcess]]:
+def worker_factory(namespace_settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     """Start workers of the test's namespace; all are stopped at the end."""
-    started: list[WorkerProcess] = []
+    started: list[Worker] = []
 
-    def start(module: str = "streams.cli") -> WorkerProcess:
+    def start(module: str = "streams.cli") -> Worker:
         # The first worker serves the namespace's web port; others get ports of their own.
         port = namespace_settings.web_port if not started else free_port()
         settings = namespace_settings.model_copy(update={"web_port": port})

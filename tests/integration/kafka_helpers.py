@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -107,51 +105,6 @@ def settle(
         if complete or time.monotonic() > deadline:
             return values
         previous = len(values)
-
-
-@dataclass
-class WorkerProcess:
-    """A `shipwatch worker` subprocess with its log file."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-    web_port: int
-    handle: IO[bytes]
-
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        """Block until Faust says the worker is ready (partitions assigned, recovery done)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log.read_text(errors="replace") if self.log.exists() else ""
-            if "[^Worker]: Ready" in text:
-                return
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited early:\n{text[-3000:]}")
-            time.sleep(0.3)
-        raise TimeoutError(f"worker not ready in {timeout} s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
-        """Stop it (SIGTERM: clean shutdown; SIGKILL: a crash)."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.handle.close()
-
-
-def start_worker(settings: Settings, log: Path, module: str = "streams.cli") -> WorkerProcess:
-    """Launch `shipwatch worker` for these settings (from `module`, a main like the CLI's)."""
-    handle = log.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", module, "worker", "--loglevel", "info"],
-        env=env_for(settings),
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-    )
-    return WorkerProcess(process, log, settings.web_port, handle)
 
 
 def cli(settings: Settings, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:

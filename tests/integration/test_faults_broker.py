@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from ais.reading import Decoded, Tally, decode_files
+from bench.harness import start_worker
 from scenarios.reference import SCENARIO_PATH
 from streams import broker
 from streams.broker.ports import free_port
@@ -26,7 +27,6 @@ from tests.integration.kafka_helpers import (
     read_topic,
     scenario_alert_ids,
     settle,
-    start_worker,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

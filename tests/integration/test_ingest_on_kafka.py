@@ -8,8 +8,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.harness import start_worker
 from streams.settings import Settings
-from tests.integration.kafka_helpers import cli, read_topic, settle, start_worker
+from tests.integration.kafka_helpers import cli, read_topic, settle
 from tests.timeline import loading_then_delivery
 from tests.unit.test_dma_csv import HEADER, ROW
 from tests.unit.test_nmea_decoding import (

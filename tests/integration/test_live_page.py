@@ -25,10 +25,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from ais.records import Static
+from bench.harness import Worker, start_worker
 from streams.broker.ports import free_port
 from streams.settings import Settings
 from streams.topics import ensure_topics
-from tests.integration.kafka_helpers import WorkerProcess, cli, detect_alerts, start_worker
+from tests.integration.kafka_helpers import cli, detect_alerts
 from tests.timeline import (
     DPRK_TANKER,
     OUTSIDE_VOSTOCHNY,
@@ -66,7 +67,7 @@ def settings(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     process = start_worker(settings, tmp_path_factory.mktemp("page-logs") / "worker.log")
     try:
         process.wait_ready()
@@ -109,7 +110,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def page(worker: WorkerProcess, browser: Any, settings: Settings) -> Any:
+def page(worker: Worker, browser: Any, settings: Settings) -> Any:
     """The browser on the worker's live page, connected to its stream."""
     browser.get(f"http://127.0.0.1:{settings.web_port}/")
     wait(browser, lambda d: d.find_element(By.ID, "status").text == "live", 20)

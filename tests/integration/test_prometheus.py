@@ -19,10 +19,11 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from ais.reading import Decoded, Tally, decode_files
+from bench.harness import Worker
 from streams.broker.ports import free_port
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings
-from tests.integration.kafka_helpers import WorkerProcess, cli
+from tests.integration.kafka_helpers import cli
 from tests.timeline import loading_then_delivery
 from tests.unit.test_deploy_files import RULES, dashboard_exprs, metric_names, rule_exprs
 from voyages.pipeline import Detector
@@ -140,7 +141,7 @@ def family_of(series: str, families: set[str]) -> str | None:
 
 def test_prometheus_scrapes_the_worker_and_the_rules_fire(
     namespace_settings: Settings,
-    worker_factory: Callable[[], WorkerProcess],
+    worker_factory: Callable[[], Worker],
     prometheus_for: Callable[[int], Prometheus],
     tmp_path: Path,
 ) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -17,9 +15,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.settings import Settings, env_for
+from bench.harness import Worker, start_worker
+from streams.settings import Settings
 from streams.topics import ensure_topics
-from tests.integration.kafka_helpers import WorkerProcess, cli, settle
+from tests.integration.kafka_helpers import cli, settle
 
 pytestmark = pytest.mark.integration
 
@@ -79,19 +78,7 @@ def receivers() -> Iterator[tuple[Receiver, Receiver]]:
         receiver.server_close()
 
 
-def start_worker_with(settings: Settings, log: Path, extra: dict[str, str]) -> WorkerProcess:
-    """`shipwatch worker` with settings beyond those env_for passes (the webhook's)."""
-    handle = log.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
-        env=env_for(settings) | extra,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-    )
-    return WorkerProcess(process, log, settings.web_port, handle)
-
-
-def wait_for_log(worker: WorkerProcess, text: str, timeout: float = 60.0) -> None:
+def wait_for_log(worker: Worker, text: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if text in worker.log.read_text(errors="replace"):
@@ -128,10 +115,10 @@ def test_the_webhook_retries_delivers_and_dead_letters_what_never_gets_through(
     namespace_settings: Settings, receivers: tuple[Receiver, Receiver], tmp_path: Path
 ) -> None:
     flaky, broken = receivers
-    worker = start_worker_with(
+    worker = start_worker(
         namespace_settings,
         tmp_path / "worker.log",
-        {
+        extra_env={
             "SHIPWATCH_WEBHOOK_URLS": f"{flaky.url},{broken.url}",
             "SHIPWATCH_WEBHOOK_MAX_ATTEMPTS": "3",
             "SHIPWATCH_WEBHOOK_BACKOFF_S": "0.2",
@@ -171,8 +158,8 @@ def test_alerts_for_people_are_one_readable_block_each(namespace_settings: Setti
 def test_with_faust_metrics_off_the_page_still_serves_every_shipwatch_metric(
     namespace_settings: Settings, tmp_path: Path
 ) -> None:
-    worker = start_worker_with(
-        namespace_settings, tmp_path / "worker.log", {"SHIPWATCH_FAUST_METRICS": "false"}
+    worker = start_worker(
+        namespace_settings, tmp_path / "worker.log", extra_env={"SHIPWATCH_FAUST_METRICS": "false"}
     )
     try:
         worker.wait_ready()
