@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import signal
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from scenarios.reference import SCENARIO_PATH
 from streams.settings import Settings
@@ -25,13 +23,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 def ids(values: list[bytes]) -> Counter[str]:
     return Counter(alert_id(v) for v in values)
-
-
-def positions_done(port: int) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    families = {f.name: f for f in text_string_to_metric_families(text)}
-    return sum(s.value for s in families["shipwatch_positions"].samples if s.name.endswith("total"))
 
 
 def test_a_worker_killed_mid_stream_loses_no_alert_and_invents_none(
@@ -66,7 +57,7 @@ def test_two_workers_share_the_partitions_and_raise_the_same_alerts_as_one(
     assert set(got) == expected
     assert all(n == 1 for n in got.values())
     # Each worker processed positions: the work was shared, not done twice.
-    done = [positions_done(w.web_port) for w in workers]
+    done = [w.metrics()["shipwatch_positions_total"] for w in workers]
     assert all(d > 0 for d in done)
     rows = len(SCENARIO_PATH.read_text().splitlines()) - 1
     assert sum(done) <= rows
