@@ -25,6 +25,7 @@ COPY geofences ./geofences
 COPY alerts ./alerts
 COPY voyages ./voyages
 COPY ais ./ais
+COPY pipeline ./pipeline
 COPY scenarios ./scenarios
 RUN pip install . && rm -rf build ./*.egg-info
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CHANGE_MIN_M = 0.5  # a draught change at least this large is cargo, not trim or typing
 UN_CAP_BBL = 500_000.0  # UN Security Council resolution 2397: refined products to the DPRK a year
 
 

@@ -6,11 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.cargo import UN_CAP_BBL, CargoFactors
+from alerts.cargo import CHANGE_MIN_M, UN_CAP_BBL, CargoFactors
 from alerts.models import Alert, Severity, alert_id_for
 from alerts.routes import DEFAULT_ROUTES, Route, route_for
 from alerts.watchlist import Watchlist
-from voyages.draught import CHANGE_MIN_M
 
 
 @dataclass(frozen=True)

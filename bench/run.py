@@ -65,11 +65,11 @@ from bench.harness import (
     start_worker,
 )
 from bench.traffic import SEA_BOX, line, probe_tracks, traffic
+from pipeline.detector import Detector
 from streams.core_setup import build_core
 from streams.kafka_config import client_options
 from streams.settings import BUNDLED_GEOFENCES, Settings
 from streams.topics import ensure_topics
-from voyages.pipeline import Detector
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGETS = {"positions_per_s": 20_000.0, "ratio": 0.5, "alert_latency_p99_ms": 1000.0}

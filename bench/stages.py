@@ -20,12 +20,12 @@ from ais.reading import Decoded, Tally, decode_files
 from ais.records import Record
 from alerts.rules import evaluate
 from geofences import tracker
+from pipeline.detector import Detector, track
 from scenarios.reference import SCENARIO_PATH
 from streams.agents import parse_record
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES
 from voyages import machine
-from voyages.pipeline import Detector, track
 
 TABLE_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z  # Faust's JSON codec options
 

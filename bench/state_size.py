@@ -12,10 +12,10 @@ import tracemalloc
 import orjson
 
 from ais.reading import Decoded, Tally, decode_files
+from pipeline.detector import Detector
 from scenarios.reference import SCENARIO_PATH
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES
-from voyages.pipeline import Detector
 
 
 def main() -> None:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ais.raw_message import decode_message
+from pipeline.detector import Detector
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES
-from voyages.pipeline import Detector
 
 T0 = int(datetime(2024, 3, 7, tzinfo=UTC).timestamp())
 PROBE_T0 = T0 + 86_400  # probes live on their own event-time axis

@@ -20,12 +20,12 @@ from alerts.models import Alert
 from alerts.rules import RuleContext, evaluate
 from geofences import tracker
 from geofences.index import FenceIndex
+from pipeline.detector import track
 from streams import metrics
 from streams.app import Wiring
 from streams.dead_letters import dead_letter
 from streams.fence_map import MapAreas
 from voyages import machine
-from voyages.pipeline import track
 
 Handler = Callable[[Any], Awaitable[None]]
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ import pytest
 from ais.records import Record
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
+from pipeline.detector import Detector
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES
-from voyages.pipeline import Detector
 
 Run = Callable[[Iterable[Record]], list[tuple[str, dict[str, Any]]]]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.cargo import CHANGE_MIN_M
+
 MAX_READINGS = 16  # draught reports kept per vessel; a voyage needs only the last few
-CHANGE_MIN_M = 0.5  # a draught change at least this large is cargo, not trim or typing
 
 
 def record(readings: list[list[Any]], at: str, draught: float) -> list[list[Any]]:

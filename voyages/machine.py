@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ais.timefmt import epoch_of
+from alerts.cargo import CHANGE_MIN_M
 from voyages import draught
 
 MAX_HISTORY = 8  # completed calls kept per vessel for evidence; older ones are pruned
@@ -231,7 +232,7 @@ def _draught_across_dark_call(
     if epoch_of(ev["at"]) - epoch_of(gap["to_at"]) > DARK_DRAUGHT_WINDOW_S:
         return []
     before = draught.at_or_before(state.draughts, gap["from_at"])
-    if before is None or abs(ev["draught"] - before) < draught.CHANGE_MIN_M:
+    if before is None or abs(ev["draught"] - before) < CHANGE_MIN_M:
         return []
     gap["confirmed"] = True
     change = round(ev["draught"] - before, 2)

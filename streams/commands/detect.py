@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 
 from ais.reading import Decoded, Tally, decode_files
+from pipeline.detector import Detector, Output
 from streams.commands.decode import add_input_options
 from streams.core_setup import build_core
 from streams.settings import get_settings
-from voyages.pipeline import Detector, Output
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

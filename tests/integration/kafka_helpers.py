@@ -14,10 +14,10 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ais.reading import Decoded, Tally, decode_files
+from pipeline.detector import Detector
 from scenarios.reference import SCENARIO_PATH
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings, env_for
-from voyages.pipeline import Detector
 
 
 def detect_alerts(*files: Path, settings: Settings | None = None) -> list[dict[str, Any]]:

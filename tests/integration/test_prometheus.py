@@ -20,13 +20,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ais.reading import Decoded, Tally, decode_files
 from bench.harness import Worker
+from pipeline.detector import Detector
 from streams.broker.ports import free_port
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings
 from tests.integration.kafka_helpers import cli
 from tests.timeline import loading_then_delivery
 from tests.unit.test_deploy_files import RULES, dashboard_exprs, metric_names, rule_exprs
-from voyages.pipeline import Detector
 
 pytestmark = pytest.mark.integration
 JOB = "shipwatch-worker"  # the job the rules select, as in deploy/prometheus/prometheus.yml

@@ -7,6 +7,7 @@ from datetime import timedelta
 from ais.records import Static
 from alerts.cargo import CargoFactors, crossed, estimate_barrels
 from alerts.rules import RuleContext
+from pipeline.detector import Detector
 from tests.timeline import (
     CHONGJIN_BERTH,
     OUTSIDE_CHONGJIN,
@@ -14,7 +15,6 @@ from tests.timeline import (
     VOSTOCHNY_BERTH,
     Timeline,
 )
-from voyages.pipeline import Detector
 
 LENGTH, BEAM = 105.0, 16.0
 

@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geofences import tracker
+from pipeline.detector import Detector
 from tests.timeline import loading_then_delivery
 from voyages import machine
-from voyages.pipeline import Detector
 
 STORY = loading_then_delivery()
 

@@ -15,6 +15,7 @@ import shapely
 from ais.reading import Decoded, Tally, decode_files
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
+from pipeline.detector import Detector
 from scenarios import reference
 from scenarios.fleet import VESSELS, Vessel
 from scenarios.geo import PORTS, PRODUCTS_BERTH, VOSTOCHNY
@@ -30,7 +31,6 @@ from scenarios.reference import (
 from scenarios.tracks import HOUR_S, timeline
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings
-from voyages.pipeline import Detector
 
 Outputs = list[tuple[str, dict[str, Any]]]
 Row = dict[str, str]

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ais.reading import Decoded, Tally, decode_files
+from pipeline.detector import Detector
 from scenarios.reference import SCENARIO_PATH
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES
 from voyages import machine
-from voyages.pipeline import Detector
 
 Events = list[dict[str, Any]]
 

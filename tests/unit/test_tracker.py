@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from geofences import tracker
 from geofences.index import FenceIndex
+from pipeline.detector import fix_of
 from tests.timeline import (
     CHONGJIN_BERTH,
     OUTSIDE_CHONGJIN,
@@ -11,7 +12,6 @@ from tests.timeline import (
     VOSTOCHNY_BERTH,
     Timeline,
 )
-from voyages.pipeline import fix_of
 
 
 def fence_events(index: FenceIndex, positions: list) -> list[dict]:
