@@ -70,3 +70,7 @@ bench-quick: install system-deps ## the same, smaller: 300 vessels, a 60 s drain
 
 soak: install system-deps ## memory soak: a worker under steady traffic from a fixed fleet; does its RSS level off (~6 min)
 	$(BIN)/python -m bench.soak
+
+.PHONY: schemas
+schemas: install ## regenerate the JSON Schemas of every topic's records (schemas/)
+	$(BIN)/python -m pipeline.schemas --write
