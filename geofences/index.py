@@ -28,6 +28,18 @@ class FenceIndex:
         self.fences = tuple(fences)
         self.by_id = {f.id: f for f in self.fences}
         self._boxes = [(f, *f.bbox) for f in self.fences]
+        # One box around every fence's exit buffer: most of the world's traffic leaves at it.
+        boxes = [f.bbox for f in self.fences] or [(0.0, 0.0, -1.0, -1.0)]
+        self._minx = min(b[0] for b in boxes)
+        self._miny = min(b[1] for b in boxes)
+        self._maxx = max(b[2] for b in boxes)
+        self._maxy = max(b[3] for b in boxes)
+
+    def far(self, lat: float, lon: float) -> bool:
+        """True when the point is outside every fence's exit buffer, by the boxes alone or not."""
+        if not (self._minx <= lon <= self._maxx and self._miny <= lat <= self._maxy):
+            return True
+        return not self.locate(lat, lon).near
 
     def locate(self, lat: float, lon: float) -> Location:
         """Fast path: most ships are far from every fence and leave at the box test."""

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+# Every stored state starts so when the vessel is in no fence: a scan of the table for the
+# vessels inside each fence then needs to parse only the few that are in one.
+OUTSIDE_EVERY_FENCE = b'{"visits":{}'
+
 
 @dataclass(frozen=True, slots=True)
 class Fix:
@@ -51,10 +57,10 @@ class TrackState:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
         return {
+            "visits": {k: _visit_dict(v) for k, v in self.visits.items()},
             "last_t": self.last_t,
             "last_lat": self.last_lat,
             "last_lon": self.last_lon,
-            "visits": {k: _visit_dict(v) for k, v in self.visits.items()},
             "newest_t": self.newest_t,
             "pending": [list(p) for p in self.pending],
             "suspect": list(self.suspect) if self.suspect else None,
@@ -64,6 +70,15 @@ class TrackState:
             "glitches": self.glitches,
             "seq": self.seq,
         }
+
+    def to_json(self) -> bytes:
+        """The table value: `to_dict` as JSON, "visits" first (see OUTSIDE_EVERY_FENCE)."""
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, value: bytes) -> TrackState:
+        """Inverse of to_json."""
+        return cls.from_dict(orjson.loads(value))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrackState:
@@ -95,3 +110,11 @@ def _visit_dict(v: Visit) -> dict[str, Any]:
         "longest_gap_s": v.longest_gap_s,
         "stayed": v.stayed,
     }
+
+
+def fences_of(value: bytes) -> list[str]:
+    """The fences a stored state (`to_json`) is inside; cheap for the many in none."""
+    if value.startswith(OUTSIDE_EVERY_FENCE):
+        return []
+    visits: dict[str, Any] = orjson.loads(value).get("visits") or {}
+    return list(visits)

@@ -22,7 +22,7 @@ from geofences.index import FenceIndex
 from geofences.movement import distance_m, impossible, speed_kn
 from geofences.track_state import Fix, TrackState, Visit
 
-__all__ = ["Fix", "TrackState", "Visit", "apply", "flush", "step"]
+__all__ = ["Fix", "TrackState", "Visit", "advance_at_sea", "apply", "flush", "step"]
 
 # Thresholds after Global Fishing Watch's port-visit method (knots, seconds).
 STOP_BEGIN_KN = 0.2  # a stop begins at or below this speed
@@ -103,6 +103,27 @@ def step(
         current, applied = apply(current, Fix(fix.mmsi, t, lat, lon, sog), index)
         events.extend(applied)
     return current, events
+
+
+def advance_at_sea(state: TrackState, t: float, lat: float, lon: float, index: FenceIndex) -> bool:
+    """`step` for the common case, in place: a vessel with nothing pending and in no fence
+    sends a plausible fix far from every fence, soon after its last one. False: call `step`.
+
+    It changes only what `step` would (the last fix, the newest time, a held glitch cleared)
+    and makes no events; it mutates `state`, so the caller must own it (a write-back cache)."""
+    if state.pending or state.visits or not index.far(lat, lon):
+        return False
+    last_t = state.last_t
+    if last_t is not None and (
+        t <= last_t
+        or t - last_t >= dark.GAP_MIN_S
+        or impossible(state.last_lat, state.last_lon, last_t, lat, lon, t)
+    ):
+        return False
+    state.last_t, state.last_lat, state.last_lon, state.suspect = t, lat, lon, None
+    newest = state.newest_t
+    state.newest_t = t if newest is None or t > newest else newest
+    return True
 
 
 def apply(

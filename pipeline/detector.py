@@ -1,7 +1,9 @@
 """The whole per-vessel detection chained in-process: what `shipwatch detect` runs.
 
-The stream runs the same three stage functions in three agents; this class only keeps the
-per-vessel states in dicts instead of Faust tables.
+The stream runs the same stage functions (`track_batch`, `voyage_batch`, `alert_batch`,
+`cap_batch`) in its agents; here the per-vessel states stay in memory instead of Faust tables,
+and every record is a batch of its own, which decides alike: each vessel's records are applied
+in the same order either way.
 """
 
 from __future__ import annotations
@@ -10,27 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ais.json_form import JsonRecord, as_json
 from ais.records import Position, Record
-from alerts.cap import add_delivery
-from alerts.models import Alert
-from alerts.rules import RuleContext, evaluate
-from geofences import static_reports, tracker
+from alerts.rules import RuleContext
+from geofences import tracker
 from geofences.index import FenceIndex
+from pipeline.alert_stage import alert_batch
+from pipeline.cap_stage import Totals, cap_batch
+from pipeline.track_stage import Event, track_batch
+from pipeline.voyage_stage import voyage_batch
+from pipeline.write_back import WriteBack
 from voyages import machine
-
-
-def track(
-    state: tracker.TrackState, record: Record, index: FenceIndex
-) -> tuple[tracker.TrackState, list[dict[str, Any]]]:
-    """Stage 1, for either kind of record: the same state object back means it was stale.
-    The events are numbered per vessel, so that the voyage stage can drop repeats."""
-    if isinstance(record, Position):
-        new_state, events = tracker.step(state, fix_of(record), index)
-    else:
-        report = record.model_dump(include=set(static_reports.FIELDS))
-        t = record.ts.timestamp()
-        new_state, events = static_reports.apply_static(state, record.mmsi, t, report)
-    return tracker.numbered(new_state, events)
 
 
 def fix_of(position: Position) -> tracker.Fix:
@@ -48,30 +40,56 @@ class Output:
     record: dict[str, Any]
 
 
-def alerts_for(voyage_events: list[dict[str, Any]], ctx: RuleContext) -> list[Alert]:
-    """Stage 3: the alerts that voyage events raise."""
-    return [alert for ev in voyage_events for alert in evaluate(ev, ctx)]
+class DetectionError(RuntimeError):
+    """A stage failed on a record: a bug, reported with the record rather than skipped."""
+
+
+def _nothing_stored(_mmsi: int) -> None:
+    return None  # detect starts from no state: everything lives in memory
 
 
 class Detector:
-    """Runs tracker, voyage machine and rules over records in arrival order."""
+    """Runs the track, voyage, alert and cap stages over records in arrival order."""
 
     def __init__(self, index: FenceIndex, ctx: RuleContext) -> None:
         self.index, self.ctx = index, ctx
-        self.tracks: dict[int, tracker.TrackState] = {}
-        self.voyages: dict[int, machine.VoyageState] = {}
-        self.cap_totals: dict[str, dict[str, Any]] = {}
+        self._tracks: WriteBack[tracker.TrackState] = WriteBack(_nothing_stored, tracker.TrackState)
+        self._voyages: WriteBack[machine.VoyageState] = WriteBack(
+            _nothing_stored, machine.VoyageState
+        )
+        self.cap_totals: dict[str, Totals] = {}
         self.stale = 0
+
+    @property
+    def tracks(self) -> dict[int, tracker.TrackState]:
+        """Each vessel's tracker state."""
+        return self._tracks.states
+
+    @tracks.setter
+    def tracks(self, states: dict[int, tracker.TrackState]) -> None:
+        self._tracks.states = states
+
+    @property
+    def voyages(self) -> dict[int, machine.VoyageState]:
+        """Each vessel's voyage state."""
+        return self._voyages.states
+
+    @voyages.setter
+    def voyages(self, states: dict[int, machine.VoyageState]) -> None:
+        self._voyages.states = states
 
     def process(self, record: Record) -> Iterator[Output]:
         """Everything one record leads to, in order."""
-        state = self.tracks.get(record.mmsi, tracker.TrackState())
-        new_state, fence_events = track(state, record, self.index)
-        if new_state is state:
-            self.stale += 1
-            return
-        self.tracks[record.mmsi] = new_state
-        yield from self._downstream(record.mmsi, fence_events)
+        return self.process_json(as_json(record))
+
+    def process_json(self, record: JsonRecord) -> Iterator[Output]:
+        """The same for a record in its published JSON form (as frames carry them)."""
+        batch = track_batch(self._tracks, [record], self.index)
+        if batch.failed:
+            _, failed, detail = batch.failed[0]
+            raise DetectionError(f"the track stage failed on {failed}: {detail}")
+        self.stale += batch.stale
+        yield from self._downstream(batch.events)
 
     def flush(self) -> Iterator[Output]:
         """Apply fixes still waiting for late data: only for the end of a finite input."""
@@ -79,21 +97,19 @@ class Detector:
             state = self.tracks[mmsi]
             if state.pending:
                 flushed = tracker.flush(state, mmsi, self.index)
-                self.tracks[mmsi], fence_events = tracker.numbered(*flushed)
-                yield from self._downstream(mmsi, fence_events)
+                new_state, fence_events = tracker.numbered(*flushed)
+                self._tracks.put(mmsi, new_state)
+                yield from self._downstream(fence_events)
 
-    def _downstream(self, mmsi: int, fence_events: list[dict[str, Any]]) -> Iterator[Output]:
+    def _downstream(self, fence_events: list[Event]) -> Iterator[Output]:
         for fence_event in fence_events:
             yield Output("geofence-events", fence_event)
-            vstate = self.voyages.get(mmsi, machine.VoyageState())
-            self.voyages[mmsi], voyage_events = machine.step(vstate, fence_event)
-            for voyage_event in voyage_events:
+            for voyage_event in voyage_batch(self._voyages, [fence_event]):
                 yield Output("voyage-events", voyage_event)
-                for alert in evaluate(voyage_event, self.ctx):
+                alerts = alert_batch([voyage_event], self.ctx)
+                for alert in alerts.alerts:
                     yield Output("alerts", alert.model_dump())
-                if voyage_event["kind"] == "delivery":
-                    self.cap_totals, _, cap_alerts = add_delivery(
-                        self.cap_totals, voyage_event, self.ctx
-                    )
-                    for alert in cap_alerts:
-                        yield Output("alerts", alert.model_dump())
+                capped = cap_batch(self.cap_totals.get, alerts.deliveries, self.ctx)
+                self.cap_totals.update(capped.changed)
+                for alert in capped.alerts:
+                    yield Output("alerts", alert.model_dump())

@@ -1,39 +1,40 @@
-"""The agents: decode, call the pure core, write the table, publish. Nothing else lives here."""
+"""The bindings: which topic feeds which stage, which table holds its state, which metrics count.
+
+The stages themselves live in `pipeline/` and know nothing of Kafka. Ingest and track carry the
+world's traffic and are bound in batches (`streams.ingest`, `streams.track_binding`); voyage,
+alert and cap see only rare events and are bound one message at a time here.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 import traceback
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 
-from ais.decoder import Accepted, Refused, StreamDecoder
-from ais.errors import Rejected
-from ais.normalized_json import decode_record
-from ais.records import Position, Record
-from alerts.cap import add_delivery, delivery_route
 from alerts.models import Alert
-from alerts.rules import RuleContext, evaluate
-from geofences import tracker
+from alerts.rules import RuleContext
 from geofences.index import FenceIndex
-from pipeline.detector import track
+from pipeline.alert_stage import alert_batch
+from pipeline.cap_stage import cap_batch
+from pipeline.dead_letters import dead_letter
+from pipeline.voyage_stage import voyage_batch
+from pipeline.write_back import WriteBack
 from streams import metrics
 from streams.app import Wiring
-from streams.dead_letters import dead_letter
+from streams.bulk_producer import BulkProducer
 from streams.fence_map import MapAreas
+from streams.ingest import Ingest
+from streams.monitoring import supervised
+from streams.partitioner import key_of
+from streams.track_binding import TrackBinding
 from voyages import machine
 
 Handler = Callable[[Any], Awaitable[None]]
 log = logging.getLogger(__name__)
-
-
-def parse_record(value: bytes) -> Record:
-    """A normalized record from the positions or statics topic."""
-    return decode_record(orjson.loads(value))
 
 
 def _source(event: Any) -> dict[str, Any]:
@@ -41,10 +42,18 @@ def _source(event: Any) -> dict[str, Any]:
     return {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset}
 
 
-def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
-    """Attach the four stage agents and the housekeeping timer to the app."""
+def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
+    """Attach the stages, their tables and the housekeeping timers to the app."""
     t = w.topics
     metrics.init_series(list(index.by_id), [r.id for r in ctx.routes])
+    bulk = BulkProducer(w.settings)
+    w.app.task(supervised("bulk producer", bulk.run))
+    w.app.task(supervised("ingest", Ingest(w.settings, bulk, MapAreas(index)).run))
+
+    track = TrackBinding(w.app, t, w.tracks, index, bulk)
+    w.app.agent(t["frames"], name=f"{w.settings.namespace}.track")(_named("track", track.run))
+    w.app.on_partitions_revoked.connect(track.on_revoked)
+    w.app.timer(0.25)(track.flush_if_due)
 
     async def reject(event: Any, reason: str, detail: str, stage: str) -> None:
         metrics.REJECTED.labels(reason=reason).inc()
@@ -62,79 +71,24 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
             started = time.perf_counter()
             try:
                 await handle(event)
-            except Rejected as exc:
-                await reject(event, exc.reason, exc.detail, stage)
             except Exception as exc:  # one bad message never stops the stream
                 metrics.PROCESSING_ERRORS.labels(stage=stage).inc()
                 detail = "".join(traceback.format_exception_only(exc)).strip()
                 await reject(event, "internal_error", detail, stage)
             spent.observe(time.perf_counter() - started)
 
-    map_areas = MapAreas(index)
-    decoders: dict[int, StreamDecoder] = {}  # per raw partition: open multiparts, times
-    last_fed: dict[int, float] = {}  # per raw partition: monotonic time of its last message
-
-    async def refuse(out: Refused, key: bytes | None) -> None:
-        error = out.error
-        metrics.REJECTED.labels(reason=error.reason).inc()
-        value = dead_letter(error.reason, error.detail, out.raw, out.source, "ingest")
-        await t["dead-letters"].send(key=key, value=value)
-
-    async def on_raw(event: Any) -> None:
-        msg = event.message
-        decoder = decoders.setdefault(msg.partition, StreamDecoder())
-        last_fed[msg.partition] = time.monotonic()
-        # Faust gives the Kafka timestamp in seconds already: the receive time.
-        for out in decoder.feed(event.value or b"", msg.timestamp, _source(event)):
-            if isinstance(out, Accepted):
-                for record in out.records:
-                    topic = t["positions"] if record.kind == "position" else t["statics"]
-                    body = orjson.dumps(record.model_dump(mode="json"))
-                    await topic.send(key=str(record.mmsi).encode(), value=body)
-            elif isinstance(out, Refused):
-                await refuse(out, event.key)
-
-    async def expire_quiet_partitions() -> None:
-        quiet_since = time.monotonic() - w.settings.multipart_idle_s
-        for partition, decoder in list(decoders.items()):
-            if last_fed.get(partition, 0.0) <= quiet_since:
-                for out in decoder.finish():
-                    if isinstance(out, Refused):
-                        await refuse(out, None)
-
-    async def on_position(event: Any) -> None:
-        record = parse_record(event.value)
-        key = str(record.mmsi).encode()
-        stored = w.tracks.get(key)
-        state = tracker.TrackState.from_dict(stored) if stored else tracker.TrackState()
-        new_state, events = track(state, record, index)
-        if new_state is state:
-            metrics.STALE_POSITIONS.inc()
-            return
-        if isinstance(record, Position):
-            metrics.POSITIONS.inc()
-            metrics.EVENT_LAG.observe(time.time() - record.ts.timestamp())
-            if map_areas.area_of(record.lat, record.lon) is not None:
-                await t["nearby"].send(key=key, value=event.value)
-        for ev in events:
-            if "fence" in ev:
-                metrics.GEOFENCE_EVENTS.labels(fence=ev["fence"], kind=ev["kind"]).inc()
-            # Wait for the broker: the state below must never be durable without its events.
-            await (await t["geofence-events"].send(key=key, value=orjson.dumps(ev)))
-        w.tracks[key] = new_state.to_dict()
+    def load_voyage(mmsi: int) -> machine.VoyageState | None:
+        stored = w.voyages.get(key_of(mmsi))
+        return machine.VoyageState.from_dict(stored) if stored else None
 
     async def on_fence_event(event: Any) -> None:
-        ev = orjson.loads(event.value)
-        key = str(ev["mmsi"]).encode()
-        stored = w.voyages.get(key)
-        state = machine.VoyageState.from_dict(stored) if stored else machine.VoyageState()
-        new_state, voyage_events = machine.step(state, ev)
-        if new_state is state:
-            return  # a repeat of an event already applied: at-least-once input
-        for vev in voyage_events:
+        states = WriteBack(load_voyage, machine.VoyageState)
+        for vev in voyage_batch(states, [orjson.loads(event.value)]):
             metrics.VOYAGE_EVENTS.labels(kind=vev["kind"]).inc()
-            await (await t["voyage-events"].send(key=key, value=orjson.dumps(vev)))
-        w.voyages[key] = new_state.to_dict()
+            # Wait for the broker: the state below must never be durable without its events.
+            await (await t["voyage-events"].send(key=event.key, value=orjson.dumps(vev)))
+        for mmsi, state in states.take().items():
+            w.voyages[key_of(mmsi)] = state.to_dict()
 
     async def publish(alerts: list[Alert], wait: bool = False) -> None:
         for alert in alerts:
@@ -144,48 +98,36 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
                 await sent
 
     async def on_voyage_event(event: Any) -> None:
-        ev = orjson.loads(event.value)
-        await publish(evaluate(ev, ctx))
-        route = delivery_route(ev, ctx) if ev["kind"] == "delivery" else None
-        if route is not None:  # the cap totals are per route: re-key to meet their table
-            await t["deliveries"].send(key=route.encode(), value=event.value)
+        batch = alert_batch([orjson.loads(event.value)], ctx)
+        await publish(batch.alerts)
+        for route, delivery in batch.deliveries:  # the cap totals are per route: re-keyed
+            await t["deliveries"].send(key=route.encode(), value=orjson.dumps(delivery))
+
+    def load_totals(key: str) -> dict[str, Any] | None:
+        stored: dict[str, Any] | None = w.caps.get(key.encode())
+        return stored
 
     async def on_delivery(event: Any) -> None:
-        ev = orjson.loads(event.value)
-        key = f"{event.key.decode()}|{ev['departed_at'][:4]}"
-        stored = w.caps.get(key.encode())
-        totals, barrels, alerts = add_delivery({key: stored} if stored else {}, ev, ctx)
-        if barrels is None:
-            return  # not on a route, no hull size, or counted already
-        metrics.ESTIMATED_BARRELS.labels(route=event.key.decode()).inc(barrels)
-        await publish(alerts, wait=True)
-        w.caps[key.encode()] = totals[key]
+        route = event.key.decode()
+        batch = cap_batch(load_totals, [(route, orjson.loads(event.value))], ctx)
+        for counted_route, barrels in batch.barrels:
+            metrics.ESTIMATED_BARRELS.labels(route=counted_route).inc(barrels)
+        await publish(batch.alerts, wait=True)
+        for key, totals in batch.changed.items():
+            w.caps[key.encode()] = totals
 
     stages: list[tuple[str, str, Handler]] = [
-        ("ingest", "ais-raw", on_raw),
-        ("track", "positions+statics", on_position),
         ("voyage", "geofence-events", on_fence_event),
         ("alert", "voyage-events", on_voyage_event),
         ("cap", "deliveries", on_delivery),
     ]
     for stage, topic, handle in stages:
-        channel = (
-            t[topic]
-            if topic in t
-            else w.app.topic(
-                *(t[name].get_topic_name() for name in topic.split("+")),
-                key_serializer="raw",
-                value_serializer="raw",
-            )
-        )
-        w.app.agent(channel, name=f"{w.settings.namespace}.{stage}")(
-            _agent_fn(stage, handle, guarded)
+        w.app.agent(t[topic], name=f"{w.settings.namespace}.{stage}")(
+            _named(stage, _guarding(stage, handle, guarded))
         )
 
     async def count_vessels_in_fences() -> None:
-        counts: Counter[str] = Counter()
-        for value in list(w.tracks.values()):
-            counts.update((value or {}).get("visits", {}).keys())
+        counts = track.vessels_in_fences()
         for fence in index.by_id:
             metrics.VESSELS_IN_FENCE.labels(fence=fence).set(counts.get(fence, 0))
 
@@ -195,14 +137,21 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> None:
 
     w.app.timer(5.0)(count_vessels_in_fences)
     w.app.timer(10.0)(reload_watchlist)
-    w.app.timer(min(10.0, w.settings.multipart_idle_s / 2))(expire_quiet_partitions)
+    return track
 
 
-def _agent_fn(
+def _guarding(
     stage: str, handle: Handler, guarded: Callable[[str, Any, Handler], Awaitable[None]]
 ) -> Callable[[Any], Awaitable[None]]:
     async def agent(stream: Any) -> None:
         await guarded(stage, stream, handle)
+
+    return agent
+
+
+def _named(stage: str, fn: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+    async def agent(stream: Any) -> None:
+        await fn(stream)
 
     agent.__name__ = agent.__qualname__ = stage
     return agent

@@ -70,7 +70,11 @@ def create_app(settings: Settings) -> Wiring:
         broker_session_timeout=15.0,
         broker_heartbeat_interval=3.0,
         broker_commit_interval=1.0,
-        stream_buffer_maxsize=16384,
+        # A track event is a frame of up to 1,000 positions: a short queue is plenty.
+        stream_buffer_maxsize=1024,
+        # The track stage acknowledges frames only at its flush: a stopping worker leaves
+        # them to be read again rather than wait for acknowledgements that will not come.
+        stream_wait_empty=False,
         autodiscover=False,
         web_enabled=True,
         # Faust's /table pages would serve every vessel's tracked state to anyone who can reach
@@ -92,7 +96,15 @@ def create_app(settings: Settings) -> Wiring:
 
     topics = {name: raw_topic(name) for name in TOPICS}
     # Keys are MMSI bytes, values JSON (the app's default serializers).
-    tracks = app.Table("tracks", partitions=settings.partitions, key_type=bytes)
+    # Values are the states' JSON as bytes, written in bulk by the track stage's flush
+    # (streams/track_binding.py), not per key through Faust.
+    tracks = app.Table(
+        "tracks",
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
+        use_partitioner=True,
+    )
     voyages = app.Table("voyages", partitions=settings.partitions, key_type=bytes)
     caps = app.Table("caps", partitions=settings.partitions, key_type=bytes)
     return Wiring(app, settings, topics, tracks, voyages, caps)

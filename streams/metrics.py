@@ -66,13 +66,22 @@ WEBHOOK_RETRIES = Counter(
 )
 STAGE_MESSAGES = Counter(
     "shipwatch_stage_messages",
-    "Messages each stage's agent took from its topic (ingest, track, voyage, alert, cap)",
+    "Messages each stage took from its topic (ingest, track, voyage, alert, cap)",
+    ["stage"],
+    registry=REGISTRY,
+)
+STAGE_RECORDS = Counter(
+    "shipwatch_stage_records",
+    "Records each stage handled: raw messages decoded by ingest, records applied from frames "
+    "by track, changed vessel states written by flush",
     ["stage"],
     registry=REGISTRY,
 )
 STAGE_SECONDS = Histogram(
     "shipwatch_stage_seconds",
-    "Time a stage's agent spent on one message, its sends included",
+    "Time a stage spent on one message or batch: its own work, without waiting for the broker "
+    "(ingest: a fetched batch; track: a frame; flush: writing the changed states; voyage, "
+    "alert, cap: one event, its sends included)",
     ["stage"],
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5),
     registry=REGISTRY,

@@ -54,7 +54,9 @@ def register(app: Any, settings: Settings) -> None:
 
     async def consumer_lag() -> None:
         topics = sorted({name for agent in app.agents.values() for name in _topics_of(agent)})
-        await watch_consumer_lag(settings, app.conf.id, topics)
+        # The raw topic is read by the ingest loop's own group (streams/ingest.py), not Faust's.
+        groups = {app.conf.id: topics, f"{settings.namespace}.ingest": [settings.topic("ais-raw")]}
+        await watch_consumer_lag(settings, groups)
 
     app.task(supervised("consumer lag", consumer_lag))
 
@@ -103,9 +105,9 @@ async def _group_lag(
 
 
 async def watch_consumer_lag(
-    settings: Settings, group: str, topics: list[str], interval: float = LAG_INTERVAL_S
+    settings: Settings, groups: Mapping[str, list[str]], interval: float = LAG_INTERVAL_S
 ) -> None:
-    """Export the group's lag per input topic every `interval` s, forever."""
+    """Export each group's lag per input topic every `interval` s, forever."""
     # Measured from the broker, not from this worker's consumer: a stuck worker still shows.
     prefix = f"{settings.namespace}."
     admin = AIOKafkaAdminClient(**client_options(settings))
@@ -115,8 +117,10 @@ async def watch_consumer_lag(
     try:
         while True:
             try:
-                for topic, lag in (await _group_lag(admin, consumer, group, topics)).items():
-                    CONSUMER_LAG.labels(topic=topic.removeprefix(prefix)).set(lag)
+                for group, topics in groups.items():
+                    lags = await _group_lag(admin, consumer, group, topics)
+                    for topic, lag in lags.items():
+                        CONSUMER_LAG.labels(topic=topic.removeprefix(prefix)).set(lag)
             except (KafkaError, OSError) as exc:
                 log.warning("consumer lag: cannot read offsets: %s", exc)
             await asyncio.sleep(interval)

@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaError
 from ais.decoder import StreamDecoder
 from ais.files import RawUnit, read_units
 from ais.nmea import NMEA_STARTS
-from streams.dead_letters import dead_letter
+from pipeline.dead_letters import dead_letter
 from streams.errors import KafkaUnavailable
 from streams.kafka_config import client_options
 from streams.settings import Settings

@@ -20,8 +20,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
+from pipeline.dead_letters import dead_letter
 from streams import metrics
-from streams.dead_letters import dead_letter
 from streams.errors import StreamsError
 from streams.kafka_config import client_options
 from streams.monitoring import supervised

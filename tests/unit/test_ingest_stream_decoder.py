@@ -7,8 +7,8 @@ import io
 import orjson
 
 from ais.decoder import Accepted, Refused, StreamDecoder
+from pipeline.dead_letters import dead_letter
 from streams.commands.replay import ProgressReport
-from streams.dead_letters import dead_letter
 from streams.replayer import ReplayCounts
 from tests.unit.test_nmea_decoding import POSITION, T0, VOYAGE, sentences, tagged
 

@@ -1,0 +1,148 @@
+"""The ingest stage over a batch: raw messages in, records routed to their topics out.
+
+Decodes a batch of one raw partition's messages (NMEA through the partition's stateful decoder,
+JSON and CSV rows through the stateless fast path), and routes each record: one message per
+record on `positions` or `statics` for outside consumers, positions in a fence's map area also
+on `nearby`, and every record into a frame of its vessel's partition for the track stage. Every
+rejected input becomes a dead letter with its source. Pure: the binding sends what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+from ais.decoder import Accepted, Refused, StreamDecoder
+from ais.errors import Rejected
+from ais.json_form import JsonRecord, as_json, decode_json_form
+from ais.nmea import NMEA_STARTS
+from ais.outputs import Input
+from pipeline.dead_letters import dead_letter
+
+FRAME_MAX_RECORDS = 1000  # a frame stays far below Kafka's 1 MB message limit (~150 B a record)
+KeyValue = tuple[bytes | None, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message of the raw topic, as the binding read it."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    received_at: float  # the Kafka timestamp, epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Where records go: the frame partition of a vessel, and whether a fix is on the map."""
+
+    frame_partition: Callable[[int], int]
+    on_map: Callable[[float, float], bool]
+
+
+@dataclass(slots=True)
+class Routed:
+    """What one batch produces, by topic; `rejected` counts the dead letters by reason."""
+
+    positions: list[tuple[int, bytes]] = field(default_factory=list)  # (mmsi, record)
+    statics: list[tuple[int, bytes]] = field(default_factory=list)
+    nearby: list[tuple[int, bytes]] = field(default_factory=list)
+    frames: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
+    dead_letters: list[KeyValue] = field(default_factory=list)
+    rejected: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+
+
+def frame_of(records: Sequence[bytes]) -> bytes:
+    """A frame: the records' JSON joined, as `{"records": [...]}` (no second serialization)."""
+    return b'{"records":[' + b",".join(records) + b"]}"
+
+
+def records_of_frame(frame: bytes) -> list[JsonRecord]:
+    """The records a frame carries, in order."""
+    records: list[JsonRecord] = orjson.loads(frame)["records"]
+    return records
+
+
+class IngestStage:
+    """Decodes and routes raw batches; keeps one stateful NMEA decoder per raw partition."""
+
+    def __init__(self, topic: str, routing: Routing) -> None:
+        self.topic = topic
+        self.routing = routing
+        self.decoders: dict[int, StreamDecoder] = {}
+
+    def forget(self, partition: int) -> None:
+        """Drop a partition's open multipart messages: it moved to another worker."""
+        self.decoders.pop(partition, None)
+
+    def batch(self, partition: int, messages: Sequence[RawMessage]) -> Routed:
+        """Decode one partition's messages in order and route what they give."""
+        out = Routed()
+        framed: dict[int, list[bytes]] = {}
+        decoder = self.decoders.setdefault(partition, StreamDecoder())
+        for message in messages:
+            value = message.value
+            if value.lstrip()[:1] in NMEA_STARTS:
+                source = self._source(message)
+                for result in decoder.feed(value, message.received_at, source):
+                    if isinstance(result, Accepted):
+                        for record in result.records:
+                            self._route(as_json(record), out, framed)
+                    elif isinstance(result, Refused):
+                        self.reject(out, result, message.key)
+                    else:
+                        out.skipped += 1
+                continue
+            try:
+                records = decode_json_form(value)
+            except Rejected as exc:
+                self.reject(out, Refused(exc, (Input(value, self._source(message)),)), message.key)
+                continue
+            for json_record in records:
+                self._route(json_record, out, framed)
+        if messages:  # time out this partition's incomplete multiparts by the input's clock
+            for expired in decoder.expire(messages[-1].received_at):
+                if isinstance(expired, Refused):
+                    self.reject(out, expired, None)
+        for frame_partition, blobs in framed.items():
+            for start in range(0, len(blobs), FRAME_MAX_RECORDS):
+                out.frames.append(
+                    (frame_partition, frame_of(blobs[start : start + FRAME_MAX_RECORDS]))
+                )
+        return out
+
+    def finish(self, partition: int) -> Routed:
+        """Dead-letter a quiet partition's incomplete multiparts: no more parts are coming."""
+        out = Routed()
+        decoder = self.decoders.get(partition)
+        for result in decoder.finish() if decoder else []:
+            if isinstance(result, Refused):
+                self.reject(out, result, None)
+        return out
+
+    def _source(self, message: RawMessage) -> dict[str, object]:
+        return {"topic": self.topic, "partition": message.partition, "offset": message.offset}
+
+    def _route(self, record: JsonRecord, out: Routed, framed: dict[int, list[bytes]]) -> None:
+        mmsi = record["mmsi"]
+        blob = orjson.dumps(record)
+        if record["kind"] == "position":
+            out.positions.append((mmsi, blob))
+            if self.routing.on_map(record["lat"], record["lon"]):
+                out.nearby.append((mmsi, blob))
+        else:
+            out.statics.append((mmsi, blob))
+        framed.setdefault(self.routing.frame_partition(mmsi), []).append(blob)
+
+    @staticmethod
+    def reject(out: Routed, refused: Refused, key: bytes | None) -> None:
+        """Add a dead letter for a refused input, with its reason, source and bytes."""
+        error = refused.error
+        value = dead_letter(error.reason, error.detail, refused.raw, refused.source, "ingest")
+        out.dead_letters.append((key, value))
+        out.rejected[error.reason] = out.rejected.get(error.reason, 0) + 1

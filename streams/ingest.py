@@ -1,0 +1,136 @@
+"""The ingest binding: a plain aiokafka consumer group over the raw topic, batch in, batch out.
+
+Stateless like the webhook sink (multipart NMEA aside), so it needs no Faust table and pays no
+Faust cost per message. Each `getmany` is decoded and routed by `pipeline.ingest_stage`, sent as
+one batch per partition per topic, and its offsets are committed only once every record and
+frame it gave is acknowledged: a crash repeats a batch, never skips one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from pipeline.ingest_stage import IngestStage, RawMessage, Routed, Routing
+from streams import metrics
+from streams.bulk_producer import Acks, BulkProducer
+from streams.fence_map import MapAreas
+from streams.kafka_config import client_options
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_RECORDS = 5000  # raw messages per getmany: frames of several hundred positions each
+FETCH_MIN_BYTES = 64 * 1024  # as the Faust consumer (streams/fetch_tuning.py)
+FETCH_MAX_WAIT_MS = 50
+
+
+class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, stage: IngestStage) -> None:
+        self.stage = stage
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        for tp in revoked:
+            self.stage.forget(tp.partition)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("ingest: assigned %d raw partition(s)", len(assigned))
+
+
+class Ingest:
+    """The raw topic's consumer loop inside the worker."""
+
+    def __init__(self, settings: Settings, producer: BulkProducer, areas: MapAreas) -> None:
+        self.settings = settings
+        self.producer = producer
+        self.areas = areas
+        self.raw_topic = settings.topic("ais-raw")
+        self.quiet: dict[int, float] = {}  # raw partition -> monotonic time of its last message
+        # Bound once: a labels() lookup per batch would be wasted work.
+        self.taken = metrics.STAGE_MESSAGES.labels(stage="ingest")
+        self.decoded = metrics.STAGE_RECORDS.labels(stage="ingest")
+        self.spent = metrics.STAGE_SECONDS.labels(stage="ingest")
+
+    async def run(self) -> None:
+        """Consume, decode, send, wait, commit; forever."""
+        await self.producer.ready.wait()
+        frames = await self.producer.partitioner(self.settings.topic("frames"))
+
+        def on_map(lat: float, lon: float) -> bool:
+            return self.areas.area_of(lat, lon) is not None
+
+        stage = IngestStage(self.raw_topic, Routing(frames, on_map))
+        consumer = AIOKafkaConsumer(
+            **client_options(self.settings),
+            group_id=f"{self.settings.namespace}.ingest",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_min_bytes=FETCH_MIN_BYTES,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        )
+        consumer.subscribe([self.raw_topic], listener=_ForgetRevoked(stage))
+        await consumer.start()
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS)
+                if batches:
+                    await self._batch(stage, batches)
+                    await self._commit(consumer, batches)
+                await self._expire_quiet(stage)
+        finally:
+            await consumer.stop()
+
+    async def _batch(self, stage: IngestStage, batches: dict[TopicPartition, list[Any]]) -> None:
+        started = time.perf_counter()
+        acks: Acks = []
+        now = time.monotonic()
+        for tp, messages in batches.items():
+            self.quiet[tp.partition] = now
+            raw = [
+                RawMessage(m.partition, m.offset, m.key, m.value or b"", m.timestamp / 1000)
+                for m in messages
+            ]
+            routed = stage.batch(tp.partition, raw)
+            self.decoded.inc(len(raw))
+            self.taken.inc(len(raw))
+            acks += await self._send(routed)
+        self.spent.observe(time.perf_counter() - started)
+        await asyncio.gather(*acks)
+
+    async def _send(self, routed: Routed) -> Acks:
+        t = self.settings.topic
+        send = self.producer
+        acks = await send.send_keyed(t("positions"), routed.positions)
+        acks += await send.send_keyed(t("statics"), routed.statics)
+        acks += await send.send_keyed(t("nearby"), routed.nearby)
+        acks += await send.send_partitioned(t("frames"), ((p, None, f) for p, f in routed.frames))
+        for key, value in routed.dead_letters:
+            acks += await send.send_one(t("dead-letters"), key, value)
+        for reason, count in routed.rejected.items():
+            metrics.REJECTED.labels(reason=reason).inc(count)
+        return acks
+
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[Any]]
+    ) -> None:
+        offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # A rebalance took the partitions: their next owner decodes this batch again.
+            log.warning("ingest: commit failed, a batch will be decoded again: %s", exc)
+
+    async def _expire_quiet(self, stage: IngestStage) -> None:
+        """Dead-letter the unfinished multiparts of raw partitions quiet for too long."""
+        quiet_since = time.monotonic() - self.settings.multipart_idle_s
+        for partition, last in list(self.quiet.items()):
+            if last <= quiet_since:
+                del self.quiet[partition]
+                routed = stage.finish(partition)
+                await asyncio.gather(*await self._send(routed))

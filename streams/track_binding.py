@@ -1,0 +1,164 @@
+"""The track stage bound to Kafka: frames in, fence events out, vessel states flushed in bulk.
+
+Faust costs about 130 µs per consumed record whatever the agent does, so positions come in
+frames of hundreds, and the agent acknowledges nothing itself (`noack`). About once a second,
+a flush makes the batch's effects durable in this order:
+  1. wait until every fence event sent since the last flush is acknowledged;
+  2. write each changed vessel's state once to the `tracks` changelog, one batch per partition,
+     partitioned as the frames are (murmur2 of the MMSI key), so table and input stay together;
+  3. wait for those writes;
+  4. only then acknowledge the frames, whose offsets Faust commits afterwards.
+Offsets never get ahead of durable state, and state is never durable without its events. When
+partitions move, everything not flushed is dropped: the new owner reads those frames again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from typing import Any
+
+import orjson
+
+from geofences.index import FenceIndex
+from geofences.track_state import TrackState, fences_of
+from pipeline.dead_letters import dead_letter
+from pipeline.ingest_stage import records_of_frame
+from pipeline.track_stage import TrackBatch, track_batch
+from pipeline.write_back import WriteBack
+from streams import metrics
+from streams.bulk_producer import BulkProducer
+from streams.partitioner import key_of
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL_S = 1.0  # how much work a crash may repeat, and how late offsets are committed
+
+
+class TrackBinding:
+    """The state, the unacknowledged frames and the flush of one worker's track stage."""
+
+    def __init__(
+        self, app: Any, topics: dict[str, Any], table: Any, index: FenceIndex, bulk: BulkProducer
+    ) -> None:
+        self.app, self.topics, self.table, self.index, self.bulk = app, topics, table, index, bulk
+        self.states: WriteBack[TrackState] = WriteBack(self._load, TrackState)
+        self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
+        self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
+        self.sends: list[Any] = []  # fence events sent since the last flush
+        self.generation = 0  # bumped when partitions are revoked
+        self.last_flush = time.monotonic()
+        self.lock = asyncio.Lock()
+        self.taken = metrics.STAGE_MESSAGES.labels(stage="track")
+        self.applied = metrics.STAGE_RECORDS.labels(stage="track")
+        self.spent = metrics.STAGE_SECONDS.labels(stage="track")
+        self.flushed = metrics.STAGE_RECORDS.labels(stage="flush")
+        self.flush_spent = metrics.STAGE_SECONDS.labels(stage="flush")
+
+    def _load(self, mmsi: int) -> TrackState | None:
+        value = self.table.data.get(key_of(mmsi))
+        return TrackState.from_json(value) if value else None
+
+    async def run(self, stream: Any) -> None:
+        """The agent: every frame applied at once, acknowledged by a later flush."""
+        self.stream = stream.noack()
+        async for event in self.stream.events():
+            self.frames.append(event)
+            self.taken.inc()
+            try:
+                await self.on_frame(event)
+            except Exception as exc:  # one bad frame never stops the stream
+                metrics.PROCESSING_ERRORS.labels(stage="track").inc()
+                detail = "".join(traceback.format_exception_only(exc)).strip()
+                await self.reject(event, "internal_error", detail, event.value or b"")
+            if time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
+                await self.flush()
+
+    async def on_frame(self, event: Any) -> None:
+        """Apply one frame's records and send the fence events they make."""
+        started = time.perf_counter()
+        try:
+            records = records_of_frame(event.value)
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            await self.reject(event, "bad_frame", str(exc), event.value or b"")
+            return
+        batch = track_batch(self.states, records, self.index)
+        self.spent.observe(time.perf_counter() - started)
+        self._count(batch)
+        fence_events = self.topics["geofence-events"]
+        for ev in batch.events:
+            if "fence" in ev:
+                metrics.GEOFENCE_EVENTS.labels(fence=ev["fence"], kind=ev["kind"]).inc()
+            value = orjson.dumps(ev)
+            self.sends.append(await fence_events.send(key=key_of(ev["mmsi"]), value=value))
+        for i, record, detail in batch.failed:
+            metrics.PROCESSING_ERRORS.labels(stage="track").inc()
+            await self.reject(event, "internal_error", detail, orjson.dumps(record), record=i)
+
+    def _count(self, batch: TrackBatch) -> None:
+        self.applied.inc(batch.positions + batch.statics)
+        metrics.POSITIONS.inc(batch.positions)
+        metrics.STALE_POSITIONS.inc(batch.stale)
+        now = time.time()
+        observe = metrics.EVENT_LAG.observe
+        for t in batch.event_times:
+            observe(now - t)
+
+    async def reject(self, event: Any, reason: str, detail: str, raw: bytes, **where: int) -> None:
+        """Dead-letter a frame, or one record of it, with its source."""
+        msg = event.message
+        source = {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset, **where}
+        metrics.REJECTED.labels(reason=reason).inc()
+        value = dead_letter(reason, detail, raw, source, "track")
+        self.sends.append(await self.topics["dead-letters"].send(key=event.key, value=value))
+
+    async def flush_if_due(self) -> None:
+        """The timer's flush, for when frames stop coming."""
+        if self.frames and time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Make everything applied so far durable, then acknowledge its frames (in that order)."""
+        async with self.lock:
+            self.last_flush = time.monotonic()
+            generation = self.generation
+            frames, self.frames = self.frames, []
+            sends, self.sends = self.sends, []
+            started = time.perf_counter()
+            # Serialized now: the stage may change these objects while we wait below.
+            values = [(key_of(m), s.to_json()) for m, s in self.states.take().items()]
+            self.flushed.inc(len(values))
+            await asyncio.gather(*sends)  # 1. the events first
+            changelog = self.table.changelog_topic.get_topic_name()
+            partition_of = await self.bulk.partitioner(changelog)
+            acks = await self.bulk.send_partitioned(
+                changelog, ((partition_of(int(k)), k, v) for k, v in values)
+            )
+            self.flush_spent.observe(time.perf_counter() - started)
+            await asyncio.gather(*acks)  # 2, 3. the states, written once each, acknowledged
+            if generation != self.generation:
+                return  # the partitions moved while we waited: their frames are read again
+            data = self.table.data
+            for key, value in values:
+                data[key] = value
+            self.states.written(int(k) for k, _ in values)
+            current = self.app.consumer_generation_id
+            for event in frames:  # 4. only now may Faust commit their offsets
+                if event.message.generation_id == current:
+                    await self.stream.ack(event)
+
+    async def on_revoked(self, *_: Any, **__: Any) -> None:
+        """Partitions are moving: drop what was not flushed; the next owner repeats it."""
+        self.generation += 1
+        self.states.drop()
+        self.frames, self.sends = [], []
+
+    def vessels_in_fences(self) -> dict[str, int]:
+        """Vessels inside each fence among this worker's stored states."""
+        counts: dict[str, int] = {}
+        for value in list(self.table.data.values()):
+            for fence in fences_of(value):
+                counts[fence] = counts.get(fence, 0) + 1
+        return counts
