@@ -1,0 +1,102 @@
+"""The ingest stage: raw batches decoded and routed to topics and frames, rejections kept."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+
+from pipeline.ingest_stage import (
+    FRAME_MAX_RECORDS,
+    IngestStage,
+    RawMessage,
+    Routing,
+    records_of_frame,
+)
+from tests.unit.test_nmea_decoding import TANKER, VOYAGE, sentences
+
+RAW = "ns.ais-raw"
+
+
+def stage(partitions: int = 3) -> IngestStage:
+    """A stage whose frames go to mmsi mod n, and whose map is the northern hemisphere."""
+    return IngestStage(RAW, Routing(lambda mmsi: mmsi % partitions, lambda lat, lon: lat > 0))
+
+
+def position(mmsi: int, lat: float = 40.0, second: int = 0) -> bytes:
+    """A normalized JSON position line."""
+    return orjson.dumps(
+        {"kind": "position", "mmsi": mmsi, "ts": f"2024-03-07T00:00:{second:02d}Z",
+         "lat": lat, "lon": 135.0, "sog": 10.0}
+    )  # fmt: skip
+
+
+def messages(*values: bytes) -> list[RawMessage]:
+    """Raw messages of partition 0 at consecutive offsets."""
+    return [RawMessage(0, i, None, v, 1_709_774_400.0 + i) for i, v in enumerate(values)]
+
+
+def test_each_record_goes_to_its_topic_and_into_its_vessels_frame() -> None:
+    static = orjson.dumps(
+        {"kind": "static", "mmsi": 273_000_002, "ts": "2024-03-07T00:00:00Z", "name": "A"}
+    )
+    out = stage().batch(
+        0, messages(position(273_000_001), position(273_000_002, lat=-10.0), static)
+    )
+    assert [m for m, _ in out.positions] == [273_000_001, 273_000_002]
+    assert [m for m, _ in out.statics] == [273_000_002]
+    assert [m for m, _ in out.nearby] == [273_000_001]  # only the one on the map
+    frames = {p: records_of_frame(f) for p, f in out.frames}
+    assert sorted(frames) == [273_000_001 % 3, 273_000_002 % 3]
+    second = frames[273_000_002 % 3]
+    assert [(r["kind"], r["mmsi"]) for r in second] == [
+        ("position", 273_000_002),
+        ("static", 273_000_002),
+    ]  # in arrival order
+    assert frames[273_000_001 % 3][0] == orjson.loads(out.positions[0][1])
+
+
+def test_every_bad_message_becomes_a_dead_letter_with_its_source_and_bytes() -> None:
+    bad = b'{"kind": "position", "mmsi": 1}'
+    out = stage().batch(0, messages(position(273_000_001), b"\xff\xfe", bad))
+    assert out.rejected == {"unknown_format": 1, "missing_field": 1}
+    letters = [orjson.loads(v) for _, v in out.dead_letters]
+    assert [letter["source"] for letter in letters] == [
+        {"topic": RAW, "partition": 0, "offset": 1},
+        {"topic": RAW, "partition": 0, "offset": 2},
+    ]
+    assert base64.b64decode(letters[0]["raw_b64"]) == b"\xff\xfe"
+    assert letters[1]["stage"] == "ingest"
+    assert len(out.positions) == 1  # the good one still goes through
+
+
+def test_a_large_batch_is_cut_into_frames_that_keep_the_order() -> None:
+    count = FRAME_MAX_RECORDS * 2 + 5
+    values = [position(273_000_003, second=i % 60) for i in range(count)]
+    out = stage(1).batch(0, messages(*values))
+    assert [len(records_of_frame(f)) for _, f in out.frames] == [1000, 1000, 5]
+    seconds = [r["ts"] for _, f in out.frames for r in records_of_frame(f)]
+    assert seconds == [orjson.loads(v)["ts"] for v in values]
+
+
+def test_nmea_goes_through_the_partitions_stateful_decoder() -> None:
+    first, second = sentences(VOYAGE, seq_id=3)
+    ingest = stage()
+    out = ingest.batch(0, messages(first.encode()))
+    assert (out.statics, out.dead_letters) == ([], [])  # waiting for its second part
+    out = ingest.batch(0, [RawMessage(0, 1, None, second.encode(), 1_709_774_401.0)])
+    assert [m for m, _ in out.statics] == [TANKER]
+    (static,) = records_of_frame(out.frames[0][1])
+    assert (static["kind"], static["name"], static["draught"]) == ("static", "CHON MA SAN 7", 7.2)
+
+
+def test_a_quiet_partitions_unfinished_multipart_is_dead_lettered() -> None:
+    first, _ = sentences(VOYAGE, seq_id=4)
+    ingest = stage()
+    ingest.batch(0, messages(first.encode()))
+    out = ingest.finish(0)
+    assert out.rejected == {"incomplete_multipart": 1}
+    letter: dict[str, Any] = orjson.loads(out.dead_letters[0][1])
+    assert letter["source"] == {"topic": RAW, "partition": 0, "offset": 0}
+    assert ingest.finish(0).dead_letters == []  # once

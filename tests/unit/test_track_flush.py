@@ -1,0 +1,170 @@
+"""The track stage's flush order, with recording stand-ins for Faust and the producer.
+
+What matters is the order: fence events acknowledged, then each changed state written once,
+then those writes acknowledged, and only then the frames acknowledged (so Faust may commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ais.json_form import as_json
+from geofences.track_state import TrackState
+from streams.track_binding import TrackBinding
+from tests.timeline import loading_then_delivery
+
+CHANGELOG = "ns-tracks-changelog"
+
+
+class Log(list[str]):
+    """What happened, in order."""
+
+    def later(self, what: str, delay: float = 0.01) -> asyncio.Future[None]:
+        """A future the broker acknowledges a little later, noted when it does."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            self.append(what)
+            future.set_result(None)
+
+        asyncio.get_running_loop().call_later(delay, done)
+        return future
+
+
+@dataclass
+class Topic:
+    name: str
+    log: Log
+
+    async def send(self, key: bytes | None, value: bytes) -> asyncio.Future[None]:
+        self.log.append(f"send {self.name}")
+        return self.log.later(f"acked {self.name}")
+
+    def get_topic_name(self) -> str:
+        return self.name
+
+
+@dataclass
+class Table:
+    changelog_topic: Topic
+    data: dict[bytes, bytes] = field(default_factory=dict)
+
+
+class Bulk:
+    def __init__(self, log: Log) -> None:
+        self.log = log
+        self.written: list[tuple[int, bytes | None, bytes]] = []
+
+    async def partitioner(self, topic: str) -> Any:
+        return lambda mmsi: mmsi % 6
+
+    async def send_partitioned(self, topic: str, records: Any) -> list[asyncio.Future[None]]:
+        self.written += list(records)
+        self.log.append(f"send {topic}")
+        return [self.log.later(f"acked {topic}")]
+
+
+@dataclass
+class Message:
+    offset: int
+    generation_id: int = 1
+    topic: str = "ns.frames"
+    partition: int = 0
+
+
+@dataclass
+class Event:
+    value: bytes
+    message: Message
+    key: bytes | None = None
+
+
+class Stream:
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    async def ack(self, event: Event) -> None:
+        self.log.append(f"ack frame {event.message.offset}")
+
+
+@dataclass
+class App:
+    consumer_generation_id: int = 1
+
+
+def binding(core: Any) -> tuple[TrackBinding, Log, Bulk, Table]:
+    """A track binding over recording stand-ins."""
+    log = Log()
+    table = Table(Topic(CHANGELOG, log))
+    topics = {name: Topic(name, log) for name in ("geofence-events", "dead-letters")}
+    bulk = Bulk(log)
+    track = TrackBinding(App(), topics, table, core[0], bulk)  # type: ignore[arg-type]
+    track.stream = Stream(log)
+    return track, log, bulk, table
+
+
+def frame(offset: int, positions: list[Any]) -> Event:
+    """A frame event carrying these positions."""
+    records = b",".join(orjson.dumps(as_json(p)) for p in positions)
+    return Event(b'{"records":[' + records + b"]}", Message(offset))
+
+
+async def take(track: TrackBinding, event: Event) -> None:
+    """What the agent does with a frame, without the flush it may start."""
+    track.frames.append(event)
+    await track.on_frame(event)
+
+
+def test_events_then_states_then_frames(core: Any) -> None:
+    story = loading_then_delivery()
+
+    async def scenario() -> tuple[Log, Bulk, Table]:
+        track, log, bulk, table = binding(core)
+        await take(track, frame(0, story[:10]))  # sails into Vostochny: an enter event
+        await take(track, frame(1, story[10:12]))
+        await track.flush()
+        return log, bulk, table
+
+    log, bulk, table = asyncio.run(scenario())
+    sends = [entry for entry in log if entry.startswith("send geofence-events")]
+    assert sends, "the story enters a fence"
+    last_event_acked = max(i for i, e in enumerate(log) if e == "acked geofence-events")
+    assert log.index(f"send {CHANGELOG}") > last_event_acked
+    assert log.index(f"acked {CHANGELOG}") < log.index("ack frame 0") < log.index("ack frame 1")
+    assert [key for _, key, _ in bulk.written] == [b"445123456"]  # one write, not one per fix
+    stored = TrackState.from_json(table.data[b"445123456"])
+    assert stored.visits  # the state the frames made
+    assert [p for p, _, _ in bulk.written] == [445123456 % 6]
+
+
+def test_a_rebalance_during_the_flush_acknowledges_nothing(core: Any) -> None:
+    async def scenario() -> tuple[Log, Table, TrackBinding]:
+        track, log, _, table = binding(core)
+        await take(track, frame(0, loading_then_delivery()[:3]))
+        flushing = asyncio.create_task(track.flush())
+        await asyncio.sleep(0.005)  # the flush waits for the broker
+        await track.on_revoked()
+        await flushing
+        return log, table, track
+
+    log, table, track = asyncio.run(scenario())
+    assert not any(entry.startswith("ack frame") for entry in log)
+    assert table.data == {}
+    assert track.states.states == {} and track.frames == []
+
+
+def test_a_frame_that_is_not_json_is_dead_lettered_and_the_next_goes_on(core: Any) -> None:
+    async def scenario() -> Log:
+        track, log, _, _ = binding(core)
+        await take(track, Event(b"{not json", Message(0)))
+        await take(track, frame(1, loading_then_delivery()[:2]))
+        await track.flush()
+        return log
+
+    log = asyncio.run(scenario())
+    assert "send dead-letters" in log
+    assert log[-2:] == ["ack frame 0", "ack frame 1"]  # the bad frame's loss is on record
