@@ -28,7 +28,16 @@ def speed_kn(metres: float, seconds: float) -> float:
     return metres / METRES_PER_NM / (seconds / 3600)
 
 
+# R·π/180, rounded up: (|Δlat| + |Δlon|) × this is never less than the great-circle distance
+# (it is the length of a path along a meridian, then along a parallel at most this long).
+METRES_PER_DEGREE_MAX = 111_195.0
+
+
 def impossible(lat1: float, lon1: float, t1: float, lat2: float, lon2: float, t2: float) -> bool:
     """True when going from the first fix to the second needs a speed no ship makes."""
+    # Most fixes are a few hundred metres on: a bound decides them without trigonometry.
+    bound = (abs(lat2 - lat1) + abs(lon2 - lon1)) * METRES_PER_DEGREE_MAX
+    if bound <= GLITCH_MIN_M or speed_kn(bound, t2 - t1) <= MAX_SPEED_KN:
+        return False
     metres = distance_m(lat1, lon1, lat2, lon2)
     return metres > GLITCH_MIN_M and speed_kn(metres, t2 - t1) > MAX_SPEED_KN

@@ -21,6 +21,26 @@ from geofences.track_state import TrackState
 from pipeline.write_back import WriteBack
 
 Event = dict[str, Any]
+TIMES_CACHED = 4096  # a feed's fixes share their seconds: each ISO time is parsed once
+
+
+class EventTimes:
+    """ISO times to epoch seconds, remembering the recent ones."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+
+    def __call__(self, ts: str) -> float:
+        """Epoch seconds of an ISO 8601 time."""
+        t = self._seen.get(ts)
+        if t is None:
+            if len(self._seen) >= TIMES_CACHED:
+                self._seen.clear()
+            t = self._seen[ts] = epoch_of(ts)
+        return t
+
+
+_epoch = EventTimes()
 
 
 @dataclass(slots=True)
@@ -65,7 +85,7 @@ def track_batch(
     out = TrackBatch()
     for i, record in enumerate(records):
         try:
-            t = epoch_of(record["ts"])
+            t = _epoch(record["ts"])
             events = track_record(states, record, t, index)
         except Exception as exc:  # a bug must cost one record, never the frame
             detail = "".join(traceback.format_exception_only(exc)).strip()
