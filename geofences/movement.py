@@ -23,9 +23,10 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def speed_kn(metres: float, seconds: float) -> float:
     """Speed in knots over a distance and a time (infinite for no time)."""
-    if seconds <= 0:
+    hours = seconds / 3600
+    if hours <= 0:  # no time, or so little it rounds to none
         return math.inf
-    return metres / METRES_PER_NM / (seconds / 3600)
+    return metres / METRES_PER_NM / hours
 
 
 # R·π/180, rounded up: (|Δlat| + |Δlon|) × this is never less than the great-circle distance
