@@ -13,21 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from ais.raw_message import decode_message
 from ais.reading import Decoded, Tally, decode_files
-from ais.records import Record
-from alerts.rules import evaluate
-from geofences import tracker
-from pipeline.detector import Detector, track
+from geofences.track_state import TrackState
+from pipeline.alert_stage import alert_batch
+from pipeline.detector import Detector
+from pipeline.ingest_stage import IngestStage, RawMessage, Routing, records_of_frame
+from pipeline.track_stage import track_batch
+from pipeline.voyage_stage import voyage_batch
+from pipeline.write_back import WriteBack
 from scenarios.reference import SCENARIO_PATH
-from streams.agents import parse_record
 from streams.core_setup import build_core
+from streams.fence_map import MapAreas
+from streams.ingest import MAX_RECORDS
+from streams.partitioner import MmsiPartitioner
 from streams.settings import BUNDLED_GEOFENCES
 from voyages import machine
 
-TABLE_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z  # Faust's JSON codec options
+PARTITIONS = 6
+FLUSH_EVERY = 20_000  # positions between two flushes: about a second of the target rate
 
 
 @dataclass(frozen=True)
@@ -74,63 +77,50 @@ def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def run(sample: list[tuple[bytes, bytes]]) -> list[StageResult]:
-    """Time every stage over the sample of (key, raw JSON line) positions."""
+    """Time every stage over the sample of (key, raw JSON line) positions, as the worker
+    batches them: raw batches of `streams.ingest.MAX_RECORDS`, frames, a flush per second."""
     index, ctx = build_core(BUNDLED_GEOFENCES)
-    raws = [value for _, value in sample]
-    n = len(raws)
+    n = len(sample)
+    raws = [RawMessage(0, i, key, value, 1.7e9) for i, (key, value) in enumerate(sample)]
     results: list[StageResult] = []
 
     def add(name: str, items: int, seconds: float) -> None:
         results.append(StageResult(name, items, seconds, n))
 
-    seconds, records = _timed(lambda: [r for raw in raws for r in decode_message(raw)])
-    add("ingest: decode_message (orjson + pydantic)", n, seconds)
-    recs: list[Record] = records
+    areas = MapAreas(index)
+    routing = Routing(MmsiPartitioner(PARTITIONS), lambda la, lo: areas.area_of(la, lo) is not None)
+    ingest = IngestStage("ais-raw", routing)
+    seconds, routed = _timed(
+        lambda: [ingest.batch(0, raws[i : i + MAX_RECORDS]) for i in range(0, n, MAX_RECORDS)]
+    )
+    add("ingest: decode, route, frame (IngestStage.batch)", n, seconds)
+    frames = [frame for out in routed for _, frame in out.frames]
 
-    seconds, bodies = _timed(lambda: [orjson.dumps(r.model_dump(mode="json")) for r in recs])
-    add("ingest: model_dump + orjson.dumps for positions", n, seconds)
-
-    seconds, _ = _timed(lambda: [parse_record(b) for b in bodies])
-    add("track: parse_record (orjson + pydantic again)", n, seconds)
-
+    stored: dict[int, bytes] = {}
+    states: WriteBack[TrackState] = WriteBack(
+        lambda m: TrackState.from_json(stored[m]) if m in stored else None, TrackState
+    )
     fence_events: list[dict[str, Any]] = []
+    flush_seconds = 0.0
 
-    def tracker_only() -> dict[int, tracker.TrackState]:
-        states: dict[int, tracker.TrackState] = {}
-        for record in recs:
-            new_state, events = track(
-                states.get(record.mmsi) or tracker.TrackState(), record, index
-            )
-            states[record.mmsi] = new_state
-            fence_events.extend(events)
-        return states
+    def track_and_flush() -> None:
+        nonlocal flush_seconds
+        since_flush = 0
+        for frame in frames:
+            records = records_of_frame(frame)
+            fence_events.extend(track_batch(states, records, index).events)
+            since_flush += len(records)
+            if since_flush >= FLUSH_EVERY:
+                since_flush = 0
+                started = time.perf_counter()
+                values = {m: s.to_json() for m, s in states.take().items()}
+                stored.update(values)
+                states.written(values)
+                flush_seconds += time.perf_counter() - started
 
-    seconds, _ = _timed(tracker_only)
-    add("track: tracker.step (state kept as objects)", n, seconds)
-
-    def final_states() -> list[dict[str, Any]]:
-        states: dict[int, tracker.TrackState] = {}
-        for record in recs:
-            states[record.mmsi], _ = track(
-                states.get(record.mmsi) or tracker.TrackState(), record, index
-            )
-        return [state.to_dict() for state in states.values()]
-
-    values = final_states()
-    rounds = max(1, n // len(values))  # each position reads and writes its vessel's value once
-    seconds, _ = _timed(
-        lambda: [tracker.TrackState.from_dict(v).to_dict() for _ in range(rounds) for v in values]
-    )
-    add(
-        "track: state from_dict + to_dict (the table round trip)",
-        n,
-        seconds / rounds * n / len(values),
-    )
-
-    seconds, _ = _timed(
-        lambda: [orjson.dumps(v, option=TABLE_JSON) for _ in range(rounds) for v in values]
-    )
-    add("track: table value to changelog JSON", n, seconds / rounds * n / len(values))
+    seconds, _ = _timed(track_and_flush)
+    add("track: frames parsed and applied (track_batch)", n, seconds - flush_seconds)
+    add(f"flush: changed states to JSON once per {FLUSH_EVERY:,} positions", n, flush_seconds)
 
     # The traffic's first positions hold few port calls: time the voyage machine and the rules
     # on the reference scenario's events (every kind), repeated, and charge them per position
@@ -140,28 +130,26 @@ def run(sample: list[tuple[bytes, bytes]]) -> list[StageResult]:
 
     def voyages() -> None:
         for _ in range(rounds):
-            states: dict[int, machine.VoyageState] = {}
-            for ev in ref_fence:
-                state = states.get(ev["mmsi"]) or machine.VoyageState()
-                states[ev["mmsi"]], _ = machine.step(state, ev)
+            vstates = WriteBack(lambda _m: None, machine.VoyageState)
+            voyage_batch(vstates, ref_fence)
 
     per_event_share = len(fence_events) / n  # fence events per position in this traffic
     seconds, _ = _timed(voyages)
     events = rounds * len(ref_fence)
     results.append(
         StageResult(
-            f"voyage: machine.step per fence event ({per_event_share:.4f}/position)",
+            f"voyage: voyage_batch per fence event ({per_event_share:.4f}/position)",
             events,
             seconds,
             max(1, round(events / per_event_share)) if per_event_share else events * 10**6,
         )
     )
-    seconds, _ = _timed(lambda: [evaluate(ev, ctx) for _ in range(rounds) for ev in ref_voyage])
+    seconds, _ = _timed(lambda: [alert_batch(ref_voyage, ctx) for _ in range(rounds)])
     events = rounds * len(ref_voyage)
     voyage_share = per_event_share * len(ref_voyage) / max(1, len(ref_fence))
     results.append(
         StageResult(
-            f"alert: rules per voyage event ({voyage_share:.4f}/position)",
+            f"alert: alert_batch per voyage event ({voyage_share:.4f}/position)",
             events,
             seconds,
             max(1, round(events / voyage_share)) if voyage_share else events * 10**6,
@@ -170,10 +158,12 @@ def run(sample: list[tuple[bytes, bytes]]) -> list[StageResult]:
 
     def whole() -> None:
         detector = Detector(index, ctx)
-        for record in recs:
-            for _ in detector.process(record):
-                pass
+        for raw in raws:
+            for out in ingest.batch(1, [raw]).frames:
+                for record in records_of_frame(out[1]):
+                    for _ in detector.process_json(record):
+                        pass
 
     seconds, _ = _timed(whole)
-    add("detect: tracker, voyages, rules chained (Detector.process)", n, seconds)
+    add("detect: every stage chained, one record at a time (Detector)", n, seconds)
     return results
