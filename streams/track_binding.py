@@ -144,10 +144,14 @@ class TrackBinding:
             for key, value in values:
                 data[key] = value
             self.states.written(int(k) for k, _ in values)
-            current = self.app.consumer_generation_id
-            for event in frames:  # 4. only now may Faust commit their offsets
-                if event.message.generation_id == current:
-                    await self.stream.ack(event)
+            await self.acknowledge(frames)
+
+    async def acknowledge(self, frames: list[Any]) -> None:
+        """4. Only now may Faust commit the frames' offsets: what they did is durable."""
+        current = self.app.consumer_generation_id
+        for event in frames:
+            if event.message.generation_id == current:  # else Faust reads it again anyway
+                await self.stream.ack(event)
 
     async def on_revoked(self, *_: Any, **__: Any) -> None:
         """Partitions are moving: drop what was not flushed; the next owner repeats it."""

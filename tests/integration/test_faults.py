@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.integration.kafka_helpers import (
     scenario_alert_ids,
     settle,
 )
+from tests.integration.slow_flush_worker import FLUSH_MARK
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -44,6 +46,30 @@ def test_a_worker_killed_mid_stream_loses_no_alert_and_invents_none(
     assert set(got) == expected
     # At-least-once: re-processed input may publish an alert again, always with the same id.
     assert sum(got.values()) >= len(expected)
+
+
+def test_a_worker_killed_during_a_flush_loses_no_alert_and_invents_none(
+    namespace_settings: Settings, worker_factory
+):
+    expected = scenario_alert_ids()
+    first = worker_factory("tests.integration.slow_flush_worker")
+    assert cli(namespace_settings, "replay", str(SCENARIO_PATH), "--max").returncode == 0
+    # Killed between "states durable" and "frames acknowledged" of its first flush: the
+    # restarted worker recovers the newer states and reads those frames again.
+    deadline = time.monotonic() + 60
+    while FLUSH_MARK not in first.log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, first.tail()
+        time.sleep(0.05)
+    first.stop(signal.SIGKILL)
+    second = worker_factory()
+    alerts = settle(
+        namespace_settings, "alerts", at_least=len(expected), quiet=6, wait=240, key=alert_id
+    )
+    got = ids(alerts)
+    assert set(got) == expected
+    assert sum(got.values()) >= len(expected)
+    # The frames were read again over the durable states: their positions were stale there.
+    assert second.metrics()["shipwatch_stale_positions_total"] > 0
 
 
 def test_two_workers_share_the_partitions_and_raise_the_same_alerts_as_one(
