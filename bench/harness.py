@@ -30,6 +30,7 @@ from streams.settings import Settings, env_for
 REPO = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
 @contextlib.contextmanager
@@ -117,25 +118,29 @@ class Worker:
         """The end of the worker's log."""
         return self.log.read_text(errors="replace")[-chars:]
 
-    def metrics(self) -> dict[str, float]:
-        """Every metric of /metrics summed over its labels (name without labels -> value)."""
+    def page(self) -> str:
+        """The text of /metrics."""
         url = f"http://127.0.0.1:{self.web_port}/metrics"
         for attempt in range(50):  # the web server may come up just after Ready
             try:
                 with urllib.request.urlopen(url, timeout=10) as page:
-                    text = page.read().decode()
-                break
+                    return str(page.read().decode())
             except urllib.error.URLError:
                 if attempt == 49 or self.process.poll() is not None:
                     raise
                 time.sleep(0.2)
+        raise AssertionError("unreachable")
+
+    def metrics(self) -> dict[str, float]:
+        """Every metric of /metrics summed over its labels (name without labels -> value)."""
         out: dict[str, float] = {}
-        for row in text.splitlines():
-            match = _METRIC_LINE.match(row)
-            if match and not row.startswith("#"):
-                with contextlib.suppress(ValueError):
-                    out[match[1]] = out.get(match[1], 0.0) + float(match[3])
+        for name, _, value in series(self.page()):
+            out[name] = out.get(name, 0.0) + value
         return out
+
+    def series(self) -> list[Series]:
+        """Every sample of /metrics with its labels."""
+        return series(self.page())
 
     def rss_mb(self) -> float:
         """Resident set size now."""
@@ -181,6 +186,29 @@ def start_worker(
         stderr=subprocess.STDOUT,
     )
     return Worker(process, log, settings.web_port, handle, _seen=seen)
+
+
+Series = tuple[str, dict[str, str], float]  # name, labels, value
+
+
+def series(text: str) -> list[Series]:
+    """The samples of a Prometheus text page: (name, labels, value); comments skipped."""
+    out: list[Series] = []
+    for row in text.splitlines():
+        match = _METRIC_LINE.match(row)
+        if match and not row.startswith("#"):
+            with contextlib.suppress(ValueError):
+                out.append((match[1], dict(_LABEL.findall(match[2] or "")), float(match[3])))
+    return out
+
+
+def by_label(samples: Iterable[Series], name: str, label: str) -> dict[str, float]:
+    """The samples of one metric summed per value of one label (from one or more workers)."""
+    out: dict[str, float] = {}
+    for sample_name, labels, value in samples:
+        if sample_name == name and label in labels:
+            out[labels[label]] = out.get(labels[label], 0.0) + value
+    return out
 
 
 def applied(m: dict[str, float]) -> int:

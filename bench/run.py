@@ -1,26 +1,32 @@
-"""`make bench`: throughput, baseline, alert latency, profile and memory of the whole pipeline.
+"""`make bench`: throughput, baselines, stage CPU, two workers, capacity, latency and memory.
 
-Run: `python -m bench.run` (up to 1,000,000 positions of 3,000 vessels) or `python -m bench.run
---quick` (up to 100,000 positions of 300 vessels: the same traffic per vessel). Everything runs
-on a private Kafka broker (its own home under /tmp and its own ports), stopped at the end; each
-phase uses a fresh namespace. Prints a table, then as the last line one JSON object; writes
-both, the profile and the logs to bench/out/<time>/ and the JSON also to bench/out/latest.json.
+Run: `python -m bench.run` (1,000,000 positions of 3,000 vessels) or `python -m bench.run
+--quick` (100,000 positions of 300 vessels: the same traffic per vessel). Everything runs on a
+private Kafka broker (its own home under /tmp and its own ports), stopped at the end; each phase
+uses a fresh namespace. Prints a table (bench.report), then as the last line one JSON object
+with the targets and whether each is met; writes both, the profile and the logs to
+bench/out/<time>/ and the JSON also to bench/out/latest.json.
 
 Phases:
- 1. profile and calibration: a worker drains a small pre-loaded namespace under py-spy
-    (bench.profile); its rate sizes the throughput run to the time budget;
- 2. throughput: the first M positions of the traffic (M = the plan's positions, or fewer when
-    the worker could not drain them within `--budget-s` at the calibrated rate) are loaded onto
-    `<ns>.ais-raw` before anything reads them; one `shipwatch worker` drains them, timed from
-    its "Ready" log line (partitions assigned, tables recovered: consuming starts) until its
-    /metrics show every position done by the track stage (`shipwatch_positions_total` +
-    `shipwatch_stale_positions_total` + `shipwatch_rejected_total` = M);
- 3. baseline: before that worker starts, a plain aiokafka consume-decode-produce loop over the
-    same topic (bench.baseline);
+ 1. profile: a worker drains a small pre-loaded namespace under py-spy (bench.profile);
+ 2. throughput: the plan's M positions of the traffic (all of them; fewer only when
+    `--budget-s` caps the drain at the profile's rate) are loaded onto `<ns>.ais-raw` before
+    anything reads them; one `shipwatch worker` drains them, timed from its "Ready" log line
+    (partitions assigned, tables recovered: consuming starts) until its /metrics show every
+    position done by the track stage (`shipwatch_positions_total` +
+    `shipwatch_stale_positions_total` + `shipwatch_rejected_total` = M) (bench.drain); a drain
+    that stops making progress fails fast. At the end, the worker's time per position per
+    stage from its /metrics (bench.stage_cpu);
+ 3. baselines: before that worker starts, plain aiokafka consume-decode-produce loops over the
+    same topic: the batch loop (THE baseline of the ratio target) and the per-message loop
+    (bench.baseline);
  4. latency: on the same worker, steady traffic at a share of the measured throughput plus
     probe vessels (bench.latency);
- 5. memory: new vessels join a fresh worker at a steady rate; VmRSS against vessels tracked;
- 6. the pure stages in-process (bench.stages) and the table state sizes, after the broker
+ 5. two workers: the same M positions on a fresh namespace, drained by two workers of one group
+    (bench.two_workers); then workers and partitions for the world feed from the one-worker
+    rate (bench.capacity);
+ 6. memory: new vessels join a fresh worker at a steady rate; VmRSS against vessels tracked;
+ 7. the pure stages in-process (bench.stages) and the table state sizes, after the broker
     has stopped.
 """
 
@@ -32,7 +38,6 @@ import itertools
 import json
 import logging
 import math
-import os
 import random
 import shutil
 import statistics
@@ -42,7 +47,7 @@ import threading
 import time
 import tracemalloc
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,19 +56,19 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from ais.raw_message import decode_message
-from bench import baseline, latency, profile, stages
+from bench import baseline, capacity, latency, profile, report, stages, two_workers
+from bench.drain import Drain, drain, wait_applied
 from bench.harness import (
     Worker,
     applied,
-    cpu_seconds,
     create_topic,
     free_port,
     load,
     loadavg,
-    machine_cpu,
     private_broker,
     start_worker,
 )
+from bench.stage_cpu import as_dicts, stage_cpu
 from bench.traffic import SEA_BOX, line, probe_tracks, traffic
 from pipeline.detector import Detector
 from streams.core_setup import build_core
@@ -72,17 +77,15 @@ from streams.settings import BUNDLED_GEOFENCES, Settings
 from streams.topics import ensure_topics
 
 OUT = Path(__file__).resolve().parent / "out"
-TARGETS = {"positions_per_s": 20_000.0, "ratio": 0.5, "alert_latency_p99_ms": 1000.0}
-POLL_S = 0.5  # /metrics polls while draining; each costs the worker a little CPU
 
 
 @dataclass(frozen=True)
 class Plan:
     """How big a run is."""
 
-    positions: int  # for the throughput run, at most
+    positions: int  # for the throughput and two-worker runs
     vessels: int
-    budget_s: float  # the throughput run's drain should take about this long at most; 0: no cap
+    budget_s: float  # 0: drain every position; else fewer, to drain in about this long
     profile_positions: int
     probes: int
     memory_s: float  # how long new vessels join in the memory phase
@@ -91,101 +94,13 @@ class Plan:
     seed: int
 
 
-FULL = Plan(1_000_000, 3000, 360.0, 20_000, 80, 60.0, 200_000, 0.3, 6)
-QUICK = Plan(100_000, 300, 60.0, 10_000, 40, 30.0, 50_000, 0.3, 6)
+FULL = Plan(1_000_000, 3000, 0.0, 20_000, 80, 60.0, 200_000, 0.3, 6)
+QUICK = Plan(100_000, 300, 0.0, 10_000, 40, 30.0, 50_000, 0.3, 6)
 
 
 def say(text: str) -> None:
     """Progress, on stderr: stdout carries only the report."""
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
-@dataclass
-class Drain:
-    """A worker draining a pre-loaded topic."""
-
-    positions: int
-    seconds: float  # Ready -> all positions done
-    first_after_s: float  # Ready -> first position done by the track stage
-    steady_per_s: float  # between 10 % and 90 % of the positions
-    rss_start_mb: float
-    rss_end_mb: float
-    peak_rss_mb: float
-    worker_cores: float  # worker CPU seconds per wall second
-    broker_cores: float
-    others_cores: float  # every other process on the machine, this benchmark's own included
-    metrics: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def per_s(self) -> float:
-        """Positions per second, Ready to done."""
-        return self.positions / self.seconds
-
-    @property
-    def cpu_ms_per_position(self) -> float:
-        """Worker CPU time per position: what the figures would be with a core to itself."""
-        return self.worker_cores * self.seconds / self.positions * 1000
-
-
-def _crossing(samples: list[tuple[float, int]], level: float) -> float:
-    """When the count first reached `level`, interpolated between two polls."""
-    for (t0, a0), (t1, a1) in itertools.pairwise(samples):
-        if a0 < level <= a1:
-            return t0 + (t1 - t0) * (level - a0) / (a1 - a0)
-    return math.nan
-
-
-def drain(worker: Worker, expected: int, broker_pid: int, stall_s: float = 180.0) -> Drain:
-    """Start the clock at Ready and poll /metrics until every position is done."""
-    ready = worker.wait_ready()
-    cpu0, broker0, machine0 = worker.cpu_s(), cpu_seconds(broker_pid), machine_cpu()[0]
-    rss_start = worker.rss_mb()
-    samples: list[tuple[float, int]] = []
-    first, last_change, last = math.nan, time.perf_counter(), -1
-    while True:
-        m = worker.metrics()
-        now = time.perf_counter()
-        done = applied(m)
-        samples.append((now - ready, done))
-        if done > 0 and math.isnan(first):
-            first = now - ready
-        if done >= expected:
-            break
-        if done != last:
-            last, last_change = done, now
-        elif now - last_change > stall_s:
-            raise RuntimeError(f"no progress for {stall_s:.0f} s at {done}/{expected}")
-        if worker.process.poll() is not None:
-            raise RuntimeError(f"the worker died:\n{worker.tail()}")
-        time.sleep(POLL_S)
-    elapsed = samples[-1][0]
-    wall = time.perf_counter() - ready
-    worker_cpu = worker.cpu_s() - cpu0
-    broker_cpu = cpu_seconds(broker_pid) - broker0
-    busy = machine_cpu()[0] - machine0
-    low, high = _crossing(samples, expected * 0.1), _crossing(samples, expected * 0.9)
-    return Drain(
-        positions=expected,
-        seconds=elapsed,
-        first_after_s=first,
-        steady_per_s=expected * 0.8 / (high - low) if high > low else math.nan,
-        rss_start_mb=rss_start,
-        rss_end_mb=worker.rss_mb(),
-        peak_rss_mb=worker.peak_rss_mb(),
-        worker_cores=worker_cpu / wall,
-        broker_cores=broker_cpu / wall,
-        others_cores=max(0.0, busy - worker_cpu - broker_cpu) / wall,
-        metrics=m,
-    )
-
-
-def wait_applied(worker: Worker, target: int, timeout: float = 600.0) -> None:
-    """Poll /metrics until the track stage has done `target` positions in all."""
-    deadline = time.monotonic() + timeout
-    while applied(worker.metrics()) < target:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"worker did not reach {target} positions")
-        time.sleep(POLL_S)
 
 
 def new_vessels(count: int, seed: int) -> list[tuple[bytes, bytes]]:
@@ -314,11 +229,134 @@ def _namespace(base: Settings, suffix: str) -> Settings:
     )
 
 
+def _profiled(
+    base: Settings, feed: Feed, plan: Plan, broker_pid: int, out: Path, skip: bool
+) -> tuple[Drain, dict[str, Any]]:
+    """Phase 1: a worker drains a small namespace, under py-spy when it is there."""
+    prof = _namespace(base, "p")
+    asyncio.run(ensure_topics(prof))
+    asyncio.run(load(prof, prof.topic("ais-raw"), feed.first(plan.profile_positions)))
+    sampled = not skip and profile.available() is not None
+    say(
+        f"profile: a worker drains {plan.profile_positions:,} positions"
+        + (" under py-spy" if sampled else "")
+    )
+    worker = start_worker(prof, out / "worker-profile.log")
+    try:
+        worker.wait_ready()
+        raw = out / "profile.txt"
+        sampler = profile.record(worker.pid, raw) if sampled else None
+        d = drain(worker, plan.profile_positions, broker_pid)
+        said = profile.stop(sampler) if sampler else ""
+    finally:
+        worker.stop()
+    if sampler is not None and raw.exists():
+        found = asdict(profile.summarise(raw)) | {"py_spy": said.splitlines()[-1] if said else ""}
+    elif sampler is not None:
+        found = {"skipped": f"py-spy failed: {said[-300:]}"}
+    else:
+        found = {"skipped": "asked" if skip else "py-spy is not installed"}
+    say(f"profile: {d.per_s:,.0f} positions/s")
+    return d, found
+
+
+def _size(plan: Plan, profiled: Drain) -> int:
+    """Positions of the throughput runs: the plan's, or fewer under a drain budget."""
+    size = plan.positions
+    if plan.budget_s > 0:
+        size = min(size, max(plan.profile_positions, int(profiled.per_s * plan.budget_s)))
+    return max(1000, size // 1000 * 1000)
+
+
+def _baselines(ns: Settings, size: int, results: dict[str, Any]) -> None:
+    """Phase 3: both baseline loops over the loaded raw topic, before any worker reads it."""
+    sink = ns.topic("bench-sink")
+    asyncio.run(create_topic(ns, sink))
+    say("baseline: aiokafka getmany + decode + send_batch per partition, commit after acks")
+    bl = baseline.measure(ns, size, sink)
+    results["baseline"] = asdict(bl) | {"per_s": bl.per_s}
+    say(f"baseline (batch) {bl.per_s:,.0f}/s")
+    say("per-message baseline: aiokafka consume + decode + send each")
+    pm = baseline.measure_per_message(ns, size, sink)
+    results["baseline_per_message"] = asdict(pm) | {"per_s": pm.per_s}
+    say(f"per-message baseline {pm.per_s:,.0f}/s")
+
+
+def _latency(
+    ns: Settings, worker: Worker, feed: Feed, plan: Plan, per_s: float, out: Path
+) -> dict[str, Any]:
+    """Phase 4: steady traffic and probes on the worker that drained."""
+    rate = plan.load_share * per_s
+    say(f"latency: {rate:,.0f} positions/s with {plan.probes} probe vessels")
+    lat = latency.measure(ns, worker, feed.after(), rate, probe_tracks(plan.probes), out)
+    say(f"latency p50 {lat.percentile(50):.0f} ms, p99 {lat.percentile(99):.0f} ms")
+    return asdict(lat) | {
+        "p50_ms": lat.percentile(50),
+        "p90_ms": lat.percentile(90),
+        "p99_ms": lat.percentile(99),
+        "max_ms": max(lat.latencies_ms, default=math.nan),
+        "worker_side_p50_ms": lat.percentile(50, lat.worker_side_ms),
+        "worker_side_p99_ms": lat.percentile(99, lat.worker_side_ms),
+    }
+
+
+def _one_worker(
+    ns: Settings, feed: Feed, plan: Plan, size: int, broker_pid: int, out: Path
+) -> tuple[Drain, dict[str, Any]]:
+    """Phases 2 and 4: one worker drains, then serves the latency phase."""
+    say(f"throughput: one worker drains {size:,} positions")
+    worker = start_worker(ns, out / "worker.log")
+    found: dict[str, Any] = {}
+    try:
+        d = drain(worker, size, broker_pid)
+        found["throughput"] = d.summary()
+        found["stage_cpu"] = as_dicts(stage_cpu(d.series, d.positions))
+        found["load_during_drain"] = loadavg()
+        say(f"worker {d.per_s:,.0f}/s ({d.seconds:.1f} s)")
+        found["latency"] = _latency(ns, worker, feed, plan, d.per_s, out)
+        found["rss_end_mb"] = worker.rss_mb()
+        found["load_during_latency"] = loadavg()
+    finally:
+        worker.stop()
+    return d, found
+
+
+def _pair(
+    base: Settings, messages: list[tuple[bytes, bytes]], one: Drain, broker_pid: int, out: Path
+) -> dict[str, Any]:
+    """Phase 5: two workers drain the same positions; capacity from the one-worker rate."""
+    say(f"two workers: load {len(messages):,} positions again, drain them with two workers")
+    pair = two_workers.measure(_namespace(base, "w"), messages, broker_pid, out)
+    say(f"two workers {pair.per_s:,.0f}/s ({pair.seconds:.1f} s)")
+    needs = capacity.capacity(one.per_s, one.worker_cores)
+    return {
+        "two_workers": pair.summary(),
+        "two_workers_stage_cpu": as_dicts(stage_cpu(pair.series, pair.positions)),
+        "capacity": capacity.summary(one.per_s, needs),
+    }
+
+
+def _memory(base: Settings, plan: Plan, per_s: float, out: Path) -> dict[str, Any]:
+    """Phase 6, on a fresh worker: no backlog ever, so no freed buffers for the tables to fill
+    before the RSS grows."""
+    mem = _namespace(base, "m")
+    asyncio.run(ensure_topics(mem))
+    rate = plan.load_share * 2 * per_s
+    count = int(min(50_000, max(2_000, rate * plan.memory_s)))
+    say(f"memory: {count:,} new vessels join a fresh worker at {rate:,.0f}/s")
+    return memory(mem, new_vessels(count, plan.seed), rate, out)
+
+
 def run(plan: Plan, out: Path, keep: bool, skip_profile: bool) -> dict[str, Any]:
     """Every phase; returns the results (also written to `out`)."""
     began = time.perf_counter()
     home = Path(tempfile.mkdtemp(prefix="shipwatch-bench-"))
-    results: dict[str, Any] = {"plan": asdict(plan), "load_at_start": loadavg()}
+    machine = two_workers.Machine.here()
+    results: dict[str, Any] = {
+        "plan": asdict(plan),
+        "load_at_start": loadavg(),
+        "machine": asdict(machine) | {"limits": machine.limits()},
+    }
     feed = Feed(plan.vessels, plan.seed)
     results["fleet"] = asdict(feed.fleet)
     try:
@@ -329,98 +367,27 @@ def run(plan: Plan, out: Path, keep: bool, skip_profile: bool) -> dict[str, Any]
                 namespace=f"bench{uuid.uuid4().hex[:8]}",
                 data_dir=home / "worker",
             )
-
-            # 1. Profile and calibration.
-            prof = _namespace(base, "p")
-            asyncio.run(ensure_topics(prof))
-            asyncio.run(load(prof, prof.topic("ais-raw"), feed.first(plan.profile_positions)))
-            sampled = not skip_profile and profile.available() is not None
-            say(
-                f"calibration: a worker drains {plan.profile_positions:,} positions"
-                + (" under py-spy" if sampled else "")
+            profiled, results["profile"] = _profiled(
+                base, feed, plan, broker_pid, out, skip_profile
             )
-            worker = start_worker(prof, out / "worker-profile.log")
-            try:
-                worker.wait_ready()
-                raw = out / "profile.txt"
-                sampler = profile.record(worker.pid, raw) if sampled else None
-                cal = drain(worker, plan.profile_positions, broker_pid)
-                said = profile.stop(sampler) if sampler else ""
-            finally:
-                worker.stop()
-            if sampler is not None and raw.exists():
-                results["profile"] = asdict(profile.summarise(raw)) | {
-                    "py_spy": said.splitlines()[-1] if said else ""
-                }
-            elif sampler is not None:
-                results["profile"] = {"skipped": f"py-spy failed: {said[-300:]}"}
-            else:
-                why = "asked" if skip_profile else "py-spy is not installed"
-                results["profile"] = {"skipped": why}
-            results["calibration"] = asdict(cal) | {"per_s": cal.per_s, "sampled": sampled}
-            say(f"calibration: {cal.per_s:,.0f} positions/s")
+            results["calibration"] = profiled.summary()
+            results["calibration"]["sampled"] = "categories" in results["profile"]
 
-            # 2./3. Throughput and baseline on the same pre-loaded topic.
-            size = plan.positions
-            if plan.budget_s > 0:
-                size = min(size, max(plan.profile_positions, int(cal.per_s * plan.budget_s)))
-            size = max(1000, size // 1000 * 1000)
+            size = _size(plan, profiled)
             ns = _namespace(base, "t")
             asyncio.run(ensure_topics(ns))
-            sink = ns.topic("bench-sink")
-            asyncio.run(create_topic(ns, sink))
             say(f"loading {size:,} positions of {plan.vessels:,} vessels")
             t0 = time.perf_counter()
             asyncio.run(load(ns, ns.topic("ais-raw"), feed.first(size)))
             results["load"] = {"positions": size, "seconds": time.perf_counter() - t0}
             sample = feed.first(plan.sample)  # before the latency phase reads on
 
-            say("baseline: plain aiokafka consume + decode + produce")
-            bl = baseline.measure(ns, size, sink)
-            results["baseline"] = asdict(bl) | {"per_s": bl.per_s}
-            say(f"baseline {bl.per_s:,.0f}/s")
+            _baselines(ns, size, results)
+            one, found = _one_worker(ns, feed, plan, size, broker_pid, out)
+            results |= found
+            results |= _pair(base, feed.first(size), one, broker_pid, out)
+            results["memory"] = _memory(base, plan, one.per_s, out)
 
-            say(f"throughput: one worker drains {size:,} positions")
-            worker = start_worker(ns, out / "worker.log")
-            try:
-                d = drain(worker, size, broker_pid)
-                results["throughput"] = asdict(d) | {
-                    "per_s": d.per_s,
-                    "cpu_ms_per_position": d.cpu_ms_per_position,
-                }
-                results["load_during_drain"] = loadavg()
-                say(f"worker {d.per_s:,.0f}/s ({d.seconds:.1f} s)")
-
-                # 5. Latency.
-                rate = plan.load_share * d.per_s
-                say(f"latency: {rate:,.0f} positions/s with {plan.probes} probe vessels")
-                lat = latency.measure(
-                    ns, worker, feed.after(), rate, probe_tracks(plan.probes), out
-                )
-                results["latency"] = asdict(lat) | {
-                    "p50_ms": lat.percentile(50),
-                    "p90_ms": lat.percentile(90),
-                    "p99_ms": lat.percentile(99),
-                    "max_ms": max(lat.latencies_ms, default=math.nan),
-                    "worker_side_p50_ms": lat.percentile(50, lat.worker_side_ms),
-                    "worker_side_p99_ms": lat.percentile(99, lat.worker_side_ms),
-                }
-                results["rss_end_mb"] = worker.rss_mb()
-                results["load_during_latency"] = loadavg()
-                say(f"latency p50 {lat.percentile(50):.0f} ms, p99 {lat.percentile(99):.0f} ms")
-            finally:
-                worker.stop()
-
-            # 6. Memory, on a fresh worker: no backlog ever, so no freed buffers for the tables
-            # to fill before the RSS grows.
-            mem = _namespace(base, "m")
-            asyncio.run(ensure_topics(mem))
-            rate = plan.load_share * 2 * d.per_s
-            count = int(min(50_000, max(2_000, rate * plan.memory_s)))
-            say(f"memory: {count:,} new vessels join a fresh worker at {rate:,.0f}/s")
-            results["memory"] = memory(mem, new_vessels(count, plan.seed), rate, out)
-
-        # 7. In-process.
         say("stages: each pure step in-process")
         results["stages"] = [
             asdict(r) | {"per_s": r.per_s, "us_per_position": r.us_per_position}
@@ -437,158 +404,19 @@ def run(plan: Plan, out: Path, keep: bool, skip_profile: bool) -> dict[str, Any]
     return results
 
 
-def pure_us_per_position(r: dict[str, Any]) -> float:
-    """Microseconds of pure work per position: every stage as the agents run them."""
-    return float(
-        sum(x["us_per_position"] for x in r["stages"] if not x["name"].startswith("detect"))
-    )
-
-
-def summary_line(r: dict[str, Any]) -> dict[str, Any]:
-    """The one-line JSON result."""
-    per_s = r["throughput"]["per_s"]
-    base = r["baseline"]["per_s"]
-    lat = r["latency"]
-    out: dict[str, Any] = {
-        "positions_per_s": round(per_s),
-        "baseline_per_s": round(base),
-        "ratio": round(per_s / base, 3),
-        "alert_latency_p50_ms": round(lat["p50_ms"], 1),
-        "alert_latency_p99_ms": round(lat["p99_ms"], 1),
-        "rss_mb": round(r["throughput"]["rss_end_mb"], 1),
-        "bytes_per_vessel": round(r["memory"]["bytes_per_new_vessel"]),
-        "table_memory_bytes_per_vessel": round(r["state"]["memory_mean"]),
-        "state_json_bytes_per_vessel": round(r["state"]["json_mean"]),
-        "steady_positions_per_s": round(r["throughput"]["steady_per_s"]),
-        "worker_cpu_ms_per_position": round(r["throughput"]["cpu_ms_per_position"], 3),
-        "pure_us_per_position": round(pure_us_per_position(r), 1),
-        "positions": r["load"]["positions"],
-        "positions_planned": r["plan"]["positions"],
-        "vessels": r["plan"]["vessels"],
-        "latency_rate_per_s": round(lat["achieved_rate"]),
-        "probes_matched": len(lat["latencies_ms"]),
-        "load_avg_1m": [round(r["load_at_start"][0], 2), round(r["load_at_end"][0], 2)],
-    }
-    out["meets"] = {
-        "positions_per_s": per_s >= TARGETS["positions_per_s"],
-        "ratio": per_s / base >= TARGETS["ratio"],
-        "alert_latency_p99_ms": lat["p99_ms"] <= TARGETS["alert_latency_p99_ms"],
-    }
-    return out
-
-
-def _verdict(ok: bool) -> str:
-    return "meets" if ok else "MISSES"
-
-
-def _row(label: str, value: str, note: str = "") -> str:
-    return f"  {label:<48} {value:>15}  {note}".rstrip()
-
-
-def table(r: dict[str, Any]) -> str:
-    """The human report."""
-    s = summary_line(r)
-    ok = s["meets"]
-    t, b, lat, m, st = r["throughput"], r["baseline"], r["latency"], r["memory"], r["state"]
-    fl = r["fleet"]
-    probes = len(lat["latencies_ms"])
-    rows = [
-        "shipwatch benchmark",
-        f"  traffic: {r['load']['positions']:,} positions (plan: {r['plan']['positions']:,}, "
-        f"drain budget {r['plan']['budget_s']:.0f} s) of {fl['vessels']:,} vessels "
-        f"({fl['steaming']:,} under way, {fl['anchored']:,} at anchor, {fl['callers']:,} calling "
-        f"at Vostochny or Chongjin, {fl['dprk_callers']} of those DPRK-flagged)",
-        f"  machine: {os.cpu_count()} cores; load average (1 min) {r['load_at_start'][0]:.2f} "
-        f"at start, {r['load_during_drain'][0]:.2f} after the worker run, "
-        f"{r['load_at_end'][0]:.2f} at the end",
-        "",
-        _row("measure", "value", "target"),
-        _row(
-            "worker throughput (Ready -> all applied)",
-            f"{t['per_s']:,.0f}/s",
-            f">= 20,000/s: {_verdict(ok['positions_per_s'])}",
-        ),
-        _row("  steady (10 % -> 90 % of the positions)", f"{t['steady_per_s']:,.0f}/s"),
-        _row("  first position done after Ready", f"{t['first_after_s']:.2f} s"),
-        _row("baseline (aiokafka consume, decode, produce)", f"{b['per_s']:,.0f}/s"),
-        _row("  steady (10 % -> 90 %)", f"{b['steady_per_s']:,.0f}/s"),
-        _row("worker / baseline", f"{s['ratio']:.3f}", f">= 0.5: {_verdict(ok['ratio'])}"),
-        _row("worker CPU time per position", f"{t['cpu_ms_per_position']:.2f} ms"),
-        _row("CPU during the worker run: the worker", f"{t['worker_cores']:.2f} cores"),
-        _row("  the broker", f"{t['broker_cores']:.2f} cores"),
-        _row("  everything else (other sessions, this run)", f"{t['others_cores']:.2f} cores"),
-        _row(
-            f"alert latency p50 at {lat['achieved_rate']:,.0f} positions/s",
-            f"{lat['p50_ms']:,.0f} ms",
-        ),
-        _row("alert latency p90", f"{lat['p90_ms']:,.0f} ms"),
-        _row(
-            f"alert latency p99 ({probes} probes: the slowest)",
-            f"{lat['p99_ms']:,.0f} ms",
-            f"<= 1,000 ms: {_verdict(ok['alert_latency_p99_ms'])}",
-        ),
-        _row("  until the worker produced the alert, p50", f"{lat['worker_side_p50_ms']:,.0f} ms"),
-        _row("  probes without an alert", f"{lat['unmatched']}"),
-        _row("  worker CPU during the latency phase", f"{lat['worker_cpu']:.2f} cores"),
-        _row("worker RSS after the run (VmRSS)", f"{t['rss_end_mb']:.1f} MB"),
-        _row("  at Ready / peak (VmHWM)", f"{t['rss_start_mb']:.0f} / {t['peak_rss_mb']:.0f} MB"),
-        _row(
-            f"RSS per vessel ({m['vessels']:,} join a fresh worker)",
-            f"{m['bytes_per_new_vessel']:,.0f} B",
-            f"slope; overall {m['bytes_per_vessel_overall']:,.0f} B, "
-            f"{m['rss_start_mb']:.0f} -> {m['rss_end_mb']:.0f} MB",
-        ),
-        _row(
-            "table state as JSON per vessel, mean / max",
-            f"{st['json_mean']:,.0f} / {st['json_max']:,.0f} B",
-        ),
-        _row("table values in memory per vessel, mean", f"{st['memory_mean']:,.0f} B"),
-        "",
-        _row("pure stages in-process (one core, no Kafka)", "per s", "us per position"),
-    ]
-    rows += [
-        _row(x["name"], f"{x['per_s']:,.0f}", f"{x['us_per_position']:.1f}") for x in r["stages"]
-    ]
-    pure = pure_us_per_position(r)
-    rows.append(
-        _row(
-            "the worker's pure work per position (sum, not detect)",
-            f"{1e6 / pure:,.0f}",
-            f"{pure:.1f} = {pure / 10 / t['cpu_ms_per_position']:.1f} % of its CPU per position",
-        )
-    )
-    p = r["profile"]
-    if "categories" in p:
-        rows += [
-            "",
-            f"  worker profile: py-spy, {p['samples']:,} samples over "
-            f"{r['calibration']['positions']:,} positions, "
-            f"{r['calibration']['per_s']:,.0f} positions/s while sampled",
-        ]
-        rows += [f"  {share:>6.1%}  {name}" for name, share in p["categories"]]
-        rows += ["", "  where the time goes (inclusive, groups overlap)"]
-        rows += [f"  {share:>6.1%}  {name}" for name, share in p["groups"]]
-        rows += ["", "  top functions (self time; C calls count for their Python caller)"]
-        rows += [f"  {share:>6.1%}  {name}" for name, share in p["functions"][:12]]
-    else:
-        rows += ["", f"  profile skipped: {p.get('skipped')}"]
-    rows += ["", f"  took {r['seconds']:.0f} s; results in {r.get('out_dir', OUT)}"]
-    return "\n".join(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="up to 100,000 positions, 300 vessels")
-    parser.add_argument("--positions", type=int, help="positions of the throughput run, at most")
+    parser.add_argument("--quick", action="store_true", help="100,000 positions, 300 vessels")
+    parser.add_argument("--positions", type=int, help="positions of the throughput runs")
     parser.add_argument("--vessels", type=int, help="vessels of the traffic")
     parser.add_argument(
         "--budget-s",
         type=float,
-        help="fewer positions when the worker would take longer than this to drain them "
-        "(default 360, quick 60; 0 drains all)",
+        help="fewer positions when the profiled worker would take longer than this to drain "
+        "them (default 0: drain all)",
     )
-    parser.add_argument("--no-profile", action="store_true", help="calibrate without py-spy")
+    parser.add_argument("--no-profile", action="store_true", help="profile phase without py-spy")
     parser.add_argument("--keep", action="store_true", help="keep the broker's files")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -609,12 +437,12 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     results = run(plan, out, args.keep, args.no_profile)
     results["out_dir"] = str(out)
-    results["summary"] = summary_line(results)
+    results["summary"] = report.summary_line(results)
     (out / "results.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     shutil.copyfile(out / "results.json", OUT / "latest.json")
-    report = table(results)
-    (out / "report.txt").write_text(report + "\n")
-    print(report)
+    text = report.table(results, str(out))
+    (out / "report.txt").write_text(text + "\n")
+    print(text)
     print(json.dumps(results["summary"]))
     return 0
 

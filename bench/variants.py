@@ -68,7 +68,7 @@ def patched_worker(variant: set[str]) -> int:
 
 def compare(variants: list[str], positions: int, vessels: int, repeat: int) -> None:
     """Drain the same traffic once per variant and repetition; print one line each."""
-    from bench.run import drain
+    from bench.drain import drain
 
     home = Path(tempfile.mkdtemp(prefix="shipwatch-variants-"))
     _, feed = traffic(vessels)
