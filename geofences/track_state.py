@@ -73,7 +73,9 @@ class TrackState:
 
     def to_json(self) -> bytes:
         """The table value: `to_dict` as JSON, "visits" first (see OUTSIDE_EVERY_FENCE)."""
-        return orjson.dumps(self.to_dict())
+        # orjson returns its 4 KiB working buffer as the bytes object; the table keeps this
+        # value for as long as the vessel is tracked, so keep an exact-size copy instead.
+        return bytes(memoryview(orjson.dumps(self.to_dict())))
 
     @classmethod
     def from_json(cls, value: bytes) -> TrackState:

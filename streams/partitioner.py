@@ -2,7 +2,8 @@
 
 Frames and the tracks changelog must land in the partition Faust's tables and the default
 partitioner pick for the same key bytes, murmur2(key) mod n. aiokafka's murmur2 is pure Python
-(about 4 µs), and the hot path asks once per position, so each vessel's answer is kept.
+(about 4 µs), and the hot path asks once per position and topic, so each vessel's hash is
+kept, once for every topic.
 """
 
 from __future__ import annotations
@@ -17,24 +18,26 @@ def key_of(mmsi: int) -> bytes:
     return str(mmsi).encode()
 
 
-def partition_for_key(key: bytes, partitions: int) -> int:
-    """murmur2(key) mod n, exactly as aiokafka's and the Java client's default partitioner."""
-    hashed: int = murmur2(key)
-    return (hashed & 0x7FFFFFFF) % partitions
+_hashes: dict[int, int] = {}  # MMSI -> murmur2 of its key, shared by every topic
+
+
+def key_hash(mmsi: int) -> int:
+    """murmur2 of the vessel's key bytes, positive, computed once per vessel."""
+    hashed = _hashes.get(mmsi)
+    if hashed is None:
+        if len(_hashes) >= MAX_CACHED:
+            _hashes.clear()
+        raw: int = murmur2(key_of(mmsi))
+        hashed = _hashes[mmsi] = raw & 0x7FFFFFFF
+    return hashed
 
 
 class MmsiPartitioner:
-    """The partition of each vessel's key among `partitions`, computed once per vessel."""
+    """The partition of each vessel's key among `partitions`."""
 
     def __init__(self, partitions: int) -> None:
         self.partitions = partitions
-        self._cache: dict[int, int] = {}
 
     def __call__(self, mmsi: int) -> int:
         """The partition of the vessel's key."""
-        partition = self._cache.get(mmsi)
-        if partition is None:
-            if len(self._cache) >= MAX_CACHED:
-                self._cache.clear()
-            partition = self._cache[mmsi] = partition_for_key(key_of(mmsi), self.partitions)
-        return partition
+        return key_hash(mmsi) % self.partitions
