@@ -191,7 +191,7 @@ def _stage_rows(r: dict[str, Any]) -> list[str]:
         per_msg = x["records_per_message"]
         note = f"{x['messages']:,.0f}" if x["messages"] is not None else "n/a"
         if per_msg is not None:
-            note += f", {per_msg:,.0f} records each"
+            note += f", {per_msg:,.{1 if per_msg < 10 else 0}f} records each"
         rows.append(_row(f"  {x['stage']}", f"{x['us_per_position']:,.1f}", note))
     known = _stages_accounted(r)
     if known is not None:
@@ -199,7 +199,7 @@ def _stage_rows(r: dict[str, Any]) -> list[str]:
         note = (
             f"the rest ({rest:,.0f} us): outside the stages (Kafka clients, event loop, framework)"
             if rest >= 0
-            else "more than the CPU: the stage timers include waiting"
+            else "more than the CPU: some stage timers count waiting or preemption"
         )
         rows.append(
             _row("  the stages together / the worker's CPU", f"{known:,.1f} / {cpu_us:,.0f}", note)
@@ -259,9 +259,10 @@ def _two_worker_rows(r: dict[str, Any]) -> list[str]:
     rows = [
         "",
         _row(
-            "two workers, one group (both Ready -> all applied)",
+            "two workers, one group (all loaded -> all applied)",
             f"{pair['per_s']:,.0f}/s",
-            f"x{_ratio(pair['per_s'], one['per_s']):.2f} one worker's {one['per_s']:,.0f}/s",
+            f"x{_ratio(pair['per_s'], one['per_s']):.2f} one worker's {one['per_s']:,.0f}/s; "
+            f"{pair['positions']:,} positions in {pair['seconds']:.1f} s",
         ),
     ]
     for i, w in enumerate(pair["workers"]):
@@ -279,7 +280,10 @@ def _two_worker_rows(r: dict[str, Any]) -> list[str]:
         f"  limits: {r['machine']['limits']}",
     ]
     if pair["done_before"]:
-        rows.append(f"  ({pair['done_before']:,} positions done before both were Ready: not timed)")
+        rows.append(
+            f"  ({pair['done_before']:,} positions done before the clock started "
+            "(while loading): not timed)"
+        )
     again = pair["applied_at_end"] - pair["done_before"] - pair["positions"]
     if again > 0:
         rows.append(
