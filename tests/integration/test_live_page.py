@@ -222,12 +222,13 @@ def test_the_pipelines_alerts_and_vessels_appear_on_the_page(
 def test_a_published_alert_appears_within_a_second_and_markup_stays_text(
     page: Any, settings: Settings
 ) -> None:
-    # A vessel whose name is markup, known from the statics topic and seen inside Vostochny.
+    # A vessel whose name is markup, known from the statics topic and seen inside Vostochny,
+    # both published as input: the worker's ingest fills statics and the map's nearby topic.
     static = {"kind": "static", "mmsi": EVIL_MMSI, "ts": "2024-03-09T11:00:00Z", "name": EVIL}
     fix = {"kind": "position", "mmsi": EVIL_MMSI, "ts": "2024-03-09T11:00:00Z"}
     fix |= {"lat": VOSTOCHNY_BERTH[0], "lon": VOSTOCHNY_BERTH[1], "sog": 0.0}
-    asyncio.run(produce(settings, "statics", static))
-    asyncio.run(produce(settings, "positions", fix))
+    asyncio.run(produce(settings, "ais-raw", static))
+    asyncio.run(produce(settings, "ais-raw", fix))
     marker = f'#maps g[data-mmsi="{EVIL_MMSI}"]'
     wait(page, lambda d: EVIL in d.find_element(By.ID, "maps").text, 15)  # named by statics
     assert page.find_elements(By.CSS_SELECTOR, marker)
