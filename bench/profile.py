@@ -56,18 +56,26 @@ RULES: list[Rule] = [
     ("event loop: polling (epoll)", lambda f, p, s: p.endswith("selectors.py")),
     ("event loop: tasks, callbacks, futures", lambda f, p, s: "/asyncio/" in p),
 ]
-HANDLERS = {"on_raw", "on_position", "on_fence_event", "on_voyage_event", "on_delivery"}
+HANDLERS = {
+    "Ingest._batch",
+    "TrackBinding.on_frame",
+    "TrackBinding.flush",
+    "on_fence_event",
+    "on_voyage_event",
+    "on_delivery",
+}
 LOOP_ONLY = {"BaseEventLoop._run_once", "Handle._run", "EpollSelector.select"}
 # Inclusive groups: a sample counts for every group whose test its function names pass (both
 # the full `Class.method` names py-spy prints and their last part).
 GROUPS: list[tuple[str, Callable[[set[str]], bool]]] = [
-    ("ingest agent handler (on_raw)", lambda fs: "on_raw" in fs),
-    ("track agent handler (on_position)", lambda fs: "on_position" in fs),
+    ("ingest: a fetched batch decoded and sent (Ingest._batch)", lambda fs: "Ingest._batch" in fs),
+    ("track: a frame applied (TrackBinding.on_frame)", lambda fs: "TrackBinding.on_frame" in fs),
+    ("track: the flush (TrackBinding.flush)", lambda fs: "TrackBinding.flush" in fs),
     ("voyage agent handler (on_fence_event)", lambda fs: "on_fence_event" in fs),
     ("alert agent handler (on_voyage_event)", lambda fs: "on_voyage_event" in fs),
     (
         "agents outside their handlers (Faust stream iteration, acks)",
-        lambda fs: "guarded" in fs and not fs & HANDLERS,
+        lambda fs: bool(fs & {"guarded", "TrackBinding.run"}) and not fs & HANDLERS,
     ),
     (
         "Faust fetcher handing records to the agents' queues",
