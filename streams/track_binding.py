@@ -121,6 +121,16 @@ class TrackBinding:
 
     async def flush(self) -> None:
         """Make everything applied so far durable, then acknowledge its frames (in that order)."""
+        try:
+            await self._flush()
+        except Exception as exc:
+            # State, events and offsets can no longer be kept in step here: stop the worker,
+            # whose next start recovers the last durable states and reads the rest again.
+            log.critical("track: flush failed, stopping the worker: %r", exc)
+            await self.app.crash(exc)
+            raise
+
+    async def _flush(self) -> None:
         async with self.lock:
             self.last_flush = time.monotonic()
             generation = self.generation

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pytest
 
 from ais.json_form import as_json
 from geofences.track_state import TrackState
@@ -94,6 +95,10 @@ class Stream:
 @dataclass
 class App:
     consumer_generation_id: int = 1
+    crashed: BaseException | None = None
+
+    async def crash(self, reason: BaseException) -> None:
+        self.crashed = reason
 
 
 def binding(core: Any) -> tuple[TrackBinding, Log, Bulk, Table]:
@@ -168,3 +173,22 @@ def test_a_frame_that_is_not_json_is_dead_lettered_and_the_next_goes_on(core: An
     log = asyncio.run(scenario())
     assert "send dead-letters" in log
     assert log[-2:] == ["ack frame 0", "ack frame 1"]  # the bad frame's loss is on record
+
+
+class BrokerGone(Bulk):
+    async def send_partitioned(self, topic: str, records: Any) -> list[asyncio.Future[None]]:
+        raise ConnectionError("the broker is gone")
+
+
+def test_a_flush_that_cannot_write_stops_the_worker_and_acknowledges_nothing(core: Any) -> None:
+    async def scenario() -> tuple[Log, TrackBinding]:
+        track, log, _, _ = binding(core)
+        track.bulk = BrokerGone(log)
+        await take(track, frame(0, loading_then_delivery()[:3]))
+        with pytest.raises(ConnectionError):
+            await track.flush()
+        return log, track
+
+    log, track = asyncio.run(scenario())
+    assert isinstance(track.app.crashed, ConnectionError)
+    assert not any(entry.startswith("ack frame") for entry in log)
