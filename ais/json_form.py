@@ -24,6 +24,15 @@ _POSITION_FIELDS = frozenset(Position.model_fields)
 _ISO_Z_LEN = len("2024-03-07T00:00:00Z")
 
 
+def json_bytes(obj: Any) -> bytes:
+    """`orjson.dumps`, as a bytes object of its own size.
+
+    orjson hands back its 4 KiB working buffer as the result. Kept for a while, thousands of
+    them (a batch's records, the table's states) cost 4 KiB each, and a batch of 5,000 touches
+    20 MB of fresh memory: the copy costs 0.2 µs and saves 3 µs a record in a batch."""
+    return bytes(memoryview(orjson.dumps(obj)))
+
+
 def as_json(record: Record) -> JsonRecord:
     """`record.model_dump(mode="json")`, written out: a third of the cost."""
     if isinstance(record, Position):

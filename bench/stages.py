@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import ConsumerRecord
+
 from ais.reading import Decoded, Tally, decode_files
 from geofences.track_state import TrackState
 from pipeline.alert_stage import alert_batch
 from pipeline.detector import Detector
-from pipeline.ingest_stage import IngestStage, RawMessage, Routing, records_of_frame
+from pipeline.ingest_stage import IngestStage, Routing, records_of_frame
 from pipeline.track_stage import track_batch
 from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
@@ -81,7 +83,10 @@ def run(sample: list[tuple[bytes, bytes]]) -> list[StageResult]:
     batches them: raw batches of `streams.ingest.MAX_RECORDS`, frames, a flush per second."""
     index, ctx = build_core(BUNDLED_GEOFENCES)
     n = len(sample)
-    raws = [RawMessage(0, i, key, value, 1.7e9) for i, (key, value) in enumerate(sample)]
+    raws = [
+        ConsumerRecord("ais-raw", 0, i, 1_700_000_000_000, 0, key, value, None, 0, 0, [])
+        for i, (key, value) in enumerate(sample)
+    ]
     results: list[StageResult] = []
 
     def add(name: str, items: int, seconds: float) -> None:

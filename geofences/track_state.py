@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from ais.json_form import json_bytes
+
 # Every stored state starts so when the vessel is in no fence: a scan of the table for the
 # vessels inside each fence then needs to parse only the few that are in one.
 OUTSIDE_EVERY_FENCE = b'{"visits":{}'
@@ -73,9 +75,7 @@ class TrackState:
 
     def to_json(self) -> bytes:
         """The table value: `to_dict` as JSON, "visits" first (see OUTSIDE_EVERY_FENCE)."""
-        # orjson returns its 4 KiB working buffer as the bytes object; the table keeps this
-        # value for as long as the vessel is tracked, so keep an exact-size copy instead.
-        return bytes(memoryview(orjson.dumps(self.to_dict())))
+        return json_bytes(self.to_dict())  # kept as long as the vessel is tracked
 
     @classmethod
     def from_json(cls, value: bytes) -> TrackState:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import orjson
 
 from ais.decoder import Accepted, Refused, StreamDecoder
 from ais.errors import Rejected
-from ais.json_form import JsonRecord, as_json, decode_json_form
+from ais.json_form import JsonRecord, as_json, decode_json_form, json_bytes
 from ais.nmea import NMEA_STARTS
 from ais.outputs import Input
 from pipeline.dead_letters import dead_letter
@@ -25,15 +26,19 @@ FRAME_MAX_RECORDS = 1000  # a frame stays far below Kafka's 1 MB message limit (
 KeyValue = tuple[bytes | None, bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class RawMessage:
-    """One message of the raw topic, as the binding read it."""
+class RawMessage(Protocol):
+    """One message of the raw topic, as Kafka clients give it (aiokafka's ConsumerRecord)."""
 
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    received_at: float  # the Kafka timestamp, epoch seconds
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def timestamp(self) -> int: ...  # the Kafka timestamp, epoch milliseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +91,10 @@ class IngestStage:
         framed: dict[int, list[bytes]] = {}
         decoder = self.decoders.setdefault(partition, StreamDecoder())
         for message in messages:
-            value = message.value
+            value = message.value or b""
             if value.lstrip()[:1] in NMEA_STARTS:
                 source = self._source(message)
-                for result in decoder.feed(value, message.received_at, source):
+                for result in decoder.feed(value, message.timestamp / 1000, source):
                     if isinstance(result, Accepted):
                         for record in result.records:
                             self._route(as_json(record), out, framed)
@@ -106,7 +111,7 @@ class IngestStage:
             for json_record in records:
                 self._route(json_record, out, framed)
         if messages:  # time out this partition's incomplete multiparts by the input's clock
-            for expired in decoder.expire(messages[-1].received_at):
+            for expired in decoder.expire(messages[-1].timestamp / 1000):
                 if isinstance(expired, Refused):
                     self.reject(out, expired, None)
         for frame_partition, blobs in framed.items():
@@ -130,7 +135,7 @@ class IngestStage:
 
     def _route(self, record: JsonRecord, out: Routed, framed: dict[int, list[bytes]]) -> None:
         mmsi = record["mmsi"]
-        blob = orjson.dumps(record)
+        blob = json_bytes(record)
         if record["kind"] == "position":
             out.positions.append((mmsi, blob))
             if self.routing.on_map(record["lat"], record["lon"]):

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from pipeline.ingest_stage import IngestStage, RawMessage, Routed, Routing
+from pipeline.ingest_stage import IngestStage, Routed, Routing
 from streams import metrics
 from streams.bulk_producer import Acks, BulkProducer
 from streams.fence_map import MapAreas
@@ -92,13 +92,9 @@ class Ingest:
         now = time.monotonic()
         for tp, messages in batches.items():
             self.quiet[tp.partition] = now
-            raw = [
-                RawMessage(m.partition, m.offset, m.key, m.value or b"", m.timestamp / 1000)
-                for m in messages
-            ]
-            routed = stage.batch(tp.partition, raw)
-            self.decoded.inc(len(raw))
-            self.taken.inc(len(raw))
+            routed = stage.batch(tp.partition, messages)
+            self.decoded.inc(len(messages))
+            self.taken.inc(len(messages))
             acks += await self._send(routed)
         self.spent.observe(time.perf_counter() - started)
         await asyncio.gather(*acks)

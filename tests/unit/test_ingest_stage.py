@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from pipeline.ingest_stage import (
-    FRAME_MAX_RECORDS,
-    IngestStage,
-    RawMessage,
-    Routing,
-    records_of_frame,
-)
+from pipeline.ingest_stage import FRAME_MAX_RECORDS, IngestStage, Routing, records_of_frame
 from tests.unit.test_nmea_decoding import TANKER, VOYAGE, sentences
 
 RAW = "ns.ais-raw"
+T0 = 1_709_774_400  # 2024-03-07T01:20:00Z
 
 
 def stage(partitions: int = 3) -> IngestStage:
@@ -32,9 +28,20 @@ def position(mmsi: int, lat: float = 40.0, second: int = 0) -> bytes:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class RawMessage:
+    """A raw topic's message as a Kafka client gives it."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int  # milliseconds
+
+
 def messages(*values: bytes) -> list[RawMessage]:
-    """Raw messages of partition 0 at consecutive offsets."""
-    return [RawMessage(0, i, None, v, 1_709_774_400.0 + i) for i, v in enumerate(values)]
+    """Raw messages of partition 0 at consecutive offsets, a second apart."""
+    return [RawMessage(0, i, None, v, (T0 + i) * 1000) for i, v in enumerate(values)]
 
 
 def test_each_record_goes_to_its_topic_and_into_its_vessels_frame() -> None:
@@ -85,7 +92,7 @@ def test_nmea_goes_through_the_partitions_stateful_decoder() -> None:
     ingest = stage()
     out = ingest.batch(0, messages(first.encode()))
     assert (out.statics, out.dead_letters) == ([], [])  # waiting for its second part
-    out = ingest.batch(0, [RawMessage(0, 1, None, second.encode(), 1_709_774_401.0)])
+    out = ingest.batch(0, [RawMessage(0, 1, None, second.encode(), (T0 + 1) * 1000)])
     assert [m for m, _ in out.statics] == [TANKER]
     (static,) = records_of_frame(out.frames[0][1])
     assert (static["kind"], static["name"], static["draught"]) == ("static", "CHON MA SAN 7", 7.2)
