@@ -22,6 +22,12 @@ from pathlib import Path
 
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*):(?P<line>\d+)\)$")
 
+BINDINGS = (
+    "streams/ingest.py",
+    "streams/track_binding.py",
+    "streams/bulk_producer.py",
+    "streams/partitioner.py",
+)
 # (category, test on (function, file, source line)); the first that matches wins.
 Rule = tuple[str, Callable[[str, str, str], bool]]
 RULES: list[Rule] = [
@@ -34,7 +40,7 @@ RULES: list[Rule] = [
             or (f in ("to_dict", "from_dict") and "/voyages/" in p)
         ),
     ),
-    ("fence tracker, voyages, rules (pure core)", lambda f, p, s: _core(p)),
+    ("pure core: decoders, stages, tracker, voyages, rules", lambda f, p, s: _core(p)),
     ("Faust tables and changelog", lambda f, p, s: "/faust/tables/" in p or "/faust/stores" in p),
     (
         "metrics (prometheus_client, Faust sensors)",
@@ -48,6 +54,10 @@ RULES: list[Rule] = [
     ),
     ("Faust streams, agents, consumer", lambda f, p, s: "/faust/" in p or "/mode/" in p),
     ("shipwatch agents (streams/agents.py)", lambda f, p, s: p.endswith("streams/agents.py")),
+    (
+        "shipwatch batch bindings (ingest, track, bulk producer)",
+        lambda f, p, s: p.endswith(BINDINGS),
+    ),
     ("shipwatch web, live feeds", lambda f, p, s: "/streams/" in p),
     (
         "socket reads and writes",
@@ -105,7 +115,8 @@ def _loop_only(names: set[str]) -> bool:
 
 
 def _core(path: str) -> bool:
-    return any(f"/{pkg}/" in path for pkg in ("geofences", "voyages", "alerts", "shapely"))
+    packages = ("geofences", "voyages", "alerts", "pipeline", "ais", "shapely")
+    return any(f"/{pkg}/" in path for pkg in packages)
 
 
 def _faust(path: str, parts: tuple[str, ...]) -> bool:
