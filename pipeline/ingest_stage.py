@@ -9,6 +9,7 @@ rejected input becomes a dead letter with its source. Pure: the binding sends wh
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -62,6 +63,10 @@ class Routed:
     skipped: int = 0
 
 
+def _internal_error(exc: Exception) -> Rejected:
+    return Rejected("internal_error", "".join(traceback.format_exception_only(exc)).strip())
+
+
 def frame_of(records: Sequence[bytes]) -> bytes:
     """A frame: the records' JSON joined, as `{"records": [...]}` (no second serialization)."""
     return b'{"records":[' + b",".join(records) + b"]}"
@@ -105,8 +110,11 @@ class IngestStage:
                 continue
             try:
                 records = decode_json_form(value)
-            except Rejected as exc:
-                self.reject(out, Refused(exc, (Input(value, self._source(message)),)), message.key)
+            except Exception as exc:  # a decoder bug must cost one message, never the stream
+                error = exc if isinstance(exc, Rejected) else _internal_error(exc)
+                self.reject(
+                    out, Refused(error, (Input(value, self._source(message)),)), message.key
+                )
                 continue
             for json_record in records:
                 self._route(json_record, out, framed)

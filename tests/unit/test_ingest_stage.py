@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import pytest
 
+from pipeline import ingest_stage
 from pipeline.ingest_stage import FRAME_MAX_RECORDS, IngestStage, Routing, records_of_frame
 from tests.unit.test_nmea_decoding import TANKER, VOYAGE, sentences
 
@@ -107,3 +109,17 @@ def test_a_quiet_partitions_unfinished_multipart_is_dead_lettered() -> None:
     letter: dict[str, Any] = orjson.loads(out.dead_letters[0][1])
     assert letter["source"] == {"topic": RAW, "partition": 0, "offset": 0}
     assert ingest.finish(0).dead_letters == []  # once
+
+
+def test_a_decoder_bug_costs_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(payload: bytes) -> list[dict[str, Any]]:
+        if b"273000009" in payload:
+            raise ZeroDivisionError("a bug")
+        return real(payload)
+
+    real = ingest_stage.decode_json_form
+    monkeypatch.setattr(ingest_stage, "decode_json_form", broken)
+    out = stage().batch(0, messages(position(273_000_009), position(273_000_001)))
+    assert out.rejected == {"internal_error": 1}
+    assert "ZeroDivisionError: a bug" in orjson.loads(out.dead_letters[0][1])["detail"]
+    assert [m for m, _ in out.positions] == [273_000_001]
