@@ -16,7 +16,7 @@ from aiokafka.errors import KafkaError
 
 from streams.errors import KafkaUnavailable
 from streams.kafka_config import client_options
-from streams.partitioner import MmsiPartitioner, key_of
+from streams.partitioner import MmsiPartitioner
 from streams.settings import Settings
 
 Acks = list[asyncio.Future[Any]]
@@ -64,9 +64,9 @@ class BulkProducer:
 
     async def send_keyed(self, topic: str, records: Iterable[tuple[int, bytes]]) -> Acks:
         """(mmsi, value) pairs, keyed and partitioned by MMSI as any Kafka client would."""
-        partition_of = await self.partitioner(topic)
+        keyed = (await self.partitioner(topic)).keyed
         return await self.send_partitioned(
-            topic, ((partition_of(mmsi), key_of(mmsi), value) for mmsi, value in records)
+            topic, ((*keyed(mmsi), value) for mmsi, value in records)
         )
 
     async def send_partitioned(

@@ -2,8 +2,8 @@
 
 Frames and the tracks changelog must land in the partition Faust's tables and the default
 partitioner pick for the same key bytes, murmur2(key) mod n. aiokafka's murmur2 is pure Python
-(about 4 µs), and the hot path asks once per position and topic, so each vessel's hash is
-kept, once for every topic.
+(about 4 µs), and the hot path asks once per position and topic, so each vessel's hash and key
+bytes are kept, once for every topic.
 """
 
 from __future__ import annotations
@@ -18,18 +18,19 @@ def key_of(mmsi: int) -> bytes:
     return str(mmsi).encode()
 
 
-_hashes: dict[int, int] = {}  # MMSI -> murmur2 of its key, shared by every topic
+_keyed: dict[int, tuple[int, bytes]] = {}  # MMSI -> (murmur2 of its key, key): every topic's
 
 
-def key_hash(mmsi: int) -> int:
-    """murmur2 of the vessel's key bytes, positive, computed once per vessel."""
-    hashed = _hashes.get(mmsi)
-    if hashed is None:
-        if len(_hashes) >= MAX_CACHED:
-            _hashes.clear()
-        raw: int = murmur2(key_of(mmsi))
-        hashed = _hashes[mmsi] = raw & 0x7FFFFFFF
-    return hashed
+def hash_and_key(mmsi: int) -> tuple[int, bytes]:
+    """murmur2 of the vessel's key bytes (positive) and the key bytes, made once per vessel."""
+    found = _keyed.get(mmsi)
+    if found is None:
+        if len(_keyed) >= MAX_CACHED:
+            _keyed.clear()
+        key = key_of(mmsi)
+        hashed: int = murmur2(key)
+        found = _keyed[mmsi] = (hashed & 0x7FFFFFFF, key)
+    return found
 
 
 class MmsiPartitioner:
@@ -40,4 +41,9 @@ class MmsiPartitioner:
 
     def __call__(self, mmsi: int) -> int:
         """The partition of the vessel's key."""
-        return key_hash(mmsi) % self.partitions
+        return hash_and_key(mmsi)[0] % self.partitions
+
+    def keyed(self, mmsi: int) -> tuple[int, bytes]:
+        """The partition and the key bytes of a vessel's record."""
+        hashed, key = hash_and_key(mmsi)
+        return hashed % self.partitions, key

@@ -14,4 +14,4 @@ def test_the_cached_partition_is_the_default_partitioners(mmsi: int, partitions:
     every = list(range(partitions))
     expected = DefaultPartitioner()(key_of(mmsi), every, every)
     assert MmsiPartitioner(partitions)(mmsi) == expected
-    assert MmsiPartitioner(partitions)(mmsi) == expected  # and again from the cache
+    assert MmsiPartitioner(partitions).keyed(mmsi) == (expected, key_of(mmsi))  # cached
