@@ -62,10 +62,10 @@ clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
 
 .PHONY: bench bench-quick soak
-bench: install system-deps ## performance: throughput vs a baseline, alert latency, profile, memory (~10 min)
+bench: install system-deps ## performance: 1,000,000 positions; throughput vs the batch baseline, stages, 2 workers, capacity, latency, memory (~5 min)
 	$(BIN)/python -m bench.run
 
-bench-quick: install system-deps ## the same, smaller: 300 vessels, a 60 s drain (~3 min)
+bench-quick: install system-deps ## the same, smaller: 100,000 positions of 300 vessels (~3 min)
 	$(BIN)/python -m bench.run --quick
 
 soak: install system-deps ## memory soak: a worker under steady traffic from a fixed fleet; does its RSS level off (~6 min)

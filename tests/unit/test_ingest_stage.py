@@ -11,6 +11,7 @@ import pytest
 
 from pipeline import ingest_stage
 from pipeline.ingest_stage import FRAME_MAX_RECORDS, IngestStage, Routing, records_of_frame
+from pipeline.schemas import validator
 from tests.unit.test_nmea_decoding import TANKER, VOYAGE, sentences
 
 RAW = "ns.ais-raw"
@@ -123,3 +124,21 @@ def test_a_decoder_bug_costs_one_message(monkeypatch: pytest.MonkeyPatch) -> Non
     assert out.rejected == {"internal_error": 1}
     assert "ZeroDivisionError: a bug" in orjson.loads(out.dead_letters[0][1])["detail"]
     assert [m for m, _ in out.positions] == [273_000_001]
+
+
+def test_what_ingest_publishes_matches_the_topics_schemas() -> None:
+    static = orjson.dumps(
+        {"kind": "static", "mmsi": 273_000_002, "ts": "2024-03-07T00:00:00Z", "name": "A"}
+    )
+    out = stage().batch(0, messages(position(273_000_001), static, b"\xff"))
+    for topic, values in (
+        ("positions", [v for _, v in out.positions]),
+        ("statics", [v for _, v in out.statics]),
+        ("nearby", [v for _, v in out.nearby]),
+        ("frames", [f for _, f in out.frames]),
+        ("dead-letters", [v for _, v in out.dead_letters]),
+    ):
+        check = validator(topic)
+        assert values, topic
+        for value in values:
+            check(orjson.loads(value))
