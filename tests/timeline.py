@@ -12,6 +12,7 @@ VOSTOCHNY_BERTH = (42.7445, 133.069)  # in Wrangel Bay, off the oil-products ber
 CHONGJIN_BERTH = (41.765, 129.815)
 OUTSIDE_VOSTOCHNY = (42.60, 133.05)  # about 12 km south of the fence
 OUTSIDE_CHONGJIN = (41.65, 129.95)
+FAR_SOUTH = (40.0, 132.0)  # open sea, hundreds of km from both ports
 DPRK_TANKER = 445_123_456
 RUSSIAN_TANKER = 273_456_789
 
@@ -82,5 +83,20 @@ def loading_then_delivery(mmsi: int = DPRK_TANKER) -> list[Position]:
         .stay(CHONGJIN_BERTH, hours=8)
         .wait(10)
         .sail(CHONGJIN_BERTH, OUTSIDE_CHONGJIN, hours=1)
+        .positions
+    )
+
+
+def dark_loading_then_delivery(mmsi: int = DPRK_TANKER, gap_h: float = 20) -> list[Position]:
+    """Goes dark 11 km off Vostochny, reappears there, then delivers to Chongjin."""
+    return (
+        Timeline(mmsi)
+        .sail(FAR_SOUTH, OUTSIDE_VOSTOCHNY, hours=10)
+        .dark(gap_h)
+        .sail(OUTSIDE_VOSTOCHNY, OUTSIDE_CHONGJIN, hours=16)
+        .wait(10)
+        .sail(OUTSIDE_CHONGJIN, CHONGJIN_BERTH, hours=1)
+        .wait(10)
+        .stay(CHONGJIN_BERTH, hours=8)
         .positions
     )

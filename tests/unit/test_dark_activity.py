@@ -8,34 +8,17 @@ from datetime import timedelta
 from ais.records import Static
 from geofences import dark
 from tests.timeline import (
-    CHONGJIN_BERTH,
-    OUTSIDE_CHONGJIN,
+    FAR_SOUTH,
     OUTSIDE_VOSTOCHNY,
     RUSSIAN_TANKER,
     VOSTOCHNY_BERTH,
     Timeline,
+    dark_loading_then_delivery,
 )
-
-FAR_SOUTH = (40.0, 132.0)  # open sea, hundreds of km from both ports
 
 
 def of_kind(outputs, stream, kind):
     return [r for s, r in outputs if s == stream and r["kind"] == kind]
-
-
-def dark_loading_then_delivery(mmsi: int = 445_123_456, gap_h: float = 20) -> list:
-    """Goes dark 11 km off Vostochny, reappears there, then delivers to Chongjin."""
-    return (
-        Timeline(mmsi)
-        .sail(FAR_SOUTH, OUTSIDE_VOSTOCHNY, hours=10)
-        .dark(gap_h)
-        .sail(OUTSIDE_VOSTOCHNY, OUTSIDE_CHONGJIN, hours=16)
-        .wait(10)
-        .sail(OUTSIDE_CHONGJIN, CHONGJIN_BERTH, hours=1)
-        .wait(10)
-        .stay(CHONGJIN_BERTH, hours=8)
-        .positions
-    )
 
 
 def test_a_long_silence_near_vostochny_is_a_gap_and_a_dark_call(run_detector):

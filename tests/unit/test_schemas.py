@@ -29,10 +29,10 @@ from tests.timeline import (
     OUTSIDE_VOSTOCHNY,
     VOSTOCHNY_BERTH,
     Timeline,
+    dark_loading_then_delivery,
 )
 
 Outputs = list[tuple[str, dict[str, Any]]]
-FAR_SOUTH = (40.0, 132.0)  # open sea, hundreds of km from both ports
 # The stories' deliveries (about 25,000 bbl each) cross shares of a cap this small.
 SMALL_CAP_BBL = 30_000.0
 
@@ -54,21 +54,6 @@ def reference() -> tuple[list[Record], Outputs]:
     return records, detect(Detector(*build_core(BUNDLED_GEOFENCES)), records)
 
 
-def dark_then_delivery(mmsi: int) -> list[Position]:
-    """Silent 20 h just off Vostochny (a feasible dark call), then a call at Chongjin."""
-    return (
-        Timeline(mmsi)
-        .sail(FAR_SOUTH, OUTSIDE_VOSTOCHNY, hours=10)
-        .dark(20)
-        .sail(OUTSIDE_VOSTOCHNY, OUTSIDE_CHONGJIN, hours=16)
-        .wait(10)
-        .sail(OUTSIDE_CHONGJIN, CHONGJIN_BERTH, hours=1)
-        .wait(10)
-        .stay(CHONGJIN_BERTH, hours=8)
-        .positions
-    )
-
-
 def gap_end(positions: list[Position]) -> int:
     return next(
         i + 1
@@ -88,7 +73,7 @@ def two_transmitters(mmsi: int) -> list[Record]:
 
 def gap_filled_late(mmsi: int) -> list[Record]:
     """A late position inside the gap: the gap and its dark call are retracted."""
-    positions = dark_then_delivery(mmsi)
+    positions = dark_loading_then_delivery(mmsi)
     start = gap_end(positions) - 1
     late = positions[start].model_copy(
         update={"ts": positions[start].ts + timedelta(hours=10), "lat": 41.3}
@@ -98,7 +83,7 @@ def gap_filled_late(mmsi: int) -> list[Record]:
 
 def dark_call_confirmed(mmsi: int) -> list[Record]:
     """A deeper draught reported just after the gap: the dark call is confirmed."""
-    positions = dark_then_delivery(mmsi)
+    positions = dark_loading_then_delivery(mmsi)
     end = gap_end(positions)
     hull = {"mmsi": mmsi, "length": 105.0, "beam": 16.0}
     return [
