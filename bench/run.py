@@ -126,14 +126,14 @@ def state_sizes(sample: list[tuple[bytes, bytes]]) -> dict[str, float]:
     sizes = []
     for mmsi, track in detector.tracks.items():
         voyage = detector.voyages.get(mmsi)
-        size = len(orjson.dumps(track.to_dict()))
+        size = len(track.to_json())
         sizes.append(size + (len(orjson.dumps(voyage.to_dict())) if voyage else 0))
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     values: dict[bytes, Any] = {}
-    for mmsi, track in detector.tracks.items():
-        values[str(mmsi).encode()] = track.to_dict()
-    for mmsi, voyage in detector.voyages.items():
+    for mmsi, track in detector.tracks.items():  # as the tracks table holds them: JSON bytes
+        values[str(mmsi).encode()] = track.to_json()
+    for mmsi, voyage in detector.voyages.items():  # the voyages table holds dicts
         values[str(mmsi).encode() + b"v"] = voyage.to_dict()
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
