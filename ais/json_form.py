@@ -76,8 +76,10 @@ def plain_position(obj: dict[str, Any]) -> JsonRecord | None:
     if status is not None and (type(status) is not int or not 0 <= status <= 15):
         return None
     # Only the canonical form is taken as is: the models would print any other the same way.
-    if type(ts) is not str or len(ts) != _ISO_Z_LEN or ts[10] != "T" or ts[-1] != "Z":
+    if type(ts) is not str or len(ts) != _ISO_Z_LEN or ts[-1] != "Z" or ts[10] != "T":
         return None
+    if ts[4] != "-" or ts[7] != "-" or ts[13] != ":" or ts[16] != ":":
+        return None  # 20 characters can also be a week date or a time without colons
     try:
         datetime.fromisoformat(ts)
     except ValueError:

@@ -482,7 +482,11 @@ class DeadLetter(TypedDict):
     raw: str | None
     """the bytes as UTF-8 text; null when they are not UTF-8"""
     raw_b64: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
-    """the exact bytes, base64"""
+    """the exact bytes, base64 (their first 256 KiB when there are more: see raw_size)"""
+    raw_size: NotRequired[int]
+    """only for an input over 256 KiB, cut to its first 256 KiB above: its whole size"""
+    raw_sha256: NotRequired[str]
+    """only with raw_size: the SHA-256 of the whole input, hex"""
     rejected_at: Time
 
 

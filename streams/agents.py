@@ -7,6 +7,7 @@ alert and cap see only rare events and are bound one message at a time here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import traceback
@@ -123,7 +124,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     ]
     for stage, topic, handle in stages:
         w.app.agent(t[topic], name=f"{w.settings.namespace}.{stage}")(
-            _named(stage, _guarding(stage, handle, guarded))
+            _named(stage, functools.partial(guarded, stage, handle=handle))
         )
 
     async def count_vessels_in_fences() -> None:
@@ -140,18 +141,9 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     return track
 
 
-def _guarding(
-    stage: str, handle: Handler, guarded: Callable[[str, Any, Handler], Awaitable[None]]
-) -> Callable[[Any], Awaitable[None]]:
-    async def agent(stream: Any) -> None:
-        await guarded(stage, stream, handle)
-
-    return agent
-
-
 def _named(stage: str, fn: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
     async def agent(stream: Any) -> None:
         await fn(stream)
 
-    agent.__name__ = agent.__qualname__ = stage
+    agent.__name__ = agent.__qualname__ = stage  # Faust names the agent's actors after it
     return agent

@@ -66,14 +66,16 @@ async def ensure_topics(settings: Settings, timeout: float = 30.0) -> dict[str, 
             # Another worker may create them between our list and our create.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-        described = await admin.describe_topics(names)
+        described = await admin.describe_topics(names + changelogs)
         counts = {d["topic"]: len(d["partitions"]) for d in described}
     finally:
         await admin.close()
-    wanted = {counts.get(settings.topic(t)) for t in COPARTITIONED}
-    if len(wanted) != 1:
+    # The tracks and voyages tables are written to the partition of their input's key.
+    together = [settings.topic(t) for t in COPARTITIONED] + [
+        changelog(settings, t) for t in ("tracks", "voyages")
+    ]
+    if len({counts.get(name) for name in together}) != 1:
         raise TopicMismatch(
-            f"topics {', '.join(settings.topic(t) for t in COPARTITIONED)} must have the same "
-            f"number of partitions, found {counts}"
+            f"topics {', '.join(together)} must have the same number of partitions, found {counts}"
         )
     return counts

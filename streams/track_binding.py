@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -38,7 +38,11 @@ FLUSH_INTERVAL_S = 1.0  # how much work a crash may repeat, and how late offsets
 
 
 class TrackBinding:
-    """The state, the unacknowledged frames and the flush of one worker's track stage."""
+    """The state, the unacknowledged frames and the flush of one worker's track stage.
+
+    One lock orders the three things that touch them: applying a frame (with its sends), a
+    flush, and a revocation. So a flush never takes a frame half sent, and partitions never
+    move while a flush still writes to them."""
 
     def __init__(
         self, app: Any, topics: dict[str, Any], table: Any, index: FenceIndex, bulk: BulkProducer
@@ -47,8 +51,7 @@ class TrackBinding:
         self.states: WriteBack[TrackState] = WriteBack(self._load, TrackState)
         self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
         self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
-        self.sends: list[Any] = []  # fence events sent since the last flush
-        self.generation = 0  # bumped when partitions are revoked
+        self.sends: list[Any] = []  # fence events and dead letters sent since the last flush
         self.last_flush = time.monotonic()
         self.lock = asyncio.Lock()
         self.taken = metrics.STAGE_MESSAGES.labels(stage="track")
@@ -65,16 +68,16 @@ class TrackBinding:
         """The agent: every frame applied at once, acknowledged by a later flush."""
         self.stream = stream.noack()
         async for event in self.stream.events():
-            self.frames.append(event)
             self.taken.inc()
-            try:
-                await self.on_frame(event)
-            except Exception as exc:  # one bad frame never stops the stream
-                metrics.PROCESSING_ERRORS.labels(stage="track").inc()
-                detail = "".join(traceback.format_exception_only(exc)).strip()
-                await self.reject(event, "internal_error", detail, event.value or b"")
+            await self.apply(event)
             if time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
                 await self.flush()
+
+    async def apply(self, event: Any) -> None:
+        """Take one frame: it is acknowledged by the first flush after all its sends."""
+        async with self.lock:
+            self.frames.append(event)
+            await self._guarded(self.on_frame(event))
 
     async def on_frame(self, event: Any) -> None:
         """Apply one frame's records and send the fence events they make."""
@@ -84,7 +87,7 @@ class TrackBinding:
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             await self.reject(event, "bad_frame", str(exc), event.value or b"")
             return
-        batch = track_batch(self.states, records, self.index)
+        batch = track_batch(self.states, records, self.index)  # one record's failure: its own
         self.spent.observe(time.perf_counter() - started)
         self._count(batch)
         fence_events = self.topics["geofence-events"]
@@ -119,40 +122,41 @@ class TrackBinding:
 
     async def flush(self) -> None:
         """Make everything applied so far durable, then acknowledge its frames (in that order)."""
+        async with self.lock:
+            await self._guarded(self._flush())
+
+    async def _guarded(self, work: Awaitable[None]) -> None:
         try:
-            await self._flush()
+            await work
         except Exception as exc:
-            # State, events and offsets can no longer be kept in step here: stop the worker,
-            # whose next start recovers the last durable states and reads the rest again.
-            log.critical("track: flush failed, stopping the worker: %r", exc)
+            # A send or a write failed: state, events and offsets can no longer be kept in step
+            # here. Stop the worker; its next start recovers the last durable states and reads
+            # everything after them again. Nothing unsent is ever acknowledged.
+            log.critical("track: cannot make the stage's work durable, stopping: %r", exc)
             await self.app.crash(exc)
             raise
 
     async def _flush(self) -> None:
-        async with self.lock:
-            self.last_flush = time.monotonic()
-            generation = self.generation
-            frames, self.frames = self.frames, []
-            sends, self.sends = self.sends, []
-            started = time.perf_counter()
-            # Serialized now: the stage may change these objects while we wait below.
-            values = [(key_of(m), s.to_json()) for m, s in self.states.take().items()]
-            self.flushed.inc(len(values))
-            await asyncio.gather(*sends)  # 1. the events first
-            changelog = self.table.changelog_topic.get_topic_name()
-            partition_of = await self.bulk.partitioner(changelog)
-            acks = await self.bulk.send_partitioned(
-                changelog, ((partition_of(int(k)), k, v) for k, v in values)
-            )
-            self.flush_spent.observe(time.perf_counter() - started)
-            await asyncio.gather(*acks)  # 2, 3. the states, written once each, acknowledged
-            if generation != self.generation:
-                return  # the partitions moved while we waited: their frames are read again
-            data = self.table.data
-            for key, value in values:
-                data[key] = value
-            self.states.written(int(k) for k, _ in values)
-            await self.acknowledge(frames)
+        self.last_flush = time.monotonic()
+        frames, self.frames = self.frames, []
+        sends, self.sends = self.sends, []
+        await self.bulk.ready.wait()
+        started = time.perf_counter()
+        values = [(key_of(m), s.to_json()) for m, s in self.states.take().items()]
+        self.flushed.inc(len(values))
+        await asyncio.gather(*sends)  # 1. the events first
+        changelog = self.table.changelog_topic.get_topic_name()
+        partition_of = await self.bulk.partitioner(changelog)
+        acks = await self.bulk.send_partitioned(
+            changelog, ((partition_of(int(k)), k, v) for k, v in values)
+        )
+        self.flush_spent.observe(time.perf_counter() - started)
+        await asyncio.gather(*acks)  # 2, 3. the states, written once each, acknowledged
+        data = self.table.data
+        for key, value in values:
+            data[key] = value
+        self.states.written(int(k) for k, _ in values)
+        await self.acknowledge(frames)
 
     async def acknowledge(self, frames: list[Any]) -> None:
         """4. Only now may Faust commit the frames' offsets: what they did is durable."""
@@ -162,10 +166,13 @@ class TrackBinding:
                 await self.stream.ack(event)
 
     async def on_revoked(self, *_: Any, **__: Any) -> None:
-        """Partitions are moving: drop what was not flushed; the next owner repeats it."""
-        self.generation += 1
-        self.states.drop()
-        self.frames, self.sends = [], []
+        """Partitions are moving: drop what was not flushed; the next owner repeats it.
+
+        Faust awaits this before the group moves on, and the lock waits for a flush under way,
+        so no write of ours can land after the new owner has recovered the table."""
+        async with self.lock:
+            self.states.drop()
+            self.frames, self.sends = [], []
 
     def vessels_in_fences(self) -> dict[str, int]:
         """Vessels inside each fence among this worker's stored states."""

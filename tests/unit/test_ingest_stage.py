@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,3 +143,16 @@ def test_what_ingest_publishes_matches_the_topics_schemas() -> None:
         assert values, topic
         for value in values:
             check(orjson.loads(value))
+
+
+def test_a_huge_input_gets_a_dead_letter_kafka_accepts_with_its_size_and_hash() -> None:
+    huge = b"{" + b"x" * 900_000  # over the decoder's limit, and near Kafka's 1 MB per message
+    out = stage().batch(0, messages(huge))
+    (value,) = [v for _, v in out.dead_letters]
+    assert len(value) < 1_000_000
+    letter = orjson.loads(value)
+    assert letter["reason"] == "too_large"
+    assert letter["raw_size"] == len(huge)
+    assert letter["raw_sha256"] == hashlib.sha256(huge).hexdigest()
+    assert base64.b64decode(letter["raw_b64"]) == huge[:262_144]
+    validator("dead-letters")(letter)

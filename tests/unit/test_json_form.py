@@ -63,6 +63,8 @@ def test_a_plain_position_skips_the_models_and_prints_as_they_do() -> None:
         {"ts": "2024-03-07T00:00:00+00:00"},
         {"ts": "2024-03-07 00:00:00"},
         {"ts": "2024-13-07T00:00:00Z"},
+        {"ts": "2024-W10-4T00:00:00Z"},  # a week date, also 20 characters
+        {"ts": "2024-03-07T000000.0Z"},  # a time without colons
         {"extra": 1},
         {"nav_status": 16},
     ],

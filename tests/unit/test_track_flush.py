@@ -40,8 +40,10 @@ class Log(list[str]):
 class Topic:
     name: str
     log: Log
+    pause: float = 0.0  # as a producer whose buffer is full makes a send wait
 
     async def send(self, key: bytes | None, value: bytes) -> asyncio.Future[None]:
+        await asyncio.sleep(self.pause)
         self.log.append(f"send {self.name}")
         return self.log.later(f"acked {self.name}")
 
@@ -59,6 +61,8 @@ class Bulk:
     def __init__(self, log: Log) -> None:
         self.log = log
         self.written: list[tuple[int, bytes | None, bytes]] = []
+        self.ready = asyncio.Event()
+        self.ready.set()
 
     async def partitioner(self, topic: str) -> Any:
         return lambda mmsi: mmsi % 6
@@ -118,19 +122,13 @@ def frame(offset: int, positions: list[Any]) -> Event:
     return Event(b'{"records":[' + records + b"]}", Message(offset))
 
 
-async def take(track: TrackBinding, event: Event) -> None:
-    """What the agent does with a frame, without the flush it may start."""
-    track.frames.append(event)
-    await track.on_frame(event)
-
-
 def test_events_then_states_then_frames(core: Any) -> None:
     story = loading_then_delivery()
 
     async def scenario() -> tuple[Log, Bulk, Table]:
         track, log, bulk, table = binding(core)
-        await take(track, frame(0, story[:10]))  # sails into Vostochny: an enter event
-        await take(track, frame(1, story[10:12]))
+        await track.apply(frame(0, story[:10]))  # sails into Vostochny: an enter event
+        await track.apply(frame(1, story[10:12]))
         await track.flush()
         return log, bulk, table
 
@@ -146,27 +144,51 @@ def test_events_then_states_then_frames(core: Any) -> None:
     assert [p for p, _, _ in bulk.written] == [445123456 % 6]
 
 
-def test_a_rebalance_during_the_flush_acknowledges_nothing(core: Any) -> None:
-    async def scenario() -> tuple[Log, Table, TrackBinding]:
-        track, log, _, table = binding(core)
-        await take(track, frame(0, loading_then_delivery()[:3]))
+def test_a_rebalance_waits_for_the_flush_under_way_and_drops_the_rest(core: Any) -> None:
+    story = loading_then_delivery()
+
+    async def scenario() -> tuple[Log, TrackBinding]:
+        track, log, _, _ = binding(core)
+        await track.apply(frame(0, story[:3]))
         flushing = asyncio.create_task(track.flush())
         await asyncio.sleep(0.005)  # the flush waits for the broker
         await track.on_revoked()
+        log.append("revoked")
         await flushing
-        return log, table, track
+        await track.apply(frame(1, story[3:6]))  # applied, then the partitions move again
+        await track.on_revoked()
+        await track.flush()
+        return log, track
 
-    log, table, track = asyncio.run(scenario())
-    assert not any(entry.startswith("ack frame") for entry in log)
-    assert table.data == {}
-    assert track.states.states == {} and track.frames == []
+    log, track = asyncio.run(scenario())
+    assert log.index(f"acked {CHANGELOG}") < log.index("ack frame 0") < log.index("revoked")
+    assert "ack frame 1" not in log  # dropped: its next owner reads it again
+    assert track.frames == [] and track.states.states == {}
+
+
+def test_a_flush_never_takes_a_frame_whose_events_are_still_being_sent(core: Any) -> None:
+    story = loading_then_delivery()
+
+    async def scenario() -> Log:
+        track, log, _, _ = binding(core)
+        track.topics["geofence-events"].pause = 0.02
+        applying = asyncio.create_task(track.apply(frame(0, story[:12])))
+        await asyncio.sleep(0.001)  # the frame is applied, its first send is waiting
+        await track.flush()  # as the timer would
+        await applying
+        await track.flush()
+        return log
+
+    log = asyncio.run(scenario())
+    last_send = max(i for i, e in enumerate(log) if e == "send geofence-events")
+    assert last_send < log.index(f"send {CHANGELOG}") < log.index("ack frame 0")
 
 
 def test_a_frame_that_is_not_json_is_dead_lettered_and_the_next_goes_on(core: Any) -> None:
     async def scenario() -> Log:
         track, log, _, _ = binding(core)
-        await take(track, Event(b"{not json", Message(0)))
-        await take(track, frame(1, loading_then_delivery()[:2]))
+        await track.apply(Event(b"{not json", Message(0)))
+        await track.apply(frame(1, loading_then_delivery()[:2]))
         await track.flush()
         return log
 
@@ -184,7 +206,7 @@ def test_a_flush_that_cannot_write_stops_the_worker_and_acknowledges_nothing(cor
     async def scenario() -> tuple[Log, TrackBinding]:
         track, log, _, _ = binding(core)
         track.bulk = BrokerGone(log)
-        await take(track, frame(0, loading_then_delivery()[:3]))
+        await track.apply(frame(0, loading_then_delivery()[:3]))
         with pytest.raises(ConnectionError):
             await track.flush()
         return log, track
