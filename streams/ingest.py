@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -31,11 +32,17 @@ FETCH_MIN_BYTES = 64 * 1024  # as the Faust consumer (streams/fetch_tuning.py)
 FETCH_MAX_WAIT_MS = 50
 
 
-class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, stage: IngestStage) -> None:
-        self.stage = stage
+IN_FLIGHT = 3  # batches sent and not yet acknowledged while the next ones are decoded
+Offsets = dict[TopicPartition, int]
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, ingest: Ingest, stage: IngestStage, consumer: AIOKafkaConsumer) -> None:
+        self.ingest, self.stage, self.consumer = ingest, stage, consumer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # Commit what is already sent, so that the next owner repeats as little as possible.
+        await self.ingest.commit_sent(self.consumer, wait=True)
         for tp in revoked:
             self.stage.forget(tp.partition)
 
@@ -44,7 +51,11 @@ class _ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class Ingest:
-    """The raw topic's consumer loop inside the worker."""
+    """The raw topic's consumer loop inside the worker.
+
+    Batches are pipelined: while one batch's records wait for the broker, the next is fetched
+    and decoded (waiting would leave the worker's core idle about a tenth of the time). Offsets
+    are still committed in order, each batch's only once all it sent is acknowledged."""
 
     def __init__(self, settings: Settings, producer: BulkProducer, areas: MapAreas) -> None:
         self.settings = settings
@@ -52,13 +63,14 @@ class Ingest:
         self.areas = areas
         self.raw_topic = settings.topic("ais-raw")
         self.quiet: dict[int, float] = {}  # raw partition -> monotonic time of its last message
+        self.sent: deque[tuple[Offsets, asyncio.Future[Any]]] = deque()  # in fetch order
         # Bound once: a labels() lookup per batch would be wasted work.
         self.taken = metrics.STAGE_MESSAGES.labels(stage="ingest")
         self.decoded = metrics.STAGE_RECORDS.labels(stage="ingest")
         self.spent = metrics.STAGE_SECONDS.labels(stage="ingest")
 
     async def run(self) -> None:
-        """Consume, decode, send, wait, commit; forever."""
+        """Consume, decode, send; commit what the broker has acknowledged; forever."""
         await self.producer.ready.wait()
         frames = await self.producer.partitioner(self.settings.topic("frames"))
 
@@ -74,19 +86,39 @@ class Ingest:
             fetch_min_bytes=FETCH_MIN_BYTES,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
-        consumer.subscribe([self.raw_topic], listener=_ForgetRevoked(stage))
+        consumer.subscribe([self.raw_topic], listener=_Rebalance(self, stage, consumer))
+        self.sent.clear()  # a restarted loop: what was in flight is read again
         await consumer.start()
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS)
+                # Short polls while something awaits its commit, so that it is not held back.
+                timeout_ms = 100 if self.sent else 1000
+                batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=MAX_RECORDS)
                 if batches:
-                    await self._batch(stage, batches)
-                    await self._commit(consumer, batches)
+                    offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
+                    self.sent.append((offsets, asyncio.gather(*await self._batch(stage, batches))))
+                await self.commit_sent(consumer, wait=len(self.sent) > IN_FLIGHT)
                 await self._expire_quiet(stage)
         finally:
             await consumer.stop()
 
-    async def _batch(self, stage: IngestStage, batches: dict[TopicPartition, list[Any]]) -> None:
+    async def commit_sent(self, consumer: AIOKafkaConsumer, wait: bool) -> None:
+        """Commit, in order, the batches whose records the broker has acknowledged (with
+        `wait`, all of them, waiting); a failed send raises here, committing nothing after."""
+        committed: Offsets = {}
+        while self.sent and (wait or self.sent[0][1].done()):
+            offsets, acknowledged = self.sent.popleft()
+            await acknowledged
+            committed.update(offsets)
+        if not committed:
+            return
+        try:
+            await consumer.commit(committed)
+        except (CommitFailedError, KafkaError) as exc:
+            # A rebalance took the partitions: their next owner decodes these batches again.
+            log.warning("ingest: commit failed, batches will be decoded again: %s", exc)
+
+    async def _batch(self, stage: IngestStage, batches: dict[TopicPartition, list[Any]]) -> Acks:
         started = time.perf_counter()
         acks: Acks = []
         now = time.monotonic()
@@ -97,7 +129,7 @@ class Ingest:
             self.taken.inc(len(messages))
             acks += await self._send(routed)
         self.spent.observe(time.perf_counter() - started)
-        await asyncio.gather(*acks)
+        return acks
 
     async def _send(self, routed: Routed) -> Acks:
         t = self.settings.topic
@@ -111,16 +143,6 @@ class Ingest:
         for reason, count in routed.rejected.items():
             metrics.REJECTED.labels(reason=reason).inc(count)
         return acks
-
-    async def _commit(
-        self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[Any]]
-    ) -> None:
-        offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
-        try:
-            await consumer.commit(offsets)
-        except (CommitFailedError, KafkaError) as exc:
-            # A rebalance took the partitions: their next owner decodes this batch again.
-            log.warning("ingest: commit failed, a batch will be decoded again: %s", exc)
 
     async def _expire_quiet(self, stage: IngestStage) -> None:
         """Dead-letter the unfinished multiparts of raw partitions quiet for too long."""
