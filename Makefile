@@ -25,7 +25,7 @@ system-deps: ## install what the tests need from Debian when missing (Java, Mave
 test: install system-deps ## everything the tests need, then the suite (all but the fault runs)
 	$(BIN)/pytest -m "not faults"
 
-test-faults: install system-deps ## the fault runs: kill -9, broker restart, two workers, 10 % bad input (~8 min)
+test-faults: install system-deps ## the fault runs: kill -9 (mid-stream, mid-flush), broker restart, two workers, 10 % bad input (~3 min)
 	$(BIN)/pytest -m faults
 
 test-unit: install ## the fast tests only (no broker)
