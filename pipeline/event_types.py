@@ -107,32 +107,31 @@ class FenceEnter(_FenceEvent):
     """seen outside shortly before (less than the port-gap time)"""
 
 
-@_closed
-class FenceStop(_FenceEvent):
-    """The visit became a stay (once per visit); the summary so far."""
+class _VisitSummary(_FenceEvent):
+    """What `geofences.tracker._summary` adds: the visit so far."""
 
-    kind: Literal["stop"]
     fence: str
     entered_at: Time
     observed_entry: bool
     dwell_s: int
     stopped_s: int
     longest_gap_s: int
+
+
+@_closed
+class FenceStop(_VisitSummary):
+    """The visit became a stay (once per visit); the summary so far."""
+
+    kind: Literal["stop"]
     stayed: Stay
     """stopped long enough, silent long enough inside, or inside long enough"""
 
 
 @_closed
-class FenceExit(_FenceEvent):
+class FenceExit(_VisitSummary):
     """A fix beyond the fence's exit buffer; the visit's summary."""
 
     kind: Literal["exit"]
-    fence: str
-    entered_at: Time
-    observed_entry: bool
-    dwell_s: int
-    stopped_s: int
-    longest_gap_s: int
     stayed: Stay | None
     """null: the visit was a transit"""
 
