@@ -64,6 +64,9 @@ class Ingest:
         self.raw_topic = settings.topic("ais-raw")
         self.quiet: dict[int, float] = {}  # raw partition -> monotonic time of its last message
         self.sent: deque[tuple[Offsets, asyncio.Future[Any]]] = deque()  # in fetch order
+        # The loop and the rebalance listener both commit: one at a time, so that a later
+        # batch's offsets are never committed while an earlier batch still waits for its acks.
+        self.committing = asyncio.Lock()
         # Bound once: a labels() lookup per batch would be wasted work.
         self.taken = metrics.STAGE_MESSAGES.labels(stage="ingest")
         self.decoded = metrics.STAGE_RECORDS.labels(stage="ingest")
@@ -105,18 +108,19 @@ class Ingest:
     async def commit_sent(self, consumer: AIOKafkaConsumer, wait: bool) -> None:
         """Commit, in order, the batches whose records the broker has acknowledged (with
         `wait`, all of them, waiting); a failed send raises here, committing nothing after."""
-        committed: Offsets = {}
-        while self.sent and (wait or self.sent[0][1].done()):
-            offsets, acknowledged = self.sent.popleft()
-            await acknowledged
-            committed.update(offsets)
-        if not committed:
-            return
-        try:
-            await consumer.commit(committed)
-        except (CommitFailedError, KafkaError) as exc:
-            # A rebalance took the partitions: their next owner decodes these batches again.
-            log.warning("ingest: commit failed, batches will be decoded again: %s", exc)
+        async with self.committing:
+            committed: Offsets = {}
+            while self.sent and (wait or self.sent[0][1].done()):
+                offsets, acknowledged = self.sent.popleft()
+                await acknowledged
+                committed.update(offsets)
+            if not committed:
+                return
+            try:
+                await consumer.commit(committed)
+            except (CommitFailedError, KafkaError) as exc:
+                # A rebalance took the partitions: their next owner decodes these again.
+                log.warning("ingest: commit failed, batches will be decoded again: %s", exc)
 
     async def _batch(self, stage: IngestStage, batches: dict[TopicPartition, list[Any]]) -> Acks:
         started = time.perf_counter()
