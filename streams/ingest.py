@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 MAX_RECORDS = 5000  # raw messages per getmany: frames of several hundred positions each
 FETCH_MIN_BYTES = 64 * 1024  # as the Faust consumer (streams/fetch_tuning.py)
 FETCH_MAX_WAIT_MS = 50
-
-
 IN_FLIGHT = 3  # batches sent and not yet acknowledged while the next ones are decoded
 Offsets = dict[TopicPartition, int]
 

@@ -142,20 +142,17 @@ class TrackBinding:
         sends, self.sends = self.sends, []
         await self.bulk.ready.wait()
         started = time.perf_counter()
-        values = [(key_of(m), s.to_json()) for m, s in self.states.take().items()]
+        values = {mmsi: state.to_json() for mmsi, state in self.states.take().items()}
         self.flushed.inc(len(values))
         await asyncio.gather(*sends)  # 1. the events first
         changelog = self.table.changelog_topic.get_topic_name()
-        partition_of = await self.bulk.partitioner(changelog)
-        acks = await self.bulk.send_partitioned(
-            changelog, ((partition_of(int(k)), k, v) for k, v in values)
-        )
+        acks = await self.bulk.send_keyed(changelog, values.items())
         self.flush_spent.observe(time.perf_counter() - started)
         await asyncio.gather(*acks)  # 2, 3. the states, written once each, acknowledged
         data = self.table.data
-        for key, value in values:
-            data[key] = value
-        self.states.written(int(k) for k, _ in values)
+        for mmsi, value in values.items():
+            data[key_of(mmsi)] = value
+        self.states.written(values)
         await self.acknowledge(frames)
 
     async def acknowledge(self, frames: list[Any]) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from ais.json_form import as_json
 from geofences.track_state import TrackState
+from streams.partitioner import key_of
 from streams.track_binding import TrackBinding
 from tests.timeline import loading_then_delivery
 
@@ -64,11 +65,8 @@ class Bulk:
         self.ready = asyncio.Event()
         self.ready.set()
 
-    async def partitioner(self, topic: str) -> Any:
-        return lambda mmsi: mmsi % 6
-
-    async def send_partitioned(self, topic: str, records: Any) -> list[asyncio.Future[None]]:
-        self.written += list(records)
+    async def send_keyed(self, topic: str, records: Any) -> list[asyncio.Future[None]]:
+        self.written += [(mmsi % 6, key_of(mmsi), value) for mmsi, value in records]
         self.log.append(f"send {topic}")
         return [self.log.later(f"acked {topic}")]
 
@@ -198,7 +196,7 @@ def test_a_frame_that_is_not_json_is_dead_lettered_and_the_next_goes_on(core: An
 
 
 class BrokerGone(Bulk):
-    async def send_partitioned(self, topic: str, records: Any) -> list[asyncio.Future[None]]:
+    async def send_keyed(self, topic: str, records: Any) -> list[asyncio.Future[None]]:
         raise ConnectionError("the broker is gone")
 
 
