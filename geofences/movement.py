@@ -29,9 +29,10 @@ def speed_kn(metres: float, seconds: float) -> float:
     return metres / METRES_PER_NM / hours
 
 
-# R·π/180, rounded up: (|Δlat| + |Δlon|) × this is never less than the great-circle distance
-# (it is the length of a path along a meridian, then along a parallel at most this long).
-METRES_PER_DEGREE_MAX = 111_195.0
+# Metres of arc per degree on the haversine's sphere, a hair above so that rounding never makes
+# the bound short: (|Δlat| + |Δlon|) × this is never less than the great-circle distance (it is
+# the length of a path along a meridian, then along a parallel at most this long).
+METRES_PER_DEGREE_MAX = EARTH_RADIUS_M * math.pi / 180 * (1 + 1e-9)
 
 
 def impossible(lat1: float, lon1: float, t1: float, lat2: float, lon2: float, t2: float) -> bool:
