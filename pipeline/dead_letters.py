@@ -15,6 +15,15 @@ import orjson
 MAX_KEPT_BYTES = 256 * 1024
 
 
+def kafka_source(message: Any, **where: int) -> dict[str, Any]:
+    """Where a consumed message came from (topic, partition, offset), as dead letters name it."""
+    return {
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+    } | where
+
+
 def dead_letter(reason: str, detail: str, raw: bytes, source: dict[str, Any], stage: str) -> bytes:
     """The JSON value published on `<namespace>.dead-letters`."""
     whole = raw

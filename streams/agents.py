@@ -21,7 +21,7 @@ from alerts.rules import RuleContext
 from geofences.index import FenceIndex
 from pipeline.alert_stage import alert_batch
 from pipeline.cap_stage import cap_batch
-from pipeline.dead_letters import dead_letter
+from pipeline.dead_letters import dead_letter, kafka_source
 from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
 from streams import metrics
@@ -36,11 +36,6 @@ from voyages import machine
 
 Handler = Callable[[Any], Awaitable[None]]
 log = logging.getLogger(__name__)
-
-
-def _source(event: Any) -> dict[str, Any]:
-    msg = event.message
-    return {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset}
 
 
 def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
@@ -59,7 +54,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     async def reject(event: Any, reason: str, detail: str, stage: str) -> None:
         metrics.REJECTED.labels(reason=reason).inc()
         raw = event.value if isinstance(event.value, bytes) else b""
-        value = dead_letter(reason, detail, raw, _source(event), stage)
+        value = dead_letter(reason, detail, raw, kafka_source(event.message), stage)
         await t["dead-letters"].send(key=event.key, value=value)
 
     async def guarded(stage: str, stream: Any, handle: Handler) -> None:

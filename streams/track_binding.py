@@ -24,7 +24,7 @@ import orjson
 
 from geofences.index import FenceIndex
 from geofences.track_state import TrackState, fences_of
-from pipeline.dead_letters import dead_letter
+from pipeline.dead_letters import dead_letter, kafka_source
 from pipeline.ingest_stage import records_of_frame
 from pipeline.track_stage import TrackBatch, track_batch
 from pipeline.write_back import WriteBack
@@ -109,10 +109,8 @@ class TrackBinding:
 
     async def reject(self, event: Any, reason: str, detail: str, raw: bytes, **where: int) -> None:
         """Dead-letter a frame, or one record of it, with its source."""
-        msg = event.message
-        source = {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset, **where}
         metrics.REJECTED.labels(reason=reason).inc()
-        value = dead_letter(reason, detail, raw, source, "track")
+        value = dead_letter(reason, detail, raw, kafka_source(event.message, **where), "track")
         self.sends.append(await self.topics["dead-letters"].send(key=event.key, value=value))
 
     async def flush_if_due(self) -> None:

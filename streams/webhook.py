@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from pipeline.dead_letters import dead_letter
+from pipeline.dead_letters import dead_letter, kafka_source
 from streams import metrics
 from streams.errors import StreamsError
 from streams.kafka_config import client_options
@@ -135,7 +135,7 @@ class WebhookSink:
             failures = await asyncio.gather(
                 *(post_with_retries(session, url, body, headers, self.policy) for url in self.urls)
             )
-        source = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+        source = kafka_source(message)
         for url, failure in zip(self.urls, failures, strict=True):
             if failure is None:
                 metrics.WEBHOOK_DELIVERIES.labels(result="delivered").inc()
