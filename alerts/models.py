@@ -27,7 +27,7 @@ class Alert(BaseModel):
     alert_id: str
     kind: str
     severity: Severity
-    mmsi: int
+    mmsi: int | None  # None: no AIS vessel (a dark vessel seen by satellite)
     at: str
     title: str
     port: str | None = None

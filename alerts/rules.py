@@ -9,6 +9,7 @@ from typing import Any
 from alerts.cargo import CHANGE_MIN_M, UN_CAP_BBL, CargoFactors
 from alerts.models import Alert, Severity, alert_id_for
 from alerts.routes import DEFAULT_ROUTES, Route, route_for
+from alerts.sea_rules import SEA_RULES
 from alerts.watchlist import Watchlist
 
 
@@ -266,6 +267,7 @@ RULES = {
     "dark_port_call": (dark_port_call,),
     "identity_change": (identity_change,),
     "gap_retracted": (retractions,),
+    **SEA_RULES,
 }
 
 

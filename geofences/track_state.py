@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from ais.json_form import json_bytes
+from sea.vessel_track import SeaTrack
 
 # Every stored state starts so when the vessel is in no fence: a scan of the table for the
 # vessels inside each fence then needs to parse only the few that are in one.
@@ -55,6 +56,7 @@ class TrackState:
     # Number of the vessel's last event: a consumer drops what it has seen when input is
     # processed again after a restart (at-least-once), as the same events get the same numbers.
     seq: int = 0
+    sea: SeaTrack | None = None  # what the at-sea rules keep (most vessels: nothing)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
@@ -71,6 +73,7 @@ class TrackState:
             "last_gap": self.last_gap,
             "glitches": self.glitches,
             "seq": self.seq,
+            **({"sea": self.sea.to_list()} if self.sea is not None else {}),
         }
 
     def to_json(self) -> bytes:
@@ -100,6 +103,7 @@ class TrackState:
             data.get("glitches"),
             data.get("last_gap"),
             data.get("seq", 0),
+            SeaTrack.from_list(data["sea"]) if data.get("sea") else None,
         )
 
 

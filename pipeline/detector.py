@@ -8,12 +8,12 @@ in the same order either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ais.json_form import JsonRecord, as_json
-from ais.records import Position, Record
+from ais.records import AnyRecord, Position
 from alerts.rules import RuleContext
 from geofences import tracker
 from geofences.index import FenceIndex
@@ -22,6 +22,11 @@ from pipeline.cap_stage import Totals, cap_batch
 from pipeline.track_stage import Event, track_batch
 from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
+from sea.rules import SeaRules
+from sea.sampler import SeaContext
+from sea.stage import decide_waiting, sea_batch, sighting_input
+from sea.store import MemoryStore
+from sea.zones import SeaZones
 from voyages import machine
 
 
@@ -36,12 +41,21 @@ def fix_of(position: Position) -> tracker.Fix:
 class Output:
     """One thing the pipeline produced: a fence event, a voyage event or an alert."""
 
-    stream: str  # "geofence-events", "voyage-events" or "alerts"
+    stream: str  # "geofence-events", "voyage-events", "alerts" or "dead-letters"
     record: dict[str, Any]
 
 
 class DetectionError(RuntimeError):
     """A stage failed on a record: a bug, reported with the record rather than skipped."""
+
+
+def watched_by(ctx: RuleContext) -> Callable[[int, dict[str, Any]], bool]:
+    """The sampler's test of a watched vessel: the rules' watchlist (and flag) on its data."""
+
+    def watched(mmsi: int, vessel: dict[str, Any]) -> bool:
+        return ctx.watchlist.reason(mmsi, vessel.get("imo"), vessel.get("name")) is not None
+
+    return watched
 
 
 def _nothing_stored(_mmsi: int) -> None:
@@ -51,8 +65,13 @@ def _nothing_stored(_mmsi: int) -> None:
 class Detector:
     """Runs the track, voyage, alert and cap stages over records in arrival order."""
 
-    def __init__(self, index: FenceIndex, ctx: RuleContext) -> None:
+    def __init__(
+        self, index: FenceIndex, ctx: RuleContext, sea_rules: SeaRules | None = None
+    ) -> None:
         self.index, self.ctx = index, ctx
+        rules = sea_rules or SeaRules()
+        self.sea = SeaContext(rules, SeaZones(index, rules), watched_by(ctx))
+        self.sea_store = MemoryStore()
         self._tracks: WriteBack[tracker.TrackState] = WriteBack(_nothing_stored, tracker.TrackState)
         self._voyages: WriteBack[machine.VoyageState] = WriteBack(
             _nothing_stored, machine.VoyageState
@@ -78,18 +97,40 @@ class Detector:
     def voyages(self, states: dict[int, machine.VoyageState]) -> None:
         self._voyages.states = states
 
-    def process(self, record: Record) -> Iterator[Output]:
+    def process(self, record: AnyRecord) -> Iterator[Output]:
         """Everything one record leads to, in order."""
         return self.process_json(as_json(record))
 
     def process_json(self, record: JsonRecord) -> Iterator[Output]:
         """The same for a record in its published JSON form (as frames carry them)."""
-        batch = track_batch(self._tracks, [record], self.index)
+        if record["kind"] == "sighting":
+            yield from self._at_sea([sighting_input(record, self.sea.rules)])
+            return
+        batch = track_batch(self._tracks, [record], self.index, self.sea)
         if batch.failed:
             _, failed, detail = batch.failed[0]
             raise DetectionError(f"the track stage failed on {failed}: {detail}")
         self.stale += batch.stale
         yield from self._downstream(batch.events)
+        yield from self._sea_events(batch.sea.events)
+        yield from self._at_sea(batch.sea.records)
+
+    def _at_sea(self, records: list[dict[str, Any]]) -> Iterator[Output]:
+        """The sea stage, and the records it makes for other keys, until none are left."""
+        while records:
+            batch = sea_batch(self.sea_store, records, self.sea.rules, self.sea.zones)
+            for rec, reason, detail in batch.refused:
+                if reason == "internal_error":
+                    raise DetectionError(f"the sea stage failed on {rec}: {detail}")
+                yield Output("dead-letters", {"reason": reason, "detail": detail, "record": rec})
+            yield from self._sea_events(batch.events)
+            records = batch.forward
+
+    def _sea_events(self, events: list[dict[str, Any]]) -> Iterator[Output]:
+        for event in events:
+            yield Output("voyage-events", event)
+            for alert in alert_batch([event], self.ctx).alerts:
+                yield Output("alerts", alert.model_dump())
 
     def flush(self) -> Iterator[Output]:
         """Apply fixes still waiting for late data: only for the end of a finite input."""
@@ -100,6 +141,11 @@ class Detector:
                 new_state, fence_events = tracker.numbered(*flushed)
                 self._tracks.put(mmsi, new_state)
                 yield from self._downstream(fence_events)
+        # No more AIS is coming: decide the sightings still waiting for it.
+        heads = sorted(k for k in self.sea_store.data if k.startswith("c:") and "@" not in k)
+        batch = decide_waiting(self.sea_store, heads, self.sea.rules, self.sea.zones)
+        yield from self._sea_events(batch.events)
+        yield from self._at_sea(batch.forward)
 
     def _downstream(self, fence_events: list[Event]) -> Iterator[Output]:
         for fence_event in fence_events:

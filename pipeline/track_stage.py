@@ -19,6 +19,8 @@ from geofences import static_reports, tracker
 from geofences.index import FenceIndex
 from geofences.track_state import TrackState
 from pipeline.write_back import WriteBack
+from sea import sampler
+from sea.sampler import SeaContext, SeaOut
 
 Event = dict[str, Any]
 TIMES_CACHED = 4096  # a feed's fixes share their seconds: each ISO time is parsed once
@@ -53,21 +55,33 @@ class TrackBatch:
     stale: int = 0  # records not newer than the vessel's last one: ignored
     event_times: list[float] = field(default_factory=list)  # of the applied positions
     failed: list[tuple[int, JsonRecord, str]] = field(default_factory=list)  # index, why
+    sea: SeaOut = field(default_factory=SeaOut)  # samples for the sea stage, loitering events
 
 
 def track_record(
-    states: WriteBack[TrackState], record: JsonRecord, t: float, index: FenceIndex
+    states: WriteBack[TrackState],
+    record: JsonRecord,
+    t: float,
+    index: FenceIndex,
+    sea: SeaContext | None = None,
+    sea_out: SeaOut | None = None,
 ) -> list[Event] | None:
-    """Apply one record at event time `t`; None when it was stale. Events carry `seq`."""
+    """Apply one record at event time `t`; None when it was stale. Events carry `seq`.
+
+    With a sea context, an applied position also goes to the at-sea sampler (`sea_out`)."""
     mmsi = record["mmsi"]
     state = states.get(mmsi)
     if record["kind"] == "position":
         lat, lon = record["lat"], record["lon"]
         if tracker.advance_at_sea(state, t, lat, lon, index):
             states.dirty.add(mmsi)
+            if sea is not None and sea_out is not None:
+                _observe_at_sea(state, record, t, sea, sea_out)
             return []
         fix = tracker.Fix(mmsi, t, lat, lon, record["sog"])
         new_state, events = tracker.step(state, fix, index)
+        if new_state is not state and sea is not None and sea_out is not None:
+            _observe_at_sea(new_state, record, t, sea, sea_out)
     else:
         report = {k: record.get(k) for k in static_reports.FIELDS}
         new_state, events = static_reports.apply_static(state, mmsi, t, report)
@@ -78,15 +92,35 @@ def track_record(
     return numbered_events
 
 
+def _observe_at_sea(
+    state: TrackState, record: JsonRecord, t: float, sea: SeaContext, out: SeaOut
+) -> None:
+    # The state is the cache's own (changed in place, or new from `step`): ours to change.
+    state.sea = sampler.observe(
+        state.sea,
+        record["mmsi"],
+        t,
+        record["lat"],
+        record["lon"],
+        record["sog"],
+        state.vessel,
+        sea,
+        out,
+    )
+
+
 def track_batch(
-    states: WriteBack[TrackState], records: Iterable[JsonRecord], index: FenceIndex
+    states: WriteBack[TrackState],
+    records: Iterable[JsonRecord],
+    index: FenceIndex,
+    sea: SeaContext | None = None,
 ) -> TrackBatch:
     """Apply a batch of records in order; one record's failure costs only that record."""
     out = TrackBatch()
     for i, record in enumerate(records):
         try:
             t = _epoch(record["ts"])
-            events = track_record(states, record, t, index)
+            events = track_record(states, record, t, index, sea, out.sea)
         except Exception as exc:  # a bug must cost one record, never the frame
             detail = "".join(traceback.format_exception_only(exc)).strip()
             out.failed.append((i, record, detail))

@@ -1,0 +1,156 @@
+"""Alert rules on the at-sea events: encounters, loitering and dark sightings."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from alerts.cargo import CHANGE_MIN_M
+from alerts.models import Alert, alert_id_for
+
+if TYPE_CHECKING:
+    from alerts.rules import RuleContext
+
+CARGO_PORT_ROLES = ("loading", "discharge")  # a dark vessel there is critical
+
+
+def _vessel(ev: dict[str, Any]) -> dict[str, Any]:
+    return {"name": ev.get("name"), "imo": ev.get("imo"), "flag_mid": str(ev["mmsi"])[:3]}
+
+
+def sts_encounter(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
+    """A watched vessel met another at sea: warning while it goes on, critical if cargo moved."""
+    reason = ctx.watch_reason(ev)
+    if reason is None:
+        return []
+    identity = {"other_mmsi": ev["other_mmsi"], "started_at": ev["started_at"]}
+    before, after = ev.get("draught_before"), ev.get("draught_after")
+    change = None if before is None or after is None else round(after - before, 2)
+    evidence = {
+        **_vessel(ev),
+        "watched": reason,
+        "other": {
+            "mmsi": ev["other_mmsi"],
+            "name": ev.get("other_name"),
+            "imo": ev.get("other_imo"),
+            "flag_mid": ev.get("other_flag_mid"),
+        },
+        **{
+            k: ev.get(k)
+            for k in ("started_at", "ended_at", "lat", "lon", "min_distance_m", "median_sog")
+        },
+        "other_median_sog": ev.get("other_median_sog"),
+        "duration_h": round(ev["duration_s"] / 3600, 1),
+        "draught_before": before,
+        "draught_after": after,
+        "draught_change_m": change,
+    }
+    where = f"at {ev['lat']:.3f}, {ev['lon']:.3f}"
+    alerts = []
+    if ev["ended_at"] is None:
+        alerts.append(
+            _make(
+                "sts_encounter",
+                ev,
+                identity,
+                "warning",
+                ev["started_at"],
+                evidence,
+                f"Ship-to-ship encounter with {ev['other_mmsi']} {where}",
+            )
+        )
+    elif change is not None and abs(change) >= CHANGE_MIN_M:
+        alerts.append(
+            _make(
+                "sts_encounter",
+                ev,
+                {**identity, "cargo": True},
+                "critical",
+                ev["ended_at"],
+                evidence,
+                f"Cargo moved at sea with {ev['other_mmsi']} (draught {change:+} m)",
+            )
+        )
+    return alerts
+
+
+def loitering(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
+    """A watched vessel waits at sea: the pattern of a tanker waiting for an STS partner."""
+    reason = ctx.watch_reason(ev)
+    if reason is None or ev["ended_at"] is not None:
+        return []
+    evidence = {
+        **_vessel(ev),
+        "watched": reason,
+        **{k: ev.get(k) for k in ("started_at", "lat", "lon", "median_sog")},
+        "duration_h": round(ev["duration_s"] / 3600, 1),
+    }
+    title = f"Loitering at sea at {ev['lat']:.3f}, {ev['lon']:.3f}"
+    identity = {"started_at": ev["started_at"]}
+    return [_make("loitering", ev, identity, "warning", ev["started_at"], evidence, title)]
+
+
+def dark_vessel(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
+    """A satellite saw a ship no AIS vessel explains, at or near a watched port."""
+    if ev.get("matched_mmsi") is not None or ev.get("port") is None:
+        return []
+    severity = "critical" if ev.get("port_role") in CARGO_PORT_ROLES else "warning"
+    digest = hashlib.sha256(orjson.dumps({"sighting_id": ev["sighting_id"]})).hexdigest()[:16]
+    evidence = {
+        k: ev.get(k)
+        for k in (
+            "sighting_id",
+            "ts",
+            "lat",
+            "lon",
+            "length_m",
+            "source",
+            "port_distance_m",
+            "candidates",
+            "candidate_details",
+        )
+    }
+    where = "at" if ev.get("port_distance_m") == 0 else "near"
+    return [
+        Alert(
+            alert_id=f"dark_vessel-{digest}",
+            kind="dark_vessel",
+            severity=severity,
+            mmsi=None,
+            at=ev["ts"],
+            title=f"Unidentified ship seen by satellite {where} {ev['port']}",
+            port=ev["port"],
+            evidence=evidence,
+        )
+    ]
+
+
+def _make(
+    kind: str,
+    ev: dict[str, Any],
+    identity: dict[str, Any],
+    severity: str,
+    at: str,
+    evidence: dict[str, Any],
+    title: str,
+) -> Alert:
+    return Alert.model_validate(
+        {
+            "alert_id": alert_id_for(kind, ev["mmsi"], identity),
+            "kind": kind,
+            "severity": severity,
+            "mmsi": ev["mmsi"],
+            "at": at,
+            "title": title,
+            "evidence": evidence,
+        }
+    )
+
+
+SEA_RULES = {
+    "encounter": (sts_encounter,),
+    "loitering": (loitering,),
+    "sighting": (dark_vessel,),
+}

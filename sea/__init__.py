@@ -1,0 +1,1 @@
+"""At sea: ship-to-ship encounters, loitering and satellite sightings (pure, no Kafka)."""

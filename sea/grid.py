@@ -1,0 +1,26 @@
+"""Area cells: a plain latitude/longitude grid; samples near an edge go to the neighbours too."""
+
+from __future__ import annotations
+
+import math
+
+from sea.zones import METRES_PER_DEG_LAT, METRES_PER_DEG_LON_EQUATOR
+
+
+def cell_of(lat: float, lon: float, cell_deg: float) -> str:
+    """The cell key of a point: `c:<column>:<row>`."""
+    return f"c:{math.floor(lon / cell_deg)}:{math.floor(lat / cell_deg)}"
+
+
+def cells_near(lat: float, lon: float, cell_deg: float, margin_m: float) -> list[str]:
+    """The point's own cell first, then every neighbour cell within `margin_m` of it.
+
+    Two points within `margin_m` of each other then always share at least the cell of one of
+    them: the pair is found there, wherever the cell edges fall."""
+    col, row = math.floor(lon / cell_deg), math.floor(lat / cell_deg)
+    dlat = margin_m / METRES_PER_DEG_LAT
+    dlon = margin_m / (METRES_PER_DEG_LON_EQUATOR * max(math.cos(math.radians(lat)), 0.01))
+    cols = {math.floor((lon - dlon) / cell_deg), col, math.floor((lon + dlon) / cell_deg)}
+    rows = {math.floor((lat - dlat) / cell_deg), row, math.floor((lat + dlat) / cell_deg)}
+    near = [f"c:{c}:{r}" for c in sorted(cols) for r in sorted(rows) if (c, r) != (col, row)]
+    return [f"c:{col}:{row}", *near]

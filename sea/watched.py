@@ -1,0 +1,66 @@
+"""The watched vessels' fixes and silences, where dark sightings find their candidates.
+
+One value (`watched`) for all of them: they are a few hundred at most, and a dark sighting
+must weigh every one. A candidate was silent at the sighting's time (no fix within two ticks
+of it) and could have reached the spot at `candidate_speed_kn` from its last fix before, and
+the spot from its next fix after, if it reappeared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ais.timefmt import iso_of
+from geofences.movement import METRES_PER_NM, distance_m
+from sea.rules import SeaRules
+from sea.store import SeaStore
+
+Record = dict[str, Any]
+KEY = "watched"
+MAX_SILENCES = 8  # per vessel, the most recent
+
+
+def note_fix(store: SeaStore, rec: Record, rules: SeaRules) -> None:
+    """Remember a watched vessel's fix, and the silence before it if any."""
+    state: Record = store.get(KEY) or {}
+    vessel = state.setdefault(str(rec["mmsi"]), {"last": None, "silences": []})
+    if vessel["last"] is not None and rec["t"] <= vessel["last"][0]:
+        return
+    if rec["silent_from"] is not None:
+        vessel["silences"].append([*rec["silent_from"], rec["t"], rec["lat"], rec["lon"]])
+    horizon = rec["t"] - rules.candidate_lookback_s
+    vessel["silences"] = [s for s in vessel["silences"] if s[3] >= horizon][-MAX_SILENCES:]
+    vessel["last"] = [rec["t"], rec["lat"], rec["lon"]]
+    store.put(KEY, state)
+
+
+def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Record]:
+    """Silent watched vessels that could be the sighting, nearest last fix first."""
+    state: Record = store.get(KEY) or {}
+    t, lat, lon = sighting["t"], sighting["lat"], sighting["lon"]
+    quiet = 2 * rules.tick_s
+    metres_per_s = rules.candidate_speed_kn * METRES_PER_NM / 3600
+    slack = rules.sighting_match_m
+    found = []
+    for mmsi, vessel in state.items():
+        spans = [s for s in vessel["silences"] if s[0] < t - quiet and s[3] > t + quiet]
+        last = vessel["last"]
+        if last is not None and last[0] < t - quiet and t - last[0] <= rules.candidate_lookback_s:
+            spans.append([*last, None, None, None])  # silent since, as far as we know
+        for t0, lat0, lon0, t1, lat1, lon1 in spans:
+            d0 = distance_m(lat0, lon0, lat, lon)
+            if d0 > (t - t0) * metres_per_s + slack:
+                continue
+            back = None if t1 is None else distance_m(lat, lon, lat1, lon1)
+            if back is not None and back > (t1 - t) * metres_per_s + slack:
+                continue
+            found.append(
+                {
+                    "mmsi": int(mmsi),
+                    "last_seen_at": iso_of(t0),
+                    "last_seen_km": round(d0 / 1000, 1),
+                    "seen_again_at": None if t1 is None else iso_of(t1),
+                }
+            )
+            break
+    return sorted(found, key=lambda c: (c["last_seen_km"], c["mmsi"]))
