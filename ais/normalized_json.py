@@ -1,4 +1,5 @@
-"""Decoding of JSON records already in the contract's normalized form."""
+"""Decoding of JSON records already in the contract's normalized form (positions, statics and
+satellite sightings)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ais.errors import Rejected
-from ais.records import Position, Record, Static
+from ais.records import AnyRecord, Position, Record, Sighting, Static
 
 
 def rejection_from(exc: ValidationError) -> Rejected:
@@ -19,17 +20,22 @@ def rejection_from(exc: ValidationError) -> Rejected:
     return Rejected(reason, f"{field}: {first['msg']}")
 
 
-def decode_record(obj: dict[str, Any]) -> Record:
-    """Validate one normalized record (`kind` position or static)."""
+def decode_record(obj: dict[str, Any]) -> AnyRecord:
+    """Validate one normalized record (`kind` position, static or sighting)."""
     kind = obj.get("kind")
     try:
         if kind == "position":
             return Position.model_validate(obj)
         if kind == "static":
             return Static.model_validate(obj)
+        if kind == "sighting":
+            return Sighting.model_validate(obj)
     except ValidationError as exc:
         raise rejection_from(exc) from exc
-    raise Rejected("unsupported_kind", f"kind must be 'position' or 'static', got {kind!r}")
+    raise Rejected(
+        "unsupported_kind",
+        f"kind must be 'position', 'static' or 'sighting', got {kind!r}",
+    )
 
 
 def position_and_static(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ais.errors import Rejected
-from ais.records import Record
+from ais.records import AnyRecord
 
 Source = dict[str, Any]  # {"file", "line"} or {"topic", "partition", "offset"}
 
@@ -23,7 +24,7 @@ class Input:
 class Accepted:
     """Records made from one message (of one or several inputs)."""
 
-    records: list[Record]
+    records: Sequence[AnyRecord]  # a list; a sighting alone, never with a vessel's records
     inputs: tuple[Input, ...]
 
 

@@ -8,6 +8,7 @@ hands everything else to `decode_message`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -15,10 +16,10 @@ import orjson
 from ais import dma_csv, mapped_csv, noaa_csv
 from ais.errors import Rejected
 from ais.normalized_json import decode_record
-from ais.records import Record
+from ais.records import AnyRecord, Sighting
 
 MAX_MESSAGE_BYTES = 64 * 1024
-ROW_DECODERS = {
+ROW_DECODERS: dict[str, Callable[[Mapping[str, str]], Sequence[AnyRecord]]] = {
     "noaa": noaa_csv.decode_row,
     "dma": dma_csv.decode_row,
     "csv": mapped_csv.decode_row,
@@ -35,7 +36,7 @@ def is_vessel_mmsi(mmsi: int) -> bool:
     return VESSEL_MMSI_MIN <= mmsi <= VESSEL_MMSI_MAX
 
 
-def decode_message(payload: bytes) -> list[Record]:
+def decode_message(payload: bytes) -> list[AnyRecord]:
     """Decode one raw message; raises Rejected with a bounded reason."""
     if len(payload) > MAX_MESSAGE_BYTES:
         raise Rejected("too_large", f"{len(payload)} bytes")
@@ -53,14 +54,18 @@ def decode_message(payload: bytes) -> list[Record]:
         raise Rejected("bad_json", str(exc)) from exc
     if not isinstance(obj, dict):
         raise Rejected("bad_json", f"not a JSON object but a {type(obj).__name__}")
+    records: list[AnyRecord]
     if "row" in obj and "format" in obj:
         decoder = ROW_DECODERS.get(str(obj["format"]))
         row = obj["row"]
         if decoder is None or not isinstance(row, dict):
             raise Rejected("unknown_format", f"CSV dialect {obj['format']!r}")
-        records = decoder({str(k): "" if v is None else str(v) for k, v in row.items()})
+        records = [*decoder({str(k): "" if v is None else str(v) for k, v in row.items()})]
     else:
         records = [decode_record(obj)]
-    if not is_vessel_mmsi(records[0].mmsi):
-        raise Rejected("not_a_vessel", f"MMSI {records[0].mmsi} is not a ship station")
+    first = records[0]
+    if isinstance(first, Sighting):
+        return records  # a satellite sighting names no vessel
+    if not is_vessel_mmsi(first.mmsi):
+        raise Rejected("not_a_vessel", f"MMSI {first.mmsi} is not a ship station")
     return records

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ais.decoder import Accepted, Output, Refused, StreamDecoder
 from ais.errors import Rejected
 from ais.files import RawUnit, UnreadableUnit, read_units
-from ais.records import Record
+from ais.records import AnyRecord
 
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """A line that became records (for a multi-sentence message, its last line)."""
+    """A line that became records (for a multi-sentence message, its last line); a sighting
+    has no `.mmsi`."""
 
     unit: RawUnit
-    records: list[Record]
+    records: Sequence[AnyRecord]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,18 @@
-"""The normalized records of the contract: positions and static/voyage data."""
+"""The normalized records of the contract: positions, static/voyage data and sightings."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+    field_validator,
+)
 
 Mmsi = Annotated[int, Field(ge=1, le=999_999_999)]
 
@@ -13,6 +20,13 @@ Mmsi = Annotated[int, Field(ge=1, le=999_999_999)]
 def iso(ts: datetime) -> str:
     """ISO 8601 in UTC with a Z suffix, the one time format of every record."""
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc(value: datetime) -> datetime:
+    """A record's time in UTC; feeds without an offset are UTC by AIS convention."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class _Record(BaseModel):
@@ -24,10 +38,7 @@ class _Record(BaseModel):
     @field_validator("ts")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        # Feeds without an offset are UTC by AIS convention.
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return utc(value)
 
     @field_serializer("ts")
     def _ts_out(self, value: datetime) -> str:
@@ -61,4 +72,33 @@ class Static(_Record):
     eta: str | None = None
 
 
-Record = Position | Static
+class Sighting(BaseModel):
+    """A vessel seen by a satellite (a SAR or optical detection): no MMSI, only where and when.
+
+    Not a `_Record`: it names no vessel. Its fields, in this order, are its JSON form's keys.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["sighting"] = "sighting"
+    sighting_id: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+    ]
+    ts: datetime
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    length_m: float | None = Field(default=None, gt=0, le=600)  # estimated from the image
+    source: str | None = Field(default=None, max_length=60)  # e.g. "sentinel-1"
+
+    @field_validator("ts")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return utc(value)
+
+    @field_serializer("ts")
+    def _ts_out(self, value: datetime) -> str:
+        return iso(value)
+
+
+Record = Position | Static  # the records of a vessel (`.mmsi`): what tracks and frames carry
+AnyRecord = Position | Static | Sighting  # every record an input may give

@@ -1,6 +1,6 @@
 """The records published on each topic, as types: what the emitters really produce.
 
-TypedDicts for the dict records (fence events, voyage events, dead letters, frames); the
+TypedDicts for the dict records (fence events, voyage events, dead letters, frames, sightings); the
 pydantic models `Position`, `Static` and `Alert` for the rest. Every TypedDict refuses keys
 it does not name (`extra="forbid"`), so validating real outputs against these types proves
 that the types and the emitters agree. `pipeline.schemas` publishes them as JSON Schemas.
@@ -55,6 +55,7 @@ __all__ = [
     "PublishedAlert",
     "PublishedPosition",
     "PublishedStatic",
+    "SightingRecord",
     "VoyageEvent",
 ]
 
@@ -86,6 +87,25 @@ PublishedPosition = Annotated[Position, _emitted_whole(Position)]
 PublishedStatic = Annotated[Static, _emitted_whole(Static)]
 PublishedAlert = Annotated[Alert, _emitted_whole(Alert)]
 NormalizedRecord = Annotated[PublishedPosition | PublishedStatic, Field(discriminator="kind")]
+
+
+# --- sightings: satellite detections (ais.records.Sighting as ais.json_form.as_json writes it) -
+
+
+@_closed
+class SightingRecord(TypedDict):
+    """A vessel seen by a satellite (SAR or optical): where and when, no MMSI."""
+
+    kind: Literal["sighting"]
+    sighting_id: Annotated[str, Field(min_length=1, max_length=120)]
+    """the detection's own id, e.g. S1A-20240308-0001 or GFW's detect_id"""
+    ts: Time
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    length_m: Annotated[float, Field(gt=0, le=600)] | None
+    """estimated from the image, metres; null when the source gives none"""
+    source: Annotated[str, Field(max_length=60)] | None
+    """the satellite or provider, e.g. sentinel-1; null when not given"""
 
 
 # --- geofence-events: geofences.tracker and geofences.static_reports, numbered -------------

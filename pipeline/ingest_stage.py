@@ -5,6 +5,7 @@ JSON and CSV rows through the stateless fast path), and routes each record: one 
 record on `positions` or `statics` for outside consumers, positions in a fence's map area also
 on `nearby`, and every record into a frame of its vessel's partition for the track stage. Every
 rejected input becomes a dead letter with its source. Pure: the binding sends what it returns.
+A satellite sighting names no vessel: it goes to `sightings` only, never into a frame.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Routed:
     positions: list[tuple[int, bytes]] = field(default_factory=list)  # (mmsi, record)
     statics: list[tuple[int, bytes]] = field(default_factory=list)
     nearby: list[tuple[int, bytes]] = field(default_factory=list)
+    sightings: list[tuple[str, bytes]] = field(default_factory=list)  # (sighting_id, record)
     frames: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
     dead_letters: list[KeyValue] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
@@ -139,6 +141,9 @@ class IngestStage:
         return {"topic": self.topic, "partition": message.partition, "offset": message.offset}
 
     def _route(self, record: JsonRecord, out: Routed, framed: dict[int, list[bytes]]) -> None:
+        if record["kind"] == "sighting":  # no MMSI: no track, no frame
+            out.sightings.append((record["sighting_id"], json_bytes(record)))
+            return
         mmsi = record["mmsi"]
         blob = json_bytes(record)
         if record["kind"] == "position":

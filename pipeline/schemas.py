@@ -45,6 +45,11 @@ TOPICS: dict[str, TopicRecords] = {
         "Normalized AIS static and voyage data, keyed by MMSI: what the source gives, "
         "null for the rest.",
     ),
+    "sightings": TopicRecords(
+        et.SightingRecord,
+        "A satellite sighting (a vessel detected in an image, e.g. Sentinel-1 SAR): no MMSI, "
+        "keyed by sighting_id.",
+    ),
     "nearby": TopicRecords(
         et.PublishedPosition,
         "Internal: the positions near the fences (for the live page's map), as on positions.",

@@ -10,7 +10,7 @@ import orjson
 
 from ais.errors import BadColumns
 from ais.files import FORMATS
-from ais.mapped_csv import FIELDS, parse_columns
+from ais.mapped_csv import FIELDS, SIGHTING_FIELDS, parse_columns
 from ais.reading import Decoded, Tally, decode_files
 
 
@@ -35,13 +35,16 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="FIELD=COLUMN,...",
         help="read another CSV by naming its columns, e.g. "
-        f"mmsi=MMSI,ts=Time,lat=Lat,lon=Lon; fields: {', '.join(FIELDS)}",
+        f"mmsi=MMSI,ts=Time,lat=Lat,lon=Lon; fields: {', '.join(FIELDS)}; "
+        f"satellite sightings instead: {', '.join(SIGHTING_FIELDS)}",
     )
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the subcommand."""
-    p = sub.add_parser("decode", help="print normalized records as JSON lines")
+    p = sub.add_parser(
+        "decode", help="print normalized records (positions, statics, sightings) as JSON lines"
+    )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add_input_options(p)
     p.set_defaults(run=run)

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     for item in decode_files(args.files, args.format, tally, args.columns):
         if isinstance(item, Decoded):
             for record in item.records:
-                emit(detector.process(record))
+                emit(detector.process(record))  # sightings too, in file order (no `.mmsi`)
     if args.flush:
         emit(detector.flush())
     out.flush()
