@@ -6,7 +6,8 @@ for 14 h and more (dark calls) and deliver to Chongjin too; among them Russian a
 loading for elsewhere, coasters passing Chongjin without stopping, a tanker at anchor right at a
 fence edge with GPS scatter across it, tankers going dark for a few hours near Vostochny, and
 duplicated and late rows. The cast and plans are in `scenarios.fleet`; `expected_alerts()`,
-`expected_deliveries()` and `expected_cap_alerts()` read the outcome off the plans.
+`expected_deliveries()` and `expected_cap_alerts()` read the outcome off the plans. Rajin is no
+fence: to the at-sea rules, a watched tanker's long stay there is loitering at sea.
 
 Regenerate the bundled file (byte-identical for the same code) with
 `python -m scenarios.reference --out scenarios/data/reference.csv`.
@@ -38,6 +39,7 @@ __all__ = [
     "expected_alerts",
     "expected_cap_alerts",
     "expected_deliveries",
+    "loitering_stays",
     "render",
 ]
 
@@ -79,15 +81,21 @@ SEAWATER_T_PER_M3 = 1.025
 BARRELS_PER_TONNE = 7.5
 UN_CAP_BBL = 500_000.0  # a year's refined products to the DPRK: the default cap
 CAP_SHARES = (0.5, 0.8, 1.0)
+# At sea (the README's "At sea" rules): a vessel slow (median below 2 kn) for 2 h or more at
+# least 10 km from every fence is loitering, alerted once per stay for watched vessels. The
+# plans' stays are still (0-0.1 kn) and hours long; a silence within one ends its run.
+FENCE_CLEARANCE_M = 10_000.0
+LOITER_MIN_S = 2 * 3600
 
 
 @dataclass(frozen=True, order=True)
 class ExpectedAlert:
-    """An alert the scenario must raise: `place` is the port, or the route of a voyage."""
+    """An alert the scenario must raise: `place` is the port, or the route of a voyage; None
+    for an alert at sea (loitering), which has neither."""
 
     kind: str
     mmsi: int
-    place: str
+    place: str | None
 
 
 @dataclass(frozen=True, order=True)
@@ -153,6 +161,32 @@ def dark_calls(tl: Timeline) -> list[DarkCall]:
     return out
 
 
+def _clear_of_fences(at: Point) -> bool:
+    """The plan's view of "at sea": at least FENCE_CLEARANCE_M from every fenced port (measured
+    to its nearest approach waypoint; a test checks no stay comes anywhere near the limit)."""
+    return all(port.distance_m(at) >= FENCE_CLEARANCE_M for port in PORTS if port.fenced)
+
+
+def loitering_stays(tl: Timeline) -> list[tuple[float, float]]:
+    """The stretches of the plan's stays at sea that AIS shows for LOITER_MIN_S or more:
+    (t0, t1) in seconds after T0, one loitering event each."""
+    out = []
+    for stay in tl.stays:
+        if not _clear_of_fences(stay.at):
+            continue
+        cuts = sorted(
+            (max(t0, stay.t0), min(t1, stay.t1))
+            for t0, t1 in tl.dark
+            if t0 < stay.t1 and t1 > stay.t0
+        )
+        start = stay.t0
+        for t0, t1 in [*cuts, (stay.t1, stay.t1)]:
+            if t0 - start >= LOITER_MIN_S:
+                out.append((start, t0))
+            start = max(start, t1)
+    return out
+
+
 def _known_calls(vessel: Vessel, tl: Timeline) -> list[_Call]:
     """The calls the detector can know of, in time order: the fenced calls AIS shows and the
     dark calls. A hidden call is silent from sea point to sea point (more than 5 km outside its
@@ -195,6 +229,8 @@ def expected_alerts() -> list[ExpectedAlert]:
             route = WATCHED_ROUTES.get((origin.port, destination.port))
             if route is not None and destination.t0 - origin.t1 <= ROUTE_WINDOW_S:
                 out.append(ExpectedAlert("sanctioned_voyage", vessel.mmsi, route))
+        # Long stays at unfenced Rajin are loitering at sea to the rules.
+        out += [ExpectedAlert("loitering", vessel.mmsi, None) for _ in loitering_stays(tl)]
     return sorted(out)
 
 

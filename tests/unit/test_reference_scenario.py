@@ -18,7 +18,7 @@ from geofences.index import FenceIndex
 from pipeline.detector import Detector
 from scenarios import reference
 from scenarios.fleet import VESSELS, Vessel
-from scenarios.geo import PORTS, PRODUCTS_BERTH, VOSTOCHNY
+from scenarios.geo import PORTS, PRODUCTS_BERTH, RAJIN_BERTH, VOSTOCHNY, distance_m
 from scenarios.reference import (
     SCENARIO_PATH,
     ExpectedAlert,
@@ -27,8 +27,9 @@ from scenarios.reference import (
     expected_alerts,
     expected_cap_alerts,
     expected_deliveries,
+    loitering_stays,
 )
-from scenarios.tracks import HOUR_S, timeline
+from scenarios.tracks import HOUR_S, T0, timeline
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings
 
@@ -166,6 +167,41 @@ def test_the_dark_calls_clear_every_threshold_by_a_wide_margin() -> None:
                 elif port.fenced:
                     assert min(ends) >= reference.DARK_RADIUS_M + 50_000
     assert found == len(of_part("dprk_dark"))
+
+
+def test_the_stays_clear_the_loitering_thresholds_by_a_wide_margin() -> None:
+    """The plan measures to a port's approach waypoints, the detector to its fence: no stay is
+    within 5 km of the clearance either way, and every stretch at sea lasts hours more than
+    the minimum."""
+    for vessel in VESSELS:
+        tl = timeline(vessel)
+        for stay in tl.stays:
+            nearest = min(p.distance_m(stay.at) for p in PORTS if p.fenced)
+            assert abs(nearest - reference.FENCE_CLEARANCE_M) >= 5_000, vessel.name
+        for t0, t1 in loitering_stays(tl):
+            assert t1 - t0 >= reference.LOITER_MIN_S + 4 * HOUR_S
+            # Only unfenced Rajin is "at sea" among the story's stays.
+            (stay,) = [s for s in tl.stays if s.t0 <= t0 < t1 <= s.t1]
+            assert stay.port == "rajin" and stay.at == RAJIN_BERTH
+
+
+def test_loitering_alerts_are_the_watched_tankers_stays_at_rajin(outputs: Outputs) -> None:
+    produced = sorted(
+        (a["mmsi"], datetime.fromisoformat(a["evidence"]["started_at"]), a["evidence"])
+        for a in alerts_of(outputs)
+        if a["kind"] == "loitering"
+    )
+    planned = sorted(
+        (v.mmsi, t0)
+        for v in VESSELS
+        if str(v.mmsi).startswith(reference.WATCHED_MID)
+        for t0, _ in loitering_stays(timeline(v))
+    )
+    assert [m for m, _, _ in produced] == [m for m, _ in planned] and len(planned) == 5
+    for (_, started, evidence), (_, t0) in zip(produced, planned, strict=True):
+        # The run starts at the first slow tick: on the last stretch in, or at the berth.
+        assert abs((started - T0).total_seconds() - t0) <= HOUR_S
+        assert distance_m((evidence["lat"], evidence["lon"]), RAJIN_BERTH) < 1_000
 
 
 def test_other_tankers_make_port_calls_but_no_alert(outputs: Outputs) -> None:
