@@ -11,6 +11,7 @@ from alerts.models import Alert, Severity, alert_id_for
 from alerts.routes import DEFAULT_ROUTES, Route, route_for
 from alerts.sea_rules import SEA_RULES
 from alerts.watchlist import Watchlist
+from sea.rules import SeaRules
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class RuleContext:
     cargo: CargoFactors = field(default_factory=CargoFactors)
     cap_bbl: float = UN_CAP_BBL
     cap_shares: tuple[float, ...] = (0.5, 0.8, 1.0)
+    sea_rules: SeaRules = field(default_factory=SeaRules)  # the at-sea thresholds
 
     def watch_reason(self, ev: Mapping[str, Any]) -> str | None:
         """Why the event's vessel is watched, or None."""

@@ -69,7 +69,7 @@ class Detector:
         self, index: FenceIndex, ctx: RuleContext, sea_rules: SeaRules | None = None
     ) -> None:
         self.index, self.ctx = index, ctx
-        rules = sea_rules or SeaRules()
+        rules = sea_rules or ctx.sea_rules
         self.sea = SeaContext(rules, SeaZones(index, rules), watched_by(ctx))
         self.sea_store = MemoryStore()
         self._tracks: WriteBack[tracker.TrackState] = WriteBack(_nothing_stored, tracker.TrackState)

@@ -22,8 +22,11 @@ from geofences.index import FenceIndex
 from pipeline.alert_stage import alert_batch
 from pipeline.cap_stage import cap_batch
 from pipeline.dead_letters import dead_letter, kafka_source
+from pipeline.detector import watched_by
 from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
+from sea.sampler import SeaContext
+from sea.zones import SeaZones
 from streams import metrics
 from streams.app import Wiring
 from streams.bulk_producer import BulkProducer
@@ -31,6 +34,7 @@ from streams.fence_map import MapAreas
 from streams.ingest import Ingest
 from streams.monitoring import supervised
 from streams.partitioner import key_of
+from streams.sea_binding import SeaBinding
 from streams.track_binding import TrackBinding
 from voyages import machine
 
@@ -44,9 +48,11 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     metrics.init_series(list(index.by_id), [r.id for r in ctx.routes])
     bulk = BulkProducer(w.settings)
     w.app.task(supervised("bulk producer", bulk.run))
-    w.app.task(supervised("ingest", Ingest(w.settings, bulk, MapAreas(index)).run))
+    sea = SeaContext(ctx.sea_rules, SeaZones(index, ctx.sea_rules), watched_by(ctx))
+    ingest = Ingest(w.settings, bulk, MapAreas(index), ctx.sea_rules)
+    w.app.task(supervised("ingest", ingest.run))
 
-    track = TrackBinding(w.app, t, w.tracks, index, bulk)
+    track = TrackBinding(w.app, t, w.tracks, index, bulk, sea)
     w.app.agent(t["frames"], name=f"{w.settings.namespace}.track")(_named("track", track.run))
     w.app.on_partitions_revoked.connect(track.on_revoked)
     w.app.timer(0.25)(track.flush_if_due)
@@ -89,7 +95,8 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     async def publish(alerts: list[Alert], wait: bool = False) -> None:
         for alert in alerts:
             metrics.ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
-            sent = await t["alerts"].send(key=str(alert.mmsi).encode(), value=alert.to_json())
+            key = str(alert.mmsi if alert.mmsi is not None else alert.alert_id).encode()
+            sent = await t["alerts"].send(key=key, value=alert.to_json())
             if wait:  # before the state that implies it is written
                 await sent
 
@@ -111,6 +118,9 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
         await publish(batch.alerts, wait=True)
         for key, totals in batch.changed.items():
             w.caps[key.encode()] = totals
+
+    at_sea = SeaBinding(t, w.sea, sea, bulk, w.settings.namespace)
+    w.app.agent(t["sea"], name=f"{w.settings.namespace}.sea")(_named("sea", at_sea.run))
 
     stages: list[tuple[str, str, Handler]] = [
         ("voyage", "geofence-events", on_fence_event),

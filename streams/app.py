@@ -25,6 +25,7 @@ class Wiring:
     tracks: Any
     voyages: Any
     caps: Any
+    sea: Any
 
 
 def _credentials(settings: Settings) -> Any:
@@ -101,4 +102,6 @@ def create_app(settings: Settings) -> Wiring:
     tracks = app.Table("tracks", partitions=settings.partitions, key_type=bytes, value_type=bytes)
     voyages = app.Table("voyages", partitions=settings.partitions, key_type=bytes)
     caps = app.Table("caps", partitions=settings.partitions, key_type=bytes)
-    return Wiring(app, settings, topics, tracks, voyages, caps)
+    # Keyed by area cell, pair or `watched` (streams/sea_binding.py); values JSON bytes.
+    sea = app.Table("sea", partitions=settings.partitions, key_type=bytes, value_type=bytes)
+    return Wiring(app, settings, topics, tracks, voyages, caps, sea)

@@ -62,6 +62,11 @@ class BulkProducer:
             found = self._partitioners[topic] = MmsiPartitioner(len(partitions))
         return found
 
+    async def partitions(self, topic: str) -> set[int]:
+        """The topic's partitions on the broker."""
+        found: set[int] = await self._started().partitions_for(topic)
+        return found
+
     async def send_keyed(self, topic: str, records: Iterable[tuple[int, bytes]]) -> Acks:
         """(mmsi, value) pairs, keyed and partitioned by MMSI as any Kafka client would."""
         keyed = (await self.partitioner(topic)).keyed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from alerts.cargo import CargoFactors
 from alerts.routes import DEFAULT_ROUTES, load_routes
@@ -10,6 +12,7 @@ from alerts.rules import RuleContext
 from alerts.watchlist import Watchlist, load
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
+from sea.rules import SKYLIGHT, SeaRules
 from streams.settings import Settings
 
 
@@ -30,5 +33,21 @@ def build_core(
         ),
         cap_bbl=settings.cap_bbl,
         cap_shares=tuple(sorted(settings.cap_shares)),
+        sea_rules=sea_rules_from(settings),
     )
     return FenceIndex(fences), ctx
+
+
+def sea_rules_from(settings: Settings) -> SeaRules:
+    """The at-sea thresholds: the preset, with any threshold set on its own."""
+    preset = SKYLIGHT if settings.sea_preset == "skylight" else SeaRules()
+    overrides: dict[str, Any] = {
+        "encounter_distance_m": settings.encounter_distance_m,
+        "encounter_min_s": settings.encounter_min_s,
+        "slow_kn": settings.encounter_max_median_kn,
+        "fence_clearance_m": settings.fence_clearance_m,
+        "loiter_min_s": settings.loiter_min_s,
+        "dark_port_distance_m": settings.dark_port_distance_m,
+        "sighting_wait_s": settings.sighting_wait_s,
+    }
+    return replace(preset, **{k: v for k, v in overrides.items() if v is not None})

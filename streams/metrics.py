@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -93,6 +94,33 @@ LIVE_VIEWERS = Gauge(
     "Browsers connected to this worker's live alerts stream",
     registry=REGISTRY,
 )
+ENCOUNTERS = Counter(
+    "shipwatch_encounters",
+    "Ship-to-ship encounters found at sea (each counted once, when it first meets the rule)",
+    registry=REGISTRY,
+)
+SIGHTINGS = Counter(
+    "shipwatch_sightings",
+    "Satellite sightings decided, by whether an AIS vessel matched them",
+    ["matched"],
+    registry=REGISTRY,
+)
+ACTIVE_ENCOUNTERS = Gauge(
+    "shipwatch_active_encounters",
+    "Encounters going on (started, not yet ended) seen by this worker since it started",
+    registry=REGISTRY,
+)
+LOITERING_VESSELS = Gauge(
+    "shipwatch_loitering_vessels",
+    "Vessels loitering at sea (started, not yet ended) seen by this worker since it started",
+    registry=REGISTRY,
+)
+SEA_SAMPLES_DROPPED = Counter(
+    "shipwatch_sea_samples_dropped",
+    "Samples the area cells did not keep: repeat, too_late (behind retention), cell_full",
+    ["reason"],
+    registry=REGISTRY,
+)
 
 # Every alert kind of the contract; more may come and are counted when they do.
 ALERT_KINDS = (
@@ -101,6 +129,9 @@ ALERT_KINDS = (
     "dark_port_call",
     "ais_gap",
     "cap_threshold",
+    "sts_encounter",
+    "loitering",
+    "dark_vessel",
 )
 SEVERITIES = ("info", "warning", "critical")
 WEBHOOK_RESULTS = ("delivered", "dead_lettered")
@@ -120,6 +151,26 @@ def init_series(fences: list[str], routes: list[str]) -> None:
             GEOFENCE_EVENTS.labels(fence=fence, kind=kind)
     for route in routes:
         ESTIMATED_BARRELS.labels(route=route)
+    for matched in ("true", "false"):
+        SIGHTINGS.labels(matched=matched)
+    for reason in ("repeat", "too_late", "cell_full"):
+        SEA_SAMPLES_DROPPED.labels(reason=reason)
+
+
+def count_sea_events(events: list[dict[str, Any]]) -> None:
+    """The at-sea metrics of a batch of events (both vessels' events of a pair count once)."""
+    for ev in events:
+        kind, ended = ev["kind"], ev.get("ended_at") is not None
+        if kind == "encounter" and ev["mmsi"] < ev["other_mmsi"]:
+            if ended:
+                ACTIVE_ENCOUNTERS.dec()
+            else:
+                ENCOUNTERS.inc()
+                ACTIVE_ENCOUNTERS.inc()
+        elif kind == "loitering":
+            LOITERING_VESSELS.dec() if ended else LOITERING_VESSELS.inc()
+        elif kind == "sighting":
+            SIGHTINGS.labels(matched=str(ev["matched_mmsi"] is not None).lower()).inc()
 
 
 def observe_all(histogram: Histogram, amounts: list[float]) -> None:

@@ -47,3 +47,20 @@ class MmsiPartitioner:
         """The partition and the key bytes of a vessel's record."""
         hashed, key = hash_and_key(mmsi)
         return hashed % self.partitions, key
+
+
+class KeyPartitioner:
+    """The partition of string keys (the sea stage's cells, pairs, `watched`), remembered."""
+
+    def __init__(self, partitions: int) -> None:
+        self.partitions = partitions
+        self._seen: dict[str, int] = {}
+
+    def __call__(self, key: str) -> int:
+        """murmur2 of the key's bytes mod the partition count, as any Kafka client picks."""
+        found = self._seen.get(key)
+        if found is None:
+            if len(self._seen) >= MAX_CACHED:
+                self._seen.clear()
+            found = self._seen[key] = (murmur2(key.encode()) & 0x7FFFFFFF) % self.partitions
+        return found

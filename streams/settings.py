@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,17 @@ class Settings(BaseSettings):
     barrels_per_tonne: float = Field(default=7.5, gt=5, lt=10)
     cap_bbl: float = Field(default=500_000.0, gt=0)  # UN cap on refined products to the DPRK
     cap_shares: tuple[float, ...] = (0.5, 0.8, 1.0)  # alert when estimates cross these shares
+
+    # At sea (README, "At sea"): Global Fishing Watch's encounter rule by default, Skylight's
+    # stricter one (250 m for 30 min) with `sea_preset=skylight`; each threshold can be set.
+    sea_preset: Literal["gfw", "skylight"] = "gfw"
+    encounter_distance_m: float | None = Field(default=None, gt=0, le=5000)
+    encounter_min_s: float | None = Field(default=None, gt=0, le=7 * 86_400)
+    encounter_max_median_kn: float | None = Field(default=None, gt=0, le=3)
+    fence_clearance_m: float | None = Field(default=None, ge=0, le=200_000)
+    loiter_min_s: float | None = Field(default=None, gt=0, le=7 * 86_400)
+    dark_port_distance_m: float | None = Field(default=None, ge=0, le=200_000)
+    sighting_wait_s: float | None = Field(default=None, ge=0, le=86_400)
 
     @field_validator("geofences_dir", "data_dir", "broker_home")
     @classmethod

@@ -23,13 +23,15 @@ TOPICS = (
     "deliveries",  # internal: estimated deliveries keyed by route, for the cap totals
     "nearby",  # internal: the positions around the fences, for the live page's map
     "frames",  # internal: positions and statics in frames of hundreds, for the track stage
+    "sightings",  # satellite sightings as ingested (keyed by sighting id)
+    "sea",  # internal: frames of samples, sightings and pairs for the sea stage, by area cell
 )
 # These carry per-vessel order into tables: they must share one partition count.
 COPARTITIONED = ("frames", "geofence-events", "voyage-events")
 # The tables' changelogs (Faust names them `<app id>-<table>-changelog`). Created here, before
 # the worker subscribes: a changelog Faust creates after the first assignment joins it only at
 # the next metadata refresh, five minutes later, with a rebalance that re-reads every table.
-TABLES = ("tracks", "voyages", "caps")
+TABLES = ("tracks", "voyages", "caps", "sea")
 COMPACTED = {"cleanup.policy": "compact"}
 
 

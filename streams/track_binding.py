@@ -28,9 +28,11 @@ from pipeline.dead_letters import dead_letter, kafka_source
 from pipeline.ingest_stage import records_of_frame
 from pipeline.track_stage import TrackBatch, track_batch
 from pipeline.write_back import WriteBack
+from sea.sampler import SeaContext
 from streams import metrics
 from streams.bulk_producer import BulkProducer
 from streams.partitioner import key_of
+from streams.sea_binding import send_events, send_sea
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,16 @@ class TrackBinding:
     move while a flush still writes to them."""
 
     def __init__(
-        self, app: Any, topics: dict[str, Any], table: Any, index: FenceIndex, bulk: BulkProducer
+        self,
+        app: Any,
+        topics: dict[str, Any],
+        table: Any,
+        index: FenceIndex,
+        bulk: BulkProducer,
+        sea: SeaContext | None = None,
     ) -> None:
         self.app, self.topics, self.table, self.index, self.bulk = app, topics, table, index, bulk
+        self.sea = sea
         self.states: WriteBack[TrackState] = WriteBack(self._load, TrackState)
         self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
         self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
@@ -87,7 +96,8 @@ class TrackBinding:
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             await self.reject(event, "bad_frame", str(exc), event.value or b"")
             return
-        batch = track_batch(self.states, records, self.index)  # one record's failure: its own
+        # One record's failure costs that record; fixes of slow vessels at sea go on to the sea.
+        batch = track_batch(self.states, records, self.index, self.sea)
         self.spent.observe(time.perf_counter() - started)
         self._count(batch)
         fence_events = self.topics["geofence-events"]
@@ -96,6 +106,14 @@ class TrackBinding:
                 metrics.GEOFENCE_EVENTS.labels(fence=ev["fence"], kind=ev["kind"]).inc()
             value = orjson.dumps(ev)
             self.sends.append(await fence_events.send(key=key_of(ev["mmsi"]), value=value))
+        if batch.sea.records:
+            sea_topic = self.topics["sea"].get_topic_name()
+            self.sends += await send_sea(self.bulk, sea_topic, batch.sea.records)
+        if batch.sea.events:
+            metrics.count_sea_events(batch.sea.events)
+            self.sends += await send_events(
+                self.bulk, self.topics["voyage-events"], batch.sea.events
+            )
         for i, record, detail in batch.failed:
             metrics.PROCESSING_ERRORS.labels(stage="track").inc()
             await self.reject(event, "internal_error", detail, orjson.dumps(record), record=i)

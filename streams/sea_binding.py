@@ -1,0 +1,166 @@
+"""The sea stage bound to Kafka: frames of samples, sightings and pairs in, by area cell.
+
+The track stage and ingest send the sea stage's input as frames on `<ns>.sea`, partitioned by
+the murmur2 of the record's key (its cell, its pair, or `watched`), so that each key's state
+lives in one partition of the `sea` table. A frame is applied at once; the records it makes for
+other keys go back onto the same topic, in frames, and its events to `voyage-events`, where the
+alert stage reads them. The sends are awaited before the frame's state is written, and the
+frame is acknowledged (by Faust) after both: a crash repeats work, which the stage ignores.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from pipeline.dead_letters import dead_letter, kafka_source
+from pipeline.ingest_stage import FRAME_MAX_RECORDS, frame_of
+from sea.sampler import SeaContext
+from sea.stage import sea_batch
+from streams import metrics
+from streams.bulk_producer import Acks, BulkProducer
+from streams.partitioner import KeyPartitioner
+
+Record = dict[str, Any]
+
+
+class TableStore:
+    """A SeaStore over the `sea` table for one frame: values parsed once, written once."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.values: dict[str, Any] = {}
+        self.changed: set[str] = set()
+
+    def get(self, key: str) -> Any | None:
+        """The value, from this frame's changes or the table."""
+        if key in self.values:
+            return self.values[key]
+        stored = self.table.get(key.encode())
+        value = self.values[key] = orjson.loads(stored) if stored else None
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        """Set the value (written at `commit`)."""
+        self.values[key] = value
+        self.changed.add(key)
+
+    def delete(self, key: str) -> None:
+        """Forget the key (a tombstone at `commit`)."""
+        self.put(key, None)
+
+    def commit(self) -> None:
+        """Write the frame's changes: Faust sends them to this partition's changelog."""
+        for key in self.changed:
+            value = self.values[key]
+            if value is None:
+                self.table.pop(key.encode(), None)
+            else:
+                self.table[key.encode()] = orjson.dumps(value)
+        self.changed.clear()
+
+
+_partitioners: dict[str, KeyPartitioner] = {}
+
+
+async def _partitioner(bulk: BulkProducer, topic: str) -> KeyPartitioner:
+    await bulk.ready.wait()
+    found = _partitioners.get(topic)
+    if found is None:
+        found = _partitioners[topic] = KeyPartitioner(len(await bulk.partitions(topic)))
+    return found
+
+
+async def send_sea(bulk: BulkProducer, topic: str, records: Iterable[Record]) -> Acks:
+    """Records for the sea stage, as frames on each key's partition."""
+    partition = await _partitioner(bulk, topic)
+    framed: dict[int, list[bytes]] = {}
+    for record in records:
+        framed.setdefault(partition(record["key"]), []).append(orjson.dumps(record))
+    return await bulk.send_partitioned(
+        topic,
+        (
+            (p, None, frame_of(blobs[i : i + FRAME_MAX_RECORDS]))
+            for p, blobs in framed.items()
+            for i in range(0, len(blobs), FRAME_MAX_RECORDS)
+        ),
+    )
+
+
+def event_key(event: Record) -> bytes:
+    """Events are keyed by vessel; a sighting nobody matched by its id."""
+    mmsi = event.get("mmsi")
+    return str(mmsi if mmsi is not None else event.get("sighting_id")).encode()
+
+
+class SeaBinding:
+    """The sea agent: one frame at a time (they are few: a sample per slow vessel per tick)."""
+
+    def __init__(
+        self, topics: dict[str, Any], table: Any, ctx: SeaContext, bulk: BulkProducer, ns: str
+    ) -> None:
+        self.topics, self.table, self.ctx, self.bulk = topics, table, ctx, bulk
+        self.sea_topic = f"{ns}.sea"
+        self.taken = metrics.STAGE_MESSAGES.labels(stage="sea")
+        self.applied = metrics.STAGE_RECORDS.labels(stage="sea")
+        self.spent = metrics.STAGE_SECONDS.labels(stage="sea")
+
+    async def run(self, stream: Any) -> None:
+        """The agent; a frame that fails is dead-lettered whole and the stream goes on."""
+        async for event in stream.events():
+            self.taken.inc()
+            started = time.perf_counter()
+            try:
+                await self.on_frame(event)
+            except Exception as exc:  # one bad frame never stops the stream
+                metrics.PROCESSING_ERRORS.labels(stage="sea").inc()
+                detail = "".join(traceback.format_exception_only(exc)).strip()
+                await self.reject(event, "internal_error", detail, event.value or b"")
+            self.spent.observe(time.perf_counter() - started)
+
+    async def on_frame(self, event: Any) -> None:
+        """Apply a frame; send what it makes; then write its state."""
+        try:
+            records = orjson.loads(event.value)["records"]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            await self.reject(event, "bad_frame", str(exc), event.value or b"")
+            return
+        store = TableStore(self.table)
+        batch = sea_batch(store, records, self.ctx.rules, self.ctx.zones)
+        self.applied.inc(len(records))
+        for reason, count in batch.dropped.items():
+            metrics.SEA_SAMPLES_DROPPED.labels(reason=reason).inc(count)
+        metrics.count_sea_events(batch.events)
+        acks = await send_sea(self.bulk, self.sea_topic, batch.forward)
+        acks += await send_events(self.bulk, self.topics["voyage-events"], batch.events)
+        for record, reason, detail in batch.refused:
+            if reason == "internal_error":
+                metrics.PROCESSING_ERRORS.labels(stage="sea").inc()
+            await self.reject(event, reason, detail, orjson.dumps(record))
+        for ack in acks:
+            await ack  # the state below must never be durable without what it sent
+        store.commit()
+
+    async def reject(self, event: Any, reason: str, detail: str, raw: bytes) -> None:
+        """Dead-letter a frame or one of its records, with its source."""
+        metrics.REJECTED.labels(reason=reason).inc()
+        value = dead_letter(reason, detail, raw, kafka_source(event.message), "sea")
+        await self.topics["dead-letters"].send(key=event.key, value=value)
+
+
+async def send_events(bulk: BulkProducer, topic: Any, events: list[Record]) -> Acks:
+    """At-sea events onto `voyage-events`, keyed by vessel."""
+    if not events:
+        return []
+    for ev in events:
+        metrics.VOYAGE_EVENTS.labels(kind=ev["kind"]).inc()
+    name = topic.get_topic_name()
+    partition = await _partitioner(bulk, name)
+    return await bulk.send_partitioned(
+        name,
+        ((partition(event_key(ev).decode()), event_key(ev), orjson.dumps(ev)) for ev in events),
+    )
