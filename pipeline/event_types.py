@@ -21,11 +21,14 @@ from alerts.models import Alert
 
 __all__ = [
     "AisGap",
+    "DarkCandidate",
     "DarkPortCall",
     "DarkPortCallConfirmed",
     "DarkPortCallEvent",
+    "DarkSighting",
     "DeadLetter",
     "Delivery",
+    "Encounter",
     "FenceDraught",
     "FenceEnter",
     "FenceExit",
@@ -50,11 +53,14 @@ __all__ = [
     "IdentityChangePosition",
     "KafkaOffset",
     "KafkaSource",
+    "Loitering",
     "NormalizedRecord",
     "PortCall",
     "PublishedAlert",
     "PublishedPosition",
     "PublishedStatic",
+    "SightingEvent",
+    "SightingEventKind",
     "SightingRecord",
     "VoyageEvent",
 ]
@@ -436,6 +442,118 @@ class GapRetracted(_VoyageEvent):
     """present (true) when a draught change had confirmed those dark calls"""
 
 
+# --- at sea (sea/): encounters, loitering, sightings; also on voyage-events ---------------
+
+Lat = Annotated[float, Field(ge=-90, le=90)]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Knots = Annotated[float, Field(ge=0)]
+
+
+@_closed
+class Encounter(_VoyageEvent):
+    """Two vessels close and slow at sea (sea.encounters): one event per side of the pair.
+
+    Published when it has lasted the minimum time (`ended_at` null), again when they part.
+    """
+
+    kind: Literal["encounter"]
+    other_mmsi: Mmsi
+    started_at: Time
+    ended_at: Time | None
+    """null while it goes on"""
+    lat: Lat
+    lon: Lon
+    """the pair's mean position"""
+    min_distance_m: Annotated[int, Field(ge=0)]
+    median_sog: Knots
+    """this vessel's median speed over the ground in the encounter, knots"""
+    other_median_sog: Knots
+    duration_s: Annotated[int, Field(ge=0)]
+    draught_before: float | None
+    """this vessel's draught reported before the encounter, metres"""
+    draught_after: float | None
+    """its latest draught reported during the encounter, metres"""
+    other_name: str | None
+    other_imo: Imo | None
+    other_flag_mid: Annotated[str, Field(pattern=r"^\d{3}$")]
+    """the first three digits of the other MMSI (its flag's MID)"""
+
+
+@_closed
+class Loitering(_VoyageEvent):
+    """A vessel slow at sea, clear of every fence, long enough (sea.sampler).
+
+    Published when it has lasted the minimum time (`ended_at` null), again when it ends.
+    """
+
+    kind: Literal["loitering"]
+    started_at: Time
+    ended_at: Time | None
+    """null while it goes on"""
+    lat: Lat
+    lon: Lon
+    """its mean position while loitering"""
+    median_sog: Knots
+    duration_s: Annotated[int, Field(ge=0)]
+
+
+class _Sighting(TypedDict):
+    """A satellite sighting, decided: matched to an AIS vessel in its cell or not."""
+
+    kind: Literal["sighting"]
+    mmsi: Mmsi | None
+    """the matched vessel (the record's key), null when none matches"""
+    sighting_id: Annotated[str, Field(min_length=1, max_length=120)]
+    ts: Time
+    lat: Lat
+    lon: Lon
+    matched_mmsi: Mmsi | None
+    distance_m: Annotated[float, Field(ge=0)] | None
+    """from the matched vessel's interpolated position, metres; null when unmatched"""
+    length_m: Annotated[float, Field(gt=0, le=600)] | None
+    source: Annotated[str, Field(max_length=60)] | None
+
+
+@_closed
+class SightingEvent(_Sighting):
+    """A sighting matched to an AIS vessel, or unmatched away from every watched port."""
+
+
+@_closed
+class DarkCandidate(TypedDict):
+    """A silent watched vessel that could have reached the sighting."""
+
+    mmsi: Mmsi
+    last_seen_at: Time
+    last_seen_km: float
+    """from its last fix before the silence to the sighting"""
+    seen_again_at: Time | None
+    """the end of its silence; null while it is still silent"""
+
+
+@_closed
+class DarkSighting(_Sighting):
+    """An unmatched sighting at or near a watched port: a dark vessel (mmsi null)."""
+
+    port: str
+    port_role: Literal["loading", "discharge", "watch"]
+    port_distance_m: Annotated[int, Field(ge=0)]
+    candidates: list[Mmsi]
+    """the MMSIs of candidate_details, in the same order"""
+    candidate_details: list[DarkCandidate]
+
+
+def _sighting_shape(value: Any) -> str:
+    # Both shapes have kind "sighting"; only the port fields tell them apart.
+    return "dark" if isinstance(value, dict) and "port" in value else "plain"
+
+
+SightingEventKind = Annotated[
+    Annotated[SightingEvent, Tag("plain")] | Annotated[DarkSighting, Tag("dark")],
+    Discriminator(_sighting_shape),
+]
+
+
 def _dark_call_shape(value: Any) -> str:
     # Both shapes have kind "dark_port_call"; only the draught fields tell them apart.
     return "confirmed" if isinstance(value, dict) and "draught_change" in value else "feasible"
@@ -449,7 +567,16 @@ IdentityChange = Annotated[
     IdentityChangePosition | IdentityChangeImo | IdentityChangeName, Field(discriminator="field")
 ]
 VoyageEvent = Annotated[
-    PortCall | Voyage | Delivery | AisGap | DarkPortCallEvent | IdentityChange | GapRetracted,
+    PortCall
+    | Voyage
+    | Delivery
+    | AisGap
+    | DarkPortCallEvent
+    | IdentityChange
+    | GapRetracted
+    | Encounter
+    | Loitering
+    | SightingEventKind,
     Field(discriminator="kind"),
 ]
 

@@ -67,7 +67,9 @@ TOPICS: dict[str, TopicRecords] = {
     "voyage-events": TopicRecords(
         et.VoyageEvent,
         "A vessel's port calls, voyages, deliveries, AIS gaps, dark port calls, identity "
-        "changes and gap retractions, keyed by MMSI.",
+        "changes and gap retractions, keyed by MMSI; and at sea: encounters (one per side "
+        "of the pair), loitering, and decided satellite sightings (mmsi null when no AIS "
+        "vessel matches; near a watched port, a dark vessel with its port and candidates).",
     ),
     "deliveries": TopicRecords(
         et.Delivery,
@@ -89,6 +91,9 @@ UNDESCRIBED = {
     "ais-raw": "input as received: NMEA 0183 sentence lines (text, not JSON), normalized "
     'JSON records, or CSV rows wrapped as {"format", "row"}; ais.decoder decides and '
     "dead-letters what it refuses",
+    "sea": "internal: the sea stage's working frames (tick samples, pair observations, "
+    "sightings and watched fixes, keyed by area cell, pair or the watched key); their shape "
+    "belongs to sea/ and changes with it; what comes out is on voyage-events",
 }
 
 

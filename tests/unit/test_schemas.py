@@ -15,7 +15,7 @@ from typing_extensions import is_typeddict
 from ais.decoder import Input, Refused, StreamDecoder
 from ais.errors import Rejected
 from ais.reading import Decoded, Tally, decode_files
-from ais.records import Position, Record, Static
+from ais.records import AnyRecord, Position, Record, Sighting, Static
 from pipeline import event_types, schemas
 from pipeline.dead_letters import dead_letter
 from pipeline.detector import Detector
@@ -25,8 +25,11 @@ from streams.settings import BUNDLED_GEOFENCES, Settings
 from streams.topics import TOPICS
 from tests.timeline import (
     CHONGJIN_BERTH,
+    DPRK_TANKER,
+    FAR_SOUTH,
     OUTSIDE_CHONGJIN,
     OUTSIDE_VOSTOCHNY,
+    RUSSIAN_TANKER,
     VOSTOCHNY_BERTH,
     Timeline,
     dark_loading_then_delivery,
@@ -37,16 +40,16 @@ Outputs = list[tuple[str, dict[str, Any]]]
 SMALL_CAP_BBL = 30_000.0
 
 
-def detect(detector: Detector, records: Iterable[Record]) -> Outputs:
+def detect(detector: Detector, records: Iterable[AnyRecord]) -> Outputs:
     out = [(o.stream, o.record) for r in records for o in detector.process(r)]
     return out + [(o.stream, o.record) for o in detector.flush()]
 
 
 @pytest.fixture(scope="module")
-def reference() -> tuple[list[Record], Outputs]:
+def reference() -> tuple[list[AnyRecord], Outputs]:
     """The bundled scenario's records and everything the detector makes of them."""
     tally = Tally()
-    records: list[Record] = []
+    records: list[AnyRecord] = []
     for item in decode_files([SCENARIO_PATH], "auto", tally):
         assert isinstance(item, Decoded), item
         records.extend(item.records)
@@ -125,6 +128,48 @@ def stories() -> Outputs:
     return [o for i, story in enumerate(made) for o in detect(detector, story(445_100_001 + i))]
 
 
+def at_sea_story() -> list[AnyRecord]:
+    """Two tankers meet and loiter in open sea; three sightings: of one of them, of nobody
+    far from every port, and of a dark vessel at Vostochny while a watched tanker is silent."""
+    near = (FAR_SOUTH[0] + 0.002, FAR_SOUTH[1])
+    a = Timeline(DPRK_TANKER).sail((39.5, 131.5), FAR_SOUTH, 5, sog=10)
+    a.stay(FAR_SOUTH, 4, every_min=3, sog=0.3).sail(FAR_SOUTH, (39.0, 133), 5, sog=10)
+    b = Timeline(RUSSIAN_TANKER).sail((40.5, 132.5), near, 5, sog=10)
+    b.stay(near, 4, every_min=3, sog=0.5).sail(near, (41, 131), 5, sog=10)
+    silent = Timeline(445_100_009).sail((42.2, 133.2), OUTSIDE_VOSTOCHNY, 3, sog=10)
+    positions = a.positions + b.positions + silent.positions
+    start, end = min(p.ts for p in positions), max(p.ts for p in positions)
+    seen = a.positions[len(a.positions) // 2]
+    records: list[AnyRecord] = [
+        *positions,
+        Static(mmsi=DPRK_TANKER, ts=start, name="CHON MA SAN", imo=8912345, draught=5.0),
+        Static(mmsi=DPRK_TANKER, ts=end + timedelta(seconds=1), draught=9.0),
+        Sighting(
+            sighting_id="S1A-match",
+            ts=seen.ts,
+            lat=seen.lat,
+            lon=seen.lon,
+            length_m=105.0,
+            source="sentinel-1",
+        ),
+        Sighting(sighting_id="S1A-nobody", ts=seen.ts, lat=38.0, lon=134.0),
+        Sighting(
+            sighting_id="S1A-dark",
+            ts=silent.positions[-1].ts + timedelta(hours=6),
+            lat=VOSTOCHNY_BERTH[0],
+            lon=VOSTOCHNY_BERTH[1],
+            length_m=100.0,
+        ),
+    ]
+    return sorted(records, key=lambda r: r.ts)
+
+
+@pytest.fixture(scope="module")
+def at_sea() -> Outputs:
+    """What the detector makes of the at-sea story."""
+    return detect(Detector(*build_core(BUNDLED_GEOFENCES)), at_sea_story())
+
+
 def validate(outputs: Outputs) -> None:
     for stream, record in outputs:
         schemas.validator(stream)(record)
@@ -181,7 +226,7 @@ def test_a_stale_or_stray_file_is_named_and_rewritten(tmp_path: Any) -> None:
 
 
 def test_every_output_of_the_reference_scenario_fits_its_topic(
-    reference: tuple[list[Record], Outputs],
+    reference: tuple[list[AnyRecord], Outputs],
 ) -> None:
     _, outputs = reference
     assert {s for s, _ in outputs} == {"geofence-events", "voyage-events", "alerts"}
@@ -189,7 +234,7 @@ def test_every_output_of_the_reference_scenario_fits_its_topic(
 
 
 def test_the_decoded_records_fit_positions_statics_nearby_and_frames(
-    reference: tuple[list[Record], Outputs],
+    reference: tuple[list[AnyRecord], Outputs],
 ) -> None:
     records, _ = reference
     published = [r.model_dump(mode="json") for r in records]
@@ -202,10 +247,10 @@ def test_the_decoded_records_fit_positions_statics_nearby_and_frames(
 
 
 def test_the_stories_outputs_fit_and_every_typed_shape_is_met(
-    reference: tuple[list[Record], Outputs], stories: Outputs
+    reference: tuple[list[AnyRecord], Outputs], stories: Outputs, at_sea: Outputs
 ) -> None:
     validate(stories)
-    outputs = reference[1] + stories
+    outputs = reference[1] + stories + at_sea
     for topic in ("geofence-events", "voyage-events"):
         emitted = [r for s, r in outputs if s == topic]
         unmet = [
@@ -217,6 +262,28 @@ def test_the_stories_outputs_fit_and_every_typed_shape_is_met(
     alerts = [r for s, r in outputs if s == "alerts"]
     assert {"cap_threshold", "identity_change"} <= {a["kind"] for a in alerts}
     assert {a["status"] for a in alerts} == {"active", "retracted"}
+
+
+def test_every_output_of_the_at_sea_detector_fits_its_topic(at_sea: Outputs) -> None:
+    assert {s for s, _ in at_sea} == {"geofence-events", "voyage-events", "alerts"}
+    validate(at_sea)
+    kinds = {r["kind"] for s, r in at_sea if s == "voyage-events"}
+    assert {"encounter", "loitering", "sighting"} <= kinds
+    sightings = {r["sighting_id"]: r for s, r in at_sea if r["kind"] == "sighting"}
+    assert sightings["S1A-match"]["mmsi"] == DPRK_TANKER
+    assert sightings["S1A-nobody"]["mmsi"] is None
+    assert sightings["S1A-dark"]["port"] == "vostochny"
+    assert sightings["S1A-dark"]["candidates"] == [445_100_009]
+    alerts = {r["kind"]: r for s, r in at_sea if s == "alerts"}
+    assert {"sts_encounter", "loitering", "dark_vessel"} <= set(alerts)
+    assert alerts["dark_vessel"]["mmsi"] is None
+    for shape in (
+        event_types.Encounter,
+        event_types.Loitering,
+        event_types.SightingEvent,
+        event_types.DarkSighting,
+    ):
+        assert met(shape, [r for s, r in at_sea if s == "voyage-events"]), shape.__name__
 
 
 def test_dead_letters_fit_whatever_their_source() -> None:
@@ -264,15 +331,26 @@ def first(outputs: Outputs, stream: str, kind: str) -> dict[str, Any]:
         ("voyage-events", "voyage", {"-": "imo"}),
         ("voyage-events", "ais_gap", {"from": [42.6]}),
         ("voyage-events", "dark_port_call", {"draught_change": 2.4}),
+        ("voyage-events", "encounter", {"-": "other_mmsi"}),
+        ("voyage-events", "encounter", {"other_flag_mid": "44"}),
+        ("voyage-events", "loitering", {"ended_at": "yesterday"}),
+        ("voyage-events", "loitering", {"candidates": []}),
+        ("voyage-events", "sighting", {"port_role": "loading"}),
+        ("voyage-events", "sighting", {"-": "matched_mmsi"}),
         ("alerts", "watchlist_port_call", {"-": "severity"}),
         ("alerts", "watchlist_port_call", {"-": "status"}),
         ("alerts", "watchlist_port_call", {"severity": "urgent"}),
+        ("alerts", "dark_vessel", {"mmsi": "unknown"}),
     ],
 )
 def test_an_unknown_kind_a_missing_or_extra_field_is_refused(
-    reference: tuple[list[Record], Outputs], stream: str, kind: str, change: dict[str, Any]
+    reference: tuple[list[AnyRecord], Outputs],
+    at_sea: Outputs,
+    stream: str,
+    kind: str,
+    change: dict[str, Any],
 ) -> None:
-    record = first(reference[1], stream, kind)
+    record = first(reference[1] + at_sea, stream, kind)
     schemas.validator(stream)(record)  # as emitted, it fits
     change = dict(change)
     record.pop(change.pop("-", ""), None)
@@ -282,7 +360,7 @@ def test_an_unknown_kind_a_missing_or_extra_field_is_refused(
 
 
 def test_normalized_records_and_dead_letters_missing_a_field_are_refused(
-    reference: tuple[list[Record], Outputs],
+    reference: tuple[list[AnyRecord], Outputs],
 ) -> None:
     position = reference[0][0].model_dump(mode="json")
     for broken in (
