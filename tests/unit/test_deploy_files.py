@@ -480,6 +480,50 @@ def test_the_rules_cover_the_watch_floor() -> None:
     assert 'severity="critical"' in rules["ShipwatchCriticalAlert"]["expr"]
 
 
+# The at-sea metrics (CONTRACT.md, "At sea") and the alert kinds of the at-sea rules.
+AT_SEA_METRICS = frozenset(
+    {
+        "shipwatch_encounters_total",
+        "shipwatch_active_encounters",
+        "shipwatch_loitering_vessels",
+        "shipwatch_sightings_total",
+        "shipwatch_sea_samples_dropped_total",
+    }
+)
+AT_SEA_ALERT_KINDS = ("sts_encounter", "loitering", "dark_vessel")
+
+
+def test_the_dashboard_has_an_at_sea_row() -> None:
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    panels = _panels(dashboard["panels"])
+    rows = [i for i, p in enumerate(panels) if p.get("type") == "row"]
+    start = next(i for i in rows if panels[i]["title"] == "At sea")
+    end = next((i for i in rows if i > start), len(panels))
+    exprs = [t["expr"] for p in panels[start + 1 : end] for t in p["targets"]]
+    queried = {name for expr in exprs for name in metric_names(expr)}
+    assert AT_SEA_METRICS | {"shipwatch_alerts_total"} <= queried
+    assert "by (matched)" in " ".join(exprs)
+    assert "by (reason)" in " ".join(e for e in exprs if "sea_samples" in e)
+    alerts = [e for e in exprs if "shipwatch_alerts_total" in e]
+    assert alerts and all(kind in alerts[0] for kind in AT_SEA_ALERT_KINDS)
+
+
+def test_the_rules_cover_the_sea() -> None:
+    rules = {r["alert"]: r for g in _load_yaml(RULES)["groups"] for r in g["rules"]}
+    assert {"ShipwatchDarkVessel", "ShipwatchStsEncounter", "ShipwatchSeaSamplesDropped"} <= set(
+        rules
+    )
+    assert metric_names(rules["ShipwatchDarkVessel"]["expr"]) == {"shipwatch_alerts_total"}
+    assert 'kind="dark_vessel"' in rules["ShipwatchDarkVessel"]["expr"]
+    sts = rules["ShipwatchStsEncounter"]["expr"]
+    assert 'kind="sts_encounter"' in sts and 'severity="critical"' in sts
+    dropped = rules["ShipwatchSeaSamplesDropped"]["expr"]
+    assert metric_names(dropped) == {"shipwatch_sea_samples_dropped_total"}
+    assert "cell_full" in dropped and "too_late" in dropped and "repeat" not in dropped
+    # Each finding notifies once: the generic critical rule leaves these kinds to their own.
+    assert "dark_vessel" in rules["ShipwatchCriticalAlert"]["expr"]
+
+
 def test_prometheus_loads_the_rules_file_compose_mounts(
     services: dict[str, dict[str, Any]],
 ) -> None:
