@@ -309,3 +309,86 @@ def test_the_page_works_offline_and_on_a_phone(page: Any, settings: Settings) ->
         assert maps["width"] <= 390 and maps["y"] < first_alert["y"]  # the map comes first
     finally:
         page.set_window_size(1280, 860)
+
+
+def test_at_sea_findings_are_drawn_with_a_dark_vessels_candidates(
+    page: Any, settings: Settings
+) -> None:
+    near, far = RUSSIAN_TANKER, LATE_CALLER
+    dark = {
+        "alert_id": "sea-dark-1",
+        "kind": "dark_vessel",
+        "severity": "critical",
+        "mmsi": None,  # a satellite sighting no AIS vessel explains
+        "at": "2024-03-09T13:00:00Z",
+        "title": "Unidentified ship seen by satellite at vostochny",
+        "port": "vostochny",
+        "route": None,
+        "evidence": {
+            "sighting_id": "sar-1",
+            "ts": "2024-03-09T13:00:00Z",
+            "lat": VOSTOCHNY_BERTH[0],
+            "lon": VOSTOCHNY_BERTH[1],
+            "length_m": 182.0,
+            "source": "sar",
+            "port_distance_m": 0,
+            "candidates": [near, far],
+            "candidate_details": [
+                {
+                    "mmsi": near,
+                    "last_seen_at": "2024-03-09T09:00:00Z",
+                    "last_seen_km": 3.1,
+                    "seen_again_at": None,
+                },
+                {
+                    "mmsi": far,
+                    "last_seen_at": "2024-03-09T06:00:00Z",
+                    "last_seen_km": 41.5,
+                    "seen_again_at": "2024-03-09T15:00:00Z",
+                },
+            ],
+        },
+    }
+    sts = alert("sea-sts-1", "warning", "sts_encounter", DPRK_TANKER, port=None)
+    sts["evidence"] = {
+        "name": "PAEKMA 7",
+        "other": {"mmsi": 445_990_777, "name": EVIL, "imo": None, "flag_mid": "445"},
+        "started_at": "2024-03-09T10:00:00Z",
+        "ended_at": None,
+        "lat": 42.30,
+        "lon": 133.60,
+        "min_distance_m": 80,
+        "draught_change_m": None,
+    }
+    asyncio.run(produce(settings, "alerts", dark, sts))
+    mine = '#sea g.sea-mark[data-alert-id^="sea-"]'
+    wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, mine)) == 2, 10)
+    sea_kinds = ("sts_encounter", "loitering", "dark_vessel")
+    at_sea = [i for i in visible_ids(page) if card(page, i).get_attribute("data-kind") in sea_kinds]
+    assert len(page.find_elements(By.CSS_SELECTOR, "#sea svg g.sea-mark")) == len(at_sea)
+    # One shape per kind: two linked dots for the encounter, a hollow diamond for the dark one.
+    sts_mark = page.find_element(By.CSS_SELECTOR, '#sea g.sea-mark[data-alert-id="sea-sts-1"]')
+    assert len(sts_mark.find_elements(By.CSS_SELECTOR, "circle")) == 2
+    assert sts_mark.find_elements(By.CSS_SELECTOR, "line")
+    dark_mark = page.find_element(By.CSS_SELECTOR, '#sea g.sea-mark[data-alert-id="sea-dark-1"]')
+    assert dark_mark.find_elements(By.CSS_SELECTOR, "path.diamond")
+    tip = dark_mark.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+    assert f"candidates: {near}, {far}" in tip
+    # The list under the map names the candidates, nearest first, and the encounter's partner.
+    sea = page.find_element(By.ID, "sea").text
+    assert f"candidates: {near}, {far}" in sea
+    assert "445990777" in sea and EVIL in sea  # markup shown as text
+    # The dark vessel is on its port's map too; its card says it has no MMSI.
+    at_port = '#maps figure[data-fence="vostochny"] g.sea-mark[data-alert-id="sea-dark-1"]'
+    wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, at_port), 10)
+    shown = card(page, "sea-dark-1")
+    assert "unidentified vessel" in shown.text and "MMSI —" in shown.text
+    assert "MMSI None" not in shown.text and "MMSI null" not in shown.text
+    # The filters apply to the at-sea map as to the list.
+    Select(page.find_element(By.ID, "kind")).select_by_value("dark_vessel")
+    wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, mine)) == 1)
+    Select(page.find_element(By.ID, "kind")).select_by_value("")
+    wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, mine)) == 2)
+    assert page.find_elements(By.CSS_SELECTOR, "#sea img, #maps img, script:not([src])") == []
+    severe = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe
