@@ -27,6 +27,7 @@ COPY voyages ./voyages
 COPY ais ./ais
 COPY pipeline ./pipeline
 COPY scenarios ./scenarios
+COPY sea ./sea
 RUN pip install . && rm -rf build ./*.egg-info
 
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/shipwatch \

@@ -8,6 +8,7 @@ per position. A variant is a comma-separated set of:
   sensor    Faust's Prometheus sensor on (SHIPWATCH_FAUST_METRICS=true; off by default)
   asyncio   asyncio's own event loop instead of uvloop (SHIPWATCH_UVLOOP=false)
   nomap     the live page does not follow the nearby-positions topic inside the worker
+  nosea     no at-sea stage (SHIPWATCH_AT_SEA=false): what the encounter/sighting hop costs
 
 `linger` and `nomap` change the worker from outside, for measuring only; `sensor` and `asyncio`
 are settings a user may choose. `base` is the worker as it is.
@@ -33,9 +34,13 @@ from bench.traffic import traffic
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
-KNOWN = {"linger", "sensor", "asyncio", "nomap"}
+KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea"}
 # Variants that are settings: passed to the worker as its environment.
-SETTINGS = {"sensor": {"SHIPWATCH_FAUST_METRICS": "true"}, "asyncio": {"SHIPWATCH_UVLOOP": "false"}}
+SETTINGS = {
+    "sensor": {"SHIPWATCH_FAUST_METRICS": "true"},
+    "asyncio": {"SHIPWATCH_UVLOOP": "false"},
+    "nosea": {"SHIPWATCH_AT_SEA": "false"},
+}
 
 
 def patched_worker(variant: set[str]) -> int:

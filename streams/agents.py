@@ -52,7 +52,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     ingest = Ingest(w.settings, bulk, MapAreas(index), ctx.sea_rules)
     w.app.task(supervised("ingest", ingest.run))
 
-    track = TrackBinding(w.app, t, w.tracks, index, bulk, sea)
+    track = TrackBinding(w.app, t, w.tracks, index, bulk, sea if w.settings.at_sea else None)
     w.app.agent(t["frames"], name=f"{w.settings.namespace}.track")(_named("track", track.run))
     w.app.on_partitions_revoked.connect(track.on_revoked)
     w.app.timer(0.25)(track.flush_if_due)

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
 
     # At sea (README, "At sea"): Global Fishing Watch's encounter rule by default, Skylight's
     # stricter one (250 m for 30 min) with `sea_preset=skylight`; each threshold can be set.
+    at_sea: bool = True  # false: no encounters, loitering or sighting matching (and no hop)
     sea_preset: Literal["gfw", "skylight"] = "gfw"
     encounter_distance_m: float | None = Field(default=None, gt=0, le=5000)
     encounter_min_s: float | None = Field(default=None, gt=0, le=7 * 86_400)
