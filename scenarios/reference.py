@@ -35,6 +35,7 @@ __all__ = [
     "ExpectedCapAlert",
     "ExpectedDelivery",
     "Vessel",
+    "clear_of_fences",
     "dark_calls",
     "expected_alerts",
     "expected_cap_alerts",
@@ -161,7 +162,7 @@ def dark_calls(tl: Timeline) -> list[DarkCall]:
     return out
 
 
-def _clear_of_fences(at: Point) -> bool:
+def clear_of_fences(at: Point) -> bool:
     """The plan's view of "at sea": at least FENCE_CLEARANCE_M from every fenced port (measured
     to its nearest approach waypoint; a test checks no stay comes anywhere near the limit)."""
     return all(port.distance_m(at) >= FENCE_CLEARANCE_M for port in PORTS if port.fenced)
@@ -172,7 +173,7 @@ def loitering_stays(tl: Timeline) -> list[tuple[float, float]]:
     (t0, t1) in seconds after T0, one loitering event each."""
     out = []
     for stay in tl.stays:
-        if not _clear_of_fences(stay.at):
+        if not clear_of_fences(stay.at):
             continue
         cuts = sorted(
             (max(t0, stay.t0), min(t1, stay.t1))
