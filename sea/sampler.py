@@ -122,6 +122,10 @@ def _samples(
             _extend_loiter(out, mmsi, b, tick_t, lat, lon, sog, vessel, rules)
         else:
             _end_loiter(out, mmsi, b, vessel)
+    if left:  # it left between two ticks: say so at the next one all the same
+        tick_t = (_tick(a.t, rules) + 1) * rules.tick_s
+        _sample(out, mmsi, tick_t, a.lat, a.lon, b.sog, False, True, vessel, ctx)
+        _end_loiter(out, mmsi, b, vessel)
 
 
 def _left(out: SeaOut, mmsi: int, a: SeaTrack, vessel: dict[str, Any], ctx: SeaContext) -> None:

@@ -45,18 +45,6 @@ Outputs = list[tuple[str, dict[str, Any]]]
 CELL_DEG = 0.1  # the sea stage's area cells, restated
 SIGHTING_WAIT_S = 3600  # AIS this much newer than a sighting in its cell decides it
 
-# A bug of sea/sampler.py this story runs into: a vessel's run of slow fixes at sea is said to
-# be over ("left") only at a tick between its last slow fix and its first fast one. SAEGIL 6's
-# last slow fix is at 2024-03-19T06:02:42Z and its first at 10 kn at 06:04:48Z, inside one
-# 10-minute tick: no `left` sample is ever sent, the pair with LUCKY AMBER is never seen apart,
-# the encounter never ends, and the critical sts_encounter (draught 4.6 -> 6.9 m, reported at
-# 04:33:49Z, before they parted) is never raised.
-LEFT_LOST = (
-    "sea/sampler.py loses the `left` sample when the last slow fix and the first fast fix fall "
-    "in the same tick: SAEGIL 6's encounter never ends, no critical sts_encounter"
-)
-LOST_ALERTS = Counter({ExpectedAlert("sts_encounter", STS_LOADER.mmsi, "critical"): 1})
-
 
 def of_part(part: str) -> list[Track]:
     return [tr for tr in story() if tr.ship.part == part]
@@ -167,15 +155,8 @@ def test_the_plan_has_every_case() -> None:
     assert other.ship == MOORED_TANKER.mmsi
 
 
-@pytest.mark.xfail(strict=True, reason=LEFT_LOST)
 def test_the_alerts_are_exactly_the_planned_ones(outputs: Outputs) -> None:
     assert produced(outputs) == Counter(expected_alerts())
-
-
-def test_the_alerts_are_the_planned_ones_but_the_one_the_sampler_loses(outputs: Outputs) -> None:
-    """Everything else exactly: kinds, MMSIs, severities and counts (this one passes with the
-    sampler fixed too; the test above then passes and must lose its xfail)."""
-    assert produced(outputs) - LOST_ALERTS == Counter(expected_alerts()) - LOST_ALERTS
 
 
 def test_the_encounter_is_reported_for_both_vessels_while_it_goes_on(outputs: Outputs) -> None:
@@ -194,7 +175,6 @@ def test_the_encounter_is_reported_for_both_vessels_while_it_goes_on(outputs: Ou
     assert alert["mmsi"] == STS_LOADER.mmsi and alert["evidence"]["other"]["mmsi"] == planned.hi
 
 
-@pytest.mark.xfail(strict=True, reason=LEFT_LOST)
 def test_the_encounter_ends_with_the_cargo_moved(outputs: Outputs) -> None:
     (planned,) = encounters()
     ended = {e["mmsi"]: e for e in events_of(outputs, "encounter") if e["ended_at"] is not None}
