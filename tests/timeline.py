@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ais.records import Position
 
@@ -100,3 +101,36 @@ def dark_loading_then_delivery(mmsi: int = DPRK_TANKER, gap_h: float = 20) -> li
         .stay(CHONGJIN_BERTH, hours=8)
         .positions
     )
+
+
+def merged(*legs: Timeline | list[Any]) -> list[Any]:
+    """The records of several vessels (timelines, or lists of records) in event-time order.
+
+    Records at the same instant keep the order they were given in (stable sort)."""
+    records: list[Any] = []
+    for leg in legs:
+        records.extend(leg.positions if isinstance(leg, Timeline) else leg)
+    return sorted(records, key=lambda r: r.ts if hasattr(r, "ts") else _sighting_time(r))
+
+
+def _sighting_time(record: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(record["ts"].replace("Z", "+00:00"))
+
+
+def sighting(
+    sighting_id: str,
+    at: datetime,
+    where: tuple[float, float],
+    length_m: float | None = 120.0,
+    source: str | None = "sentinel-1",
+) -> dict[str, Any]:
+    """A satellite sighting in its published JSON form (what `Detector.process_json` takes)."""
+    return {
+        "kind": "sighting",
+        "sighting_id": sighting_id,
+        "ts": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "lat": where[0],
+        "lon": where[1],
+        "length_m": length_m,
+        "source": source,
+    }
