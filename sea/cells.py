@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from geofences.movement import distance_m
+from geofences.movement import METRES_PER_NM, distance_m
 from sea.encounters import pair_key
 from sea.rules import SeaRules
 from sea.store import SeaStore
@@ -142,16 +142,21 @@ def match(store: SeaStore, sighting: Record, rules: SeaRules) -> tuple[int | Non
     best: tuple[float, int] | None = None
     for mmsi in sorted({*before, *after}, key=int):
         a, b = before.get(mmsi), after.get(mmsi)
+        slack = 0.0
         if a is not None and b is not None:
             f = (t - before_t) / rules.tick_s
             lat, lon = a[LAT] + f * (b[LAT] - a[LAT]), a[LON] + f * (b[LON] - a[LON])
         else:
-            one = a if a is not None else b
+            # The other tick's sample is in another cell, or before the track began: the
+            # vessel may have moved since (or until) this one at its speed.
+            one, at = (a, before_t) if a is not None else (b, after_t)
             assert one is not None
             lat, lon = one[LAT], one[LON]
+            knots = one[SOG] if one[SOG] is not None else rules.candidate_speed_kn
+            slack = knots * METRES_PER_NM / 3600 * abs(t - at)
         d = distance_m(lat, lon, sighting["lat"], sighting["lon"])
-        if d <= reach and (best is None or d < best[0]):
-            best = (d, int(mmsi))
+        if d <= reach + slack and (best is None or d - slack < best[0]):
+            best = (max(d - slack, 0.0), int(mmsi))
     return (best[1], round(best[0], 1)) if best else (None, None)
 
 

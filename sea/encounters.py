@@ -30,6 +30,10 @@ def observe_pair(store: SeaStore, obs: Record, rules: SeaRules) -> list[Record]:
     """Apply one observation (`close` or apart) of a pair; the encounter events it makes."""
     key = obs["key"]
     run: Record | None = store.get(key)
+    if run is not None and "ended" in run:
+        if obs["t"] <= run["ended"]:
+            return []  # a repeat from a run already over
+        run = None
     if run is None:
         if not obs["close"]:
             return []  # apart, and never close: nothing to end
@@ -41,7 +45,7 @@ def observe_pair(store: SeaStore, obs: Record, rules: SeaRules) -> list[Record]:
     if not obs["close"]:
         run["after"] = [obs["lo_draught"], obs["hi_draught"]]
         events = _ended(run)
-        store.delete(key)
+        store.put(key, {"ended": obs["t"]})  # so that a repeat of its past cannot restart it
         return events
     if obs["t"] > run["last"] + (rules.max_gap_ticks + 1) * rules.tick_s:
         events = _ended(run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sea.zones import METRES_PER_DEG_LAT, METRES_PER_DEG_LON_EQUATOR
+from sea.zones import METRES_PER_DEG_LAT
 
 
 def cell_of(lat: float, lon: float, cell_deg: float) -> str:
@@ -19,7 +19,8 @@ def cells_near(lat: float, lon: float, cell_deg: float, margin_m: float) -> list
     them: the pair is found there, wherever the cell edges fall."""
     col, row = math.floor(lon / cell_deg), math.floor(lat / cell_deg)
     dlat = margin_m / METRES_PER_DEG_LAT
-    dlon = margin_m / (METRES_PER_DEG_LON_EQUATOR * max(math.cos(math.radians(lat)), 0.01))
+    # The shortest degree of latitude for both: the margin in degrees never comes out short.
+    dlon = margin_m / (METRES_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
     cols = {math.floor((lon - dlon) / cell_deg), col, math.floor((lon + dlon) / cell_deg)}
     rows = {math.floor((lat - dlat) / cell_deg), row, math.floor((lat + dlat) / cell_deg)}
     near = [f"c:{c}:{r}" for c in sorted(cols) for r in sorted(rows) if (c, r) != (col, row)]

@@ -38,7 +38,7 @@ class SeaRules:
     @property
     def ghost_margin_m(self) -> float:
         """How near a cell edge a sample must be to be copied into the neighbour cell."""
-        half_longest_ship_m = 250.0
+        half_longest_ship_m = 300.0  # sightings and statics allow ships up to 600 m
         return max(self.encounter_distance_m, self.sighting_match_m + half_longest_ship_m)
 
     @property
@@ -52,16 +52,24 @@ SKYLIGHT = SeaRules(encounter_distance_m=250.0, encounter_min_s=1800.0)
 
 
 def median_of(histogram: list[int], bin_kn: float) -> float:
-    """The median speed of a histogram of speeds in bins of `bin_kn` (the bin's middle)."""
+    """The median speed of a histogram of speeds in bins of `bin_kn` (bins' middles; for an
+    even count, halfway between the two middle values, as `statistics.median`)."""
     total = sum(histogram)
     if total == 0:
         return 0.0
+    lower = _nth_bin(histogram, (total - 1) // 2)
+    upper = _nth_bin(histogram, total // 2)
+    return round((lower + upper + 1) / 2 * bin_kn, 2)
+
+
+def _nth_bin(histogram: list[int], n: int) -> int:
+    """The bin of the n-th smallest value (0-based)."""
     seen = 0
     for i, count in enumerate(histogram):
         seen += count
-        if 2 * seen >= total:
-            return round((i + 0.5) * bin_kn, 2)
-    return round(len(histogram) * bin_kn, 2)
+        if seen > n:
+            return i
+    return len(histogram) - 1
 
 
 SPEED_BIN_KN = 0.1  # speeds are kept as counts per 0.1 kn: bounded, and order does not matter
@@ -70,7 +78,8 @@ SPEED_BIN_KN = 0.1  # speeds are kept as counts per 0.1 kn: bounded, and order d
 def speed_bin(sog: float, rules: SeaRules) -> int:
     """The histogram bin of a speed (the last bin holds everything up to `sample_max_kn`)."""
     last = int(rules.sample_max_kn / SPEED_BIN_KN)
-    return min(max(int(sog / SPEED_BIN_KN), 0), last)
+    # 0.3 / 0.1 is 2.9999999999999996 in floating point: a hair up keeps it in its own bin.
+    return min(max(int(sog / SPEED_BIN_KN + 1e-9), 0), last)
 
 
 def empty_histogram(rules: SeaRules) -> list[int]:
