@@ -527,7 +527,6 @@ class DarkCandidate(TypedDict):
     last_seen_at: Time
     last_seen_km: float
     """from its last fix before the silence to the sighting"""
-    seen_again_at: Time | None
     """the end of its silence; null while it is still silent"""
 
 

@@ -35,32 +35,37 @@ def note_fix(store: SeaStore, rec: Record, rules: SeaRules) -> None:
 
 
 def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Record]:
-    """Silent watched vessels that could be the sighting, nearest last fix first."""
+    """Silent watched vessels that could be the sighting, nearest last fix first.
+
+    Only fixes up to the sighting's time count, and silent means what `note_fix` records (no
+    fix for longer than `max_interp_s`): so the answer does not depend on whether the
+    vessel's next fix arrived before the decision."""
     state: Record = store.get(KEY) or {}
     t, lat, lon = sighting["t"], sighting["lat"], sighting["lon"]
-    quiet = 2 * rules.tick_s
     metres_per_s = rules.candidate_speed_kn * METRES_PER_NM / 3600
-    slack = rules.sighting_match_m
     found = []
     for mmsi, vessel in state.items():
-        spans = [s for s in vessel["silences"] if s[0] < t - quiet and s[3] > t + quiet]
-        last = vessel["last"]
-        if last is not None and last[0] < t - quiet and t - last[0] <= rules.candidate_lookback_s:
-            spans.append([*last, None, None, None])  # silent since, as far as we know
-        for t0, lat0, lon0, t1, lat1, lon1 in spans:
-            d0 = distance_m(lat0, lon0, lat, lon)
-            if d0 > (t - t0) * metres_per_s + slack:
-                continue
-            back = None if t1 is None else distance_m(lat, lon, lat1, lon1)
-            if back is not None and back > (t1 - t) * metres_per_s + slack:
-                continue
-            found.append(
-                {
-                    "mmsi": int(mmsi),
-                    "last_seen_at": iso_of(t0),
-                    "last_seen_km": round(d0 / 1000, 1),
-                    "seen_again_at": None if t1 is None else iso_of(t1),
-                }
-            )
-            break
+        before = _last_fix_before(vessel, t)
+        if before is None or t - before[0] <= rules.max_interp_s:
+            continue
+        t0, lat0, lon0 = before
+        if t - t0 > rules.candidate_lookback_s:
+            continue
+        d0 = distance_m(lat0, lon0, lat, lon)
+        if d0 > (t - t0) * metres_per_s + rules.sighting_match_m:
+            continue
+        found.append(
+            {"mmsi": int(mmsi), "last_seen_at": iso_of(t0), "last_seen_km": round(d0 / 1000, 1)}
+        )
     return sorted(found, key=lambda c: (c["last_seen_km"], c["mmsi"]))
+
+
+def _last_fix_before(vessel: Record, t: float) -> tuple[float, float, float] | None:
+    """The vessel's last fix at or before `t` if a silence spans `t` or it is its latest."""
+    for t0, lat0, lon0, t1, _, _ in vessel["silences"]:
+        if t0 <= t < t1:
+            return t0, lat0, lon0
+    last = vessel["last"]
+    if last is not None and last[0] <= t:
+        return last[0], last[1], last[2]
+    return None

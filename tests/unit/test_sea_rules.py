@@ -371,7 +371,6 @@ def test_an_unmatched_sighting_at_the_berth_with_a_silent_dprk_tanker_is_a_dark_
     [detail] = event["candidate_details"]
     assert detail["last_seen_at"] == iso(1.5)
     assert detail["last_seen_km"] == pytest.approx(20.0, abs=0.2)
-    assert detail["seen_again_at"] is None
     [alert] = out.alerts
     assert alert["kind"] == "dark_vessel"
     assert alert["severity"] == "critical"  # at a loading port
