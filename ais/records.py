@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
-    field_serializer,
-    field_validator,
 )
 
 Mmsi = Annotated[int, Field(ge=1, le=999_999_999)]
@@ -29,20 +29,15 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# Every record's time: read in UTC, written as ISO 8601 with a Z.
+UtcTime = Annotated[datetime, AfterValidator(utc), PlainSerializer(iso, return_type=str)]
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     mmsi: Mmsi
-    ts: datetime
-
-    @field_validator("ts")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return utc(value)
-
-    @field_serializer("ts")
-    def _ts_out(self, value: datetime) -> str:
-        return iso(value)
+    ts: UtcTime
 
 
 class Position(_Record):
@@ -84,20 +79,11 @@ class Sighting(BaseModel):
     sighting_id: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
     ]
-    ts: datetime
+    ts: UtcTime
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     length_m: float | None = Field(default=None, gt=0, le=600)  # estimated from the image
     source: str | None = Field(default=None, max_length=60)  # e.g. "sentinel-1"
-
-    @field_validator("ts")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return utc(value)
-
-    @field_serializer("ts")
-    def _ts_out(self, value: datetime) -> str:
-        return iso(value)
 
 
 Record = Position | Static  # the records of a vessel (`.mmsi`): what tracks and frames carry
