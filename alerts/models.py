@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import orjson
@@ -39,3 +40,28 @@ class Alert(BaseModel):
     def to_json(self) -> bytes:
         """The bytes published on the alerts topic and printed by `detect`."""
         return orjson.dumps(self.model_dump(), option=orjson.OPT_SORT_KEYS)
+
+
+def vessel_alert(
+    kind: str,
+    ev: Mapping[str, Any],
+    identity: dict[str, Any],
+    severity: Severity,
+    at: str,
+    title: str,
+    evidence: dict[str, Any],
+    **where: str | None,
+) -> Alert:
+    """An alert about the event's vessel: its id from the identity, its name, IMO and flag
+    digits first in the evidence."""
+    vessel = {"name": ev.get("name"), "imo": ev.get("imo"), "flag_mid": str(ev["mmsi"])[:3]}
+    return Alert(
+        alert_id=alert_id_for(kind, ev["mmsi"], identity),
+        kind=kind,
+        severity=severity,
+        mmsi=ev["mmsi"],
+        at=at,
+        title=title,
+        evidence={**vessel, **evidence},
+        **where,
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerts.cargo import CHANGE_MIN_M, UN_CAP_BBL, CargoFactors
-from alerts.models import Alert, Severity, alert_id_for
+from alerts.models import Alert, Severity, vessel_alert
 from alerts.routes import DEFAULT_ROUTES, Route, route_for
 from alerts.sea_rules import SEA_RULES
 from alerts.watchlist import Watchlist
@@ -29,29 +29,6 @@ class RuleContext:
     def watch_reason(self, ev: Mapping[str, Any]) -> str | None:
         """Why the event's vessel is watched, or None."""
         return self.watchlist.reason(ev["mmsi"], ev.get("imo"), ev.get("name"))
-
-
-def _alert(
-    kind: str,
-    ev: Mapping[str, Any],
-    identity: dict[str, Any],
-    severity: Severity,
-    at: str,
-    title: str,
-    evidence: dict[str, Any],
-    **where: str | None,
-) -> Alert:
-    vessel = {"name": ev.get("name"), "imo": ev.get("imo"), "flag_mid": str(ev["mmsi"])[:3]}
-    return Alert(
-        alert_id=alert_id_for(kind, ev["mmsi"], identity),
-        kind=kind,
-        severity=severity,
-        mmsi=ev["mmsi"],
-        at=at,
-        title=title,
-        evidence={**vessel, **evidence},
-        **where,
-    )
 
 
 def sanctioned_voyage(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
@@ -82,7 +59,7 @@ def sanctioned_voyage(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     evidence["watched"] = ctx.watch_reason(ev)
     title = f"Voyage {ev['origin']} → {ev['destination']} completed"
     return [
-        _alert(
+        vessel_alert(
             "sanctioned_voyage",
             ev,
             identity,
@@ -112,7 +89,7 @@ def watchlist_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
         identity = {"port": ev["port"], "arrived_at": ev["arrived_at"]}
         title = f"Watch-listed vessel calling at {ev['port']}"
         return [
-            _alert(
+            vessel_alert(
                 "watchlist_port_call",
                 ev,
                 identity,
@@ -134,7 +111,7 @@ def watchlist_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     }
     title = f"Watch-listed vessel left {ev['port']} loaded (+{after - before:.1f} m draught)"
     return [
-        _alert(
+        vessel_alert(
             "watchlist_port_call",
             ev,
             identity,
@@ -165,7 +142,9 @@ def ais_gap(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     }
     title = f"Watch-listed vessel silent {hours} h near {', '.join(ev['near'])}"
     return [
-        _alert("ais_gap", ev, identity, "warning", ev["to_at"], title, evidence, port=ev["near"][0])
+        vessel_alert(
+            "ais_gap", ev, identity, "warning", ev["to_at"], title, evidence, port=ev["near"][0]
+        )
     ]
 
 
@@ -199,7 +178,9 @@ def dark_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
         title = f"Dark call at {ev['port']}: draught {change:+.1f} m across a {ev['gap_h']} h gap"
         severity = "critical"
     at = ev.get("reported_at", ev["window_end"])
-    return [_alert("dark_port_call", ev, identity, severity, at, title, evidence, port=ev["port"])]
+    return [
+        vessel_alert("dark_port_call", ev, identity, severity, at, title, evidence, port=ev["port"])
+    ]
 
 
 def dark_call_identity(port: str, start: str, end: str) -> dict[str, Any]:
@@ -224,7 +205,7 @@ def identity_change(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
         title = f"Watch-listed MMSI transmitting from two places {ev.get('apart_km')} km apart"
     else:
         title = f"Watch-listed vessel changed its {ev['field']}: {ev['old']} → {ev['new']}"
-    return [_alert("identity_change", ev, identity, "warning", ev["at"], title, evidence)]
+    return [vessel_alert("identity_change", ev, identity, "warning", ev["at"], title, evidence)]
 
 
 def retractions(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
@@ -248,7 +229,7 @@ def retractions(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
         "reason": "late positions filled the AIS gap",
     }
     return [
-        _alert(
+        vessel_alert(
             kind,
             ev,
             identity,

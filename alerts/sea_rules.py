@@ -8,16 +8,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from alerts.cargo import CHANGE_MIN_M
-from alerts.models import Alert, alert_id_for
+from alerts.models import Alert, vessel_alert
 
 if TYPE_CHECKING:
     from alerts.rules import RuleContext
 
 CARGO_PORT_ROLES = ("loading", "discharge")  # a dark vessel there is critical
-
-
-def _vessel(ev: dict[str, Any]) -> dict[str, Any]:
-    return {"name": ev.get("name"), "imo": ev.get("imo"), "flag_mid": str(ev["mmsi"])[:3]}
 
 
 def sts_encounter(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
@@ -29,7 +25,6 @@ def sts_encounter(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     before, after = ev.get("draught_before"), ev.get("draught_after")
     change = None if before is None or after is None else round(after - before, 2)
     evidence = {
-        **_vessel(ev),
         "watched": reason,
         "other": {
             "mmsi": ev["other_mmsi"],
@@ -51,26 +46,26 @@ def sts_encounter(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     alerts = []
     if ev["ended_at"] is None:
         alerts.append(
-            _make(
+            vessel_alert(
                 "sts_encounter",
                 ev,
                 identity,
                 "warning",
                 ev["started_at"],
-                evidence,
                 f"Ship-to-ship encounter with {ev['other_mmsi']} {where}",
+                evidence,
             )
         )
     elif change is not None and abs(change) >= CHANGE_MIN_M:
         alerts.append(
-            _make(
+            vessel_alert(
                 "sts_encounter",
                 ev,
                 {**identity, "cargo": True},
                 "critical",
                 ev["ended_at"],
-                evidence,
                 f"Cargo moved at sea with {ev['other_mmsi']} (draught {change:+} m)",
+                evidence,
             )
         )
     return alerts
@@ -82,14 +77,13 @@ def loitering(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     if reason is None or ev["ended_at"] is not None:
         return []
     evidence = {
-        **_vessel(ev),
         "watched": reason,
         **{k: ev.get(k) for k in ("started_at", "lat", "lon", "median_sog")},
         "duration_h": round(ev["duration_s"] / 3600, 1),
     }
     title = f"Loitering at sea at {ev['lat']:.3f}, {ev['lon']:.3f}"
     identity = {"started_at": ev["started_at"]}
-    return [_make("loitering", ev, identity, "warning", ev["started_at"], evidence, title)]
+    return [vessel_alert("loitering", ev, identity, "warning", ev["started_at"], title, evidence)]
 
 
 def dark_vessel(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
@@ -125,28 +119,6 @@ def dark_vessel(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
             evidence=evidence,
         )
     ]
-
-
-def _make(
-    kind: str,
-    ev: dict[str, Any],
-    identity: dict[str, Any],
-    severity: str,
-    at: str,
-    evidence: dict[str, Any],
-    title: str,
-) -> Alert:
-    return Alert.model_validate(
-        {
-            "alert_id": alert_id_for(kind, ev["mmsi"], identity),
-            "kind": kind,
-            "severity": severity,
-            "mmsi": ev["mmsi"],
-            "at": at,
-            "title": title,
-            "evidence": evidence,
-        }
-    )
 
 
 SEA_RULES = {
