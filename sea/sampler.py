@@ -63,16 +63,12 @@ def observe(
     if speed is None and sea is not None:
         speed = speed_kn(distance_m(sea.lat, sea.lon, lat, lon), t - sea.t)
     slow = speed is not None and speed < rules.sample_max_kn
-    if (
-        sea is None
-        and not slow
-        and not ctx.zones.near_port(lat, lon)
-        and not ctx.watched(mmsi, vessel)
-    ):
+    near = ctx.zones.near_port(lat, lon)
+    watched = ctx.watched(mmsi, vessel)
+    if sea is None and not slow and not near and not watched:
         return None  # the common case: under way far from every watched port
     slow_at_sea = slow and ctx.zones.clear(lat, lon)
-    travels = slow_at_sea or ctx.zones.near_port(lat, lon)
-    watched = ctx.watched(mmsi, vessel)
+    travels = slow_at_sea or near
     here = SeaTrack(t, lat, lon, speed, slow_at_sea, travels)
     if sea is None:
         if watched:
@@ -105,27 +101,21 @@ def _samples(
     was last slow: there its partners still are, and their pairs end."""
     rules = ctx.rules
     both_slow = a.slow_at_sea and b.slow_at_sea
-    left = a.slow_at_sea and not b.slow_at_sea
-    for n in range(_tick(a.t, rules) + 1, _tick(b.t, rules) + 1):
+    first = _tick(a.t, rules) + 1
+    if a.slow_at_sea and not b.slow_at_sea:  # at the next tick, even one after b
+        _sample(out, mmsi, first * rules.tick_s, a.lat, a.lon, b.sog, False, True, vessel, ctx)
+        _end_loiter(out, mmsi, b, vessel)
+        first += 1
+    for n in range(first, _tick(b.t, rules) + 1):
         tick_t = n * rules.tick_s
-        sog = b.sog if b.sog is not None else a.sog
-        if left:
-            _sample(out, mmsi, tick_t, a.lat, a.lon, sog, False, True, vessel, ctx)
-            left = False
-        elif a.travels or b.travels:
-            f = (tick_t - a.t) / (b.t - a.t)
-            lat, lon = a.lat + f * (b.lat - a.lat), a.lon + f * (b.lon - a.lon)
-            _sample(out, mmsi, tick_t, lat, lon, sog, both_slow, False, vessel, ctx)
-        if both_slow and sog is not None:
-            f = (tick_t - a.t) / (b.t - a.t)
-            lat, lon = a.lat + f * (b.lat - a.lat), a.lon + f * (b.lon - a.lon)
-            _extend_loiter(out, mmsi, b, tick_t, lat, lon, sog, vessel, rules)
+        f = (tick_t - a.t) / (b.t - a.t)
+        lat, lon = a.lat + f * (b.lat - a.lat), a.lon + f * (b.lon - a.lon)
+        if a.travels or b.travels:
+            _sample(out, mmsi, tick_t, lat, lon, b.sog, both_slow, False, vessel, ctx)
+        if both_slow and b.sog is not None:
+            _extend_loiter(out, mmsi, b, tick_t, lat, lon, b.sog, vessel, rules)
         else:
             _end_loiter(out, mmsi, b, vessel)
-    if left:  # it left between two ticks: say so at the next one all the same
-        tick_t = (_tick(a.t, rules) + 1) * rules.tick_s
-        _sample(out, mmsi, tick_t, a.lat, a.lon, b.sog, False, True, vessel, ctx)
-        _end_loiter(out, mmsi, b, vessel)
 
 
 def _left(out: SeaOut, mmsi: int, a: SeaTrack, vessel: dict[str, Any], ctx: SeaContext) -> None:
