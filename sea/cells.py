@@ -26,19 +26,22 @@ def head_of(store: SeaStore, key: str) -> Record:
     return head if head is not None else {"clock": None, "ticks": [], "pending": []}
 
 
-def add_sample(store: SeaStore, rec: Record, rules: SeaRules) -> tuple[list[Record], str | None]:
-    """Keep one sample; the pair observations it completes, or why it was not kept."""
+def add_sample(
+    store: SeaStore, rec: Record, rules: SeaRules
+) -> tuple[list[Record], str | None, list[Record]]:
+    """Keep one sample: the pair observations it completes (or why it was not kept), and the
+    cell's sightings whose wait it ended by moving the cell's clock on."""
     key, t = rec["key"], rec["t"]
     head = head_of(store, key)
     if head["clock"] is not None and t < head["clock"] - rules.retention_s:
-        return [], "too_late"
+        return [], "too_late", []
     tick_key = f"{key}@{t}"
     samples: Record = store.get(tick_key) or {}
     me = str(rec["mmsi"])
     if me in samples:
-        return [], "repeat"
+        return [], "repeat", []
     if len(samples) >= rules.max_vessels_per_cell_tick:
-        return [], "cell_full"
+        return [], "cell_full", []
     mine = [
         rec["lat"],
         rec["lon"],
@@ -57,12 +60,14 @@ def add_sample(store: SeaStore, rec: Record, rules: SeaRules) -> tuple[list[Reco
     ]
     samples[me] = mine
     store.put(tick_key, samples)
-    if t not in head["ticks"]:
+    due: list[Record] = []
+    if t not in head["ticks"]:  # a new tick for the cell, perhaps a new clock: the head changes
         head["ticks"].append(t)
-    if head["clock"] is None or t > head["clock"]:
-        head["clock"] = t
-    store.put(key, head)
-    return observations, None
+        if head["clock"] is None or t > head["clock"]:
+            head["clock"] = t
+            due = _advance(store, key, head, rules)
+        store.put(key, head)
+    return observations, None, due
 
 
 def _pair(a: int, sa: list[Any], b: int, sb: list[Any], t: int, rules: SeaRules) -> Record | None:
@@ -97,21 +102,15 @@ def _pair(a: int, sa: list[Any], b: int, sb: list[Any], t: int, rules: SeaRules)
     }
 
 
-def due_sightings(store: SeaStore, key: str, rules: SeaRules) -> list[Record]:
-    """Take the cell's sightings whose wait is over by its clock; drop expired ticks."""
-    head: Record | None = store.get(key)
-    if head is None or head["clock"] is None:
-        return []
+def _advance(store: SeaStore, key: str, head: Record, rules: SeaRules) -> list[Record]:
+    """The clock moved on: take the sightings whose wait is over, drop the expired ticks."""
     clock = head["clock"]
     due = [s for s in head["pending"] if s["t"] + rules.sighting_wait_s <= clock]
-    expired = [t for t in head["ticks"] if t < clock - rules.retention_s]
-    if not due and not expired:
-        return []
     head["pending"] = [s for s in head["pending"] if s["t"] + rules.sighting_wait_s > clock]
-    for t in expired:
-        store.delete(f"{key}@{t}")
+    for t in head["ticks"]:
+        if t < clock - rules.retention_s:
+            store.delete(f"{key}@{t}")
     head["ticks"] = [t for t in head["ticks"] if t >= clock - rules.retention_s]
-    store.put(key, head)
     return due
 
 

@@ -59,11 +59,11 @@ def sea_batch(
 def _one(store: SeaStore, rec: Record, rules: SeaRules, zones: SeaZones, out: SeaBatch) -> None:
     kind = rec["kind"]
     if kind == "sample":
-        observations, dropped = cells.add_sample(store, rec, rules)
+        observations, dropped, due = cells.add_sample(store, rec, rules)
         if dropped is not None:
             out.dropped[dropped] = out.dropped.get(dropped, 0) + 1
         out.forward.extend(observations)
-        for sighting in cells.due_sightings(store, rec["key"], rules):
+        for sighting in due:
             _decide(store, sighting, rules, zones, out)
     elif kind == "pair":
         out.events.extend(encounters.observe_pair(store, rec, rules))
