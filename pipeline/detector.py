@@ -22,6 +22,7 @@ from pipeline.cap_stage import Totals, cap_batch
 from pipeline.track_stage import Event, track_batch
 from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
+from sea.cells import is_head
 from sea.rules import SeaRules
 from sea.sampler import SeaContext
 from sea.stage import decide_waiting, sea_batch, sighting_input
@@ -142,7 +143,7 @@ class Detector:
                 self._tracks.put(mmsi, new_state)
                 yield from self._downstream(fence_events)
         # No more AIS is coming: decide the sightings still waiting for it.
-        heads = sorted(k for k in self.sea_store.data if k.startswith("c:") and "@" not in k)
+        heads = sorted(filter(is_head, self.sea_store.data))
         batch = decide_waiting(self.sea_store, heads, self.sea.rules, self.sea.zones)
         yield from self._sea_events(batch.events)
         yield from self._at_sea(batch.forward)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sea.zones import METRES_PER_DEG_LAT
+from geofences.model import METRES_PER_DEG_LAT  # the shortest degree of latitude
 
 
 def cell_of(lat: float, lon: float, cell_deg: float) -> str:

@@ -6,11 +6,8 @@ import math
 from dataclasses import dataclass
 
 from geofences.index import FenceIndex
-from geofences.model import Fence
+from geofences.model import METRES_PER_DEG_LAT, METRES_PER_DEG_LON_EQUATOR, Fence
 from sea.rules import SeaRules
-
-METRES_PER_DEG_LAT = 110_574.0  # the shortest degree of latitude: boxes never come out short
-METRES_PER_DEG_LON_EQUATOR = 111_320.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,10 +91,10 @@ async def send_sea(bulk: BulkProducer, topic: str, records: Iterable[Record]) ->
     )
 
 
-def event_key(event: Record) -> bytes:
+def event_key(event: Record) -> str:
     """Events are keyed by vessel; a sighting nobody matched by its id."""
     mmsi = event.get("mmsi")
-    return str(mmsi if mmsi is not None else event.get("sighting_id")).encode()
+    return str(mmsi if mmsi is not None else event.get("sighting_id"))
 
 
 class SeaBinding:
@@ -160,7 +160,8 @@ async def send_events(bulk: BulkProducer, topic: Any, events: list[Record]) -> A
         metrics.VOYAGE_EVENTS.labels(kind=ev["kind"]).inc()
     name = topic.get_topic_name()
     partition = await _partitioner(bulk, name)
+    keyed = [(event_key(ev), ev) for ev in events]
     return await bulk.send_partitioned(
         name,
-        ((partition(event_key(ev).decode()), event_key(ev), orjson.dumps(ev)) for ev in events),
+        ((partition(key), key.encode(), orjson.dumps(ev)) for key, ev in keyed),
     )
