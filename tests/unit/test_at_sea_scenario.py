@@ -40,8 +40,8 @@ from scenarios.at_sea import (
 )
 from scenarios.geo import PORTS, distance_m
 from scenarios.reference import DARK_SPEED_MPS, DARK_STAY_S, LOITER_MIN_S, dark_calls
+from tests.detect_files import Outputs, detect_file
 
-Outputs = list[tuple[str, dict[str, Any]]]
 CELL_DEG = 0.1  # the sea stage's area cells, restated
 SIGHTING_WAIT_S = 3600  # AIS this much newer than a sighting in its cell decides it
 
@@ -55,15 +55,7 @@ def mmsis(*parts: str) -> set[int]:
 
 
 def run(detector: Detector) -> Outputs:
-    """The file through a detector as `shipwatch detect` runs it (no --flush)."""
-    tally = Tally()
-    out: Outputs = []
-    for item in decode_files([SCENARIO_PATH], "auto", tally):
-        assert isinstance(item, Decoded), item
-        for record in item.records:
-            out.extend((o.stream, o.record) for o in detector.process(record))
-    assert not tally.rejected
-    return out
+    return detect_file(detector, SCENARIO_PATH)
 
 
 @pytest.fixture(scope="module")

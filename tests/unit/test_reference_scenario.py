@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import shapely
 
-from ais.reading import Decoded, Tally, decode_files
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
 from pipeline.detector import Detector
@@ -32,8 +31,8 @@ from scenarios.reference import (
 from scenarios.tracks import HOUR_S, T0, timeline
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings
+from tests.detect_files import Outputs, detect_file
 
-Outputs = list[tuple[str, dict[str, Any]]]
 Row = dict[str, str]
 MEMBERSHIP = ("enter", "stop", "exit")
 # A cap the story's deliveries cross at 50, 80 and 100 % (about 126,000 bbl in all), each share
@@ -53,14 +52,7 @@ def rows() -> list[Row]:
 
 
 def run(detector: Detector) -> Outputs:
-    tally = Tally()
-    out: Outputs = []
-    for item in decode_files([SCENARIO_PATH], "auto", tally):
-        assert isinstance(item, Decoded), item
-        for record in item.records:
-            out.extend((o.stream, o.record) for o in detector.process(record))
-    assert not tally.rejected
-    return out
+    return detect_file(detector, SCENARIO_PATH)
 
 
 @pytest.fixture(scope="module")
