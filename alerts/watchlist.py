@@ -10,7 +10,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DPRK_MID = "445"  # Maritime Identification Digits of the DPRK (ITU)
+DPRK_MID = 445  # Maritime Identification Digits of the DPRK (ITU)
+# A ship station's MMSI is nine digits, its MID first: these are the DPRK-flagged ones.
+DPRK_MMSIS = range(DPRK_MID * 1_000_000, (DPRK_MID + 1) * 1_000_000)
 
 
 class WatchlistError(Exception):
@@ -33,7 +35,7 @@ class Watchlist:
 
     def reason(self, mmsi: int, imo: int | None = None, name: str | None = None) -> str | None:
         """Why the vessel is watched, or None."""
-        if str(mmsi).zfill(9).startswith(DPRK_MID):
+        if mmsi in DPRK_MMSIS:
             return "flag:KP"
         if mmsi in self.mmsis:
             return "list:mmsi"
@@ -42,6 +44,14 @@ class Watchlist:
         if name and _norm(name) in self.names:
             return "list:name"
         return None
+
+    def watches(self, mmsi: int, imo: int | None = None, name: str | None = None) -> bool:
+        """`reason(...) is not None`, cheap for the many vessels when the file lists none."""
+        if mmsi in DPRK_MMSIS:
+            return True
+        if not (self.mmsis or self.imos or self.names):
+            return False
+        return self.reason(mmsi, imo, name) is not None
 
     def reload_if_changed(self) -> bool:
         """Re-read the file when its modification time changed; True if it was re-read."""

@@ -54,7 +54,7 @@ def watched_by(ctx: RuleContext) -> Callable[[int, dict[str, Any]], bool]:
     """The sampler's test of a watched vessel: the rules' watchlist (and flag) on its data."""
 
     def watched(mmsi: int, vessel: dict[str, Any]) -> bool:
-        return ctx.watchlist.reason(mmsi, vessel.get("imo"), vessel.get("name")) is not None
+        return ctx.watchlist.watches(mmsi, vessel.get("imo"), vessel.get("name"))
 
     return watched
 
