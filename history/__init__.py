@@ -1,0 +1,1 @@
+"""The vessel history: what the analyst's pages show, kept in a database (pure: no Kafka, no Faust)."""
