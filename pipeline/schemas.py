@@ -54,6 +54,11 @@ TOPICS: dict[str, TopicRecords] = {
         et.PublishedPosition,
         "Internal: the positions near the fences (for the live page's map), as on positions.",
     ),
+    "history": TopicRecords(
+        et.PublishedPosition,
+        "Internal: the positions the vessel pages keep (every one in a fence's map area, "
+        "elsewhere one per vessel every few minutes and at turns), as on positions.",
+    ),
     "frames": TopicRecords(
         et.Frame,
         "Internal: a batch of normalized records, each exactly as on positions or statics.",
@@ -94,6 +99,7 @@ UNDESCRIBED = {
     "sea": "internal: the sea stage's working frames (tick samples, pair observations, "
     "sightings and watched fixes, keyed by area cell, pair or the watched key); their shape "
     "belongs to sea/ and changes with it; what comes out is on voyage-events",
+    "alert-state": "the analysts' triage of each alert, keyed by alert_id (triage/)",
 }
 
 

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     dark_port_distance_m: float | None = Field(default=None, ge=0, le=200_000)
     sighting_wait_s: float | None = Field(default=None, ge=0, le=86_400)
 
+    # The vessel pages' history (README, "Vessel pages"): SQLite in data_dir, written by a sink
+    # in every worker from all partitions, so that each worker's pages show every vessel.
+    history: bool = True
+    history_retention_days: float = Field(default=30.0, gt=0, le=3650)
+    history_thin_s: float = Field(default=300.0, ge=0, le=86_400)  # one fix per vessel this often
+    history_turn_deg: float = Field(default=30.0, gt=0, le=180)  # ... and at every turn this large
+    # Triage (README, "Triage"): who acts is the header an authenticating reverse proxy sets,
+    # believed only from these addresses (comma-separated IPs or CIDRs); none: read-only pages.
+    auth_proxy_header: str = "X-WEBAUTH-USER"
+    trusted_proxies: str = ""
+
     @field_validator("geofences_dir", "data_dir", "broker_home")
     @classmethod
     def _expand(cls, value: Path) -> Path:

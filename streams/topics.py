@@ -25,6 +25,8 @@ TOPICS = (
     "frames",  # internal: positions and statics in frames of hundreds, for the track stage
     "sightings",  # satellite sightings as ingested (keyed by sighting id)
     "sea",  # internal: frames of samples, sightings and pairs for the sea stage, by area cell
+    "history",  # internal: the fixes vessel pages keep (all on the map areas, thinned elsewhere)
+    "alert-state",  # the analysts' triage of each alert (compacted, keyed by alert_id)
 )
 # These carry per-vessel order into tables: they must share one partition count.
 COPARTITIONED = ("frames", "geofence-events", "voyage-events")
@@ -33,6 +35,8 @@ COPARTITIONED = ("frames", "geofence-events", "voyage-events")
 # the next metadata refresh, five minutes later, with a rebalance that re-reads every table.
 TABLES = ("tracks", "voyages", "caps", "sea")
 COMPACTED = {"cleanup.policy": "compact"}
+# Topics that keep the newest record per key forever, like the changelogs.
+COMPACTED_TOPICS = ("alert-state",)
 
 
 def changelog(settings: Settings, table: str) -> str:
@@ -53,13 +57,14 @@ async def ensure_topics(settings: Settings, timeout: float = 30.0) -> dict[str, 
     try:
         names = [settings.topic(t) for t in TOPICS]
         changelogs = [changelog(settings, t) for t in TABLES]
+        compacted = set(changelogs) | {settings.topic(t) for t in COMPACTED_TOPICS}
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(
                 n,
                 settings.partitions,
                 settings.replication_factor,
-                topic_configs=COMPACTED if n in changelogs else {},
+                topic_configs=COMPACTED if n in compacted else {},
             )
             for n in names + changelogs
             if n not in existing

@@ -23,21 +23,40 @@ KEEPALIVE_S = 15.0  # an SSE comment this often keeps proxies from closing an id
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-STATIC = {
-    "/": ("index", "index.html", "text/html; charset=utf-8"),
-    "/static/app.js": ("app_js", "app.js", "text/javascript; charset=utf-8"),
-    "/static/style.css": ("style_css", "style.css", "text/css; charset=utf-8"),
+# The HTML pages: each a static file whose script reads what it shows from /api.
+PAGES = {"/": "index.html", "/vessels/{mmsi:[0-9]{1,9}}": "vessel.html", "/search": "search.html"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".geojson": "application/geo+json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
 }
 
 
-def _static(name: str) -> bytes:
-    return resources.files("streams").joinpath("static", name).read_bytes()
+def static_files() -> dict[str, tuple[bytes, str]]:
+    """Every servable file under streams/static (vendored libraries too): path -> body, type."""
+    found: dict[str, tuple[bytes, str]] = {}
+    pending = [resources.files("streams").joinpath("static")]
+    while pending:
+        folder = pending.pop()
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                pending.append(entry)
+                continue
+            suffix = "." + entry.name.rsplit(".", 1)[-1]
+            if suffix in CONTENT_TYPES:  # licences and notes stay files, not pages
+                relative = str(entry).split("/streams/static/", 1)[1]
+                found[relative] = (entry.read_bytes(), CONTENT_TYPES[suffix])
+    return found
 
 
 def _json(value: Any) -> aioweb.Response:
@@ -90,8 +109,13 @@ def register(app: Any, settings: Settings) -> AlertFeed:
         ("positions feed", feed_positions),
     ):
         app.task(monitoring.supervised(name, task))
-    for path, (view_name, file_name, content_type) in STATIC.items():
-        app.page(path, name=view_name)(_static_view(_static(file_name), content_type))
+    files = static_files()
+    router = app.web.web_app.router
+    for relative, (body, content_type) in files.items():
+        router.add_get(f"/static/{relative}", _static_view(body, content_type))
+    for path, file_name in PAGES.items():
+        if file_name in files:
+            router.add_get(path, _static_view(*files[file_name]))
     for path, view in (
         ("/api/alerts", recent),
         ("/api/geofences", geofences),
@@ -103,7 +127,7 @@ def register(app: Any, settings: Settings) -> AlertFeed:
 
 
 def _static_view(body: bytes, content_type: str) -> Any:
-    async def view(web: Any, request: Any) -> Any:
+    async def view(request: aioweb.Request) -> aioweb.Response:
         return aioweb.Response(
             body=body, headers={**SECURITY_HEADERS, "Content-Type": content_type}
         )
