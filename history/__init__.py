@@ -1,1 +1,1 @@
-"""The vessel history: what the analyst's pages show, kept in a database (pure: no Kafka, no Faust)."""
+"""A vessel's history for the analyst's pages, kept in a database (pure: no Kafka, no Faust)."""

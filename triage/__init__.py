@@ -1,0 +1,1 @@
+"""Analysts' triage of alerts: actions, their state, cases (pure: no Kafka, no Faust)."""
