@@ -21,6 +21,7 @@ from alerts.models import Alert
 
 __all__ = [
     "AisGap",
+    "AlertState",
     "DarkCandidate",
     "DarkPortCall",
     "DarkPortCallConfirmed",
@@ -62,6 +63,10 @@ __all__ = [
     "SightingEvent",
     "SightingEventKind",
     "SightingRecord",
+    "TriageAction",
+    "TriageAssignee",
+    "TriageMark",
+    "TriageNote",
     "VoyageEvent",
 ]
 
@@ -643,3 +648,62 @@ class Frame(TypedDict):
     """A batch of normalized records, each exactly as on `positions` or `statics`."""
 
     records: list[NormalizedRecord]
+
+
+# --- alert-state: triage.board (compacted, keyed by alert_id) ----------------------------
+
+TriageName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+@_closed
+class TriageMark(TypedDict):
+    """Who set a flag (acknowledged, false positive), and when."""
+
+    by: TriageName
+    at: Time
+
+
+@_closed
+class TriageAssignee(TypedDict):
+    """Who the alert is assigned to, by whom, and when."""
+
+    name: TriageName
+    by: TriageName
+    at: Time
+
+
+@_closed
+class TriageNote(TypedDict):
+    """A free-text note (at most 2,000 characters)."""
+
+    by: TriageName
+    at: Time
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@_closed
+class TriageAction(TypedDict):
+    """One action of the alert's history; `assignee` only for assign."""
+
+    action: Literal["acknowledge", "assign", "unassign", "note", "false_positive", "reopen"]
+    by: TriageName
+    at: Time
+    assignee: NotRequired[TriageName]
+
+
+@_closed
+class AlertState(TypedDict):
+    """An alert's whole triage state after an action (compaction keeps the newest per key)."""
+
+    alert_id: Annotated[str, Field(min_length=1, max_length=300)]
+    acknowledged: TriageMark | None
+    assignee: TriageAssignee | None
+    false_positive: TriageMark | None
+    notes: Annotated[list[TriageNote], Field(max_length=50)]
+    """the last 50 notes, oldest first"""
+    actions: Annotated[list[TriageAction], Field(max_length=50)]
+    """the last 50 actions, oldest first"""
+    updated_at: Time
+    version: Annotated[int, Field(ge=1)]
+    """1 for the first action, one more for each; two records of one version: a concurrent
+    write from another worker replaced the other (last write wins)"""

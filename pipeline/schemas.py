@@ -90,6 +90,12 @@ TOPICS: dict[str, TopicRecords] = {
         "A rejected input or undeliverable record, with its reason, where it came from and "
         "its original bytes.",
     ),
+    "alert-state": TopicRecords(
+        et.AlertState,
+        "The analysts' triage of one alert, keyed by alert_id, on a compacted topic: each "
+        "record is the alert's whole state after an action (acknowledged, assignee, false "
+        "positive, notes, the last 50 actions, version); the newest record per key wins.",
+    ),
 }
 # Topics without a schema, and why.
 UNDESCRIBED = {
@@ -99,7 +105,6 @@ UNDESCRIBED = {
     "sea": "internal: the sea stage's working frames (tick samples, pair observations, "
     "sightings and watched fixes, keyed by area cell, pair or the watched key); their shape "
     "belongs to sea/ and changes with it; what comes out is on voyage-events",
-    "alert-state": "the analysts' triage of each alert, keyed by alert_id (triage/)",
 }
 
 
