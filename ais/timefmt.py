@@ -23,6 +23,25 @@ def epoch_of(text: str) -> float:
     return ts.timestamp()
 
 
+TIMES_CACHED = 4096  # a feed's fixes share their seconds: each ISO time is parsed once
+
+
+class EventTimes:
+    """ISO times to epoch seconds, remembering the recent ones."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+
+    def __call__(self, ts: str) -> float:
+        """Epoch seconds of an ISO 8601 time."""
+        t = self._seen.get(ts)
+        if t is None:
+            if len(self._seen) >= TIMES_CACHED:
+                self._seen.clear()
+            t = self._seen[ts] = epoch_of(ts)
+        return t
+
+
 def is_dmy(text: str) -> bool:
     """True when the text looks like the Danish "dd/mm/yyyy HH:MM:SS"."""
     return _DMY.fullmatch(text.strip()) is not None

@@ -17,6 +17,7 @@ from aiokafka import ConsumerRecord
 
 from ais.reading import Decoded, Tally, decode_files
 from geofences.track_state import TrackState
+from history.thinning import Thinner
 from pipeline.alert_stage import alert_batch
 from pipeline.detector import Detector
 from pipeline.ingest_stage import IngestStage, Routing, records_of_frame
@@ -93,7 +94,9 @@ def run(sample: list[tuple[bytes, bytes]]) -> list[StageResult]:
         results.append(StageResult(name, items, seconds, n))
 
     areas = MapAreas(index)
-    routing = Routing(MmsiPartitioner(PARTITIONS), lambda la, lo: areas.area_of(la, lo) is not None)
+    routing = Routing(
+        MmsiPartitioner(PARTITIONS), lambda la, lo: areas.area_of(la, lo) is not None, Thinner()
+    )
     ingest = IngestStage("ais-raw", routing)
     seconds, routed = _timed(
         lambda: [ingest.batch(0, raws[i : i + MAX_RECORDS]) for i in range(0, n, MAX_RECORDS)]

@@ -3,9 +3,10 @@
 Decodes a batch of one raw partition's messages (NMEA through the partition's stateful decoder,
 JSON and CSV rows through the stateless fast path), and routes each record: one message per
 record on `positions` or `statics` for outside consumers, positions in a fence's map area also
-on `nearby`, and every record into a frame of its vessel's partition for the track stage. Every
-rejected input becomes a dead letter with its source. Pure: the binding sends what it returns.
-A satellite sighting names no vessel: it goes to `sightings` only, never into a frame.
+on `nearby`, the fixes the vessel pages keep on `history`, and every record into a frame of its
+vessel's partition for the track stage. Every rejected input becomes a dead letter with its
+source. Pure: the binding sends what it returns. A satellite sighting names no vessel: it goes
+to `sightings` only, never into a frame.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from ais.errors import Rejected
 from ais.json_form import JsonRecord, as_json, decode_json_form, json_bytes
 from ais.nmea import NMEA_STARTS
 from ais.outputs import Input
+from ais.timefmt import EventTimes
+from history.thinning import Thinner
 from pipeline.dead_letters import dead_letter
 
 FRAME_MAX_RECORDS = 1000  # a frame stays far below Kafka's 1 MB message limit (~150 B a record)
 KeyValue = tuple[bytes | None, bytes]
+_epoch = EventTimes()  # for the history's thinning: a batch's fixes share their seconds
 
 
 class RawMessage(Protocol):
@@ -49,6 +53,7 @@ class Routing:
 
     frame_partition: Callable[[int], int]
     on_map: Callable[[float, float], bool]
+    history: Thinner | None = None  # which fixes the vessel pages keep; None: no history
 
 
 @dataclass(slots=True)
@@ -58,6 +63,7 @@ class Routed:
     positions: list[tuple[int, bytes]] = field(default_factory=list)  # (mmsi, record)
     statics: list[tuple[int, bytes]] = field(default_factory=list)
     nearby: list[tuple[int, bytes]] = field(default_factory=list)
+    history: list[tuple[int, bytes]] = field(default_factory=list)
     sightings: list[tuple[str, bytes]] = field(default_factory=list)  # (sighting_id, record)
     frames: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
     dead_letters: list[KeyValue] = field(default_factory=list)
@@ -148,8 +154,14 @@ class IngestStage:
         blob = json_bytes(record)
         if record["kind"] == "position":
             out.positions.append((mmsi, blob))
-            if self.routing.on_map(record["lat"], record["lon"]):
+            on_map = self.routing.on_map(record["lat"], record["lon"])
+            if on_map:
                 out.nearby.append((mmsi, blob))
+            history = self.routing.history
+            if history is not None and history.keep(
+                mmsi, _epoch(record["ts"]), record["cog"], on_map
+            ):
+                out.history.append((mmsi, blob))
         else:
             out.statics.append((mmsi, blob))
         framed.setdefault(self.routing.frame_partition(mmsi), []).append(blob)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ais.json_form import JsonRecord
-from ais.timefmt import epoch_of
+from ais.timefmt import EventTimes
 from geofences import static_reports, tracker
 from geofences.index import FenceIndex
 from geofences.track_state import TrackState
@@ -23,26 +23,7 @@ from sea import sampler
 from sea.sampler import SeaContext, SeaOut
 
 Event = dict[str, Any]
-TIMES_CACHED = 4096  # a feed's fixes share their seconds: each ISO time is parsed once
-
-
-class EventTimes:
-    """ISO times to epoch seconds, remembering the recent ones."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, float] = {}
-
-    def __call__(self, ts: str) -> float:
-        """Epoch seconds of an ISO 8601 time."""
-        t = self._seen.get(ts)
-        if t is None:
-            if len(self._seen) >= TIMES_CACHED:
-                self._seen.clear()
-            t = self._seen[ts] = epoch_of(ts)
-        return t
-
-
-_epoch = EventTimes()
+_epoch = EventTimes()  # shared by every batch: a feed's times repeat across frames
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from history.thinning import Thinner
 from pipeline.ingest_stage import IngestStage, Routed, Routing
 from sea.rules import SeaRules
 from sea.stage import sighting_input
@@ -85,7 +86,10 @@ class Ingest:
         def on_map(lat: float, lon: float) -> bool:
             return self.areas.area_of(lat, lon) is not None
 
-        stage = IngestStage(self.raw_topic, Routing(frames, on_map))
+        history = None
+        if self.settings.history:
+            history = Thinner(self.settings.history_thin_s, self.settings.history_turn_deg)
+        stage = IngestStage(self.raw_topic, Routing(frames, on_map, history))
         consumer = AIOKafkaConsumer(
             **client_options(self.settings),
             group_id=f"{self.settings.namespace}.ingest",
@@ -146,6 +150,7 @@ class Ingest:
         acks = await send.send_keyed(t("positions"), routed.positions)
         acks += await send.send_keyed(t("statics"), routed.statics)
         acks += await send.send_keyed(t("nearby"), routed.nearby)
+        acks += await send.send_keyed(t("history"), routed.history)
         acks += await send.send_partitioned(t("frames"), ((p, None, f) for p, f in routed.frames))
         for key, value in routed.dead_letters:
             acks += await send.send_one(t("dead-letters"), key, value)

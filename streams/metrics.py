@@ -137,6 +137,26 @@ SEVERITIES = ("info", "warning", "critical")
 WEBHOOK_RESULTS = ("delivered", "dead_lettered")
 
 
+HISTORY_RECORDS = Counter(
+    "shipwatch_history_records",
+    "Records the vessel-page history store took from each topic (fixes thinned at ingest)",
+    ["topic"],
+    registry=REGISTRY,
+)
+HISTORY_WRITE_SECONDS = Histogram(
+    "shipwatch_history_write_seconds",
+    "Time to write one batch into the history store (in its own thread)",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5),
+    registry=REGISTRY,
+)
+HISTORY_LAG = Gauge(
+    "shipwatch_history_lag",
+    "Records on the history topics not yet in this worker's history store",
+    registry=REGISTRY,
+)
+HISTORY_TOPICS = ("history", "statics", "geofence-events", "voyage-events", "alerts")
+
+
 def init_series(fences: list[str], routes: list[str]) -> None:
     """Export zeros for the label values known at start, so dashboards show 0, not 'no data'."""
     # A counter born at 1 shows no increase() in Prometheus: the alert rules need the zeros.
@@ -155,6 +175,8 @@ def init_series(fences: list[str], routes: list[str]) -> None:
         SIGHTINGS.labels(matched=matched)
     for reason in ("repeat", "too_late", "cell_full"):
         SEA_SAMPLES_DROPPED.labels(reason=reason)
+    for topic in HISTORY_TOPICS:
+        HISTORY_RECORDS.labels(topic=topic)
 
 
 def count_sea_events(events: list[dict[str, Any]]) -> None:

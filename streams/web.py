@@ -11,24 +11,17 @@ from aiohttp import web as aioweb
 
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
-from streams import monitoring
+from streams import history_web, monitoring
 from streams.fence_map import NearbyVessels, fences_geojson
+from streams.history_sink import HistorySink
+from streams.history_web import HistoryPages
 from streams.live_feed import AlertFeed, follow_alerts, follow_topic
 from streams.metrics import LIVE_VIEWERS
+from streams.responses import SECURITY_HEADERS, json_response
 from streams.settings import Settings
 from streams.vessel_info import VesselDirectory
 
 KEEPALIVE_S = 15.0  # an SSE comment this often keeps proxies from closing an idle stream
-# Everything the page loads comes from this server: no CDN, no inline script, no framing.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 # The HTML pages: each a static file whose script reads what it shows from /api.
 PAGES = {"/": "index.html", "/vessels/{mmsi:[0-9]{1,9}}": "vessel.html", "/search": "search.html"}
 CONTENT_TYPES = {
@@ -59,13 +52,6 @@ def static_files() -> dict[str, tuple[bytes, str]]:
     return found
 
 
-def _json(value: Any) -> aioweb.Response:
-    return aioweb.Response(
-        body=orjson.dumps(value),
-        headers={**SECURITY_HEADERS, "Content-Type": "application/json"},
-    )
-
-
 def register(app: Any, settings: Settings) -> AlertFeed:
     """Add the pages, /metrics and the tasks that feed them; returns the alert feed."""
     index = FenceIndex(load_dir(settings.geofences_dir))
@@ -74,6 +60,10 @@ def register(app: Any, settings: Settings) -> AlertFeed:
     nearby = NearbyVessels(index)
     geojson = fences_geojson(index)
     monitoring.register(app, settings)
+    if settings.history:
+        sink = HistorySink(settings)
+        app.task(monitoring.supervised("history sink", sink.run))
+        history_web.register(app, settings, HistoryPages(settings, sink))
 
     async def feed_alerts() -> None:
         await follow_alerts(settings, feed)
@@ -86,13 +76,14 @@ def register(app: Any, settings: Settings) -> AlertFeed:
         await follow_topic(settings, "nearby", lambda value, _: nearby.add_position(value))
 
     async def recent(web: Any, request: Any) -> Any:
-        return _json(feed.recent())
+        return json_response(feed.recent())
 
     async def geofences(web: Any, request: Any) -> Any:
-        return _json(geojson)
+        return json_response(geojson)
 
     async def vessels(web: Any, request: Any) -> Any:
-        return _json([{**v, "vessel": directory.describe(v["mmsi"])} for v in nearby.snapshot()])
+        snapshot = nearby.snapshot()
+        return json_response([{**v, "vessel": directory.describe(v["mmsi"])} for v in snapshot])
 
     async def stream(web: Any, request: Any) -> Any:
         return await _event_stream(request, feed)

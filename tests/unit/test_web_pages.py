@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import re
+import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -99,9 +101,12 @@ def test_the_script_never_parses_feed_data_as_html() -> None:
         assert sink not in script, sink
 
 
-def test_the_page_files_are_packaged() -> None:
-    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
-    assert 'streams = ["static/*"]' in pyproject
+def test_every_served_file_is_packaged() -> None:
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["streams"]
+    for relative in web.static_files():
+        path = f"static/{relative}"
+        assert any(fnmatch.fnmatch(path, p) and p.count("/") == path.count("/") for p in patterns)
 
 
 def test_the_web_server_binds_to_loopback_unless_told_otherwise(app: Any) -> None:

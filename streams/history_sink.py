@@ -1,0 +1,120 @@
+"""The history sink: every partition of the history topics into this worker's SQLite store.
+
+Each worker keeps a whole copy, so that any worker's vessel pages show every vessel: it reads
+all partitions with no consumer group, and stores the offsets it reached in the same
+transaction as the rows, so a restart resumes exactly there. The topics are light: positions
+come thinned by ingest (`history`), the rest are statics, events and alerts. SQLite runs in
+one thread of its own, which the pages' reads share, so the event loop never waits on a disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from history.records import Batch
+from history.store import DAY_S, HistoryStore
+from streams import metrics
+from streams.kafka_config import client_options
+from streams.settings import Settings
+from streams.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_RECORDS = 5000  # per poll: one transaction each
+PRUNE_EVERY_S = 600.0  # wall clock between retention passes
+Messages = dict[TopicPartition, list[Any]]
+
+
+def store_path(settings: Settings) -> Path:
+    """Where this worker's history database lives."""
+    return settings.data_dir / settings.namespace / "history.sqlite3"
+
+
+class HistorySink:
+    """The store, its thread, and the loop that fills it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="history")
+        self.store: HistoryStore | None = None
+        self.opened = asyncio.Event()
+        self.taken = {t: metrics.HISTORY_RECORDS.labels(topic=t) for t in metrics.HISTORY_TOPICS}
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store method in the store's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.thread, fn, *args)
+
+    def _open(self) -> HistoryStore:
+        path = store_path(self.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return HistoryStore(path, self.settings.history_retention_days * DAY_S)
+
+    async def ready(self) -> HistoryStore:
+        """The store, once open."""
+        await self.opened.wait()
+        assert self.store is not None
+        return self.store
+
+    async def run(self) -> None:
+        """Follow the topics into the store, forever."""
+        if self.store is None:
+            self.store = await self.call(self._open)
+            self.opened.set()
+        store = self.store
+        prefix = len(self.settings.namespace) + 1
+        consumer = AIOKafkaConsumer(
+            **client_options(self.settings), enable_auto_commit=False, fetch_max_wait_ms=200
+        )
+        await consumer.start()
+        try:
+            counts = await ensure_topics(self.settings)
+            names = [self.settings.topic(t) for t in metrics.HISTORY_TOPICS]
+            tps = [TopicPartition(n, p) for n in names for p in range(counts[n])]
+            consumer.assign(tps)
+            stored = await self.call(store.offsets)
+            for tp in tps:
+                offset = stored.get((tp.topic[prefix:], tp.partition))
+                if offset is None:
+                    await consumer.seek_to_beginning(tp)
+                else:
+                    consumer.seek(tp, offset)
+            pruned = time.monotonic()
+            behind: dict[TopicPartition, int] = {}
+            while True:
+                polled = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS)
+                if polled:
+                    started = time.perf_counter()
+                    await self.call(self._write, store, polled, prefix)
+                    metrics.HISTORY_WRITE_SECONDS.observe(time.perf_counter() - started)
+                    for tp, messages in polled.items():
+                        end = consumer.highwater(tp)
+                        behind[tp] = max(0, end - messages[-1].offset - 1) if end else 0
+                    metrics.HISTORY_LAG.set(sum(behind.values()))
+                if time.monotonic() - pruned >= PRUNE_EVERY_S:
+                    pruned = time.monotonic()
+                    deleted = await self.call(store.prune)
+                    log.info("history: %d rows past the retention deleted", deleted)
+        finally:
+            await consumer.stop()
+
+    def _write(self, store: HistoryStore, polled: Messages, prefix: int) -> None:
+        # Parsed here, in the store's thread: the event loop only hands the bytes over.
+        batch = Batch()
+        for tp, messages in polled.items():
+            topic = tp.topic[prefix:]
+            for message in messages:
+                batch.add(topic, message.value)
+            batch.offsets[(topic, tp.partition)] = messages[-1].offset + 1
+            self.taken[topic].inc(len(messages))
+        if batch.skipped:
+            log.warning("history: %d values were not records of their topic", batch.skipped)
+        store.write(batch)
