@@ -62,14 +62,14 @@ clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
 
 .PHONY: bench bench-quick soak
-bench: install system-deps ## performance: 1,000,000 positions; throughput vs the batch baseline, stages, 2 workers, capacity, latency, memory, the at-sea hop (~9 min)
+bench: install system-deps ## performance: 1,000,000 positions; throughput vs the batch baseline, stages, 2 workers, capacity, latency, memory, the at-sea hop and the history sink (~11 min)
 	$(BIN)/python -m bench.run
-	@echo "the at-sea hop's cost: the same traffic with the at-sea stage on (base) and off (nosea)"
-	$(BIN)/python -m bench.variants base nosea --positions 200000 --vessels 3000 --repeat 2
+	@echo "what the at-sea hop and the vessel history cost: the same traffic with each off"
+	$(BIN)/python -m bench.variants base nosea nohistory --positions 200000 --vessels 3000 --repeat 2
 
 bench-quick: install system-deps ## the same, smaller: 100,000 positions of 300 vessels (~4 min)
 	$(BIN)/python -m bench.run --quick
-	$(BIN)/python -m bench.variants base nosea --positions 100000 --vessels 3000
+	$(BIN)/python -m bench.variants base nosea nohistory --positions 100000 --vessels 3000
 
 soak: install system-deps ## memory soak: a worker under steady traffic from a fixed fleet; does its RSS level off (~6 min)
 	$(BIN)/python -m bench.soak

@@ -9,6 +9,7 @@ per position. A variant is a comma-separated set of:
   asyncio   asyncio's own event loop instead of uvloop (SHIPWATCH_UVLOOP=false)
   nomap     the live page does not follow the nearby-positions topic inside the worker
   nosea     no at-sea stage (SHIPWATCH_AT_SEA=false): what the encounter/sighting hop costs
+  nohistory no vessel history (SHIPWATCH_HISTORY=false): what the thinning and the sink cost
 
 `linger` and `nomap` change the worker from outside, for measuring only; `sensor` and `asyncio`
 are settings a user may choose. `base` is the worker as it is.
@@ -34,12 +35,13 @@ from bench.traffic import traffic
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
-KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea"}
+KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea", "nohistory"}
 # Variants that are settings: passed to the worker as its environment.
 SETTINGS = {
     "sensor": {"SHIPWATCH_FAUST_METRICS": "true"},
     "asyncio": {"SHIPWATCH_UVLOOP": "false"},
     "nosea": {"SHIPWATCH_AT_SEA": "false"},
+    "nohistory": {"SHIPWATCH_HISTORY": "false"},
 }
 
 
