@@ -9,9 +9,11 @@ bends where the vessel did. The memory is one entry per vessel, bounded by `keep
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TypeVar
 
 EVERY_S = 300.0  # one fix per vessel per 5 min of event time away from the fences
 TURN_DEG = 30.0  # ... and every course change this large since the last kept fix
+T = TypeVar("T")
 KEEP = 200_000  # vessels remembered; the least recently kept go first (a fix of theirs is kept)
 
 
@@ -47,3 +49,11 @@ class Thinner:
         if len(self.kept) > self.capacity:
             self.kept.popitem(last=False)
         return True
+
+
+def evenly(items: list[T], most: int) -> list[T]:
+    """At most `most` of the items, evenly spread, the first and the last always among them."""
+    if len(items) <= most:
+        return items
+    step = (len(items) - 1) / (most - 1)
+    return [items[round(i * step)] for i in range(most)]

@@ -18,12 +18,16 @@ from history import export
 from history.cargo import cargo_of
 from history.model import TimelineEntry, VesselHistory
 from history.store import HistoryStore
+from history.thinning import evenly
 from streams.history_sink import HistorySink
 from streams.responses import SECURITY_HEADERS, error_response, json_response
 from streams.settings import Settings
 from streams.vessel_info import flag
 
 MAX_QUERY = 100  # characters of a search
+# A vessel moored in a map area for a month has ~250,000 kept fixes: the page draws at most this
+# many, evenly spread (the exports carry them all).
+PAGE_FIXES = 5000
 FORMATS = ("geojson", "csv", "kml", "json")
 TriageOf = Callable[[str], dict[str, Any] | None]
 
@@ -82,7 +86,8 @@ def vesseljson_response(history: VesselHistory) -> dict[str, Any]:
     return {
         "mmsi": history.mmsi,
         "identity": history.identity,
-        "track": [dataclasses.asdict(fix) for fix in history.track],
+        "track": [dataclasses.asdict(fix) for fix in evenly(history.track, PAGE_FIXES)],
+        "track_fixes": len(history.track),
         "timeline": [dataclasses.asdict(entry) for entry in history.timeline],
         "cargo": history.cargo,
         "exports": exports_of(f"/vessels/{history.mmsi}"),

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from history.thinning import Thinner, turned
+from history.thinning import Thinner, evenly, turned
 
 
 def test_a_steady_vessel_at_sea_keeps_one_fix_per_five_minutes() -> None:
@@ -56,3 +56,12 @@ def test_no_two_kept_fixes_of_a_straight_course_are_closer_than_the_interval_in_
     kept = [t for t in sorted(times) if thinner.keep(1, t, 45.0, on_map=False)]
     assert kept[0] == min(times)
     assert all(b - a >= 300 for a, b in itertools.pairwise(kept))
+
+
+@given(st.integers(0, 500), st.integers(2, 50))
+def test_a_long_track_is_drawn_from_evenly_spread_fixes_with_both_ends(n: int, most: int) -> None:
+    items = list(range(n))
+    picked = evenly(items, most)
+    assert len(picked) == min(n, most) and picked == sorted(set(picked))
+    if n:
+        assert picked[0] == 0 and picked[-1] == n - 1
