@@ -1,0 +1,74 @@
+"use strict";
+// The search page: /search?q=TEXT lists the vessels /api/search finds, each linking to its
+// page. Always a list, even for one exact hit, so that the address stays a shareable search.
+// Names and call signs are whatever vessels transmit: set with textContent only.
+
+const summary = document.getElementById("summary");
+const statusEl = document.getElementById("status");
+const table = document.getElementById("results");
+const rows = document.getElementById("result-rows");
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+function str(v) { return v === undefined || v === null ? "" : String(v); }
+function obj(v) { return v && typeof v === "object" && !Array.isArray(v) ? v : {}; }
+function when(iso) {
+  const t = Date.parse(str(iso));
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 16).replace("T", " ") + " UTC" : str(iso);
+}
+function flagText(flag) {
+  const f = obj(flag);
+  if (f.code || f.country) return [str(f.code), str(f.country)].filter(Boolean).join(" ");
+  return f.mid ? "MID " + str(f.mid) : "—";
+}
+
+function row(result) {
+  const r = obj(result);
+  const mmsi = str(r.mmsi);
+  const tr = el("tr");
+  tr.dataset.mmsi = mmsi;
+  const name = el("td", "name");
+  if (/^\d{1,9}$/.test(mmsi)) {
+    const a = el("a", "", str(r.name) || "unnamed vessel");
+    a.href = "/vessels/" + mmsi;
+    name.append(a);
+  } else {
+    name.textContent = str(r.name) || "unnamed vessel";
+  }
+  tr.append(name, el("td", "mono", mmsi), el("td", "wide mono", str(r.imo) || "—"),
+    el("td", "wide", str(r.callsign) || "—"), el("td", "", flagText(r.flag)),
+    el("td", "wide", r.last_seen ? when(r.last_seen) : "—"));
+  return tr;
+}
+
+async function search() {
+  const q = (new URLSearchParams(location.search).get("q") || "").trim();
+  if (!q) return; // the page's heading already says what to type
+  document.title = q + " — shipwatch search";
+  summary.textContent = "Vessels matching “" + q + "”";
+  statusEl.textContent = "searching…";
+  let reply;
+  let data;
+  try {
+    reply = await fetch("/api/search?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } });
+    data = reply.ok ? await reply.json() : null;
+  } catch (e) {
+    statusEl.textContent = "could not reach the server";
+    return;
+  }
+  if (!reply.ok || !data || typeof data !== "object") {
+    statusEl.textContent = "the search failed (HTTP " + reply.status + ")";
+    return;
+  }
+  const results = Array.isArray(data.results) ? data.results : [];
+  rows.replaceChildren(...results.map(row));
+  table.hidden = results.length === 0;
+  statusEl.textContent = results.length === 0 ? "no vessel matches"
+    : results.length === 1 ? "1 vessel" : results.length + " vessels";
+}
+
+search();
