@@ -1,4 +1,4 @@
-"""What-if runs behind the README's suggested optimisations: the worker with one change each.
+"""What-if runs behind the suggested optimisations (docs/performance.md): one change each.
 
 `python -m bench.variants [--positions N] [--repeat R] [VARIANT ...]` drains the same pre-loaded
 traffic with a worker per variant, on a private broker, and prints positions/s and worker CPU

@@ -76,7 +76,7 @@ SEED = 20240318
 T0 = datetime(2024, 3, 18, tzinfo=UTC)
 SCENARIO_PATH = Path(__file__).parent / "data" / "at_sea.jsonl"
 
-# The at-sea rules (the README's "At sea"), restated so that the plan does not come from the
+# The at-sea rules (docs/detection.md, "At sea"), restated so that the plan does not come from the
 # code under test. Loitering (2 h slow, 10 km clear of every fence) is `reference`'s.
 ENCOUNTER_DISTANCE_M = 500.0  # two vessels this close ...
 ENCOUNTER_MIN_S = 2 * 3600  # ... for this long, both slow and clear of every fence

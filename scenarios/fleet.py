@@ -83,7 +83,7 @@ class Vessel:
     size: tuple[int, int]  # length, width in metres
     draft: float  # draught when first seen
     part: Part
-    role: str  # one line for the README
+    role: str  # one line for docs/detection.md
     start_h: float
     start: Point
     legs: tuple[Leg, ...]

@@ -66,7 +66,7 @@ LOADING_PORTS = frozenset({"vostochny"})
 LOADED_MIN_M = 0.5  # a draught change this large is cargo (the plans' changes are 1.9 m or more)
 WATCHED_ROUTES = {("vostochny", "chongjin"): "vostochny-chongjin"}
 ROUTE_WINDOW_S = 30 * 86_400  # from leaving the origin to arriving at the destination
-# Going dark (the README's Detection table): a silence of 6 h or more is an AIS gap, alerted
+# Going dark (docs/detection.md, the rule table): a silence of 6 h or more is an AIS gap, alerted
 # when one of its ends is within 50 km of a watched port; it is a dark call at a port when both
 # ends are within 150 km of it and the silence leaves time to sail there and back at 12 kn and
 # stay 4 h. A dark call is a call: it can start a voyage, and a delivery after it.
@@ -82,7 +82,7 @@ SEAWATER_T_PER_M3 = 1.025
 BARRELS_PER_TONNE = 7.5
 UN_CAP_BBL = 500_000.0  # a year's refined products to the DPRK: the default cap
 CAP_SHARES = (0.5, 0.8, 1.0)
-# At sea (the README's "At sea" rules): a vessel slow (median below 2 kn) for 2 h or more at
+# At sea (docs/detection.md, "At sea"): a vessel slow (median below 2 kn) for 2 h or more at
 # least 10 km from every fence is loitering, alerted once per stay for watched vessels. The
 # plans' stays are still (0-0.1 kn) and hours long; a silence within one ends its run.
 FENCE_CLEARANCE_M = 10_000.0
@@ -236,7 +236,7 @@ def expected_alerts() -> list[ExpectedAlert]:
 
 
 def barrels(length_m: float, beam_m: float, change_m: float) -> int:
-    """The README's cargo estimate of a draught change, in barrels."""
+    """The cargo estimate of a draught change (docs/detection.md), in barrels."""
     tonnes = length_m * beam_m * abs(change_m) * BLOCK_COEFFICIENT * SEAWATER_T_PER_M3
     return round(tonnes * BARRELS_PER_TONNE)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class SeaRules:
-    """Thresholds of the encounter, loitering and sighting rules (README, "At sea")."""
+    """Thresholds of the encounter, loitering and sighting rules (docs/detection.md, "At sea")."""
 
     # Encounters, after Global Fishing Watch's published definition (Miller et al. 2018).
     encounter_distance_m: float = 500.0  # the pair stays this close ...

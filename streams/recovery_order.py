@@ -14,7 +14,7 @@ from faust.tables.recovery import Recovery
 # dropped by the fetch loop as already read once the seek has moved it back, and its offset is
 # committed all the same. A worker killed mid-stream came back without 1-5 of 35 alerts in about
 # 1 run of 5; in one, the lost voyage event had been produced during the restarted worker's seek
-# (tests/integration/test_faults.py, README "The processing guarantee").
+# (tests/integration/test_faults.py, docs/guarantees.md).
 #
 # Stopping the flow first makes the fetch loop wait: the partitions are resumed and sought with
 # nothing in flight, and Faust's own `resume_flow()` at the end starts fetching from the

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # messages: their event-time timeout needs later input, which a quiet feed never sends.
     multipart_idle_s: float = Field(default=60.0, gt=0, le=86_400)
     # Faust's own per-message sensor on /metrics (faust_*): it cost a quarter of the worker's
-    # CPU (README, Performance), so it is off unless asked for; shipwatch_* metrics are always on.
+    # CPU (docs/performance.md), so it is off unless asked for; shipwatch_* metrics are always on.
     faust_metrics: bool = False
     # uvloop's event loop for the worker (and Faust's consumer thread): 4-8 % less CPU.
     uvloop: bool = True
@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)
     webhook_backoff_s: float = Field(default=1.0, gt=0, le=300)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=300)
-    # Detection configuration (see the README's rule table).
+    # Detection configuration (docs/detection.md, the rule table).
     watchlist_file: Path | None = None  # lines `mmsi N`, `imo N`, `name TEXT`; reloaded on change
     routes_file: Path | None = None  # JSON list of routes; default: Vostochny -> Chongjin
     block_coefficient: float = Field(default=0.8, gt=0, le=1)
@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     cap_bbl: float = Field(default=500_000.0, gt=0)  # UN cap on refined products to the DPRK
     cap_shares: tuple[float, ...] = (0.5, 0.8, 1.0)  # alert when estimates cross these shares
 
-    # At sea (README, "At sea"): Global Fishing Watch's encounter rule by default, Skylight's
-    # stricter one (250 m for 30 min) with `sea_preset=skylight`; each threshold can be set.
+    # At sea (docs/detection.md, "At sea"): Global Fishing Watch's encounter rule by default,
+    # Skylight's stricter one (250 m for 30 min) with `sea_preset=skylight`; each threshold can
+    # be set.
     at_sea: bool = True  # false: no encounters, loitering or sighting matching (and no hop)
     sea_preset: Literal["gfw", "skylight"] = "gfw"
     encounter_distance_m: float | None = Field(default=None, gt=0, le=5000)
@@ -77,13 +78,13 @@ class Settings(BaseSettings):
     dark_port_distance_m: float | None = Field(default=None, ge=0, le=200_000)
     sighting_wait_s: float | None = Field(default=None, ge=0, le=86_400)
 
-    # The vessel pages' history (README, "Vessel pages"): SQLite in data_dir, written by a sink
-    # in every worker from all partitions, so that each worker's pages show every vessel.
+    # The vessel pages' history (docs/pages.md, "Vessel pages"): SQLite in data_dir, written by a
+    # sink in every worker from all partitions, so that each worker's pages show every vessel.
     history: bool = True
     history_retention_days: float = Field(default=30.0, gt=0, le=3650)
     history_thin_s: float = Field(default=300.0, ge=0, le=86_400)  # one fix per vessel this often
     history_turn_deg: float = Field(default=30.0, gt=0, le=180)  # ... and at every turn this large
-    # Triage (README, "Triage"): who acts is the header an authenticating reverse proxy sets,
+    # Triage (docs/pages.md, "Triage"): who acts is the header an authenticating reverse proxy sets,
     # believed only from these addresses (comma-separated IPs or CIDRs); none: read-only pages.
     auth_proxy_header: str = "X-WEBAUTH-USER"
     trusted_proxies: str = ""
