@@ -135,6 +135,14 @@ ALERT_KINDS = (
 )
 SEVERITIES = ("info", "warning", "critical")
 WEBHOOK_RESULTS = ("delivered", "dead_lettered")
+# The stages that count shipwatch_processing_errors_total (streams/agents.py guarded, track,
+# sea), those of shipwatch_stage_messages_total and shipwatch_stage_seconds (flush has only
+# records and seconds), and the dead-letter reasons the worker itself raises (the feed's
+# decoding reasons are many and appear with their first rejection).
+PROCESSING_STAGES = ("track", "sea", "voyage", "alert", "cap")
+MESSAGE_STAGES = ("ingest", *PROCESSING_STAGES)
+RECORD_STAGES = ("ingest", "track", "flush", "sea")
+WORKER_REJECT_REASONS = ("internal_error", "webhook_failed")
 
 
 HISTORY_RECORDS = Counter(
@@ -177,6 +185,18 @@ def init_series(fences: list[str], routes: list[str]) -> None:
         SEA_SAMPLES_DROPPED.labels(reason=reason)
     for topic in HISTORY_TOPICS:
         HISTORY_RECORDS.labels(topic=topic)
+    # Every series a panel or a rule queries exists from start-up ("0", not "No data"); only
+    # shipwatch_consumer_lag waits for its first measurement (a zero would claim "caught up").
+    for stage in PROCESSING_STAGES:
+        PROCESSING_ERRORS.labels(stage=stage)
+    for stage in MESSAGE_STAGES:
+        STAGE_MESSAGES.labels(stage=stage)
+    for stage in (*MESSAGE_STAGES, "flush"):
+        STAGE_SECONDS.labels(stage=stage)
+    for stage in RECORD_STAGES:
+        STAGE_RECORDS.labels(stage=stage)
+    for reason in WORKER_REJECT_REASONS:
+        REJECTED.labels(reason=reason)
 
 
 def count_sea_events(events: list[dict[str, Any]]) -> None:

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 import yaml
 from faust.sensors.prometheus import FaustMetrics
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
-from streams.metrics import REGISTRY
+from streams.core_setup import build_core
+from streams.metrics import REGISTRY, init_series
 from streams.monitoring import FAUST_PREFIX
-from streams.settings import Settings
+from streams.settings import BUNDLED_GEOFENCES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -455,6 +457,37 @@ def test_every_queried_metric_is_declared(source: str) -> None:
         assert names, f"no metric in {expr!r}"
         undeclared = names - declared
         assert not undeclared, f"{sorted(undeclared)} in {expr!r} is not exported by a worker"
+
+
+# Series that cannot honestly exist before the worker has measured something: consumer lag is
+# read from the broker every 10 s after start (a zero before that would claim "caught up").
+MEASURED_LATER = frozenset({"shipwatch_consumer_lag"})
+
+
+def test_every_queried_series_is_on_metrics_from_start_up() -> None:
+    """A healthy, idle worker's panels show 0, not "No data", and rules see a zero to rise from.
+
+    Sample names, not just families: a labelled counter without children renders only its
+    HELP and TYPE lines. Histograms answer with their _bucket/_sum/_count samples."""
+    index, ctx = build_core(BUNDLED_GEOFENCES)
+    init_series(list(index.by_id), [route.id for route in ctx.routes])
+    page = generate_latest(REGISTRY).decode()
+    exported = {s.name for f in text_string_to_metric_families(page) for s in f.samples}
+    queried = {
+        name
+        for expr in dashboard_exprs() + rule_exprs()
+        for name in re.findall(r"\bshipwatch_[a-z_]+", expr)
+    }
+    assert "shipwatch_processing_errors_total" in queried
+    missing = queried - exported - MEASURED_LATER
+    assert not missing, f"queried but without a series at start-up: {sorted(missing)}"
+    errors = {
+        s.labels["stage"]
+        for f in text_string_to_metric_families(page)
+        for s in f.samples
+        if s.name == "shipwatch_processing_errors_total"
+    }
+    assert errors >= {"track", "sea", "voyage", "alert", "cap"}
 
 
 def test_the_dashboard_shows_every_contract_metric() -> None:
