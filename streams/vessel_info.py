@@ -2,129 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import Any
+
+from pyais.constants import COUNTRY_MAPPING
 
 KEEP = 50_000  # vessels remembered; the least recently updated go first
 TEXT_FIELDS = ("name", "callsign", "destination")
 MAX_TEXT = 120
 
-# ITU Maritime Identification Digits of the flags most seen in the watched seas and the large
-# open registries: MID -> (ISO 3166-1 alpha-2, name). An unknown MID shows as its digits.
-FLAGS: dict[str, tuple[str, str]] = {
-    "201": ("AL", "Albania"),
-    "205": ("BE", "Belgium"),
-    "209": ("CY", "Cyprus"),
-    "210": ("CY", "Cyprus"),
-    "211": ("DE", "Germany"),
-    "212": ("CY", "Cyprus"),
-    "215": ("MT", "Malta"),
-    "218": ("DE", "Germany"),
-    "219": ("DK", "Denmark"),
-    "220": ("DK", "Denmark"),
-    "224": ("ES", "Spain"),
-    "225": ("ES", "Spain"),
-    "226": ("FR", "France"),
-    "227": ("FR", "France"),
-    "228": ("FR", "France"),
-    "229": ("MT", "Malta"),
-    "230": ("FI", "Finland"),
-    "232": ("GB", "United Kingdom"),
-    "233": ("GB", "United Kingdom"),
-    "234": ("GB", "United Kingdom"),
-    "235": ("GB", "United Kingdom"),
-    "237": ("GR", "Greece"),
-    "239": ("GR", "Greece"),
-    "240": ("GR", "Greece"),
-    "241": ("GR", "Greece"),
-    "244": ("NL", "Netherlands"),
-    "245": ("NL", "Netherlands"),
-    "246": ("NL", "Netherlands"),
-    "247": ("IT", "Italy"),
-    "248": ("MT", "Malta"),
-    "249": ("MT", "Malta"),
-    "256": ("MT", "Malta"),
-    "257": ("NO", "Norway"),
-    "258": ("NO", "Norway"),
-    "259": ("NO", "Norway"),
-    "261": ("PL", "Poland"),
-    "265": ("SE", "Sweden"),
-    "266": ("SE", "Sweden"),
-    "271": ("TR", "Türkiye"),
-    "272": ("UA", "Ukraine"),
-    "273": ("RU", "Russia"),
-    "308": ("BS", "Bahamas"),
-    "309": ("BS", "Bahamas"),
-    "311": ("BS", "Bahamas"),
-    "312": ("BZ", "Belize"),
-    "316": ("CA", "Canada"),
-    "338": ("US", "United States"),
-    "341": ("KN", "Saint Kitts and Nevis"),
-    "351": ("PA", "Panama"),
-    "352": ("PA", "Panama"),
-    "353": ("PA", "Panama"),
-    "354": ("PA", "Panama"),
-    "355": ("PA", "Panama"),
-    "356": ("PA", "Panama"),
-    "357": ("PA", "Panama"),
-    "366": ("US", "United States"),
-    "367": ("US", "United States"),
-    "368": ("US", "United States"),
-    "369": ("US", "United States"),
-    "370": ("PA", "Panama"),
-    "371": ("PA", "Panama"),
-    "372": ("PA", "Panama"),
-    "373": ("PA", "Panama"),
-    "374": ("PA", "Panama"),
-    "375": ("VC", "Saint Vincent and the Grenadines"),
-    "376": ("VC", "Saint Vincent and the Grenadines"),
-    "377": ("VC", "Saint Vincent and the Grenadines"),
-    "403": ("SA", "Saudi Arabia"),
-    "412": ("CN", "China"),
-    "413": ("CN", "China"),
-    "414": ("CN", "China"),
-    "416": ("TW", "Taiwan"),
-    "419": ("IN", "India"),
-    "422": ("IR", "Iran"),
-    "431": ("JP", "Japan"),
-    "432": ("JP", "Japan"),
-    "440": ("KR", "South Korea"),
-    "441": ("KR", "South Korea"),
-    "445": ("KP", "North Korea"),
-    "457": ("MN", "Mongolia"),
-    "470": ("AE", "United Arab Emirates"),
-    "471": ("AE", "United Arab Emirates"),
-    "477": ("HK", "Hong Kong"),
-    "511": ("PW", "Palau"),
-    "503": ("AU", "Australia"),
-    "512": ("NZ", "New Zealand"),
-    "514": ("KH", "Cambodia"),
-    "515": ("KH", "Cambodia"),
-    "518": ("CK", "Cook Islands"),
-    "525": ("ID", "Indonesia"),
-    "533": ("MY", "Malaysia"),
-    "538": ("MH", "Marshall Islands"),
-    "548": ("PH", "Philippines"),
-    "563": ("SG", "Singapore"),
-    "564": ("SG", "Singapore"),
-    "565": ("SG", "Singapore"),
-    "566": ("SG", "Singapore"),
-    "567": ("TH", "Thailand"),
-    "570": ("TO", "Tonga"),
-    "572": ("TV", "Tuvalu"),
-    "574": ("VN", "Vietnam"),
-    "576": ("VU", "Vanuatu"),
-    "577": ("VU", "Vanuatu"),
-    "613": ("CM", "Cameroon"),
-    "620": ("KM", "Comoros"),
-    "622": ("EG", "Egypt"),
-    "626": ("GA", "Gabon"),
-    "636": ("LR", "Liberia"),
-    "637": ("LR", "Liberia"),
-    "667": ("SL", "Sierra Leone"),
-    "671": ("TG", "Togo"),
-    "677": ("TZ", "Tanzania"),
+# ITU Maritime Identification Digits -> (ISO 3166-1 alpha-2, country), from pyais's table (about
+# 290 MIDs), built once here. Its data is used as given except where it is wrong or misleads:
+# MIDs it assigns to the wrong territory or to a code that is not ISO 3166-1 ...
+MID_FIXES: dict[int, tuple[str, str]] = {
+    608: ("SH", "Ascension Island"),  # pyais: IO (British Indian Ocean Territory)
+    618: ("TF", "Crozet Archipelago"),  # pyais: AQ Antarctica
+    635: ("TF", "Kerguelen Islands"),  # pyais: AQ Antarctica
+    740: ("FK", "Falkland Islands"),  # pyais: "UK", not an ISO 3166-1 code
 }
+# ... and names that are ambiguous (pyais calls South Korea "Korea") or out of date.
+NAME_FIXES: dict[str, str] = {
+    "KP": "North Korea",
+    "KR": "South Korea",
+    "MK": "North Macedonia",
+    "SZ": "Eswatini",
+    "CF": "Central African Republic",
+    "GQ": "Equatorial Guinea",
+}
+_ALPHA2 = re.compile(r"[A-Z]{2}")
+
+
+def _flags() -> dict[str, tuple[str | None, str]]:
+    table: dict[str, tuple[str | None, str]] = {}
+    for mid, (code, name) in {**COUNTRY_MAPPING, **MID_FIXES}.items():
+        # A code that is not two capitals is dropped; the country still shows.
+        iso = code if isinstance(code, str) and _ALPHA2.fullmatch(code) else None
+        table[f"{int(mid):03d}"] = (iso, NAME_FIXES.get(iso or "", name))
+    return table
+
+
+FLAGS = _flags()  # MID (three digits) -> (alpha-2 or None, country); unknown MIDs show digits
 
 
 def flag(mmsi: int) -> dict[str, str | None]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from aiokafka import TopicPartition
+from pyais.constants import COUNTRY_MAPPING
 
 from geofences.index import FenceIndex
 from streams.commands.alerts import human
@@ -114,6 +116,24 @@ def test_the_directory_is_bounded() -> None:
 def test_an_unknown_mid_shows_its_digits() -> None:
     assert flag(999_123_456) == {"mid": "999", "code": None, "country": None}
     assert flag(4_451_234)["mid"] == "004"  # short numbers are zero-padded to nine digits
+
+
+def test_every_mid_pyais_knows_yields_an_iso_code_and_a_country() -> None:
+    for mid in COUNTRY_MAPPING:
+        found = flag(mid * 1_000_000 + 123)
+        assert found["mid"] == f"{mid:03d}"
+        assert found["country"], mid
+        assert re.fullmatch(r"[A-Z]{2}", found["code"] or ""), (mid, found)
+        assert found["code"] != "UK", mid  # reserved, not ISO 3166-1: pyais's 740 is FK
+
+
+def test_the_flags_of_the_watched_seas() -> None:
+    assert flag(445_123_456) == {"mid": "445", "code": "KP", "country": "North Korea"}
+    assert flag(440_123_456)["country"] == "South Korea"  # pyais says only "Korea"
+    assert (flag(273_123_456)["code"], flag(273_123_456)["country"]) == ("RU", "Russia")
+    assert (flag(636_123_456)["code"], flag(636_123_456)["country"]) == ("LR", "Liberia")
+    assert (flag(351_123_456)["code"], flag(351_123_456)["country"]) == ("PA", "Panama")
+    assert flag(740_123_456)["code"] == "FK"  # Falkland Islands
 
 
 # ---------------------------------------------------------------- map
