@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -33,6 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
+# The longest Retry-After obeyed: a receiver asking for more gets this (the sink's batch waits
+# for its slowest alert, so an hour's pause would hold back every other alert).
+MAX_RETRY_AFTER_S = 300.0
+# The statuses whose Retry-After header is read (RFC 9110: 503; RFC 6585: 429).
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 CONCURRENCY = 16  # alerts being delivered at once
 USER_AGENT = "shipwatch-webhook/1"
 # Worth trying again: the receiver is down, overloaded or asks us to slow down.
@@ -47,7 +56,13 @@ class WebhookConfigError(StreamsError):
 
 @dataclass(frozen=True)
 class Policy:
-    """How hard to try: attempts per URL, the first pause (doubled each time), the timeout."""
+    """How hard to try: attempts per URL, the first pause (doubled each time), the timeout.
+
+    Pauses use "equal jitter": after failed attempt n the sink waits a uniformly random time
+    between half and all of min(60 s, backoff_s * 2**(n-1)). Many alerts failing together (a
+    receiver restarting) spread their retries out instead of arriving in lockstep, and every
+    pause keeps at least half of its exponential step, so the total wait before giving up
+    stays predictable (at least half of the plain schedule's)."""
 
     max_attempts: int = 6
     backoff_s: float = 1.0
@@ -60,9 +75,32 @@ class Policy:
             settings.webhook_max_attempts, settings.webhook_backoff_s, settings.webhook_timeout_s
         )
 
-    def pause(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based): exponential, capped."""
-        return float(min(MAX_BACKOFF_S, self.backoff_s * 2 ** (attempt - 1)))
+    def pause(self, attempt: int, draw: float = 1.0) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based), equal jitter.
+
+        `draw` is a uniform random number in [0, 1): 1.0 gives the exponential step itself
+        (capped at 60 s), 0.0 half of it."""
+        step = float(min(MAX_BACKOFF_S, self.backoff_s * 2 ** (attempt - 1)))
+        return step / 2 + step / 2 * draw
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP-date), capped at
+    MAX_RETRY_AFTER_S; None when absent or unreadable. `now` is the Unix time."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        seconds = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # an HTTP-date is always GMT; asctime() form does not say so
+            when = when.replace(tzinfo=UTC)
+        seconds = max(0.0, when.timestamp() - now)
+    return min(MAX_RETRY_AFTER_S, seconds)
 
 
 def parse_urls(text: str) -> list[str]:
@@ -90,10 +128,17 @@ async def post_with_retries(
     headers: dict[str, str],
     policy: Policy,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    draw: Callable[[], float] = random.random,
+    clock: Callable[[], float] = time.time,
 ) -> str | None:
-    """POST until a 2xx; None when delivered, else why the last attempt failed."""
+    """POST until a 2xx; None when delivered, else why the last attempt failed.
+
+    Between attempts: the policy's jittered backoff (`draw` is its random source), or longer
+    when a 429 or 503 carries a Retry-After (never sooner than the receiver asks, up to
+    MAX_RETRY_AFTER_S; `clock` gives the Unix time its HTTP-date form is counted from)."""
     detail = "not attempted"
     for attempt in range(1, policy.max_attempts + 1):
+        asked: float | None = None
         try:
             timeout = aiohttp.ClientTimeout(total=policy.timeout_s)
             async with session.post(url, data=body, headers=headers, timeout=timeout) as reply:
@@ -102,11 +147,14 @@ async def post_with_retries(
                 detail = f"HTTP {reply.status}"
                 if reply.status < 500 and reply.status not in RETRY_STATUSES:
                     return detail  # the receiver refuses this alert: trying again cannot help
+                if reply.status in RETRY_AFTER_STATUSES:
+                    asked = retry_after(reply.headers.get("Retry-After"), clock())
         except (aiohttp.ClientError, TimeoutError) as exc:
             detail = f"{type(exc).__name__}: {exc}"[:300]
         if attempt < policy.max_attempts:
             metrics.WEBHOOK_RETRIES.inc()
-            await sleep(policy.pause(attempt))
+            pause = policy.pause(attempt, draw())
+            await sleep(pause if asked is None else max(pause, asked))
     return f"{detail} after {policy.max_attempts} attempts"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,18 +16,21 @@ from aiohttp import web as aioweb
 from aiokafka import ConsumerRecord
 
 from streams.webhook import (
+    MAX_RETRY_AFTER_S,
     Policy,
     WebhookConfigError,
     WebhookSink,
     parse_urls,
     post_with_retries,
     redact,
+    retry_after,
 )
 
 T = TypeVar("T")
 ALERT = {"alert_id": "sanctioned_voyage-445123456-abc", "kind": "sanctioned_voyage", "mmsi": 1}
 BODY = orjson.dumps(ALERT)
 FAST = Policy(max_attempts=4, backoff_s=0.01, timeout_s=5)
+NOW = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT, the clock of the Retry-After tests
 
 
 @dataclass
@@ -35,12 +39,13 @@ class Receiver:
 
     failures: int
     fail_status: int = 503
+    fail_headers: dict[str, str] = field(default_factory=dict)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
     async def handle(self, request: aioweb.Request) -> aioweb.Response:
         self.received.append((dict(request.headers), await request.read()))
         if len(self.received) <= self.failures:
-            return aioweb.Response(status=self.fail_status)
+            return aioweb.Response(status=self.fail_status, headers=self.fail_headers)
         return aioweb.Response(status=204)
 
 
@@ -59,7 +64,12 @@ async def serving(receiver: Receiver, run: Callable[[str], Awaitable[T]]) -> T:
         await runner.cleanup()
 
 
-def post(receiver: Receiver, policy: Policy = FAST) -> tuple[str | None, list[float]]:
+def post(
+    receiver: Receiver,
+    policy: Policy = FAST,
+    draw: Callable[[], float] = lambda: 1.0,  # no jitter: each pause is the full step
+    clock: Callable[[], float] = lambda: NOW,
+) -> tuple[str | None, list[float]]:
     """POST the alert with retries; returns the outcome and the pauses taken."""
     pauses: list[float] = []
 
@@ -69,7 +79,7 @@ def post(receiver: Receiver, policy: Policy = FAST) -> tuple[str | None, list[fl
     async def run(url: str) -> str | None:
         async with aiohttp.ClientSession() as session:
             headers = {"Content-Type": "application/json"}
-            return await post_with_retries(session, url, BODY, headers, policy, sleep)
+            return await post_with_retries(session, url, BODY, headers, policy, sleep, draw, clock)
 
     return asyncio.run(serving(receiver, run)), pauses
 
@@ -181,3 +191,78 @@ def test_urls_are_validated_and_redacted() -> None:
         parse_urls("ftp://files.example/drop")
     assert redact("https://hooks.example/services/T000/B000/XXXX?x=1") == "https://hooks.example/…"
     assert redact("http://127.0.0.1:8080/a") == "http://127.0.0.1:8080/…"
+
+
+# ---------------------------------------------------------------- jitter and Retry-After
+
+
+def test_pauses_have_equal_jitter_between_half_and_all_of_the_step() -> None:
+    policy = Policy(max_attempts=20, backoff_s=1.0)
+    assert [policy.pause(n, 0.0) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
+    assert policy.pause(3, 0.5) == 3.0
+    assert policy.pause(15, 0.0) == 30.0  # half the 60 s cap
+    receiver = Receiver(failures=5)
+    outcome, pauses = post(receiver, Policy(max_attempts=6, backoff_s=1.0), random.Random(7).random)
+    assert outcome is None and len(receiver.received) == 6
+    steps = [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert all(step / 2 <= pause <= step for pause, step in zip(pauses, steps, strict=True))
+    assert pauses != steps  # drawn, not the plain schedule
+    again = post(
+        Receiver(failures=5), Policy(max_attempts=6, backoff_s=1.0), random.Random(8).random
+    )
+    assert again[1] != pauses  # two alerts failing together do not retry in lockstep
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_in_seconds_is_honoured_on_429_and_503(status: int) -> None:
+    receiver = Receiver(failures=2, fail_status=status, fail_headers={"Retry-After": "7"})
+    outcome, pauses = post(receiver)
+    assert outcome is None and len(receiver.received) == 3
+    assert pauses == [7.0, 7.0]
+
+
+def test_retry_after_as_an_http_date_is_counted_from_now() -> None:
+    later = {"Retry-After": "Wed, 21 Oct 2015 07:28:42 GMT"}  # NOW + 42 s
+    receiver = Receiver(failures=1, fail_status=503, fail_headers=later)
+    assert post(receiver) == (None, [42.0])
+    past = {"Retry-After": "Wed, 21 Oct 2015 07:00:00 GMT"}  # already over: the backoff
+    assert post(Receiver(failures=1, fail_status=429, fail_headers=past)) == (None, [0.01])
+
+
+def test_retry_after_is_capped_and_never_shortens_the_backoff() -> None:
+    greedy = Receiver(failures=1, fail_status=429, fail_headers={"Retry-After": "86400"})
+    assert post(greedy) == (None, [MAX_RETRY_AFTER_S])
+    eager = Receiver(failures=2, fail_status=503, fail_headers={"Retry-After": "0"})
+    assert post(eager, Policy(max_attempts=4, backoff_s=0.5))[1] == [0.5, 1.0]
+
+
+def test_retry_after_is_ignored_where_it_means_nothing() -> None:
+    # A 500 is retried on the backoff whatever it says; an unreadable header is no header.
+    server_error = Receiver(failures=1, fail_status=500, fail_headers={"Retry-After": "30"})
+    assert post(server_error) == (None, [0.01])
+    garbled = Receiver(failures=1, fail_status=429, fail_headers={"Retry-After": "soon"})
+    assert post(garbled) == (None, [0.01])
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 3 ", 3.0),
+        ("0", 0.0),
+        ("301", MAX_RETRY_AFTER_S),
+        ("Wed, 21 Oct 2015 07:29:00 GMT", 60.0),
+        ("Wednesday, 21-Oct-15 07:29:00 GMT", 60.0),  # RFC 850, obsolete but allowed
+        ("Wed Oct 21 07:29:00 2015", 60.0),  # asctime(), obsolete, GMT unsaid
+        ("Wed, 21 Oct 2015 08:28:00 GMT", MAX_RETRY_AFTER_S),
+        ("Wed, 21 Oct 2015 07:00:00 GMT", 0.0),
+        (None, None),
+        ("", None),
+        ("-5", None),
+        ("1.5", None),
+        ("\u00b2", None),  # a digit to str.isdigit, not to HTTP
+        ("next week", None),
+    ],
+)
+def test_retry_after_header_forms(header: str | None, seconds: float | None) -> None:
+    assert retry_after(header, NOW) == seconds
