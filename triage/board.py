@@ -228,6 +228,11 @@ class TriageBoard:
         """The alert's state, or None when nobody has acted on it."""
         return self.states.get(alert_id)
 
+    def lookup(self, alert_id: str) -> dict[str, Any] | None:
+        """The alert's state as a plain dict (for the vessel pages' `triage_of`), or None."""
+        state = self.states.get(alert_id)
+        return dict(state) if state is not None else None
+
     def apply(self, value: Mapping[str, Any]) -> TriageState | None:
         """Take the next record of the topic: the new state, or None when nothing changed
         (a record seen before, or one without an alert id)."""

@@ -284,3 +284,11 @@ def test_any_value_on_the_topic_leaves_a_bounded_board(values: list[dict[str, An
     for alert_id, state in board.snapshot().items():
         assert alert_id == state["alert_id"] and isinstance(alert_id, str)
         assert read_record(state) == state
+
+
+def test_lookup_gives_a_plain_copy_for_the_vessel_pages() -> None:
+    board = TriageBoard()
+    assert board.lookup(ALERT) is None
+    board.apply(board.act(ALERT, Action("acknowledge"), "alice", at(1)))
+    found = board.lookup(ALERT)
+    assert found == board.get(ALERT) and found is not board.get(ALERT)
