@@ -1,9 +1,9 @@
 "use strict";
 // The live alerts page. Every value comes from a feed anyone could write to: it is set with
 // textContent, setAttribute or new Option only, never parsed as HTML.
+// Triage (acknowledge, assign, note, false positive, reopen) is shared by the whole team: it
+// lives on the worker (api/triage, api/triage/stream), not in this browser.
 
-const ACK_KEY = "shipwatch.acked";
-const ACK_KEEP = 2000;
 const SVG = "http://www.w3.org/2000/svg";
 const MAP_REFRESH_MS = 5000;
 
@@ -17,23 +17,10 @@ const kinds = new Set();
 const alertedMmsi = new Set();
 const SEA_KINDS = ["sts_encounter", "loitering", "dark_vessel"];
 const seaAlerts = new Map(); // alert id -> at-sea alert with a position (drawn on the sea map)
+const triage = new Map(); // alert id -> its shared triage state (from the worker)
+let me = { user: null, can_write: false }; // who this page acts as (api/whoami)
 let fences = [];
 let lastVessels = [];
-
-function loadAcked() {
-  try {
-    const ids = JSON.parse(localStorage.getItem(ACK_KEY) || "[]");
-    return new Set(Array.isArray(ids) ? ids.map(String) : []);
-  } catch (e) {
-    return new Set();
-  }
-}
-const acked = loadAcked();
-function saveAcked() {
-  try {
-    localStorage.setItem(ACK_KEY, JSON.stringify([...acked].slice(-ACK_KEEP)));
-  } catch (e) { /* private mode or full: acknowledging still works until reload */ }
-}
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -55,12 +42,26 @@ function shortTime(iso) {
   return s ? s.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC") : "";
 }
 
+// The vessel page's address, or null for anything that is not an MMSI.
+function vesselHref(mmsi) {
+  const m = str(mmsi);
+  return /^[0-9]{1,9}$/.test(m) ? "/vessels/" + m : null;
+}
+// A link to the vessel's page (a plain span when there is no MMSI).
+function vesselLink(mmsi, cls, text) {
+  const href = vesselHref(mmsi);
+  const e = el(href ? "a" : "span", cls, text);
+  if (href) e.setAttribute("href", href);
+  return e;
+}
+
 function vesselLine(a) {
   const v = (a.vessel && typeof a.vessel === "object") ? a.vessel : {};
   const ev = (a.evidence && typeof a.evidence === "object") ? a.evidence : {};
   const line = el("div", "vessel");
   const named = str(v.name || ev.name);
-  line.append(el("span", "name", named || (hasMmsi(a.mmsi) ? "unnamed vessel" : "unidentified vessel")));
+  line.append(vesselLink(a.mmsi, "name",
+    named || (hasMmsi(a.mmsi) ? "unnamed vessel" : "unidentified vessel")));
   const parts = ["MMSI " + mmsiText(a.mmsi)];
   if (v.imo || ev.imo) parts.push("IMO " + str(v.imo || ev.imo));
   const flag = (v.flag && typeof v.flag === "object") ? v.flag : null;
@@ -96,10 +97,7 @@ function render(a) {
   li.dataset.severity = str(a.severity);
   li.dataset.sort = sortKey(a);
   const top = el("div", "top");
-  const ack = el("button", "ack", "acknowledge");
-  ack.type = "button";
-  ack.addEventListener("click", () => toggleAck(li));
-  top.append(el("span", "sev", str(a.severity)), el("span", "title", str(a.title) || str(a.kind)), ack);
+  top.append(el("span", "sev", str(a.severity)), el("span", "title", str(a.title) || str(a.kind)));
   li.append(top, vesselLine(a));
   const where = [];
   if (a.route) where.push("route " + str(a.route));
@@ -107,25 +105,184 @@ function render(a) {
   where.push(str(a.kind));
   where.push("at " + shortTime(a.at));
   if (a.published_at) where.push("published " + shortTime(a.published_at));
-  li.append(el("div", "meta", where.join(" · ")), evidenceList(a.evidence));
+  li.append(el("div", "meta", where.join(" · ")), evidenceList(a.evidence), triageBlock(li));
+  showTriage(li);
   return li;
 }
 
-function toggleAck(li) {
+// ---------------------------------------------------------------- triage (shared by the team)
+
+const ACTION_BUTTONS = [
+  ["ack", "acknowledge", "Acknowledge"],
+  ["assign", "assign", "Assign…"],
+  ["note", "note", "Note…"],
+  ["fp", "false_positive", "False positive"],
+  ["reopen", "reopen", "Reopen"],
+];
+
+function isClosed(id) {
+  const s = triage.get(id);
+  return !!s && (!!s.acknowledged || !!s.false_positive);
+}
+
+function who(mark) {
+  const m = obj(mark);
+  return "by " + str(m.by) + (m.at ? " · " + shortTime(m.at) : "");
+}
+
+// The card's triage part: what was done (who, when), the notes, the buttons and a small form
+// for an assignee's name or a note's text.
+function triageBlock(li) {
+  const box = el("div", "triage");
+  const state = el("p", "triage-state");
+  const notes = el("ol", "notes");
+  const actions = el("div", "actions");
+  for (const [cls, action, label] of ACTION_BUTTONS) {
+    const b = el("button", "act " + cls, label);
+    b.type = "button";
+    b.dataset.action = action;
+    b.addEventListener("click", () => {
+      if (action === "assign" || action === "note") openForm(li, action);
+      else send(li, { action });
+    });
+    actions.append(b);
+  }
+  const form = el("form", "triage-form");
+  form.hidden = true;
+  const input = el("textarea", "triage-input");
+  input.rows = 2;
+  const save = el("button", "save", "Save");
+  save.type = "submit";
+  const cancel = el("button", "cancel", "Cancel");
+  cancel.type = "button";
+  cancel.addEventListener("click", () => { form.hidden = true; });
+  form.append(input, save, cancel);
+  form.addEventListener("submit", e => {
+    e.preventDefault();
+    const value = input.value.trim();
+    if (!value) return;
+    const body = form.dataset.action === "assign"
+      ? { action: "assign", assignee: value } : { action: "note", text: value };
+    send(li, body).then(ok => { if (ok) { input.value = ""; form.hidden = true; } });
+  });
+  input.addEventListener("keydown", e => {
+    if (e.key === "Enter" && !e.shiftKey && form.dataset.action === "assign") {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  box.append(state, notes, actions, form, el("p", "triage-error"));
+  return box;
+}
+
+function openForm(li, action) {
+  const form = li.querySelector("form.triage-form");
+  const input = form.querySelector(".triage-input");
+  form.dataset.action = action;
+  input.maxLength = action === "assign" ? 100 : 2000;
+  input.placeholder = action === "assign" ? "assign to (name)" : "note (at most 2,000 characters)";
+  input.rows = action === "assign" ? 1 : 3;
+  form.hidden = false;
+  input.focus();
+}
+
+// Words for a state: "acknowledged by alice · 2024-03-09 12:00:00 UTC", "assigned to bob", ...
+function stateLines(s) {
+  if (!s) return ["open"];
+  const lines = [];
+  if (s.false_positive) lines.push("false positive " + who(s.false_positive));
+  if (s.acknowledged) lines.push("acknowledged " + who(s.acknowledged));
+  if (!s.false_positive && !s.acknowledged) lines.push("open");
+  if (s.assignee) lines.push("assigned to " + str(obj(s.assignee).name) + " " + who(s.assignee));
+  return lines;
+}
+
+function showTriage(li) {
   const id = li.dataset.alertId;
-  if (acked.has(id)) acked.delete(id); else acked.add(id);
-  saveAcked();
-  refilter();
+  const s = triage.get(id);
+  const closed = isClosed(id);
+  li.classList.toggle("acked", closed);
+  li.classList.toggle("false-positive", !!(s && s.false_positive));
+  li.classList.toggle("assigned", !!(s && s.assignee));
+  const state = li.querySelector(".triage-state");
+  state.replaceChildren();
+  for (const line of stateLines(s)) state.append(el("span", "", line));
+  const notes = li.querySelector("ol.notes");
+  notes.replaceChildren();
+  for (const n of (s && Array.isArray(s.notes) ? s.notes : [])) {
+    const note = obj(n);
+    const item = el("li", "note");
+    item.append(el("span", "note-by", str(note.by) + " · " + shortTime(note.at) + ": "),
+      el("span", "note-text", str(note.text)));
+    notes.append(item);
+  }
+  const actions = li.querySelector(".actions");
+  actions.hidden = !me.can_write;
+  if (!me.can_write) li.querySelector("form.triage-form").hidden = true;
+  const show = { ack: !closed, fp: !(s && s.false_positive), reopen: closed, assign: true, note: true };
+  for (const b of actions.querySelectorAll("button.act")) {
+    const cls = [...b.classList].find(c => c in show);
+    b.hidden = !show[cls];
+  }
+}
+
+// POST one action; the answer (and every other page, through the stream) has the new state.
+function send(li, body) {
+  const id = li.dataset.alertId;
+  const error = li.querySelector(".triage-error");
+  error.textContent = "";
+  for (const b of li.querySelectorAll(".actions button, form.triage-form button")) b.disabled = true;
+  return fetch("api/alerts/" + encodeURIComponent(id) + "/triage", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  }).then(r => r.json().catch(() => ({})).then(reply => {
+    if (!r.ok) {
+      error.textContent = "not saved: " + str(obj(reply).error || r.status);
+      return false;
+    }
+    applyState(reply);
+    return true;
+  })).catch(() => {
+    error.textContent = "not saved: the worker cannot be reached";
+    return false;
+  }).finally(() => {
+    for (const b of li.querySelectorAll(".actions button, form.triage-form button")) b.disabled = false;
+  });
+}
+
+// A state from the worker; an older version than the one shown changes nothing.
+function applyState(s) {
+  if (!s || typeof s !== "object") return;
+  const id = str(s.alert_id);
+  if (!id) return;
+  if (s.removed) {
+    triage.delete(id);
+  } else {
+    const current = triage.get(id);
+    const version = num(s.version) || 0;
+    if (current && (num(current.version) || 0) > version) return;
+    triage.set(id, s);
+  }
+  const li = cards.get(id);
+  if (li) showTriage(li);
+  scheduleRefilter();
+}
+
+let refilterPending = false;
+function scheduleRefilter() {
+  if (refilterPending) return;
+  refilterPending = true;
+  setTimeout(() => { refilterPending = false; refilter(); scheduleCases(); }, 0);
 }
 
 function refilter() {
   let shown = 0;
   let ackedCount = 0;
   for (const li of cards.values()) {
-    const isAcked = acked.has(li.dataset.alertId);
+    const isAcked = isClosed(li.dataset.alertId);
     if (isAcked) ackedCount += 1;
     li.classList.toggle("acked", isAcked);
-    li.querySelector("button.ack").textContent = isAcked ? "unacknowledge" : "acknowledge";
     li.hidden = (kindSel.value !== "" && li.dataset.kind !== kindSel.value)
       || (sevSel.value !== "" && li.dataset.severity !== sevSel.value)
       || (isAcked && !showAcked.checked);
@@ -162,6 +319,7 @@ function add(a) {
   const li = render(a);
   if (str(a.status) === "retracted") li.classList.add("retracted");
   cards.set(id, li);
+  scheduleCases();
   if (hasMmsi(a.mmsi)) alertedMmsi.add(str(a.mmsi));
   if (seaPosition(a)) {
     seaAlerts.set(id, a);
@@ -184,6 +342,87 @@ function add(a) {
 kindSel.addEventListener("change", refilter);
 sevSel.addEventListener("change", refilter);
 showAcked.addEventListener("change", refilter);
+
+// ---------------------------------------------------------------- cases (a second view)
+
+const SEV_ORDER = ["critical", "warning", "info"];
+const alertsView = document.getElementById("alerts-view");
+const casesView = document.getElementById("cases-view");
+const viewAlerts = document.getElementById("view-alerts");
+const viewCases = document.getElementById("view-cases");
+
+function showView(cases) {
+  alertsView.hidden = cases;
+  casesView.hidden = !cases;
+  viewAlerts.setAttribute("aria-pressed", String(!cases));
+  viewCases.setAttribute("aria-pressed", String(cases));
+  if (cases) refreshCases();
+}
+viewAlerts.addEventListener("click", () => showView(false));
+viewCases.addEventListener("click", () => showView(true));
+
+function caseSummary(t) {
+  const x = obj(t);
+  const parts = [`${num(x.open) || 0} open`, `${num(x.acknowledged) || 0} acknowledged`];
+  if (num(x.false_positive)) parts.push(`${num(x.false_positive)} false positive`);
+  const names = Array.isArray(x.assignees) ? x.assignees.map(str) : [];
+  if (names.length) parts.push("assigned to " + names.join(", "));
+  if (num(x.notes)) parts.push(`${num(x.notes)} note${num(x.notes) === 1 ? "" : "s"}`);
+  return parts.join(" · ");
+}
+
+function renderCase(c) {
+  const sev = SEV_ORDER.includes(c.severity) ? c.severity : "unknown";
+  const li = el("li", "case " + sev);
+  li.dataset.caseId = str(c.case_id);
+  const top = el("div", "top");
+  const v = obj(c.vessel);
+  const name = str(v.name) || (hasMmsi(c.mmsi) ? "unnamed vessel" : "unidentified vessels");
+  top.append(el("span", "sev", str(c.severity)), vesselLink(c.mmsi, "name", name));
+  li.append(top);
+  const what = [];
+  if (hasMmsi(c.mmsi)) what.push("MMSI " + str(c.mmsi));
+  what.push(str(c.kind) === "voyage" ? "voyage from " + str(c.port) : str(c.kind) === "dark"
+    ? "dark vessels" + (c.port ? " at " + str(c.port) : "") : "day");
+  if (c.started_at) what.push(shortTime(c.started_at) + (c.ended_at && c.ended_at !== c.started_at
+    ? " – " + shortTime(c.ended_at) : ""));
+  li.append(el("div", "meta", what.join(" · ")), el("div", "case-triage", caseSummary(c.triage)));
+  const ol = el("ol", "case-alerts");
+  for (const a of Array.isArray(c.alerts) ? c.alerts.map(obj) : []) {
+    const id = str(a.alert_id);
+    const item = el("li", "case-alert" + (str(a.status) === "retracted" ? " retracted" : ""));
+    item.dataset.alertId = id;
+    const go = el("button", "goto", str(a.title) || str(a.kind));
+    go.type = "button";
+    go.addEventListener("click", () => {
+      showView(false);
+      const card = cards.get(id);
+      if (card) { card.hidden = false; card.scrollIntoView({ block: "center" }); }
+    });
+    item.append(el("span", "sev-mini " + str(a.severity), str(a.severity)), go,
+      el("span", "case-alert-state", " · " + stateLines(triage.get(id)).join(" · ")));
+    ol.append(item);
+  }
+  li.append(ol);
+  return li;
+}
+
+function refreshCases() {
+  if (casesView.hidden) return Promise.resolve();
+  return fetch("api/cases").then(r => (r.ok ? r.json() : [])).then(all => {
+    const list = Array.isArray(all) ? all : [];
+    const host = document.getElementById("cases");
+    host.replaceChildren(...list.map(c => renderCase(obj(c))));
+    document.getElementById("cases-empty").hidden = list.length > 0;
+  }).catch(() => { /* the next change tries again */ });
+}
+
+let casesPending = false;
+function scheduleCases() {
+  if (casesPending || casesView.hidden) return;
+  casesPending = true;
+  setTimeout(() => { casesPending = false; refreshCases(); }, 300);
+}
 
 // ---------------------------------------------------------------- map (inline SVG, no tiles)
 
@@ -237,6 +476,7 @@ function drawMaps(vessels) {
       if (state === "inside") inside.push(v);
       const [x, y] = p.xy(v.lon, v.lat);
       const g = svg("g", { "data-mmsi": str(v.mmsi), class: "vessel-mark" });
+      const link = vesselHref(v.mmsi) ? svg("a", { href: vesselHref(v.mmsi), class: "vessel-link" }) : null;
       if (alertedMmsi.has(str(v.mmsi))) g.append(svg("circle", { cx: x, cy: y, r: r * 1.9, class: "ring" }));
       const dot = svg("circle", { cx: x, cy: y, r, class: "vessel-dot " + state });
       const tip = svg("title");
@@ -244,7 +484,8 @@ function drawMaps(vessels) {
       tip.textContent = `${name}MMSI ${mmsiText(v.mmsi)} · ${state} · ${str(v.sog)} kn · ${shortTime(v.ts)}`;
       dot.append(tip);
       g.append(dot);
-      map.append(g);
+      if (link) link.append(g);
+      map.append(link || g);
     }
     for (const a of seaAlerts.values()) {
       if (str(a.kind) !== "dark_vessel" || str(a.port) !== str(props.id) || !shownOnMap(a)) continue;
@@ -260,7 +501,9 @@ function drawMaps(vessels) {
       const ul = el("ul");
       for (const v of inside.slice(0, 8)) {
         const name = v.vessel && v.vessel.name ? str(v.vessel.name) : "unnamed";
-        ul.append(el("li", "", `${name} (MMSI ${mmsiText(v.mmsi)})`));
+        const item = el("li");
+        item.append(vesselLink(v.mmsi, "", `${name} (MMSI ${mmsiText(v.mmsi)})`));
+        ul.append(item);
       }
       box.append(ul);
     }
@@ -351,6 +594,17 @@ function candidatesText(ev) {
   return "candidates: " + (found.length ? found.map(c => c.mmsi).join(", ") : "none");
 }
 
+// The same words as candidatesText, each candidate a link to its vessel page.
+function candidateLinks(ev) {
+  const found = darkCandidates(ev);
+  const box = el("div", "candidates", "candidates: " + (found.length ? "" : "none"));
+  found.forEach((c, i) => {
+    if (i) box.append(document.createTextNode(", "));
+    box.append(vesselLink(c.mmsi, "", c.mmsi));
+  });
+  return box;
+}
+
 function seaTooltip(a) {
   const d = seaDescription(a);
   const ev = obj(a.evidence);
@@ -429,7 +683,17 @@ function drawSea() {
   label.textContent = `At sea: ${shown.length} finding${shown.length === 1 ? "" : "s"}`;
   map.append(label);
   const r = Math.max(p.width, p.height) * 0.022;
-  for (const a of [...shown].reverse()) map.append(seaMarker(a, p, r)); // newest drawn on top
+  for (const a of [...shown].reverse()) { // newest drawn on top; a vessel's marker links to it
+    const mark = seaMarker(a, p, r);
+    const href = vesselHref(a.mmsi);
+    if (href) {
+      const link = svg("a", { href, class: "vessel-link" });
+      link.append(mark);
+      map.append(link);
+    } else {
+      map.append(mark);
+    }
+  }
   const counts = {};
   for (const a of shown) counts[str(a.kind)] = (counts[str(a.kind)] || 0) + 1;
   const caption = el("figcaption", "caption");
@@ -443,9 +707,9 @@ function drawSea() {
     const li = el("li", "sea-item " + kind + (str(a.status) === "retracted" ? " retracted" : ""));
     li.dataset.alertId = str(a.alert_id);
     li.append(el("span", "sea-kind", SEA_LABEL[kind] || kind), document.createTextNode(" "),
-      el("span", "sea-vessels", d.vessels), el("span", "sea-when", " · " + d.when));
+      vesselLink(a.mmsi, "sea-vessels", d.vessels), el("span", "sea-when", " · " + d.when));
     if (d.extra.length) li.append(el("span", "sea-extra", " · " + d.extra.join(" · ")));
-    if (kind === "dark_vessel") li.append(el("div", "candidates", candidatesText(obj(a.evidence))));
+    if (kind === "dark_vessel") li.append(candidateLinks(obj(a.evidence)));
     ul.append(li);
   }
   box.append(ul);
@@ -478,6 +742,34 @@ function catchUp() {
   });
 }
 
+// Who this page acts as: without a name from the team's proxy, the page is read-only.
+function whoAmI() {
+  return fetch("api/whoami").then(r => (r.ok ? r.json() : { user: null, can_write: false }))
+    .catch(() => ({ user: null, can_write: false }))
+    .then(w => {
+      me = { user: obj(w).user ? str(obj(w).user) : null, can_write: obj(w).can_write === true };
+      document.getElementById("readonly").hidden = me.can_write;
+      document.getElementById("whoami").textContent = me.user ? "signed in as " + me.user : "";
+      document.body.classList.toggle("read-only", !me.can_write);
+      for (const li of cards.values()) showTriage(li);
+    });
+}
+
+function catchUpTriage() {
+  return fetch("api/triage").then(r => (r.ok ? r.json() : {})).then(all => {
+    for (const s of Object.values(obj(all))) applyState(s);
+  }).catch(() => { /* the stream's next open tries again */ });
+}
+
+// Every worker reads the whole triage topic: this stream carries each change, from any page.
+function connectTriage() {
+  const es = new EventSource("api/triage/stream");
+  es.onopen = () => { catchUpTriage(); };
+  es.addEventListener("triage", m => {
+    try { applyState(JSON.parse(m.data)); } catch (e) { /* not JSON: skip it */ }
+  });
+}
+
 function connect() {
   const es = new EventSource("api/stream");
   es.onopen = () => {
@@ -499,4 +791,6 @@ fetch("api/geofences").then(r => r.json()).then(g => {
   return refreshMap();
 }).finally(() => setInterval(refreshMap, MAP_REFRESH_MS));
 refilter();
-catchUp().catch(() => {}).finally(connect);
+whoAmI().finally(() => {
+  catchUp().catch(() => {}).finally(() => { connect(); connectTriage(); });
+});
