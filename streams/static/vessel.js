@@ -354,20 +354,36 @@ function eventText(r) {
   }
 }
 
+// Triage as triage.board keeps it: acknowledged and false_positive {by, at} | null, assignee
+// {name, by, at} | null, notes [{by, at, text}] (plain strings and booleans read too).
+function byAt(mark) {
+  const m = obj(mark);
+  return (m.by ? " by " + str(m.by) : "") + (m.at ? " " + when(m.at) : "");
+}
 function triageLine(a) {
   const line = el("div", "triage");
-  const t = a.triage && typeof a.triage === "object" ? a.triage : null;
-  if (str(a.status) === "retracted") line.append(el("span", "state", "retracted by later data"));
-  const acked = t && t.acknowledged && typeof t.acknowledged === "object" ? t.acknowledged : null;
-  if (acked) {
-    line.append(el("span", "state acked", "acknowledged by " + (str(acked.by) || "someone")
-      + (acked.at ? " " + when(acked.at) : "")));
-  } else if (str(a.status) !== "retracted") {
+  const t = obj(a.triage);
+  const retracted = str(a.status) === "retracted";
+  if (retracted) line.append(el("span", "state", "retracted by later data"));
+  if (t.false_positive) {
+    line.append(el("span", "state fp", "false positive" + byAt(t.false_positive)));
+  }
+  if (t.acknowledged) {
+    line.append(el("span", "state acked", "acknowledged" + (byAt(t.acknowledged) || "")));
+  } else if (!retracted && !t.false_positive) {
     line.append(el("span", "state open", "not acknowledged"));
   }
-  if (t && t.assignee) line.append(el("span", "state", "assigned to " + str(t.assignee)));
-  if (t && t.false_positive) line.append(el("span", "state fp", "marked false positive"));
-  if (t && t.notes) line.append(el("span", "notes", str(t.notes)));
+  if (t.assignee) {
+    const who = typeof t.assignee === "object" ? str(obj(t.assignee).name) : str(t.assignee);
+    if (who) line.append(el("span", "state", "assigned to " + who));
+  }
+  const notes = Array.isArray(t.notes) ? t.notes : (t.notes ? [{ text: t.notes }] : []);
+  for (const note of notes.slice(-3)) {
+    const n = typeof note === "object" && note !== null ? note : { text: note };
+    const who = [str(n.by), n.at ? when(n.at) : ""].filter(Boolean).join(" ");
+    line.append(el("span", "notes", (who ? who + ": " : "") + str(n.text)));
+  }
+  if (notes.length > 3) line.append(el("span", "notes", "and " + (notes.length - 3) + " earlier notes"));
   return line;
 }
 
@@ -522,7 +538,11 @@ function renderTimeline(data) {
   timelineEl.replaceChildren();
   layers.events && layers.events.clearLayers();
   layers.focus && layers.focus.clearLayers();
-  const entries = arr(data.timeline).map(obj);
+  // A draught change is both a static report's change and the tracker's draught event: once.
+  const draughtEvents = new Set(arr(data.timeline).map(obj)
+    .filter(e => e.source === "event" && e.kind === "draught").map(e => str(e.at)));
+  const entries = arr(data.timeline).map(obj).filter(e => !(e.source === "identity"
+    && obj(e.record).field === "draught" && draughtEvents.has(str(e.at))));
   const items = [];
   entries.forEach((entry, index) => {
     const d = describe(entry);
