@@ -33,6 +33,8 @@ RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts.test.yml"
 GRAFANA_DATASOURCE = ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 GRAFANA_PROVIDER = ROOT / "deploy" / "grafana" / "provisioning" / "dashboards" / "shipwatch.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "shipwatch.json"
+ALERTMANAGER = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
+RUNBOOKS = ROOT / "docs" / "runbooks"
 
 WEB_PORT = 6066
 
@@ -73,7 +75,7 @@ FAUST_ENV_NAMES = frozenset(
 )
 FAUST_ENV_PREFIXES = ("FAUST_", "F_")
 
-SERVICES = {"kafka", "worker", "prometheus", "grafana", "demo"}
+SERVICES = {"kafka", "worker", "prometheus", "alertmanager", "grafana", "demo"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -595,6 +597,141 @@ def test_promtool_accepts(command: str, target: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- alertmanager and runbooks
+
+
+def _rules() -> dict[str, dict[str, Any]]:
+    return {r["alert"]: r for g in _load_yaml(RULES)["groups"] for r in g["rules"]}
+
+
+def test_every_rule_has_a_summary_a_description_and_a_runbook() -> None:
+    rules = _rules()
+    for name, rule in rules.items():
+        annotations = rule.get("annotations") or {}
+        assert str(annotations.get("summary", "")).strip(), name
+        assert str(annotations.get("description", "")).strip(), name
+        # A path relative to the repository root (the project publishes no web address).
+        assert annotations.get("runbook_url") == f"docs/runbooks/{name}.md", name
+        runbook = ROOT / annotations["runbook_url"]
+        assert runbook.is_file(), f"{name}: {runbook} is missing"
+        text = runbook.read_text(encoding="utf-8")
+        assert text.startswith(f"# {name}\n"), runbook
+        for section in ("## What it means", "## How to check", "## What to do"):
+            assert section in text, f"{runbook.name} has no {section!r}"
+    pages = {p.stem for p in RUNBOOKS.glob("*.md")} - {"README"}
+    assert pages == set(rules), "a runbook for each rule, and none for a rule that is gone"
+    index = (RUNBOOKS / "README.md").read_text(encoding="utf-8")
+    assert all(f"({name}.md)" in index for name in rules)
+
+
+def test_compose_runs_alertmanager_with_the_repository_config(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    alertmanager = services["alertmanager"]
+    assert str(alertmanager["image"]).split(":")[0] == "prom/alertmanager"
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in alertmanager["volumes"]}
+    assert mounts["/etc/alertmanager/alertmanager.yml"] == "./deploy/alertmanager/alertmanager.yml"
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in alertmanager["command"]
+    storage = next(a for a in alertmanager["command"] if a.startswith("--storage.path="))
+    assert storage.removeprefix("--storage.path=") in mounts  # silences survive a restart
+    container_ports = {str(p).split("/")[0].rsplit(":", 1)[-1] for p in alertmanager["ports"]}
+    assert "9093" in container_ports
+    # Prometheus sends its firing rules there, by the service's name.
+    config = _load_yaml(PROMETHEUS)
+    targets = [
+        target
+        for am in config["alerting"]["alertmanagers"]
+        for static in am["static_configs"]
+        for target in static["targets"]
+    ]
+    assert targets == ["alertmanager:9093"]
+
+
+def _amtool() -> str:
+    path = shutil.which("amtool")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "amtool is missing in CI: scripts/system-deps.sh installs `prometheus-alertmanager`"
+            )
+        pytest.skip("amtool not installed (Debian: apt-get install prometheus-alertmanager)")
+    return path
+
+
+def test_amtool_accepts_the_alertmanager_config() -> None:
+    result = subprocess.run(
+        [_amtool(), "check-config", ALERTMANAGER.name],
+        cwd=ALERTMANAGER.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout + result.stderr
+
+
+# Who gets each severity of alerts.yml.
+RECEIVER_OF = {"critical": "watch-floor", "page": "operators", "warning": "operators"}
+
+
+@pytest.mark.parametrize("name", sorted(_rules()))
+def test_each_rule_reaches_its_receiver(name: str) -> None:
+    """`amtool config routes test` walks the routing tree as Alertmanager does."""
+    severity = _rules()[name]["labels"]["severity"]
+    result = subprocess.run(
+        [
+            _amtool(),
+            "config",
+            "routes",
+            "test",
+            f"--config.file={ALERTMANAGER}",
+            f"alertname={name}",
+            f"severity={severity}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == [RECEIVER_OF[severity]]
+
+
+def test_alertmanager_routes_group_and_inhibit_real_rules() -> None:
+    config = _load_yaml(ALERTMANAGER)
+    rules = _rules()
+    assert {r["labels"]["severity"] for r in rules.values()} <= set(RECEIVER_OF)
+    receivers = {r["name"]: r for r in config["receivers"]}
+    watch_floor = receivers["watch-floor"]
+    assert watch_floor["email_configs"] and watch_floor["webhook_configs"]
+    route = config["route"]
+    for timing in ("group_wait", "group_interval", "repeat_interval"):
+        assert route[timing], timing
+    (critical,) = [r for r in route["routes"] if r["receiver"] == "watch-floor"]
+    assert "kind" in critical["group_by"]  # ShipwatchCriticalAlert's label: one message a kind
+
+    # Placeholders only: nothing real is mailed or posted from an unedited checkout.
+    def strings(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [s for value in node.values() for s in strings(value)]
+        if isinstance(node, list):
+            return [s for value in node for s in strings(value)]
+        return [node] if isinstance(node, str) else []
+
+    for value in strings(config):
+        for address in re.findall(r"[\w.-]+@[\w.-]+|https?://\S+", value):
+            assert "example.org" in address, address
+    assert config["global"]["smtp_smarthost"].startswith("smtp.example.org:")
+    # Each inhibition names rules that exist.
+    for inhibit in config["inhibit_rules"]:
+        for matcher in inhibit["source_matchers"] + inhibit["target_matchers"]:
+            label, _, value = re.split(r"\s*(=~|!=|=)\s*", matcher, maxsplit=1)
+            if label == "alertname":
+                names = set(value.strip('"').split("|"))
+                assert names <= set(rules), f"{sorted(names - set(rules))} is not a rule"
 
 
 def test_worker_webhook_setting_is_optional(services: dict[str, dict[str, Any]]) -> None:
