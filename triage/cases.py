@@ -232,7 +232,7 @@ def severity(alerts: Iterable[Mapping[str, Any]]) -> str:
 
 
 def describe(case: Case) -> dict[str, Any]:
-    """A case as JSON: id, kind, vessel, port, span, max severity, alert ids (oldest first)."""
+    """A case as JSON: id, kind, vessel, port, span, max severity, its alerts (oldest first)."""
     vessel: dict[str, Any] = {"mmsi": case.mmsi}
     for alert in case.alerts:  # the name the alerts give (the newest that gives one)
         named = alert.get("vessel")
@@ -240,7 +240,6 @@ def describe(case: Case) -> dict[str, Any]:
         for source in (named if isinstance(named, Mapping) else {}, ev):
             if isinstance(source.get("name"), str) and source["name"]:
                 vessel["name"] = source["name"]
-    titles = [str(a.get("title") or a.get("kind")) for a in case.alerts]
     return {
         "case_id": case.case_id,
         "kind": case.kind,
@@ -252,5 +251,15 @@ def describe(case: Case) -> dict[str, Any]:
         "severity": severity(case.alerts),
         "alert_ids": [str(a.get("alert_id")) for a in case.alerts],
         "kinds": sorted({str(a.get("kind")) for a in case.alerts}),
-        "titles": titles,
+        "alerts": [
+            {
+                "alert_id": str(a.get("alert_id")),
+                "kind": a.get("kind"),
+                "severity": a.get("severity"),
+                "title": a.get("title"),
+                "at": a.get("at"),
+                "status": a.get("status", "active"),
+            }
+            for a in case.alerts
+        ],
     }
