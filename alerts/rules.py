@@ -30,6 +30,19 @@ class RuleContext:
         """Why the event's vessel is watched, or None."""
         return self.watchlist.reason(ev["mmsi"], ev.get("imo"), ev.get("name"))
 
+    def sanctions(self, ev: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The sanctions-list entries the event's vessel matches, by IMO or name (for an
+        identity change, also by the IMO or name it had before)."""
+        found = self.watchlist.sanctions(ev.get("imo"), ev.get("name"))
+        if ev["kind"] == "identity_change" and ev.get("field") in ("imo", "name"):
+            old = ev.get("old")
+            before = self.watchlist.sanctions(
+                old if ev["field"] == "imo" and isinstance(old, int) else None,
+                old if ev["field"] == "name" and isinstance(old, str) else None,
+            )
+            found += [entry for entry in before if entry not in found]
+        return found
+
 
 def sanctioned_voyage(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     """A voyage on a watched route within its window; the origin call may have been dark."""
@@ -255,5 +268,18 @@ RULES = {
 
 
 def evaluate(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
-    """Every alert that one voyage event raises."""
-    return [alert for rule in RULES.get(ev["kind"], ()) for alert in rule(ev, ctx)]
+    """Every alert that one voyage event raises; an alert about a vessel on a sanctions list
+    carries the list's entries as `evidence["sanctions"]` (not part of its id)."""
+    alerts = [alert for rule in RULES.get(ev["kind"], ()) for alert in rule(ev, ctx)]
+    mmsi = ev.get("mmsi")
+    if not alerts or mmsi is None:
+        return alerts
+    sanctions = ctx.sanctions(ev)
+    if not sanctions:
+        return alerts
+    return [
+        a.model_copy(update={"evidence": {**a.evidence, "sanctions": sanctions}})
+        if a.mmsi == mmsi
+        else a
+        for a in alerts
+    ]

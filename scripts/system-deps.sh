@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs from Debian what the suite needs and the machine lacks: Java 17+ and Maven for the
 # local Kafka broker; Prometheus (prometheus, promtool) for the metrics and alert-rule tests;
+# Alertmanager (prometheus-alertmanager, amtool) for the routing config and the alert path tests;
 # Chromium and its WebDriver for the live-page tests (the browser is never downloaded).
 # Does nothing when they are there; needs root (or sudo) otherwise.
 set -euo pipefail
@@ -15,6 +16,10 @@ fi
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
   need+=(prometheus)
+fi
+# Debian's Alertmanager: the binary is named prometheus-alertmanager; amtool comes with it.
+if [ ! -x /usr/bin/prometheus-alertmanager ] || ! command -v amtool >/dev/null 2>&1; then
+  need+=(prometheus-alertmanager)
 fi
 # The tests drive these exact paths: Debian's builds, matched to each other.
 [ -x /usr/bin/chromium ] || need+=(chromium)

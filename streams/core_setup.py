@@ -1,7 +1,9 @@
-"""Building the pure core from settings: the one place that loads fences, routes, watchlist."""
+"""Building the pure core from settings: the one place that loads fences, routes, watchlist and
+sanctions lists."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -9,11 +11,14 @@ from typing import Any
 from alerts.cargo import CargoFactors
 from alerts.routes import DEFAULT_ROUTES, load_routes
 from alerts.rules import RuleContext
-from alerts.watchlist import Watchlist, load
+from alerts.sanctions import split_paths
+from alerts.watchlist import Watchlist, load, load_sanctions
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
 from sea.rules import SKYLIGHT, SeaRules
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def build_core(
@@ -27,7 +32,7 @@ def build_core(
     ctx = RuleContext(
         fence_roles=roles,
         routes=load_routes(settings.routes_file) if settings.routes_file else DEFAULT_ROUTES,
-        watchlist=load(settings.watchlist_file) if settings.watchlist_file else Watchlist(),
+        watchlist=watchlist_from(settings),
         cargo=CargoFactors(
             settings.block_coefficient, settings.seawater_t_per_m3, settings.barrels_per_tonne
         ),
@@ -36,6 +41,16 @@ def build_core(
         sea_rules=sea_rules_from(settings),
     )
     return FenceIndex(fences), ctx
+
+
+def watchlist_from(settings: Settings) -> Watchlist:
+    """The watchlist file's vessels (or none) and those of the sanctions lists."""
+    watchlist = load(settings.watchlist_file) if settings.watchlist_file else Watchlist()
+    for path in split_paths(settings.sanctions_files):
+        entries = load_sanctions([path])
+        watchlist.add_sanctions(entries)
+        log.info("sanctions list %s: %d vessel entries", path, len(entries))
+    return watchlist
 
 
 def sea_rules_from(settings: Settings) -> SeaRules:

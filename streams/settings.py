@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Detection configuration (docs/detection.md, the rule table).
     watchlist_file: Path | None = None  # lines `mmsi N`, `imo N`, `name TEXT`; reloaded on change
+    # Sanctions lists as downloaded (comma-separated paths), read at start: the UN Security
+    # Council consolidated list (XML) and OFAC's SDN list (sdn.xml or sdn.csv); their vessels are
+    # watched by IMO and name, and alerts about them carry the entries (alerts/sanctions.py).
+    sanctions_files: str = ""
     routes_file: Path | None = None  # JSON list of routes; default: Vostochny -> Chongjin
     block_coefficient: float = Field(default=0.8, gt=0, le=1)
     seawater_t_per_m3: float = Field(default=1.025, gt=0.9, lt=1.1)
