@@ -6,6 +6,10 @@ import math
 from collections.abc import Mapping
 
 from ais.errors import Rejected
+from ais.values import Nulled, dropped
+
+# What feeds write in an IMO column for "none": not available, not garbage.
+_NO_IMO = frozenset({"unknown", "undefined", "unknown value", "n/a", "na", "none"})
 
 
 def cell(row: Mapping[str, str], col: str) -> str | None:
@@ -28,6 +32,24 @@ def number(row: Mapping[str, str], col: str) -> float | None:
     return value
 
 
+def optional_number(
+    row: Mapping[str, str], col: str, field: str, nulled: Nulled | None
+) -> float | None:
+    """A finite number, None when empty; anything else (text, NaN, infinity) is an invalid
+    value of an optional field: None, with `field` named in `nulled`."""
+    text = cell(row, col)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if math.isfinite(value):
+        return value
+    dropped(field, nulled)
+    return None
+
+
 def int_or_none(value: float | None, na: float | None = None) -> int | None:
     """An integer, None when missing or equal to the "not available" value `na`."""
     if value is None or (na is not None and value == na):
@@ -35,12 +57,15 @@ def int_or_none(value: float | None, na: float | None = None) -> int | None:
     return int(value)
 
 
-def imo_text(text: str | None) -> int | None:
-    """An IMO number from text such as "IMO9123458" or "9123458"; None for 0 or "Unknown"."""
+def imo_text(text: str | None, nulled: Nulled | None = None) -> int | None:
+    """An IMO number from text such as "IMO9123458" or "9123458"; None for 0 or "Unknown",
+    and for other text (counted as an invalid `imo`)."""
     if text is None:
         return None
     digits = text.upper().removeprefix("IMO").strip()
     # isdigit() alone accepts "²" and other digits int() refuses.
-    if not (digits.isascii() and digits.isdigit()) or int(digits) == 0:
+    if not (digits.isascii() and digits.isdigit()):
+        if text.strip().casefold() not in _NO_IMO:
+            dropped("imo", nulled)
         return None
-    return int(digits)
+    return int(digits) or None

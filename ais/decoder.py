@@ -70,12 +70,13 @@ class StreamDecoder:
         return [self._incomplete(g) for g in self._groups.drain()]
 
     def _plain(self, item: Input) -> Output:
+        nulled: list[str] = []
         try:
-            records = decode_message(item.raw)
+            records = decode_message(item.raw, nulled)
         except Rejected as exc:
             return Refused(exc, (item,))
         self.known_time = records[0].ts.timestamp()
-        return Accepted(records, (item,))
+        return Accepted(records, (item,), tuple(nulled))
 
     def _nmea(self, item: Input, received_at: float | None) -> list[Output]:
         try:
@@ -117,10 +118,13 @@ class StreamDecoder:
             if not is_vessel_mmsi(mmsi):
                 raise Rejected("not_a_vessel", f"MMSI {mmsi} is not a ship station")
             ts = datetime.fromtimestamp(_event_time(parts), UTC)
-            records = records_of(data, ts, self._merger)
+            nulled: list[str] = []
+            records = records_of(data, ts, self._merger, nulled)
         except Rejected as exc:
             return Refused(exc, inputs)
-        return Accepted(records, inputs) if records else Skipped(f"type_{kind}_empty", inputs)
+        if not records:
+            return Skipped(f"type_{kind}_empty", inputs)
+        return Accepted(records, inputs, tuple(nulled))
 
     def _incomplete(self, group: Group[_Part]) -> Output:
         parts = group.in_order()

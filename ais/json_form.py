@@ -107,10 +107,12 @@ def plain_position(obj: dict[str, Any]) -> JsonRecord | None:
     }
 
 
-def decode_json_form(payload: bytes) -> list[JsonRecord]:
-    """`decode_message` in the published JSON form; raises Rejected the same way.
+def decode_json_form(payload: bytes, nulled: list[str] | None = None) -> list[JsonRecord]:
+    """`decode_message` in the published JSON form; raises Rejected the same way, and names
+    the optional fields it set to null in `nulled` the same way.
 
-    Statics and sightings (rare) take the models' path through `decode_message`."""
+    Statics and sightings (rare) take the models' path through `decode_message`; so does a
+    position with an invalid optional field (the fast path has nothing to null)."""
     if len(payload) <= MAX_MESSAGE_BYTES and payload[:1] == b"{":
         try:
             obj = orjson.loads(payload)
@@ -122,4 +124,4 @@ def decode_json_form(payload: bytes) -> list[JsonRecord]:
                 if not is_vessel_mmsi(record["mmsi"]):
                     raise Rejected("not_a_vessel", f"MMSI {record['mmsi']} is not a ship station")
                 return [record]
-    return [as_json(r) for r in decode_message(payload)]
+    return [as_json(r) for r in decode_message(payload, nulled)]

@@ -24,14 +24,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from ais import values
-from ais.cells import cell, imo_text, int_or_none, number
+from ais.cells import cell, imo_text, int_or_none, number, optional_number
 from ais.errors import BadColumns, Rejected
-from ais.normalized_json import position_and_static, rejection_from
+from ais.normalized_json import position_and_static, validated
 from ais.records import AnyRecord, Sighting
 from ais.timefmt import dmy_time, is_dmy
+from ais.values import Nulled
 
 REQUIRED = ("mmsi", "ts", "lat", "lon")
 POSITION_FIELDS = ("sog", "cog", "heading", "nav_status")
@@ -94,8 +93,9 @@ def _time(text: str | None) -> datetime | str | None:
     return dmy_time(text, "ts") if text and is_dmy(text) else text
 
 
-def decode_sighting(row: Mapping[str, str]) -> list[AnyRecord]:
-    """Decode one renamed sighting row; Rejected `missing_field` / `invalid_field` names it."""
+def decode_sighting(row: Mapping[str, str], nulled: Nulled | None = None) -> list[AnyRecord]:
+    """Decode one renamed sighting row; Rejected `missing_field` / `invalid_field` names a bad
+    required field; a bad `length_m` or `source` becomes null, named in `nulled`."""
     missing = [f for f in SIGHTING_REQUIRED if cell(row, f) is None]
     if missing:
         raise Rejected("missing_field", ", ".join(missing))
@@ -104,42 +104,50 @@ def decode_sighting(row: Mapping[str, str]) -> list[AnyRecord]:
         "ts": _time(cell(row, "ts")),
         "lat": number(row, "lat"),
         "lon": number(row, "lon"),
-        "length_m": number(row, "length_m"),
+        "length_m": optional_number(row, "length_m", "length_m", nulled),
         "source": values.text(cell(row, "source")),
     }
-    try:
-        return [Sighting.model_validate(fields)]
-    except ValidationError as exc:
-        raise rejection_from(exc) from exc
+    return [validated(Sighting, fields, nulled)]
 
 
-def decode_row(row: Mapping[str, str]) -> list[AnyRecord]:
+def decode_row(row: Mapping[str, str], nulled: Nulled | None = None) -> list[AnyRecord]:
     """Decode one renamed row (keys are the field names) into a position and static data,
-    or, for a row of `sighting_id` without `mmsi`, into a sighting."""
+    or, for a row of `sighting_id` without `mmsi`, into a sighting; invalid optional fields
+    become null, named in `nulled`."""
     if is_sighting_mapping(row):
-        return decode_sighting(row)
+        return decode_sighting(row, nulled)
     missing = [f for f in ("mmsi", "ts") if cell(row, f) is None]
     if missing:
         raise Rejected("missing_field", ", ".join(missing))
     lat, lon = values.coordinates(number(row, "lat"), number(row, "lon"))
     common: dict[str, Any] = {"mmsi": cell(row, "mmsi"), "ts": _time(cell(row, "ts"))}
-    static_fields = {
-        "name": values.text(cell(row, "name")),
-        "imo": values.imo(imo_text(cell(row, "imo"))),
-        "callsign": values.text(cell(row, "callsign")),
-        "ship_type": int_or_none(number(row, "ship_type")),
-        "length": values.positive(number(row, "length"), values.MAX_LENGTH_M),
-        "beam": values.positive(number(row, "beam"), values.MAX_BEAM_M),
-        "draught": values.positive(number(row, "draught"), values.MAX_DRAUGHT_M),
-        "destination": values.text(cell(row, "destination")),
-        "eta": values.text(cell(row, "eta")),
-    }
+
+    def num(field: str) -> float | None:
+        return optional_number(row, field, field, nulled)
+
+    def size(field: str, limit: float) -> float | None:
+        return values.positive(num(field), limit, field, nulled)
+
     position = {
         "lat": lat,
         "lon": lon,
-        "sog": values.sog(number(row, "sog")),
-        "cog": values.cog(number(row, "cog")),
-        "heading": values.heading(number(row, "heading")),
-        "nav_status": int_or_none(number(row, "nav_status")),
+        "sog": values.sog(num("sog"), nulled),
+        "cog": values.cog(num("cog"), nulled),
+        "heading": values.heading(num("heading"), nulled),
+        "nav_status": int_or_none(num("nav_status")),
     }
-    return [*position_and_static(common, position, lambda: static_fields)]
+
+    def static_fields() -> dict[str, Any]:  # read after the position
+        return {
+            "name": values.text(cell(row, "name")),
+            "imo": values.imo(imo_text(cell(row, "imo"), nulled), nulled),
+            "callsign": values.text(cell(row, "callsign")),
+            "ship_type": int_or_none(num("ship_type")),
+            "length": size("length", values.MAX_LENGTH_M),
+            "beam": size("beam", values.MAX_BEAM_M),
+            "draught": size("draught", values.MAX_DRAUGHT_M),
+            "destination": values.text(cell(row, "destination")),
+            "eta": values.text(cell(row, "eta")),
+        }
+
+    return [*position_and_static(common, position, static_fields, nulled)]

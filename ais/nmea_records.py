@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
 from ais import values
-from ais.normalized_json import rejection_from
+from ais.normalized_json import has_data, validated
 from ais.records import Position, Record, Static, iso
+from ais.values import Nulled, dropped
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 TYPE_24_PARTS = {0: ("name",), 1: ("ship_type", "callsign", "length", "beam")}
@@ -29,59 +28,70 @@ MERGE_MEMORY = 100_000  # vessels whose type 24 parts are remembered (oldest for
 Data = Mapping[str, Any]
 
 
-def _size(a: int | None, b: int | None, limit: float) -> float | None:
-    return None if a is None or b is None else values.positive(float(a + b), limit)
+def _size(a: int | None, b: int | None, limit: float, field: str, nulled: Nulled) -> float | None:
+    return None if a is None or b is None else values.positive(float(a + b), limit, field, nulled)
 
 
-def _eta(data: Data, ts: datetime) -> str | None:
+def _eta(data: Data, ts: datetime, nulled: Nulled | None = None) -> str | None:
     month, day, hour, minute = (data.get(k) for k in ("month", "day", "hour", "minute"))
     if not month or not day or hour is None or minute is None:
-        return None
+        return None  # month 0 or day 0: not available
     hour, minute = (0, 0) if hour >= 24 or minute >= 60 else (hour, minute)
     # AIS sends no year: the ETA is the next such date, at most a few months back.
     for year in (ts.year - 1, ts.year, ts.year + 1):
         try:
             eta = datetime(year, month, day, hour, minute, tzinfo=UTC)
-        except ValueError:
-            return None
+        except ValueError:  # month 13..15, day 30 of February; 29 February: another year
+            continue
         if eta >= ts - timedelta(days=183):
             return iso(eta)
+    dropped("eta", nulled)
     return None
 
 
-def position(data: Data, ts: datetime) -> Position:
-    """The position of a type 1, 2, 3, 18, 19 or 27 message; Rejected `no_position` without one."""
+def position(data: Data, ts: datetime, nulled: Nulled | None = None) -> Position:
+    """The position of a type 1, 2, 3, 18, 19 or 27 message; Rejected `no_position` without one.
+    Invalid optional fields become null, named in `nulled`."""
     lat, lon = values.coordinates(data.get("lat"), data.get("lon"))
     sog = data.get("speed")
     if data["msg_type"] == 27 and sog == LONG_RANGE_SOG_NA:
         sog = None
-    return Position(
-        mmsi=data["mmsi"],
-        ts=ts,
-        lat=lat,
-        lon=lon,
-        sog=values.sog(sog),
-        cog=values.cog(data.get("course")),
-        heading=values.heading(data.get("heading")),
-        nav_status=data.get("status"),
-    )
+    fields = {
+        "mmsi": data["mmsi"],
+        "ts": ts,
+        "lat": lat,
+        "lon": lon,
+        "sog": values.sog(sog, nulled),
+        "cog": values.cog(data.get("course"), nulled),
+        "heading": values.heading(data.get("heading"), nulled),
+        "nav_status": data.get("status"),
+    }
+    return validated(Position, fields, nulled)
 
 
-def static_fields(data: Data, ts: datetime) -> dict[str, Any]:
-    """What a type 5, 19 or 24 message says about the vessel (absent or unavailable: None)."""
+def static_fields(data: Data, ts: datetime, nulled: Nulled | None = None) -> dict[str, Any]:
+    """What a type 5, 19 or 24 message says about the vessel (absent or unavailable: None;
+    invalid: None, named in `nulled`)."""
+    nulled = [] if nulled is None else nulled
     fields = {
         "name": values.text(data.get("shipname")),
         "callsign": values.text(data.get("callsign")),
         "ship_type": data.get("ship_type") or None,
-        "length": _size(data.get("to_bow"), data.get("to_stern"), values.MAX_LENGTH_M),
-        "beam": _size(data.get("to_port"), data.get("to_starboard"), values.MAX_BEAM_M),
+        "length": _size(
+            data.get("to_bow"), data.get("to_stern"), values.MAX_LENGTH_M, "length", nulled
+        ),
+        "beam": _size(
+            data.get("to_port"), data.get("to_starboard"), values.MAX_BEAM_M, "beam", nulled
+        ),
     }
     if data["msg_type"] == 5:
         fields |= {
-            "imo": values.imo(data.get("imo")),
-            "draught": values.positive(data.get("draught"), values.MAX_DRAUGHT_M),
+            "imo": values.imo(data.get("imo"), nulled),
+            "draught": values.positive(
+                data.get("draught"), values.MAX_DRAUGHT_M, "draught", nulled
+            ),
             "destination": values.text(data.get("destination")),
-            "eta": _eta(data, ts),
+            "eta": _eta(data, ts, nulled),
         }
     elif data["msg_type"] == 24:
         fields = {k: fields[k] for k in TYPE_24_PARTS.get(data.get("partno") or 0, ())}
@@ -104,17 +114,19 @@ class PartMerger:
         return dict(merged)
 
 
-def records_of(data: Data, ts: datetime, merger: PartMerger) -> list[Record]:
-    """The records of one decoded message of a handled type (see HANDLED_TYPES)."""
+def records_of(
+    data: Data, ts: datetime, merger: PartMerger, nulled: Nulled | None = None
+) -> list[Record]:
+    """The records of one decoded message of a handled type (see HANDLED_TYPES); invalid
+    optional fields become null, named in `nulled`."""
     kind = data["msg_type"]
-    try:
-        out: list[Record] = [position(data, ts)] if kind in POSITION_TYPES else []
-        if kind in STATIC_TYPES:
-            fields = static_fields(data, ts)
-            if kind == 24:
-                fields = merger.merge(data["mmsi"], fields)
-            if any(v is not None for v in fields.values()):
-                out.append(Static(mmsi=data["mmsi"], ts=ts, **fields))
-    except ValidationError as exc:
-        raise rejection_from(exc) from exc
+    out: list[Record] = [position(data, ts, nulled)] if kind in POSITION_TYPES else []
+    if kind in STATIC_TYPES:
+        fields = static_fields(data, ts, nulled)
+        if kind == 24:
+            fields = merger.merge(data["mmsi"], fields)
+        if any(v is not None for v in fields.values()):
+            static = validated(Static, {"mmsi": data["mmsi"], "ts": ts, **fields}, nulled)
+            if has_data(static):
+                out.append(static)
     return out

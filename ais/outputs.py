@@ -22,10 +22,12 @@ class Input:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """Records made from one message (of one or several inputs)."""
+    """Records made from one message (of one or several inputs); `nulled` names the optional
+    fields whose invalid value was set to null (each once per value: "heading", "sog", ...)."""
 
     records: Sequence[AnyRecord]  # a list; a sighting alone, never with a vessel's records
     inputs: tuple[Input, ...]
+    nulled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

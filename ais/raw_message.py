@@ -17,9 +17,11 @@ from ais import dma_csv, mapped_csv, noaa_csv
 from ais.errors import Rejected
 from ais.normalized_json import decode_record
 from ais.records import AnyRecord, Sighting
+from ais.values import Nulled
 
 MAX_MESSAGE_BYTES = 64 * 1024
-ROW_DECODERS: dict[str, Callable[[Mapping[str, str]], Sequence[AnyRecord]]] = {
+# A row's records; the invalid optional fields it set to null are appended to the list.
+ROW_DECODERS: dict[str, Callable[[Mapping[str, str], Nulled], Sequence[AnyRecord]]] = {
     "noaa": noaa_csv.decode_row,
     "dma": dma_csv.decode_row,
     "csv": mapped_csv.decode_row,
@@ -36,8 +38,11 @@ def is_vessel_mmsi(mmsi: int) -> bool:
     return VESSEL_MMSI_MIN <= mmsi <= VESSEL_MMSI_MAX
 
 
-def decode_message(payload: bytes) -> list[AnyRecord]:
-    """Decode one raw message; raises Rejected with a bounded reason."""
+def decode_message(payload: bytes, nulled: Nulled | None = None) -> list[AnyRecord]:
+    """Decode one raw message; raises Rejected with a bounded reason.
+
+    An invalid optional field (heading 360, SOG "fast", ...) becomes null and the record is
+    kept; the names of those fields are appended to `nulled`, for an accepted message only."""
     if len(payload) > MAX_MESSAGE_BYTES:
         raise Rejected("too_large", f"{len(payload)} bytes")
     text = payload.strip()
@@ -55,17 +60,19 @@ def decode_message(payload: bytes) -> list[AnyRecord]:
     if not isinstance(obj, dict):
         raise Rejected("bad_json", f"not a JSON object but a {type(obj).__name__}")
     records: list[AnyRecord]
+    dropped: Nulled = []  # handed on only once the message is accepted
     if "row" in obj and "format" in obj:
         decoder = ROW_DECODERS.get(str(obj["format"]))
         row = obj["row"]
         if decoder is None or not isinstance(row, dict):
             raise Rejected("unknown_format", f"CSV dialect {obj['format']!r}")
-        records = [*decoder({str(k): "" if v is None else str(v) for k, v in row.items()})]
+        cells = {str(k): "" if v is None else str(v) for k, v in row.items()}
+        records = [*decoder(cells, dropped)]
     else:
-        records = [decode_record(obj)]
+        records = [decode_record(obj, dropped)]
     first = records[0]
-    if isinstance(first, Sighting):
-        return records  # a satellite sighting names no vessel
-    if not is_vessel_mmsi(first.mmsi):
+    if not isinstance(first, Sighting) and not is_vessel_mmsi(first.mmsi):
         raise Rejected("not_a_vessel", f"MMSI {first.mmsi} is not a ship station")
+    if dropped and nulled is not None:  # a satellite sighting (no MMSI) is kept as it is
+        nulled.extend(dropped)
     return records

@@ -39,12 +39,17 @@ class Tally:
     kinds: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    nulled: Counter[str] = field(default_factory=Counter)  # invalid optional fields, by field
 
     def summary(self) -> str:
         """One line a person reads at the end of a run."""
         parts = [f"{n} {k}" for k, n in sorted(self.kinds.items())] or ["0 records"]
         text = f"{', '.join(parts)}; {_counts(self.rejected, 'rejected')}"
-        return text + (f"; {_counts(self.skipped, 'skipped')}" if self.skipped else "")
+        text += f"; {_counts(self.skipped, 'skipped')}" if self.skipped else ""
+        if self.nulled:
+            fields = ", ".join(f"{k} {n}" for k, n in sorted(self.nulled.items()))
+            text += f"; invalid optional fields set to null: {fields}"
+        return text
 
 
 def _counts(counter: Counter[str], label: str) -> str:
@@ -56,6 +61,7 @@ def _items(unit: RawUnit, outputs: list[Output], tally: Tally) -> Iterator[Decod
     for out in outputs:
         if isinstance(out, Accepted):
             tally.kinds.update(r.kind for r in out.records)
+            tally.nulled.update(out.nulled)
             yield Decoded(unit, out.records)
         elif isinstance(out, Refused):
             tally.rejected[out.error.reason] += 1

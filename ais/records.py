@@ -88,3 +88,18 @@ class Sighting(BaseModel):
 
 Record = Position | Static  # the records of a vessel (`.mmsi`): what tracks and frames carry
 AnyRecord = Position | Static | Sighting  # every record an input may give
+
+# The fields a record is still worth having without: an invalid value in one of them becomes
+# null (and is counted), where an invalid required field rejects the input.
+OPTIONAL_FIELDS: dict[type[AnyRecord], frozenset[str]] = {
+    Position: frozenset({"sog", "cog", "heading", "nav_status"}),
+    Static: frozenset(Static.model_fields) - {"kind", "mmsi", "ts"},
+    Sighting: frozenset({"length_m", "source"}),
+}
+# Every optional field name, in the order of the records' fields (the metric's label values).
+OPTIONAL_FIELD_NAMES = tuple(
+    name
+    for model in OPTIONAL_FIELDS
+    for name in model.model_fields
+    if name in OPTIONAL_FIELDS[model]
+)
