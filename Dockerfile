@@ -28,6 +28,8 @@ COPY ais ./ais
 COPY pipeline ./pipeline
 COPY scenarios ./scenarios
 COPY sea ./sea
+COPY history ./history
+COPY triage ./triage
 RUN pip install . && rm -rf build ./*.egg-info
 
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/shipwatch \

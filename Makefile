@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install shipwatch with its dev tools
 
-system-deps: ## install what the tests need from Debian when missing (Java, Maven, Prometheus, Chromium)
+system-deps: ## install what the tests need from Debian when missing (Java, Maven, Prometheus, Alertmanager, Chromium)
 	scripts/system-deps.sh
 
 test: install system-deps ## everything the tests need, then the suite (all but the fault runs)

@@ -13,16 +13,17 @@ from typing import Any
 
 from aiohttp import web as aioweb
 
-from alerts.cargo import CargoFactors
 from history import export
 from history.cargo import cargo_of
 from history.model import TimelineEntry, VesselHistory
 from history.store import HistoryStore
 from history.thinning import evenly
+from streams.core_setup import cargo_factors
 from streams.history_sink import HistorySink
 from streams.responses import SECURITY_HEADERS, error_response, json_response
 from streams.settings import Settings
 from streams.vessel_info import flag
+from triage.cases import group
 
 MAX_QUERY = 100  # characters of a search
 # A vessel moored in a map area for a month has ~250,000 kept fixes: the page draws at most this
@@ -53,9 +54,7 @@ class HistoryPages:
     ) -> None:
         self.settings, self.sink = settings, sink
         self.triage_of = triage_of or (lambda alert_id: None)
-        self.factors = CargoFactors(
-            settings.block_coefficient, settings.seawater_t_per_m3, settings.barrels_per_tonne
-        )
+        self.factors = cargo_factors(settings)
 
     async def history(self, mmsi: int, days: float) -> VesselHistory | None:
         """The vessel's history with its cargo estimate and each alert's current triage."""
@@ -133,11 +132,26 @@ def register(app: Any, settings: Settings, pages: HistoryPages) -> None:
             return error_response(404, f"no history for MMSI {mmsi}")
         return download(history, export.Subject.alert(alert_id), request.match_info["fmt"])
 
+    async def case_export(request: aioweb.Request) -> aioweb.Response:
+        # A case is a vessel's alerts grouped as triage.cases groups them; its id starts with
+        # the MMSI, so the vessel's whole history says which alerts it holds.
+        case_id = request.match_info["case_id"]
+        mmsi = int(case_id.split("-", 1)[0])
+        history = await pages.history(mmsi, settings.history_retention_days)
+        found = [c for c in group(history.alerts) if c.case_id == case_id] if history else []
+        if history is None or not found:
+            return error_response(404, f"no case {case_id} in the history")
+        subject = export.Subject.case(case_id, [a["alert_id"] for a in found[0].alerts])
+        return download(history, subject, request.match_info["fmt"])
+
     router = app.web.web_app.router
     router.add_get("/api/vessels/{mmsi:[0-9]{1,9}}", vessel)
     router.add_get("/api/search", search)
     router.add_get("/vessels/{mmsi:[0-9]{1,9}}/export.{fmt:[a-z]+}", vessel_export)
     router.add_get("/alerts/{alert_id:[A-Za-z0-9_.:-]{1,200}}/export.{fmt:[a-z]+}", alert_export)
+    router.add_get(
+        "/cases/{case_id:[0-9]{1,9}-[A-Za-z0-9_.-]{1,200}}/export.{fmt:[a-z]+}", case_export
+    )
 
 
 def download(history: VesselHistory, subject: export.Subject, fmt: str) -> aioweb.Response:

@@ -11,7 +11,7 @@ from aiohttp import web as aioweb
 
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
-from streams import history_web, monitoring
+from streams import history_web, monitoring, triage_web
 from streams.fence_map import NearbyVessels, fences_geojson
 from streams.history_sink import HistorySink
 from streams.history_web import HistoryPages
@@ -57,13 +57,14 @@ def register(app: Any, settings: Settings) -> AlertFeed:
     index = FenceIndex(load_dir(settings.geofences_dir))
     directory = VesselDirectory()
     feed = AlertFeed(vessels=directory)
+    board = triage_web.register(app, settings, feed)
     nearby = NearbyVessels(index)
     geojson = fences_geojson(index)
     monitoring.register(app, settings)
     if settings.history:
         sink = HistorySink(settings)
         app.task(monitoring.supervised("history sink", sink.run))
-        history_web.register(app, settings, HistoryPages(settings, sink))
+        history_web.register(app, settings, HistoryPages(settings, sink, board.lookup))
 
     async def feed_alerts() -> None:
         await follow_alerts(settings, feed)

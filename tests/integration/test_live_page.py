@@ -69,9 +69,8 @@ def settings(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    # The page reads the triage API too: this main registers it when streams.web does not yet.
     log = tmp_path_factory.mktemp("page-logs") / "worker.log"
-    process = start_worker(settings, log, module="tests.integration.test_triage")
+    process = start_worker(settings, log)
     try:
         process.wait_ready()
         yield process

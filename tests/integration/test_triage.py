@@ -4,9 +4,6 @@ Two small reverse proxies (aiohttp) stand in for the team's sign-in proxy: each 
 worker from 127.0.0.2 (the worker's only trusted proxy) and sets X-WEBAUTH-USER to its user,
 alice or bob. Direct requests come from 127.0.0.1: read-only, and refused when they carry the
 header. Two headless Chromium sessions, one through each proxy, see each other's actions live.
-
-Run as a module (`python -m tests.integration.test_triage worker`) this file is the worker
-itself: `shipwatch worker` with the triage API registered if streams.web does not yet do it.
 """
 
 from __future__ import annotations
@@ -15,7 +12,6 @@ import asyncio
 import json
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -26,6 +22,17 @@ from typing import Any
 
 import orjson
 import pytest
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from bench.harness import Worker, start_worker
+from streams.broker.ports import free_port
+from streams.settings import Settings
+from streams.topics import ensure_topics
 
 USERS = ("alice", "bob")
 PROXY_ADDRESS = "127.0.0.2"  # the proxies' source address: the worker's trusted proxy
@@ -43,41 +50,6 @@ HOP_BY_HOP = {
     "content-encoding",
 }
 
-
-def _with_triage() -> None:
-    """Make `web.register` also register the triage API, unless it already does."""
-    from streams import triage_web, web
-
-    register = web.register
-
-    def both(app: Any, settings: Any) -> Any:
-        feed = register(app, settings)
-        paths = {r.resource.canonical for r in app.web.web_app.router.routes() if r.resource}
-        if "/api/whoami" not in paths:
-            triage_web.register(app, settings, feed)
-        return feed
-
-    web.register = both
-
-
-if __name__ == "__main__":
-    from streams.cli import main
-
-    _with_triage()
-    sys.exit(main(sys.argv[1:]))
-
-
-from aiohttp import ClientSession, ClientTimeout, TCPConnector, web  # noqa: E402
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-from bench.harness import Worker, start_worker  # noqa: E402
-from streams.broker.ports import free_port  # noqa: E402
-from streams.settings import Settings  # noqa: E402
-from streams.topics import ensure_topics  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -188,7 +160,6 @@ class Workers:
         worker = start_worker(
             self.settings,
             self.log,
-            module="tests.integration.test_triage",
             # env_for passes the settings tests usually vary; the trusted proxy is ours.
             extra_env={"SHIPWATCH_TRUSTED_PROXIES": PROXY_ADDRESS},
         )
