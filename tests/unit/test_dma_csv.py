@@ -124,13 +124,20 @@ def test_a_row_without_static_fields_gives_only_the_position():
         ({"# Timestamp": "2024-03-07 01:20:00"}, "invalid_field"),
         ({"# Timestamp": "31/02/2024 01:20:00"}, "invalid_field"),
         ({"MMSI": ""}, "missing_field"),
-        ({"SOG": "fast"}, "invalid_field"),
     ],
 )
 def test_bad_rows_are_rejected_with_a_reason(overrides: dict[str, str], reason: str):
     with pytest.raises(Rejected) as caught:
         decode_row(dma_row(**overrides))
     assert caught.value.reason == reason
+
+
+def test_a_bad_optional_field_is_null_and_counted_not_a_rejection():
+    # Issue 13: an invalid SOG no longer costs the position (it was `invalid_field`).
+    nulled: list[str] = []
+    position, static = decode_row(dma_row(SOG="fast"), nulled)
+    assert position.sog is None and position.cog == 215.3 and static.name == "CHON MA SAN 7"
+    assert nulled == ["sog"]
 
 
 def test_a_station_by_its_mmsi_is_not_a_vessel_on_the_raw_topic():

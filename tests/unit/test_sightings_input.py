@@ -113,10 +113,6 @@ def test_each_missing_required_field_is_a_missing_field_rejection(missing: str) 
         ("lat", 90.5),
         ("lat", "north"),
         ("lon", -180.01),
-        ("length_m", 0),
-        ("length_m", -3.0),
-        ("length_m", 600.5),
-        ("source", "s" * 61),
         ("mmsi", 273_000_001),  # a sighting names no vessel
     ],
 )
@@ -125,6 +121,19 @@ def test_each_bad_value_is_an_invalid_field_rejection_naming_it(field: str, valu
         decode_record({**SIGHTING, field: value})
     assert caught.value.reason == "invalid_field"
     assert caught.value.detail.startswith(f"{field}:")
+
+
+# Issue 13: the optional length_m and source no longer cost the sighting (they were
+# `invalid_field`): an invalid one becomes null and is counted.
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("length_m", 0), ("length_m", -3.0), ("length_m", 600.5), ("source", "s" * 61)],
+)
+def test_a_bad_optional_value_is_null_and_counted(field: str, value: Any) -> None:
+    nulled: list[str] = []
+    record = decode_record({**SIGHTING, field: value}, nulled)
+    assert record.model_dump(mode="json") == {**SIGHTING, field: None}
+    assert nulled == [field]
 
 
 def test_the_unsupported_kind_message_lists_the_three_kinds() -> None:
@@ -237,10 +246,8 @@ def test_sighting_rows_on_the_raw_topic_are_self_describing(tmp_path: Path) -> N
     ("cells", "reason", "field"),
     [
         ({"lat": "n/a"}, "invalid_field", "lat"),
-        ({"length_m": "0"}, "invalid_field", "length_m"),
         ({"ts": "31/02/2024 10:00:00"}, "invalid_field", "ts"),
         ({"lon": ""}, "missing_field", "lon"),
-        ({"source": "x" * 61}, "invalid_field", "source"),
     ],
 )
 def test_bad_sighting_rows_are_rejected_naming_the_field(
@@ -251,6 +258,19 @@ def test_bad_sighting_rows_are_rejected_naming_the_field(
         decode_row(row | cells)
     assert caught.value.reason == reason
     assert caught.value.detail.split(":")[0] == field
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [{"length_m": "0"}, {"length_m": "long"}, {"source": "x" * 61}],
+)
+def test_a_bad_optional_cell_of_a_sighting_row_is_null_and_counted(cells: dict[str, str]) -> None:
+    row = {"sighting_id": "d1", "ts": "2024-03-08T21:14:05Z", "lat": "42.7", "lon": "133.0"}
+    nulled: list[str] = []
+    (record,) = decode_row(row | cells, nulled)
+    assert isinstance(record, Sighting) and record.lat == 42.7
+    assert (record.length_m, record.source) == (None, None)
+    assert nulled == list(cells)
 
 
 def test_a_sighting_row_with_a_source_keeps_it() -> None:
