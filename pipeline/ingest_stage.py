@@ -58,7 +58,8 @@ class Routing:
 
 @dataclass(slots=True)
 class Routed:
-    """What one batch produces, by topic; `rejected` counts the dead letters by reason."""
+    """What one batch produces, by topic; `rejected` counts the dead letters by reason,
+    `invalid_fields` the invalid optional values set to null (records kept) by field."""
 
     positions: list[tuple[int, bytes]] = field(default_factory=list)  # (mmsi, record)
     statics: list[tuple[int, bytes]] = field(default_factory=list)
@@ -68,6 +69,7 @@ class Routed:
     frames: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
     dead_letters: list[KeyValue] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
+    invalid_fields: dict[str, int] = field(default_factory=dict)
 
 
 def _internal_error(exc: Exception) -> Rejected:
@@ -101,6 +103,7 @@ class IngestStage:
         """Decode one partition's messages in order and route what they give."""
         out = Routed()
         framed: dict[int, list[bytes]] = {}
+        nulled: list[str] = []  # the batch's invalid optional fields: appended to only if any
         decoder = self.decoders.setdefault(partition, StreamDecoder())
         for message in messages:
             value = message.value or b""
@@ -110,11 +113,13 @@ class IngestStage:
                     if isinstance(result, Accepted):
                         for record in result.records:
                             self._route(as_json(record), out, framed)
+                        if result.nulled:
+                            nulled += result.nulled
                     elif isinstance(result, Refused):
                         self.reject(out, result, message.key)
                 continue  # Skipped: a valid sentence that carries nothing we track
             try:
-                records = decode_json_form(value)
+                records = decode_json_form(value, nulled)
             except Exception as exc:  # a decoder bug must cost one message, never the stream
                 error = exc if isinstance(exc, Rejected) else _internal_error(exc)
                 self.reject(
@@ -123,6 +128,8 @@ class IngestStage:
                 continue
             for json_record in records:
                 self._route(json_record, out, framed)
+        for name in nulled:
+            out.invalid_fields[name] = out.invalid_fields.get(name, 0) + 1
         if messages:  # time out this partition's incomplete multiparts by the input's clock
             for expired in decoder.expire(messages[-1].timestamp / 1000):
                 if isinstance(expired, Refused):

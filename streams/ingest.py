@@ -161,6 +161,8 @@ class Ingest:
             acks += await send_sea(send, t("sea"), inputs)
         for reason, count in routed.rejected.items():
             metrics.REJECTED.labels(reason=reason).inc(count)
+        for name, count in routed.invalid_fields.items():
+            metrics.INVALID_FIELDS.labels(field=name).inc(count)
         return acks
 
     async def _expire_quiet(self, stage: IngestStage) -> None:

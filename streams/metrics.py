@@ -7,6 +7,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ais.records import OPTIONAL_FIELD_NAMES
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 POSITIONS = Counter("shipwatch_positions", "Positions applied to vessel tracks", registry=REGISTRY)
@@ -17,6 +19,13 @@ STALE_POSITIONS = Counter(
 )
 REJECTED = Counter(
     "shipwatch_rejected", "Inputs sent to the dead-letter topic", ["reason"], registry=REGISTRY
+)
+INVALID_FIELDS = Counter(
+    "shipwatch_invalid_fields",
+    "Invalid optional values (heading 360, SOG 'fast', ETA month 13, ...) set to null at "
+    "ingest; the record was kept",
+    ["field"],
+    registry=REGISTRY,
 )
 GEOFENCE_EVENTS = Counter(
     "shipwatch_geofence_events", "Fence events emitted", ["fence", "kind"], registry=REGISTRY
@@ -185,6 +194,8 @@ def init_series(fences: list[str], routes: list[str]) -> None:
         SEA_SAMPLES_DROPPED.labels(reason=reason)
     for topic in HISTORY_TOPICS:
         HISTORY_RECORDS.labels(topic=topic)
+    for name in OPTIONAL_FIELD_NAMES:
+        INVALID_FIELDS.labels(field=name)
     # Every series a panel or a rule queries exists from start-up ("0", not "No data"); only
     # shipwatch_consumer_lag waits for its first measurement (a zero would claim "caught up").
     for stage in PROCESSING_STAGES:

@@ -114,10 +114,10 @@ def test_a_quiet_partitions_unfinished_multipart_is_dead_lettered() -> None:
 
 
 def test_a_decoder_bug_costs_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(payload: bytes) -> list[dict[str, Any]]:
+    def broken(payload: bytes, nulled: list[str] | None = None) -> list[dict[str, Any]]:
         if b"273000009" in payload:
             raise ZeroDivisionError("a bug")
-        return real(payload)
+        return real(payload, nulled)
 
     real = ingest_stage.decode_json_form
     monkeypatch.setattr(ingest_stage, "decode_json_form", broken)
