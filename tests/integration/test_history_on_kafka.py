@@ -201,6 +201,12 @@ def test_the_evidence_downloads_as_geojson_csv_kml_and_a_bundle(
     bundle = json.loads(body)
     assert status == 200 and bundle["alerts"][0]["alert_id"] == alert["alert_id"]
     assert bundle["track"], "the track around the alert is in the bundle"
+    # The voyage's case (its port call's alerts and the voyage's), as the cases view groups it.
+    status, body, _ = get(settings, "/api/cases")
+    (case,) = [c for c in orjson.loads(body) if alert["alert_id"] in c["alert_ids"]]
+    status, body, _ = get(settings, f"/cases/{case['case_id']}/export.json")
+    assert status == 200
+    assert {a["alert_id"] for a in json.loads(body)["alerts"]} >= set(case["alert_ids"])
     status, _, _ = get(settings, f"/vessels/{DPRK_TANKER}/export.exe")
     assert status == 404
     status, body, _ = get(settings, "/api/vessels/999999999")
