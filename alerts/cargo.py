@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 CHANGE_MIN_M = 0.5  # a draught change at least this large is cargo, not trim or typing
 UN_CAP_BBL = 500_000.0  # UN Security Council resolution 2397: refined products to the DPRK a year
+CAP_SHARES = (0.5, 0.8, 1.0)  # shares of the cap whose crossing raises cap_threshold
 
 
 @dataclass(frozen=True)

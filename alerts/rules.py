@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.cargo import CHANGE_MIN_M, UN_CAP_BBL, CargoFactors
+from alerts.cargo import CAP_SHARES, CHANGE_MIN_M, UN_CAP_BBL, CargoFactors
 from alerts.models import Alert, Severity, vessel_alert
 from alerts.routes import DEFAULT_ROUTES, Route, route_for
 from alerts.sea_rules import SEA_RULES
@@ -23,7 +23,7 @@ class RuleContext:
     watchlist: Watchlist = field(default_factory=Watchlist)
     cargo: CargoFactors = field(default_factory=CargoFactors)
     cap_bbl: float = UN_CAP_BBL
-    cap_shares: tuple[float, ...] = (0.5, 0.8, 1.0)
+    cap_shares: tuple[float, ...] = CAP_SHARES
     sea_rules: SeaRules = field(default_factory=SeaRules)  # the at-sea thresholds
 
     def watch_reason(self, ev: Mapping[str, Any]) -> str | None:

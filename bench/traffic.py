@@ -21,19 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ais.raw_message import decode_message
+from geofences.earth import METRES_PER_DEGREE
 from pipeline.detector import Detector
+from scenarios.geo import CHONGJIN_BERTH, PRODUCTS_BERTH
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES
 
 T0 = int(datetime(2024, 3, 7, tzinfo=UTC).timestamp())
 PROBE_T0 = T0 + 86_400  # probes live on their own event-time axis
-METRES_PER_DEG = 111_195.0
 KNOT_MPS = 1852.0 / 3600.0
 
 # The open sea the background fleet keeps to: more than 70 km from either fence.
 SEA_BOX = (35.0, 41.0, 130.5, 139.5)  # lat min, lat max, lon min, lon max
-VOSTOCHNY_BERTH = (42.7445, 133.069)  # tests/timeline.py: the oil-products berths
-CHONGJIN_BERTH = (41.765, 129.815)
+VOSTOCHNY_BERTH = PRODUCTS_BERTH  # the oil-products berths the DPRK tankers use
 # Where callers come from and go to: open water seaward of each port, outside the fences.
 PORT_SEA = {
     "vostochny": ((42.45, 42.58), (133.00, 133.16), 180.0),  # lat range, lon range, out bearing
@@ -69,20 +69,20 @@ def line(mmsi: int, t: int, lat: float, lon: float, sog: float, cog: float, stat
 
 def _move(lat: float, lon: float, bearing: float, metres: float) -> tuple[float, float]:
     rad = math.radians(bearing)
-    lat2 = lat + metres * math.cos(rad) / METRES_PER_DEG
-    lon2 = lon + metres * math.sin(rad) / (METRES_PER_DEG * math.cos(math.radians(lat)))
+    lat2 = lat + metres * math.cos(rad) / METRES_PER_DEGREE
+    lon2 = lon + metres * math.sin(rad) / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
     return lat2, lon2
 
 
 def _bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
-    north = (b[0] - a[0]) * METRES_PER_DEG
-    east = (b[1] - a[1]) * METRES_PER_DEG * math.cos(math.radians(a[0]))
+    north = (b[0] - a[0]) * METRES_PER_DEGREE
+    east = (b[1] - a[1]) * METRES_PER_DEGREE * math.cos(math.radians(a[0]))
     return math.degrees(math.atan2(east, north)) % 360.0
 
 
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
-    north = (b[0] - a[0]) * METRES_PER_DEG
-    east = (b[1] - a[1]) * METRES_PER_DEG * math.cos(math.radians(a[0]))
+    north = (b[0] - a[0]) * METRES_PER_DEGREE
+    east = (b[1] - a[1]) * METRES_PER_DEGREE * math.cos(math.radians(a[0]))
     return math.hypot(north, east)
 
 

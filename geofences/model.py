@@ -10,6 +10,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geofences.earth import METRES_PER_DEGREE
 from geofences.errors import GeofenceError
 
 ROLES = ("loading", "discharge", "watch")
@@ -18,8 +19,6 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # metres, more with multipath near cranes) does not make an exit and a re-entry.
 DEFAULT_EXIT_BUFFER_M = 1000.0
 MAX_EXIT_BUFFER_M = 20_000.0
-METRES_PER_DEG_LAT = 110_574.0
-METRES_PER_DEG_LON_EQUATOR = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class Fence:
 
 
 def _scale(lat0: float) -> tuple[float, float]:
-    return METRES_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat0)), METRES_PER_DEG_LAT
+    return METRES_PER_DEGREE * math.cos(math.radians(lat0)), METRES_PER_DEGREE
 
 
 def _area_m2(geom: BaseGeometry) -> float:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-EARTH_RADIUS_M = 6_371_000.0
+from geofences.earth import EARTH_RADIUS_M, METRES_PER_DEGREE
+
 METRES_PER_NM = 1852.0
 # No merchant ship makes 50 kn; a fix implying more from the last good one is a GPS or
 # transmission glitch (or a second transmitter using the same MMSI).
@@ -32,7 +33,7 @@ def speed_kn(metres: float, seconds: float) -> float:
 # Metres of arc per degree on the haversine's sphere, a hair above so that rounding never makes
 # the bound short: (|Δlat| + |Δlon|) × this is never less than the great-circle distance (it is
 # the length of a path along a meridian, then along a parallel at most this long).
-METRES_PER_DEGREE_MAX = EARTH_RADIUS_M * math.pi / 180 * (1 + 1e-9)
+METRES_PER_DEGREE_MAX = METRES_PER_DEGREE * (1 + 1e-9)
 
 
 def impossible(lat1: float, lon1: float, t1: float, lat2: float, lon2: float, t2: float) -> bool:

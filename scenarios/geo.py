@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from geofences.earth import EARTH_RADIUS_M, METRES_PER_DEGREE
+
 Point = tuple[float, float]  # (lat, lon), degrees
 
-EARTH_RADIUS_M = 6_371_000.0
 METRES_PER_NM = 1852.0
-METRES_PER_DEG_LAT = 111_195.0  # on the sphere of EARTH_RADIUS_M
 
 
 def distance_m(a: Point, b: Point) -> float:
@@ -36,8 +36,8 @@ def bearing_deg(a: Point, b: Point) -> float:
 
 def offset(p: Point, north_m: float, east_m: float) -> Point:
     """The point north_m and east_m away from p (local flat approximation, fine below 10 km)."""
-    lat = p[0] + north_m / METRES_PER_DEG_LAT
-    lon = p[1] + east_m / (METRES_PER_DEG_LAT * math.cos(math.radians(p[0])))
+    lat = p[0] + north_m / METRES_PER_DEGREE
+    lon = p[1] + east_m / (METRES_PER_DEGREE * math.cos(math.radians(p[0])))
     return lat, lon
 
 

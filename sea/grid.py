@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from geofences.model import METRES_PER_DEG_LAT  # the shortest degree of latitude
+from geofences.earth import METRES_PER_DEGREE
 
 
 def cell_of(lat: float, lon: float, cell_deg: float) -> str:
@@ -18,9 +18,9 @@ def cells_near(lat: float, lon: float, cell_deg: float, margin_m: float) -> list
     Two points within `margin_m` of each other then always share at least the cell of one of
     them: the pair is found there, wherever the cell edges fall."""
     col, row = math.floor(lon / cell_deg), math.floor(lat / cell_deg)
-    dlat = margin_m / METRES_PER_DEG_LAT
-    # The shortest degree of latitude for both: the margin in degrees never comes out short.
-    dlon = margin_m / (METRES_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
+    # A hair wide, so that rounding never makes the margin in degrees come out short.
+    dlat = margin_m / METRES_PER_DEGREE * (1 + 1e-9)
+    dlon = margin_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)) * (1 + 1e-9)
     cols = {math.floor((lon - dlon) / cell_deg), col, math.floor((lon + dlon) / cell_deg)}
     rows = {math.floor((lat - dlat) / cell_deg), row, math.floor((lat + dlat) / cell_deg)}
     near = [f"c:{c}:{r}" for c in sorted(cols) for r in sorted(rows) if (c, r) != (col, row)]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geofences.earth import METRES_PER_DEGREE, metres_per_degree_lon
 from geofences.index import FenceIndex
-from geofences.model import METRES_PER_DEG_LAT, METRES_PER_DEG_LON_EQUATOR, Fence, buffer_metres
+from geofences.model import Fence, buffer_metres
 from sea.rules import SeaRules
 
 # The clearance zone's polygons are drawn this far inside and outside its true edge, more than
@@ -29,9 +29,9 @@ class _Box:
 
 def _grown(fence: Fence, metres: float) -> _Box:
     minx, miny, maxx, maxy = fence.polygon.bounds
-    dlat = metres / METRES_PER_DEG_LAT
+    dlat = metres / METRES_PER_DEGREE
     widest = max(abs(miny - dlat), abs(maxy + dlat))
-    dlon = metres / (METRES_PER_DEG_LON_EQUATOR * max(math.cos(math.radians(widest)), 0.01))
+    dlon = metres / metres_per_degree_lon(widest)
     return _Box(fence, minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
 
 

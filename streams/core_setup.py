@@ -33,14 +33,19 @@ def build_core(
         fence_roles=roles,
         routes=load_routes(settings.routes_file) if settings.routes_file else DEFAULT_ROUTES,
         watchlist=watchlist_from(settings),
-        cargo=CargoFactors(
-            settings.block_coefficient, settings.seawater_t_per_m3, settings.barrels_per_tonne
-        ),
+        cargo=cargo_factors(settings),
         cap_bbl=settings.cap_bbl,
         cap_shares=tuple(sorted(settings.cap_shares)),
         sea_rules=sea_rules_from(settings),
     )
     return FenceIndex(fences), ctx
+
+
+def cargo_factors(settings: Settings) -> CargoFactors:
+    """The cargo estimate's factors as set."""
+    return CargoFactors(
+        settings.block_coefficient, settings.seawater_t_per_m3, settings.barrels_per_tonne
+    )
 
 
 def watchlist_from(settings: Settings) -> Watchlist:

@@ -11,6 +11,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.cargo import CAP_SHARES, UN_CAP_BBL, CargoFactors
+
+_CARGO = CargoFactors()
 BUNDLED_GEOFENCES = Path(__file__).resolve().parent.parent / "geofences" / "fences"
 
 
@@ -63,11 +66,12 @@ class Settings(BaseSettings):
     # watched by IMO and name, and alerts about them carry the entries (alerts/sanctions.py).
     sanctions_files: str = ""
     routes_file: Path | None = None  # JSON list of routes; default: Vostochny -> Chongjin
-    block_coefficient: float = Field(default=0.8, gt=0, le=1)
-    seawater_t_per_m3: float = Field(default=1.025, gt=0.9, lt=1.1)
-    barrels_per_tonne: float = Field(default=7.5, gt=5, lt=10)
-    cap_bbl: float = Field(default=500_000.0, gt=0)  # UN cap on refined products to the DPRK
-    cap_shares: tuple[float, ...] = (0.5, 0.8, 1.0)  # alert when estimates cross these shares
+    # The cargo estimate's factors and the cap: their defaults and reasons are in alerts/cargo.py.
+    block_coefficient: float = Field(default=_CARGO.block_coefficient, gt=0, le=1)
+    seawater_t_per_m3: float = Field(default=_CARGO.seawater_t_per_m3, gt=0.9, lt=1.1)
+    barrels_per_tonne: float = Field(default=_CARGO.barrels_per_tonne, gt=5, lt=10)
+    cap_bbl: float = Field(default=UN_CAP_BBL, gt=0)
+    cap_shares: tuple[float, ...] = CAP_SHARES
 
     # At sea (docs/detection.md, "At sea"): Global Fishing Watch's encounter rule by default,
     # Skylight's stricter one (250 m for 30 min) with `sea_preset=skylight`; each threshold can

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ais.records import Position
+from scenarios.geo import CHONGJIN_BERTH, PRODUCTS_BERTH
 
 T0 = datetime(2024, 3, 7, tzinfo=UTC)
-VOSTOCHNY_BERTH = (42.7445, 133.069)  # in Wrangel Bay, off the oil-products berths
-CHONGJIN_BERTH = (41.765, 129.815)
+VOSTOCHNY_BERTH = PRODUCTS_BERTH  # in Wrangel Bay, off the oil-products berths
 OUTSIDE_VOSTOCHNY = (42.60, 133.05)  # about 12 km south of the fence
 OUTSIDE_CHONGJIN = (41.65, 129.95)
 FAR_SOUTH = (40.0, 132.0)  # open sea, hundreds of km from both ports

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ais.records import Position, Static
-from geofences.movement import EARTH_RADIUS_M, distance_m
+from geofences.earth import METRES_PER_DEGREE
+from geofences.movement import distance_m
 from pipeline.detector import Detector, watched_by
 from sea.grid import cell_of, cells_near
 from sea.rules import SPEED_BIN_KN, SeaRules, median_of, speed_bin
@@ -36,7 +37,6 @@ from tests.timeline import (
 )
 
 RULES = SeaRules()
-METRES_PER_DEG = EARTH_RADIUS_M * math.pi / 180
 Record = dict[str, Any]
 
 
@@ -48,8 +48,8 @@ def sea_ctx(core) -> SeaContext:
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
     return (
-        lat + north_m / METRES_PER_DEG,
-        lon + east_m / (METRES_PER_DEG * math.cos(math.radians(lat))),
+        lat + north_m / METRES_PER_DEGREE,
+        lon + east_m / (METRES_PER_DEGREE * math.cos(math.radians(lat))),
     )
 
 
