@@ -30,6 +30,7 @@ COPY scenarios ./scenarios
 COPY sea ./sea
 COPY history ./history
 COPY triage ./triage
+COPY shipwatch ./shipwatch
 RUN pip install . && rm -rf build ./*.egg-info
 
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/shipwatch \

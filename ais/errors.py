@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from shipwatch.errors import ShipwatchError
 
-class AisError(Exception):
+
+class AisError(ShipwatchError):
     """Base of every error raised by the ais package."""
 
 
@@ -20,5 +22,5 @@ class UnknownFormat(AisError):
     """A file's format cannot be recognised from its content."""
 
 
-class BadColumns(AisError, ValueError):
+class BadColumns(AisError):
     """A `--columns` mapping is malformed or names columns the file does not have."""

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from alerts.models import SEVERITIES, Severity
+from shipwatch.errors import ShipwatchError
 
 DAY_S = 86_400
 
 
-class RouteError(Exception):
+class RouteError(ShipwatchError):
     """A routes file is unusable; the message names the file and the route."""
 
 

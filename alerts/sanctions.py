@@ -25,6 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from shipwatch.errors import ShipwatchError
+
 UN = "UN"
 OFAC = "OFAC SDN"
 AIS_NAME_CHARS = 20  # AIS carries 20 characters of a ship's name: longer names arrive cut
@@ -39,7 +41,7 @@ FLEET_ENTRY = re.compile(r"(.*?)\s*\b(\d{7})(?!\d)", re.S)
 PARENS = re.compile(r"\(([^()]*)\)")
 
 
-class SanctionsError(ValueError):
+class SanctionsError(ShipwatchError):
     """The content is not a supported sanctions list; the message says what is wrong."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from alerts.sanctions import SanctionedVessel, SanctionsError, name_key, parse
+from shipwatch.errors import ShipwatchError
 
 DPRK_MID = 445  # Maritime Identification Digits of the DPRK (ITU)
 # A ship station's MMSI is nine digits, its MID first: these are the DPRK-flagged ones.
@@ -22,7 +23,7 @@ DPRK_MMSIS = range(DPRK_MID * 1_000_000, (DPRK_MID + 1) * 1_000_000)
 K = TypeVar("K", int, str)
 
 
-class WatchlistError(Exception):
+class WatchlistError(ShipwatchError):
     """A watchlist file is unusable; the message names the file and line."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shipwatch.errors import ShipwatchError
 
-class GeofenceError(Exception):
+
+class GeofenceError(ShipwatchError):
     """A geofence file or folder is unusable; the message names the file and the problem."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from history.errors import HistoryError
 from history.model import Fix, Record, TimelineEntry, VesselHistory
 
 __all__ = [
@@ -78,11 +79,11 @@ _TIME_KEYS = frozenset({"at", "ts", "window_start", "window_end"})
 _EVIDENCE_DEPTH = 3  # evidence nests a record or a list of them at most; no deeper walk needed
 
 
-class UnknownExportFormat(ValueError):
+class UnknownExportFormat(HistoryError):
     """The asked format is none of geojson, csv, kml, json."""
 
 
-class NotInHistory(LookupError):
+class NotInHistory(HistoryError):
     """An alert the subject names is not in the vessel's history."""
 
 

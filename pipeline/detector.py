@@ -28,6 +28,7 @@ from sea.sampler import SeaContext
 from sea.stage import decide_waiting, sea_batch, sighting_input
 from sea.store import MemoryStore
 from sea.zones import SeaZones
+from shipwatch.errors import ShipwatchError
 from voyages import machine
 
 
@@ -46,7 +47,7 @@ class Output:
     record: dict[str, Any]
 
 
-class DetectionError(RuntimeError):
+class DetectionError(ShipwatchError):
     """A stage failed on a record: a bug, reported with the record rather than skipped."""
 
 

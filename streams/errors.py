@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from shipwatch.errors import ShipwatchError
 
-class StreamsError(Exception):
-    """Base of the errors the CLI reports as one clear line."""
+
+class StreamsError(ShipwatchError):
+    """Base of the streams package's errors."""
 
 
 class KafkaUnavailable(StreamsError):

@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from triage.errors import TriageError
+
 ActionName = Literal["acknowledge", "assign", "unassign", "note", "false_positive", "reopen"]
 ACTIONS: tuple[ActionName, ...] = get_args(ActionName)
 MAX_TEXT = 2000  # characters of one note
@@ -26,7 +28,7 @@ KEYS: dict[str, frozenset[str]] = {
 }
 
 
-class ActionError(ValueError):
+class ActionError(TriageError):
     """A triage request that cannot be applied; the message says why."""
 
 

@@ -23,16 +23,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from triage.actions import ActionError, clean_name
+from triage.errors import TriageError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class Refused(Exception):
+class Refused(TriageError):
     """A request that claims an identity it may not: the message says why (for a 403)."""
 
 
 def parse_networks(spec: str) -> tuple[Network, ...]:
-    """`"10.0.0.5, 10.1.0.0/16, ::1"` as networks; a bad entry raises ValueError naming it."""
+    """`"10.0.0.5, 10.1.0.0/16, ::1"` as networks; a bad entry raises TriageError naming it."""
     networks: list[Network] = []
     for part in spec.split(","):
         entry = part.strip()
@@ -41,7 +42,7 @@ def parse_networks(spec: str) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError as exc:
-            raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or CIDR") from exc
+            raise TriageError(f"trusted_proxies: {entry!r} is not an IP address or CIDR") from exc
     return tuple(networks)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from shipwatch.errors import ShipwatchError
+
 INSTALL_HINT = (
     "On Debian/Ubuntu install them with `sudo apt-get install openjdk-17-jre-headless maven`; "
     "or skip the local broker and run Kafka in Docker with `docker compose up kafka`."
 )
 
 
-class BrokerError(RuntimeError):
+class BrokerError(ShipwatchError):
     """The local broker could not be managed as asked."""
 
 

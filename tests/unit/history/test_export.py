@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import shape
 
+from history.errors import HistoryError
 from history.export import (
     CSV_COLUMNS,
     TRACK_GAP,
@@ -351,7 +352,7 @@ def test_a_case_window_spans_its_alerts() -> None:
 def test_an_alert_not_in_the_history_is_not_found() -> None:
     with pytest.raises(NotInHistory) as caught:
         to_csv(tanker(), Subject.alert("nope"))
-    assert isinstance(caught.value, LookupError)
+    assert isinstance(caught.value, HistoryError)  # the history package's root error
     with pytest.raises(NotInHistory):
         render("kml", tanker(), Subject.case("c1", [ALERT_ID, "nope"]), "x")
 
@@ -418,7 +419,7 @@ def test_render_sanitizes_file_names() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(UnknownExportFormat) as caught:
         render("xlsx", tanker(), Subject.vessel(), "x")
-    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, HistoryError)
 
 
 # --- any text at all ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 from multidict import CIMultiDict
 
 from triage.auth import ProxyAuth, Refused, origin_allowed, parse_networks
+from triage.errors import TriageError
 
 AUTH = ProxyAuth.from_settings("X-WEBAUTH-USER", "127.0.0.2, 10.20.0.0/16 ,::1")
 
@@ -53,7 +54,7 @@ def test_another_header_name_is_configurable() -> None:
 
 
 def test_a_bad_trusted_proxies_entry_is_named() -> None:
-    with pytest.raises(ValueError, match=r"'proxy\.local' is not an IP address or CIDR"):
+    with pytest.raises(TriageError, match=r"'proxy\.local' is not an IP address or CIDR"):
         parse_networks("127.0.0.2, proxy.local")
     assert [str(n) for n in parse_networks("10.0.0.7/8")] == ["10.0.0.0/8"]
 

@@ -1,0 +1,1 @@
+"""What every shipwatch package shares: the root of its errors (shipwatch.errors)."""

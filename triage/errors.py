@@ -1,0 +1,9 @@
+"""Exceptions of the triage package."""
+
+from __future__ import annotations
+
+from shipwatch.errors import ShipwatchError
+
+
+class TriageError(ShipwatchError):
+    """Base of every error raised by the triage package; the message says why."""
