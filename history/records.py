@@ -47,13 +47,14 @@ class Batch:
     skipped: int = 0  # values that were not records of their topic (already dead-lettered)
 
     def add(self, topic: str, value: bytes | None) -> None:
-        """Parse one value of a history topic (`history`, `statics`, `*-events`, `alerts`)."""
+        """Parse one value of a history topic (`history` frames, `statics`, `*-events`,
+        `alerts`); a value that is not a record of its topic is counted in `skipped`."""
         try:
             record = orjson.loads(value) if value else None
             if not isinstance(record, dict):
                 raise TypeError("not a JSON object")
             if topic == "history":
-                self.fixes.append(fix_row(record))
+                self._fixes(record["records"])
             elif topic == "statics":
                 self.statics.append((int(record["mmsi"]), epoch_of(record["ts"]), record))
             elif topic == "alerts":
@@ -64,6 +65,13 @@ class Batch:
                     self.events.append(row)
         except (TypeError, KeyError, ValueError, orjson.JSONDecodeError):
             self.skipped += 1
+
+    def _fixes(self, records: list[Record]) -> None:
+        for record in records:  # one bad record costs itself, not its frame
+            try:
+                self.fixes.append(fix_row(record))
+            except (TypeError, KeyError, ValueError):
+                self.skipped += 1
 
 
 def fix_row(r: Record) -> tuple[int, float, float, float, Any, Any, Any]:

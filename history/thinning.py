@@ -8,13 +8,12 @@ bends where the vessel did. The memory is one entry per vessel, bounded by `keep
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import TypeVar
 
 EVERY_S = 300.0  # one fix per vessel per 5 min of event time away from the fences
 TURN_DEG = 30.0  # ... and every course change this large since the last kept fix
 T = TypeVar("T")
-KEEP = 200_000  # vessels remembered; the least recently kept go first (a fix of theirs is kept)
+KEEP = 200_000  # vessels remembered; past it all are forgotten (their next fixes are kept)
 
 
 def turned(cog: float | None, before: float | None, turn_deg: float) -> bool:
@@ -32,22 +31,24 @@ class Thinner:
         self, every_s: float = EVERY_S, turn_deg: float = TURN_DEG, keep: int = KEEP
     ) -> None:
         self.every_s, self.turn_deg, self.capacity = every_s, turn_deg, keep
-        self.kept: OrderedDict[int, tuple[float, float | None]] = OrderedDict()
+        self.kept: dict[int, tuple[float, float | None]] = {}
 
     def keep(self, mmsi: int, t: float, cog: float | None, on_map: bool) -> bool:
         """Keep this fix? Always on a map area; elsewhere when `every_s` from the last kept
         one (before or after it) or turned from its course."""
+        # On ingest's hot path for every position: a dict lookup and two comparisons for most.
         last = self.kept.get(mmsi)
-        if not on_map and last is not None:
+        if last is not None and not on_map:
             last_t, last_cog = last
-            if abs(t - last_t) < self.every_s and not turned(cog, last_cog, self.turn_deg):
+            if -self.every_s < t - last_t < self.every_s and (
+                cog is None or last_cog is None or not turned(cog, last_cog, self.turn_deg)
+            ):
                 return False
             if t < last_t:
                 return True  # a late fix that fills a hole: kept, the clock stays where it is
+        elif last is None and len(self.kept) >= self.capacity:
+            self.kept.clear()  # rare: every vessel's next fix is kept, then thinned again
         self.kept[mmsi] = (t, cog)
-        self.kept.move_to_end(mmsi)
-        if len(self.kept) > self.capacity:
-            self.kept.popitem(last=False)
         return True
 
 

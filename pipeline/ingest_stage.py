@@ -64,7 +64,7 @@ class Routed:
     positions: list[tuple[int, bytes]] = field(default_factory=list)  # (mmsi, record)
     statics: list[tuple[int, bytes]] = field(default_factory=list)
     nearby: list[tuple[int, bytes]] = field(default_factory=list)
-    history: list[tuple[int, bytes]] = field(default_factory=list)
+    history: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
     sightings: list[tuple[str, bytes]] = field(default_factory=list)  # (sighting_id, record)
     frames: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
     dead_letters: list[KeyValue] = field(default_factory=list)
@@ -94,6 +94,9 @@ class IngestStage:
         self.topic = topic
         self.routing = routing
         self.decoders: dict[int, StreamDecoder] = {}
+        self.kept: list[
+            tuple[int, bytes]
+        ] = []  # this batch's fixes for the history, framed at its end
 
     def forget(self, partition: int) -> None:
         """Drop a partition's open multipart messages: it moved to another worker."""
@@ -139,6 +142,15 @@ class IngestStage:
                 out.frames.append(
                     (frame_partition, frame_of(blobs[start : start + FRAME_MAX_RECORDS]))
                 )
+        # The history's readers take every partition and need no order: a frame per thousand
+        # kept fixes, on the partition of its first vessel (spread like the vessels).
+        kept = self.kept
+        for start in range(0, len(kept), FRAME_MAX_RECORDS):
+            chunk = kept[start : start + FRAME_MAX_RECORDS]
+            out.history.append(
+                (self.routing.frame_partition(chunk[0][0]), frame_of([b for _, b in chunk]))
+            )
+        kept.clear()
         return out
 
     def finish(self, partition: int) -> Routed:
@@ -168,7 +180,7 @@ class IngestStage:
             if history is not None and history.keep(
                 mmsi, _epoch(record["ts"]), record["cog"], on_map
             ):
-                out.history.append((mmsi, blob))
+                self.kept.append((mmsi, blob))
         else:
             out.statics.append((mmsi, blob))
         framed.setdefault(self.routing.frame_partition(mmsi), []).append(blob)

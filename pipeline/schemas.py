@@ -55,9 +55,9 @@ TOPICS: dict[str, TopicRecords] = {
         "Internal: the positions near the fences (for the live page's map), as on positions.",
     ),
     "history": TopicRecords(
-        et.PublishedPosition,
-        "Internal: the positions the vessel pages keep (every one in a fence's map area, "
-        "elsewhere one per vessel every few minutes and at turns), as on positions.",
+        et.Frame,
+        "Internal: frames of the positions the vessel pages keep (every one in a fence's map "
+        "area, elsewhere one per vessel every few minutes and at turns), each as on positions.",
     ),
     "frames": TopicRecords(
         et.Frame,

@@ -150,7 +150,7 @@ class Ingest:
         acks = await send.send_keyed(t("positions"), routed.positions)
         acks += await send.send_keyed(t("statics"), routed.statics)
         acks += await send.send_keyed(t("nearby"), routed.nearby)
-        acks += await send.send_keyed(t("history"), routed.history)
+        acks += await send.send_partitioned(t("history"), ((p, None, f) for p, f in routed.history))
         acks += await send.send_partitioned(t("frames"), ((p, None, f) for p, f in routed.frames))
         for key, value in routed.dead_letters:
             acks += await send.send_one(t("dead-letters"), key, value)

@@ -12,6 +12,7 @@ from alerts.cargo import CargoFactors
 from history.cargo import cargo_of
 from history.records import Batch, event_time
 from history.store import DAY_S, HistoryStore
+from pipeline.ingest_stage import frame_of
 from tests.timeline import DPRK_TANKER, OUTSIDE_VOSTOCHNY, T0, VOSTOCHNY_BERTH, Timeline
 
 NAME = "<img src=x onerror=alert(1)>"
@@ -28,7 +29,9 @@ def static(mmsi: int, ts: str, **fields: Any) -> dict[str, Any]:
 
 def batch(topic: str, records: list[dict[str, Any]], offset: int = 0) -> Batch:
     out = Batch()
-    for record in records:
+    if topic == "history":  # ingest frames the kept fixes
+        out.add(topic, frame_of([orjson.dumps(r) for r in records]))
+    for record in records if topic != "history" else []:
         out.add(topic, orjson.dumps(record))
     out.offsets[(topic, 0)] = offset + len(records)
     return out
@@ -135,7 +138,7 @@ def test_a_bad_value_is_skipped_and_counted_the_rest_of_the_batch_is_kept(
 ) -> None:
     out = batch("history", fixes()[:2])
     out.add("history", b"not json")
-    out.add("history", orjson.dumps({"kind": "position", "mmsi": 1}))
+    out.add("history", frame_of([orjson.dumps({"kind": "position", "mmsi": 1})]))
     out.add("voyage-events", orjson.dumps({"kind": "sighting", "mmsi": None, "ts": "x"}))
     store.write(out)
     assert out.skipped == 2  # an unmatched sighting names no vessel: not stored, not an error

