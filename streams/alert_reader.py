@@ -52,5 +52,9 @@ async def read_alerts(
             if idle_timeout is not None and time.monotonic() - last_new >= idle_timeout:
                 return
             await asyncio.sleep(0)
+    except KafkaError as exc:
+        raise KafkaUnavailable(
+            f"reading {topic} from {settings.kafka_bootstrap} failed: {exc}"
+        ) from exc
     finally:
         await consumer.stop()

@@ -75,6 +75,10 @@ async def ensure_topics(settings: Settings, timeout: float = 30.0) -> dict[str, 
                 await admin.create_topics(missing)
         described = await admin.describe_topics(names + changelogs)
         counts = {d["topic"]: len(d["partitions"]) for d in described}
+    except KafkaError as exc:
+        raise KafkaUnavailable(
+            f"creating or describing topics on {settings.kafka_bootstrap} failed: {exc}"
+        ) from exc
     finally:
         await admin.close()
     # The tracks and voyages tables are written to the partition of their input's key.
