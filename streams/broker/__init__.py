@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from streams.broker.errors import BrokerError, NotLocalError
 from streams.broker.jars import ensure_jars, jars_ready, require_tools
 from streams.settings import Settings, get_settings
 
-__all__ = ["BrokerError", "BrokerStatus", "main", "start", "status", "stop"]
+__all__ = ["BrokerError", "BrokerStatus", "run", "start", "status", "stop"]
 
 
 @dataclass(frozen=True)
@@ -108,32 +106,22 @@ def start(settings: Settings, *, fresh: bool = False, timeout: float = 120.0) ->
     return status(settings)
 
 
-def main(argv: list[str]) -> int:
-    """The `broker` command line: start [--fresh] [--timeout S], stop, status."""
-    parser = argparse.ArgumentParser(prog="shipwatch broker", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    start_cmd = commands.add_parser("start", help="start the broker unless it runs already")
-    start_cmd.add_argument("--fresh", action="store_true", help="stop it and wipe its data first")
-    start_cmd.add_argument("--timeout", type=float, default=120.0, metavar="S")
-    commands.add_parser("stop", help="stop the broker")
-    commands.add_parser("status", help="exit 0 if running, 3 if not")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help or a usage error; callers want a code, not an exit
-        return exc.code if isinstance(exc.code, int) else 2
-    settings = get_settings()
-    try:
-        if args.command == "start":
-            start(settings, fresh=args.fresh, timeout=args.timeout)
-            return 0
-        if args.command == "stop":
-            pid = status(settings).pid
-            print(f"Stopped the Kafka broker (pid {pid})" if stop(settings) else "Not running")
-            return 0
-        st = status(settings)
-    except BrokerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+def run(
+    action: str, *, fresh: bool = False, timeout: float = 120.0, settings: Settings | None = None
+) -> int:
+    """`shipwatch broker start|stop|status` once parsed: the exit status (status: 3 if not
+    running); a BrokerError goes to the caller, which reports it."""
+    settings = settings or get_settings()
+    if action == "start":
+        start(settings, fresh=fresh, timeout=timeout)
+        return 0
+    if action == "stop":
+        pid = status(settings).pid
+        print(f"Stopped the Kafka broker (pid {pid})" if stop(settings) else "Not running")
+        return 0
+    if action != "status":
+        raise ValueError(f"unknown broker action {action!r}; start, stop or status")
+    st = status(settings)
     print(f"Kafka broker {'running' if st.running else 'not running'}")
     for label, value in (
         ("pid", st.pid or "-"),

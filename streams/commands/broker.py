@@ -8,7 +8,9 @@ import argparse
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the subcommand."""
     p = sub.add_parser("broker", help="run a local single-node Apache Kafka (KRaft)")
-    p.add_argument("action", choices=("start", "stop", "status"))
+    p.add_argument(
+        "action", choices=("start", "stop", "status"), help="status exits 0 if running, 3 if not"
+    )
     p.add_argument("--fresh", action="store_true", help="with start: wipe the broker's data first")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for start")
     p.set_defaults(run=run)
@@ -18,7 +20,4 @@ def run(args: argparse.Namespace) -> int:
     """Delegate to the broker manager."""
     from streams import broker
 
-    argv = [args.action]
-    if args.action == "start":
-        argv += ["--timeout", str(args.timeout)] + (["--fresh"] if args.fresh else [])
-    return broker.main(argv)
+    return broker.run(args.action, fresh=args.fresh, timeout=args.timeout)

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from streams import broker
+from streams import broker, cli
 from streams.broker.errors import MissingToolError, NotLocalError
 from streams.broker.jars import require_tools
 from streams.broker.ports import free_port
@@ -95,11 +95,15 @@ def test_lifecycle(settings: Settings) -> None:
     assert TOPIC not in asyncio.run(_topics(fresh.bootstrap))
 
 
-def test_main_status_exit_codes(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_exit_codes(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert broker.run("status", settings=settings) == 3
+    assert broker.run("stop", settings=settings) == 0
     monkeypatch.setattr(broker, "get_settings", lambda: settings)
-    assert broker.main(["status"]) == 3
-    assert broker.main(["stop"]) == 0
-    assert broker.main(["bogus"]) == 2
+    assert cli.main(["broker", "status"]) == 3  # the command line, parsed once
+    assert cli.main(["broker", "stop"]) == 0
+    with pytest.raises(SystemExit) as exited:  # a usage error of the CLI's own parser
+        cli.main(["broker", "bogus"])
+    assert exited.value.code == 2
 
 
 def test_missing_java_names_install_and_docker(
