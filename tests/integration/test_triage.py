@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,6 +35,7 @@ from streams.broker.ports import free_port
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
+ROOT = Path(__file__).resolve().parents[2]
 USERS = ("alice", "bob")
 PROXY_ADDRESS = "127.0.0.2"  # the proxies' source address: the worker's trusted proxy
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -466,6 +468,10 @@ def test_alices_acknowledgement_in_her_browser_shows_live_on_bobs_page(
     wait(alice, lambda d: "<b>berth 3</b>, see SAR" in card(d, "t-live").text)  # as text
     text = card(alice, "t-live").text
     assert "assigned to carol by bob" in text and "acknowledged by alice" in text
+    shot = alice.get_screenshot_as_png()  # the triaged list, as docs/pages.md shows it
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("SHIPWATCH_UPDATE_SCREENSHOT"):
+        (ROOT / "docs" / "triage-page.png").write_bytes(shot)
     # Alice reopens it; both pages show it open again, and the cases view agrees.
     card(alice, "t-live").find_element(By.CSS_SELECTOR, "button.reopen").click()
     wait(bob, lambda d: "acked" not in card(d, "t-live").get_attribute("class"))
