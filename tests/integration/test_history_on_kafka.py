@@ -10,10 +10,10 @@ import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import pytest
@@ -25,6 +25,7 @@ from streams.broker.ports import free_port
 from streams.fence_map import MapAreas
 from streams.history_sink import store_path
 from streams.settings import Settings
+from tests.fixtures import wait_until
 from tests.integration.kafka_helpers import cli
 from tests.timeline import (
     CHONGJIN_BERTH,
@@ -38,19 +39,6 @@ from tests.timeline import (
 
 pytestmark = pytest.mark.integration
 EVIL = "<img src=x onerror=alert(1)>"
-T = TypeVar("T")
-
-
-def wait_until(check: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
-    """Poll `check` until it gives something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or check}")
-        time.sleep(0.25)
 
 
 def get(settings: Settings, path: str) -> tuple[int, bytes, dict[str, str]]:
