@@ -8,9 +8,10 @@ from typing import Any
 
 import orjson
 
-from ais.timefmt import epoch_of
+from ais.timefmt import EventTimes, epoch_of
 
 Record = dict[str, Any]
+_epoch = EventTimes()  # a feed's fixes share their seconds: each ISO time parsed once
 # When an event happened, by kind where its own time field says it best; else the first of
 # EVENT_TIMES it carries. A voyage sits at its departure, between the two port calls.
 EVENT_TIME_OF = {"voyage": "departed_at", "delivery": "arrived_at", "port_call": "arrived_at"}
@@ -78,7 +79,7 @@ def fix_row(r: Record) -> tuple[int, float, float, float, Any, Any, Any]:
     """(mmsi, t, lat, lon, sog, cog, heading) of a position record."""
     return (
         int(r["mmsi"]),
-        epoch_of(r["ts"]),
+        _epoch(r["ts"]),
         float(r["lat"]),
         float(r["lon"]),
         r.get("sog"),
