@@ -32,12 +32,12 @@ from aiokafka.structs import ConsumerRecord
 from ais.errors import Rejected
 from ais.raw_message import decode_message
 from bench.drain import steady_rate
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
 from streams.settings import Settings
 
 AWAIT_EVERY = 5000  # per-message loop: acknowledgements collected in batches, as `replay` does
 BATCH_BYTES = 512 * 1024  # batch loop: a produce batch's size limit (the broker allows 1 MiB)
-FETCH_MIN_BYTES = 64 * 1024  # the worker's consumer settings (streams.fetch_tuning)
+FETCH_MIN_BYTES = 64 * 1024  # the worker's consumer settings (streams.faust_patches.fetch_tuning)
 FETCH_MAX_WAIT_MS = 50
 
 Message: TypeAlias = ConsumerRecord[bytes, bytes]

@@ -24,7 +24,7 @@ from aiokafka.partitioner import murmur2
 
 from streams import broker
 from streams.broker.ports import free_port
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
 from streams.settings import Settings, env_for
 
 REPO = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 
 from bench.harness import REPO, Worker
 from bench.traffic import Item, Probe
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
 from streams.settings import Settings
 
 WARMUP_S = 5.0  # background alone before the first probe

@@ -23,10 +23,10 @@ from pathlib import Path
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*):(?P<line>\d+)\)$")
 
 BINDINGS = (
-    "streams/ingest.py",
-    "streams/track_binding.py",
-    "streams/bulk_producer.py",
-    "streams/partitioner.py",
+    "streams/bindings/ingest.py",
+    "streams/bindings/track.py",
+    "streams/kafka/bulk_producer.py",
+    "streams/kafka/partitioner.py",
 )
 # (category, test on (function, file, source line)); the first that matches wins.
 Rule = tuple[str, Callable[[str, str, str], bool]]
@@ -53,7 +53,10 @@ RULES: list[Rule] = [
         lambda f, p, s: _faust(p, ("topics.py", "/transport/producer", "channels.py", "/drivers")),
     ),
     ("Faust streams, agents, consumer", lambda f, p, s: "/faust/" in p or "/mode/" in p),
-    ("shipwatch agents (streams/agents.py)", lambda f, p, s: p.endswith("streams/agents.py")),
+    (
+        "shipwatch agents (streams/bindings/agents.py)",
+        lambda f, p, s: p.endswith("streams/bindings/agents.py"),
+    ),
     (
         "shipwatch batch bindings (ingest, track, bulk producer)",
         lambda f, p, s: p.endswith(BINDINGS),

@@ -72,9 +72,9 @@ from bench.stage_cpu import as_dicts, stage_cpu
 from bench.traffic import SEA_BOX, line, probe_tracks, traffic
 from pipeline.detector import Detector
 from streams.core_setup import build_core
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
+from streams.kafka.topics import ensure_topics
 from streams.settings import BUNDLED_GEOFENCES, Settings
-from streams.topics import ensure_topics
 
 OUT = Path(__file__).resolve().parent / "out"
 

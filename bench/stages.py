@@ -25,11 +25,11 @@ from pipeline.track_stage import track_batch
 from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
 from scenarios.reference import SCENARIO_PATH
+from streams.bindings.ingest import MAX_RECORDS
 from streams.core_setup import build_core
-from streams.fence_map import MapAreas
-from streams.ingest import MAX_RECORDS
-from streams.partitioner import MmsiPartitioner
+from streams.kafka.partitioner import MmsiPartitioner
 from streams.settings import BUNDLED_GEOFENCES
+from streams.web.fence_map import MapAreas
 from voyages import machine
 
 PARTITIONS = 6
@@ -81,7 +81,8 @@ def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
 
 def run(sample: list[tuple[bytes, bytes]]) -> list[StageResult]:
     """Time every stage over the sample of (key, raw JSON line) positions, as the worker
-    batches them: raw batches of `streams.ingest.MAX_RECORDS`, frames, a flush per second."""
+    batches them: raw batches of `streams.bindings.ingest.MAX_RECORDS`, frames, a flush per
+    second."""
     index, ctx = build_core(BUNDLED_GEOFENCES)
     n = len(sample)
     raws = [

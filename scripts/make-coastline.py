@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Derive the land polygons drawn on the vessel pages' maps from GSHHG, via GMT.
 
-Writes ``streams/static/coast.geojson`` (served by the worker at /static/coast.geojson), one
+Writes ``streams/web/static/coast.geojson`` (served by the worker at /static/coast.geojson), one
 GeoJSON FeatureCollection of land (Polygon/MultiPolygon, lon/lat, WGS 84) in two layers:
 
 * ``"detail": "regional"``: the whole region the watched traffic uses, lon 127.0-143.0 E,
@@ -26,7 +26,7 @@ Debian bookworm install the tools once (root):
     apt-get install -y gmt gmt-gshhg-full gmt-gshhg-high
 
 then run from the repository root: ``.venv/bin/python scripts/make-coastline.py``, and update
-``streams/static/COAST-LICENSE.md`` if the GSHHG version or the parameters changed.
+``streams/web/static/COAST-LICENSE.md`` if the GSHHG version or the parameters changed.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from shapely.ops import polygonize, unary_union
 
 ROOT = Path(__file__).resolve().parent.parent
 FENCES = ROOT / "geofences" / "fences"
-OUT = ROOT / "streams" / "static" / "coast.geojson"
+OUT = ROOT / "streams" / "web" / "static" / "coast.geojson"
 
 REGION = (127.0, 143.0, 33.0, 47.5)  # west, east, south, north
 REGIONAL_RES = "h"

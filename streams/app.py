@@ -7,12 +7,12 @@ from typing import Any
 
 import faust
 
-from streams.commit_safety import commit_after_changelogs
-from streams.fetch_tuning import batch_fetches
-from streams.kafka_config import faust_broker_url, ssl_context
-from streams.recovery_order import seek_before_fetch
+from streams.faust_patches.commit_safety import commit_after_changelogs
+from streams.faust_patches.fetch_tuning import batch_fetches
+from streams.faust_patches.recovery_order import seek_before_fetch
+from streams.kafka.config import faust_broker_url, ssl_context
+from streams.kafka.topics import TOPICS
 from streams.settings import Settings
-from streams.topics import TOPICS
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,11 @@ def create_app(settings: Settings) -> Wiring:
 
     topics = {name: raw_topic(name) for name in TOPICS}
     # Keys are MMSI bytes. The tracks table's values are the states' JSON as bytes, written in
-    # bulk by the track stage's flush (streams/track_binding.py) to the changelog partition of
+    # bulk by the track stage's flush (streams/bindings/track.py) to the changelog partition of
     # murmur2(key), never per key through Faust; the others' are JSON through Faust.
     tracks = app.Table("tracks", partitions=settings.partitions, key_type=bytes, value_type=bytes)
     voyages = app.Table("voyages", partitions=settings.partitions, key_type=bytes)
     caps = app.Table("caps", partitions=settings.partitions, key_type=bytes)
-    # Keyed by area cell, pair or `watched` (streams/sea_binding.py); values JSON bytes.
+    # Keyed by area cell, pair or `watched` (streams/bindings/sea.py); values JSON bytes.
     sea = app.Table("sea", partitions=settings.partitions, key_type=bytes, value_type=bytes)
     return Wiring(app, settings, topics, tracks, voyages, caps, sea)

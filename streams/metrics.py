@@ -144,8 +144,8 @@ ALERT_KINDS = (
 )
 SEVERITIES = ("info", "warning", "critical")
 WEBHOOK_RESULTS = ("delivered", "dead_lettered")
-# The stages that count shipwatch_processing_errors_total (streams/agents.py guarded, track,
-# sea), those of shipwatch_stage_messages_total and shipwatch_stage_seconds (flush has only
+# The stages that count shipwatch_processing_errors_total (streams/bindings/agents.py guarded,
+# track, sea), those of shipwatch_stage_messages_total and shipwatch_stage_seconds (flush has only
 # records and seconds), and the dead-letter reasons the worker itself raises (the feed's
 # decoding reasons are many and appear with their first rejection).
 PROCESSING_STAGES = ("track", "sea", "voyage", "alert", "cap")

@@ -15,7 +15,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import generate_latest
 
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
 from streams.metrics import CONSUMER_LAG, REGISTRY
 from streams.settings import Settings
 
@@ -54,7 +54,8 @@ def register(app: Any, settings: Settings) -> None:
 
     async def consumer_lag() -> None:
         topics = sorted({name for agent in app.agents.values() for name in _topics_of(agent)})
-        # The raw topic is read by the ingest loop's own group (streams/ingest.py), not Faust's.
+        # The raw topic is read by the ingest loop's own group (streams/bindings/ingest.py), not
+        # Faust's.
         groups = {app.conf.id: topics, f"{settings.namespace}.ingest": [settings.topic("ais-raw")]}
         await watch_consumer_lag(settings, groups)
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import orjson
 
-from streams.alert_reader import read_alerts
+from streams.kafka.alert_reader import read_alerts
+from streams.kafka.topics import ensure_topics
 from streams.settings import get_settings
-from streams.topics import ensure_topics
-from streams.vessel_info import flag
+from streams.web.vessel_info import flag
 
 COLOURS = {"critical": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"

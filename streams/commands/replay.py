@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TextIO
 
 from streams.commands.decode import add_input_options
-from streams.replayer import ReplayCounts, replay
+from streams.kafka.replayer import ReplayCounts, replay
+from streams.kafka.topics import ensure_topics
 from streams.settings import get_settings
-from streams.topics import ensure_topics
 
 BAR_WIDTH = 30
 

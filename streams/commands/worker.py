@@ -6,9 +6,9 @@ import argparse
 import asyncio
 
 from streams.core_setup import build_core
-from streams.log_throttle import throttle_kafka_client_logs
+from streams.faust_patches.log_throttle import throttle_kafka_client_logs
+from streams.kafka.topics import ensure_topics
 from streams.settings import get_settings
-from streams.topics import ensure_topics
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,8 +30,9 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: Faust is heavy and only this command needs it.
     import faust
 
-    from streams import agents, web, webhook
     from streams.app import create_app
+    from streams.bindings import agents, webhook
+    from streams.web import pages as web
 
     settings = get_settings()
     if settings.uvloop:

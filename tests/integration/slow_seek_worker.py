@@ -2,10 +2,10 @@
 
 When a restarted worker finishes recovering its tables, Faust resumes the input and seeks it to
 the committed offsets. In faust-streaming 0.15.3 messages fetched in that window could be lost
-(see streams/recovery_order.py): a voyage event produced during it was committed and never
-reached the alert agent. The window lasts milliseconds; each seek here waits a second before and
-after, as on a slow broker, so that more of the restart happens inside it. Without the fix the
-test failed in 1 of 3 runs with this, 1 of 6 without it.
+(see streams/faust_patches/recovery_order.py): a voyage event produced during it was committed
+and never reached the alert agent. The window lasts milliseconds; each seek here waits a second
+before and after, as on a slow broker, so that more of the restart happens inside it. Without
+the fix the test failed in 1 of 3 runs with this, 1 of 6 without it.
 """
 
 from __future__ import annotations

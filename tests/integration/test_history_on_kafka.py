@@ -21,10 +21,10 @@ import pytest
 from bench.harness import Worker, start_worker
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
+from streams.bindings.history_sink import store_path
 from streams.broker.ports import free_port
-from streams.fence_map import MapAreas
-from streams.history_sink import store_path
 from streams.settings import Settings
+from streams.web.fence_map import MapAreas
 from tests.fixtures import wait_until
 from tests.integration.kafka_helpers import cli
 from tests.timeline import (

@@ -28,8 +28,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from ais.records import Static
 from bench.harness import Worker, start_worker
 from streams.broker.ports import free_port
+from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.integration.kafka_helpers import cli, detect_alerts
 from tests.timeline import (
     DPRK_TANKER,

@@ -32,8 +32,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.harness import Worker, start_worker
 from streams.broker.ports import free_port
+from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = ("alice", "bob")

@@ -16,8 +16,8 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import Worker, start_worker
+from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 from tests.integration.kafka_helpers import cli, settle
 
 pytestmark = pytest.mark.integration

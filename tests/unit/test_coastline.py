@@ -1,4 +1,4 @@
-"""The committed coastline (streams/static/coast.geojson) the vessel pages draw as land.
+"""The committed coastline (streams/web/static/coast.geojson) the vessel pages draw as land.
 
 Made by scripts/make-coastline.py from GSHHG; these checks read only the committed file.
 """
@@ -15,8 +15,8 @@ from shapely.geometry import Point, shape
 from tests.timeline import CHONGJIN_BERTH, VOSTOCHNY_BERTH
 
 ROOT = Path(__file__).resolve().parents[2]
-COAST = ROOT / "streams" / "static" / "coast.geojson"
-LICENSE = ROOT / "streams" / "static" / "COAST-LICENSE.md"
+COAST = ROOT / "streams" / "web" / "static" / "coast.geojson"
+LICENSE = ROOT / "streams" / "web" / "static" / "COAST-LICENSE.md"
 FENCES = ROOT / "geofences" / "fences"
 
 # (lat, lon)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from streams import commit_safety
+from streams.faust_patches import commit_safety
 
 
 class Buffer:

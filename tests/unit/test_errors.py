@@ -18,11 +18,11 @@ from history.export import NotInHistory, UnknownExportFormat
 from pipeline.detector import DetectionError
 from shipwatch.errors import ShipwatchError
 from streams import cli
+from streams.bindings.webhook import WebhookConfigError
 from streams.broker.errors import BrokerError, MissingToolError, NotLocalError
 from streams.commands import geofences
 from streams.errors import KafkaUnavailable, StreamsError, TopicMismatch
 from streams.settings import get_settings
-from streams.webhook import WebhookConfigError
 from triage.actions import ActionError
 from triage.auth import Refused
 from triage.errors import TriageError

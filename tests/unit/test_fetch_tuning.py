@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-from streams.fetch_tuning import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, batch_fetches
+from streams.faust_patches.fetch_tuning import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES, batch_fetches
 
 
 def test_the_consumers_faust_creates_are_given_fuller_fetches(monkeypatch: pytest.MonkeyPatch):

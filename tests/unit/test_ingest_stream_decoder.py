@@ -9,7 +9,7 @@ import orjson
 from ais.decoder import Accepted, Refused, StreamDecoder
 from pipeline.dead_letters import dead_letter
 from streams.commands.replay import ProgressReport
-from streams.replayer import ReplayCounts
+from streams.kafka.replayer import ReplayCounts
 from tests.unit.test_nmea_decoding import POSITION, T0, VOYAGE, sentences, tagged
 
 

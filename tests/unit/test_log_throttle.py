@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from streams.log_throttle import RepeatThrottle
+from streams.faust_patches.log_throttle import RepeatThrottle
 
 
 class Clock:

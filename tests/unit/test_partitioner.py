@@ -6,7 +6,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.partitioner import MmsiPartitioner, key_of
+from streams.kafka.partitioner import MmsiPartitioner, key_of
 
 
 @given(st.integers(min_value=200_000_000, max_value=799_999_999), st.integers(1, 64))

@@ -8,7 +8,7 @@ from unittest.mock import AsyncMock, MagicMock
 
 from faust.tables.recovery import Recovery
 
-from streams.recovery_order import seek_before_fetch
+from streams.faust_patches.recovery_order import seek_before_fetch
 
 
 class Consumer:

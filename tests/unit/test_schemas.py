@@ -21,8 +21,8 @@ from pipeline.dead_letters import dead_letter
 from pipeline.detector import Detector
 from scenarios.reference import SCENARIO_PATH
 from streams.core_setup import build_core
+from streams.kafka.topics import TOPICS
 from streams.settings import BUNDLED_GEOFENCES, Settings
-from streams.topics import TOPICS
 from tests.timeline import (
     CHONGJIN_BERTH,
     DPRK_TANKER,

@@ -15,8 +15,8 @@ import pytest
 
 from ais.json_form import as_json
 from geofences.track_state import TrackState
-from streams.partitioner import key_of
-from streams.track_binding import TrackBinding
+from streams.bindings.track import TrackBinding
+from streams.kafka.partitioner import key_of
 from tests.timeline import loading_then_delivery
 
 CHANGELOG = "ns-tracks-changelog"

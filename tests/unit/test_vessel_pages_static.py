@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from streams import web
+from streams.web import pages as web
 
 ROOT = Path(__file__).resolve().parents[2]
-STATIC = ROOT / "streams" / "static"
+STATIC = ROOT / "streams" / "web" / "static"
 LEAFLET = STATIC / "vendor" / "leaflet"
 PAGES = ("vessel.html", "search.html")
 SCRIPTS = ("vessel.js", "search.js", "header.js")
@@ -143,10 +143,10 @@ def test_the_pages_are_routed_and_every_static_file_is_packaged() -> None:
     assert web.PAGES["/search"] == "search.html"
     assert "vessel.html" in web.PAGES.values()
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    globs = pyproject["tool"]["setuptools"]["package-data"]["streams"]
+    globs = pyproject["tool"]["setuptools"]["package-data"]["streams.web"]
     for path in STATIC.rglob("*"):
         if path.is_file():
-            relative = path.relative_to(ROOT / "streams").as_posix()
+            relative = path.relative_to(ROOT / "streams" / "web").as_posix()
             assert any(
                 fnmatch.fnmatch(relative, g) and relative.count("/") == g.count("/") for g in globs
             ), f"{relative} would be left out of the wheel"

@@ -11,10 +11,10 @@ from pyais.constants import COUNTRY_MAPPING
 
 from geofences.index import FenceIndex
 from streams.commands.alerts import human
-from streams.fence_map import NearbyVessels, fences_geojson
-from streams.live_feed import AlertFeed
 from streams.monitoring import lag_by_topic
-from streams.vessel_info import VesselDirectory, flag
+from streams.web.fence_map import NearbyVessels, fences_geojson
+from streams.web.live_feed import AlertFeed
+from streams.web.vessel_info import VesselDirectory, flag
 from tests.timeline import CHONGJIN_BERTH, OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH
 
 EVIL = "<img src=x onerror=alert(1)>"

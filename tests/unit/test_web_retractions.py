@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.live_feed import AlertFeed
+from streams.web.live_feed import AlertFeed
 
 ALERT = {
     "alert_id": "ais_gap-445000001-abc",

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web as aioweb
 from aiokafka import ConsumerRecord
 
-from streams.webhook import (
+from streams.bindings.webhook import (
     MAX_RETRY_AFTER_S,
     Policy,
     WebhookConfigError,

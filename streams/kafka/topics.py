@@ -9,7 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.errors import KafkaUnavailable, TopicMismatch
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
 from streams.settings import Settings
 
 TOPICS = (

@@ -1,7 +1,7 @@
 """The analyst's pages' data: a vessel's history, search, and the evidence exports.
 
-The history lives in this worker's store (streams/history_sink.py), which holds every vessel,
-so any worker answers for any vessel. Reads run in the store's thread.
+The history lives in this worker's store (streams/bindings/history_sink.py), which holds every
+vessel, so any worker answers for any vessel. Reads run in the store's thread.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from history.cargo import cargo_of
 from history.model import TimelineEntry, VesselHistory
 from history.store import HistoryStore
 from history.thinning import evenly
+from streams.bindings.history_sink import HistorySink
 from streams.core_setup import cargo_factors
-from streams.history_sink import HistorySink
-from streams.responses import SECURITY_HEADERS, error_response, json_response
 from streams.settings import Settings
-from streams.vessel_info import flag
+from streams.web.responses import SECURITY_HEADERS, error_response, json_response
+from streams.web.vessel_info import flag
 from triage.cases import group
 
 MAX_QUERY = 100  # characters of a search

@@ -22,9 +22,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from history.records import Batch
 from history.store import DAY_S, HistoryStore
 from streams import metrics
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
+from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -30,9 +30,9 @@ from pipeline.track_stage import TrackBatch, track_batch
 from pipeline.write_back import WriteBack
 from sea.sampler import SeaContext
 from streams import metrics
-from streams.bulk_producer import BulkProducer
-from streams.partitioner import key_of
-from streams.sea_binding import send_events, send_sea
+from streams.bindings.sea import send_events, send_sea
+from streams.kafka.bulk_producer import BulkProducer
+from streams.kafka.partitioner import key_of
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from streams.errors import KafkaUnavailable
-from streams.kafka_config import client_options
-from streams.partitioner import MmsiPartitioner
+from streams.kafka.config import client_options
+from streams.kafka.partitioner import MmsiPartitioner
 from streams.settings import Settings
 
 Acks = list[asyncio.Future[Any]]

@@ -16,7 +16,7 @@ from ais.files import RawUnit, read_units
 from ais.nmea import NMEA_STARTS
 from pipeline.dead_letters import dead_letter
 from streams.errors import KafkaUnavailable
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
 from streams.settings import Settings
 
 IN_FLIGHT = 5000  # sends awaited in batches of this size to bound memory

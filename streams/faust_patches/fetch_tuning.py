@@ -1,4 +1,7 @@
-"""Fewer, fuller fetches: the worker's consumer waits briefly for data to accumulate."""
+"""Fewer, fuller fetches: the worker's consumer waits briefly for data to accumulate.
+
+Answers faust-streaming 0.15.3: its worker consumer (faust/transport/drivers/aiokafka.py,
+`_create_worker_consumer`) takes aiokafka's fetch_min_bytes=1 and offers no setting for it."""
 
 from __future__ import annotations
 

@@ -22,8 +22,8 @@ from pipeline.ingest_stage import FRAME_MAX_RECORDS, frame_of
 from sea.sampler import SeaContext
 from sea.stage import sea_batch
 from streams import metrics
-from streams.bulk_producer import Acks, BulkProducer
-from streams.partitioner import KeyPartitioner
+from streams.kafka.bulk_producer import Acks, BulkProducer
+from streams.kafka.partitioner import KeyPartitioner
 
 Record = dict[str, Any]
 

@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 from pipeline.dead_letters import dead_letter, kafka_source
 from streams import metrics
 from streams.errors import StreamsError
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
 from streams.monitoring import supervised
 from streams.settings import Settings
 

@@ -41,11 +41,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from streams import monitoring
-from streams.kafka_config import client_options
-from streams.live_feed import AlertFeed
-from streams.responses import SECURITY_HEADERS, error_response, json_response
+from streams.kafka.config import client_options
+from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.web.live_feed import AlertFeed
+from streams.web.responses import SECURITY_HEADERS, error_response, json_response
 from triage.actions import ActionError, parse_action
 from triage.auth import ProxyAuth, Refused, origin_allowed
 from triage.board import TriageBoard, TriageState

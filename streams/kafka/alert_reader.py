@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from streams.errors import KafkaUnavailable
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
 from streams.settings import Settings
 
 

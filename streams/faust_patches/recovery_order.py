@@ -1,4 +1,7 @@
-"""A worker resumes its input only after seeking it, so no fetched message is thrown away."""
+"""A worker resumes its input only after seeking it, so no fetched message is thrown away.
+
+Answers faust-streaming 0.15.3: `Recovery.on_recovery_completed` resumes partitions while the
+consumer still fetches (faust-streaming issues #216, #221 and #596 describe this family)."""
 
 from __future__ import annotations
 

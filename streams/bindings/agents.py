@@ -1,8 +1,8 @@
 """The bindings: which topic feeds which stage, which table holds its state, which metrics count.
 
 The stages themselves live in `pipeline/` and know nothing of Kafka. Ingest and track carry the
-world's traffic and are bound in batches (`streams.ingest`, `streams.track_binding`); voyage,
-alert and cap see only rare events and are bound one message at a time here.
+world's traffic and are bound in batches (`streams.bindings.ingest`, `streams.bindings.track`);
+voyage, alert and cap see only rare events and are bound one message at a time here.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from sea.sampler import SeaContext
 from sea.zones import SeaZones
 from streams import metrics
 from streams.app import Wiring
-from streams.bulk_producer import BulkProducer
-from streams.fence_map import MapAreas
-from streams.ingest import Ingest
+from streams.bindings.ingest import Ingest
+from streams.bindings.sea import SeaBinding
+from streams.bindings.track import TrackBinding
+from streams.kafka.bulk_producer import BulkProducer
+from streams.kafka.partitioner import key_of
 from streams.monitoring import supervised
-from streams.partitioner import key_of
-from streams.sea_binding import SeaBinding
-from streams.track_binding import TrackBinding
+from streams.web.fence_map import MapAreas
 from voyages import machine
 
 Handler = Callable[[Any], Awaitable[None]]

@@ -1,4 +1,7 @@
-"""Keep a Kafka outage from flooding the log: the same message at most once per interval."""
+"""Keep a Kafka outage from flooding the log: the same message at most once per interval.
+
+Answers aiokafka 0.14 (under faust-streaming 0.15.3): a reconnect attempt logged each time,
+aio-libs/aiokafka#267."""
 
 from __future__ import annotations
 

@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.kafka_config import client_options
+from streams.kafka.config import client_options
+from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
-from streams.topics import ensure_topics
-from streams.vessel_info import VesselDirectory
+from streams.web.vessel_info import VesselDirectory
 
 log = logging.getLogger(__name__)
 KEEP = 500  # alerts kept for a newly opened page

@@ -11,15 +11,16 @@ from aiohttp import web as aioweb
 
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
-from streams import history_web, monitoring, triage_web
-from streams.fence_map import NearbyVessels, fences_geojson
-from streams.history_sink import HistorySink
-from streams.history_web import HistoryPages
-from streams.live_feed import AlertFeed, follow_alerts, follow_topic
+from streams import monitoring
+from streams.bindings.history_sink import HistorySink
 from streams.metrics import LIVE_VIEWERS
-from streams.responses import SECURITY_HEADERS, json_response
 from streams.settings import Settings
-from streams.vessel_info import VesselDirectory
+from streams.web import history, triage
+from streams.web.fence_map import NearbyVessels, fences_geojson
+from streams.web.history import HistoryPages
+from streams.web.live_feed import AlertFeed, follow_alerts, follow_topic
+from streams.web.responses import SECURITY_HEADERS, json_response
+from streams.web.vessel_info import VesselDirectory
 
 KEEPALIVE_S = 15.0  # an SSE comment this often keeps proxies from closing an idle stream
 # The HTML pages: each a static file whose script reads what it shows from /api.
@@ -36,9 +37,9 @@ CONTENT_TYPES = {
 
 
 def static_files() -> dict[str, tuple[bytes, str]]:
-    """Every servable file under streams/static (vendored libraries too): path -> body, type."""
+    """Every servable file under streams/web/static (vendored libraries too): path -> body, type."""
     found: dict[str, tuple[bytes, str]] = {}
-    pending = [resources.files("streams").joinpath("static")]
+    pending = [resources.files("streams.web").joinpath("static")]
     while pending:
         folder = pending.pop()
         for entry in folder.iterdir():
@@ -47,7 +48,7 @@ def static_files() -> dict[str, tuple[bytes, str]]:
                 continue
             suffix = "." + entry.name.rsplit(".", 1)[-1]
             if suffix in CONTENT_TYPES:  # licences and notes stay files, not pages
-                relative = str(entry).split("/streams/static/", 1)[1]
+                relative = str(entry).split("/streams/web/static/", 1)[1]
                 found[relative] = (entry.read_bytes(), CONTENT_TYPES[suffix])
     return found
 
@@ -57,14 +58,14 @@ def register(app: Any, settings: Settings) -> AlertFeed:
     index = FenceIndex(load_dir(settings.geofences_dir))
     directory = VesselDirectory()
     feed = AlertFeed(vessels=directory)
-    board = triage_web.register(app, settings, feed)
+    board = triage.register(app, settings, feed)
     nearby = NearbyVessels(index)
     geojson = fences_geojson(index)
     monitoring.register(app, settings)
     if settings.history:
         sink = HistorySink(settings)
         app.task(monitoring.supervised("history sink", sink.run))
-        history_web.register(app, settings, HistoryPages(settings, sink, board.lookup))
+        history.register(app, settings, HistoryPages(settings, sink, board.lookup))
 
     async def feed_alerts() -> None:
         await follow_alerts(settings, feed)

@@ -24,16 +24,16 @@ from pipeline.ingest_stage import IngestStage, Routed, Routing
 from sea.rules import SeaRules
 from sea.stage import sighting_input
 from streams import metrics
-from streams.bulk_producer import Acks, BulkProducer
-from streams.fence_map import MapAreas
-from streams.kafka_config import client_options
-from streams.sea_binding import send_sea
+from streams.bindings.sea import send_sea
+from streams.kafka.bulk_producer import Acks, BulkProducer
+from streams.kafka.config import client_options
 from streams.settings import Settings
+from streams.web.fence_map import MapAreas
 
 log = logging.getLogger(__name__)
 
 MAX_RECORDS = 5000  # raw messages per getmany: frames of several hundred positions each
-FETCH_MIN_BYTES = 64 * 1024  # as the Faust consumer (streams/fetch_tuning.py)
+FETCH_MIN_BYTES = 64 * 1024  # as the Faust consumer (streams/faust_patches/fetch_tuning.py)
 FETCH_MAX_WAIT_MS = 50
 IN_FLIGHT = 3  # batches sent and not yet acknowledged while the next ones are decoded
 Offsets = dict[TopicPartition, int]

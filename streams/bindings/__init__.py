@@ -1,0 +1,1 @@
+"""The stages bound to Kafka: which topic feeds which pure stage, which table holds its state."""

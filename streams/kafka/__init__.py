@@ -1,0 +1,1 @@
+"""Kafka plumbing: client settings, topics, partitioning, bulk producing, reading and replaying."""

@@ -1,0 +1,2 @@
+"""The web side: the live page, vessel pages, search, triage and exports, their feeds and
+static files."""
