@@ -39,15 +39,19 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "vessel-page.png"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 EVIL = "<img src=x onerror=alert(1)>"
+EVIL_PORT = "<b>NAMPO</b>&amp;"  # a destination is free text too
 NORMAL = "SEA PIONEER"
 
 
 # ---------------------------------------------------------------- the story and the worker
 
 
-def statics(mmsi: int, name: str, imo: int, first_name: str | None = None) -> list[dict[str, Any]]:
+def statics(
+    mmsi: int, name: str, imo: int, first_name: str | None = None, destination: str = "CHONGJIN"
+) -> list[dict[str, Any]]:
     """Name, hull and draught: loaded at Vostochny (4.5 -> 6.8 m), lighter at Chongjin."""
     base = {"kind": "static", "mmsi": mmsi, "imo": imo, "callsign": f"C{mmsi % 10000}"}
+    base["destination"] = destination
     base |= {"length": 100.0, "beam": 15.0, "ship_type": 80}
 
     def at(hours: float, **fields: Any) -> dict[str, Any]:
@@ -81,7 +85,7 @@ def worker(settings: Settings) -> Iterator[Worker]:
     records = sorted(
         [
             *positions,
-            *statics(DPRK_TANKER, EVIL, 9_123_458, first_name="PAEKMA 7"),
+            *statics(DPRK_TANKER, EVIL, 9_123_458, first_name="PAEKMA 7", destination=EVIL_PORT),
             *statics(RUSSIAN_TANKER, NORMAL, 9_345_671),
         ],
         key=lambda r: (r["ts"], r["kind"] != "static"),
@@ -281,6 +285,7 @@ def test_a_name_that_is_markup_shows_as_text_everywhere(
     assert browser.title.startswith(EVIL)
     changes = browser.find_element(By.ID, "identity-changes").text
     assert "PAEKMA 7" in changes and EVIL in changes  # the rename, as text
+    assert EVIL_PORT in browser.find_element(By.ID, "identity").text
     assert timeline(browser, kind="sanctioned_voyage", source="alert")
     assert browser.find_elements(By.CSS_SELECTOR, "img, script:not([src])") == []
     no_dialog(browser)

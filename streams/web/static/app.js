@@ -22,14 +22,7 @@ let me = { user: null, can_write: false }; // who this page acts as (api/whoami)
 let fences = [];
 let lastVessels = [];
 
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  return e;
-}
-function str(v) { return v === undefined || v === null ? "" : String(v); }
-function obj(v) { return v && typeof v === "object" && !Array.isArray(v) ? v : {}; }
+// el, str, obj and arr come from dom.js.
 // A dark vessel's alert has no MMSI (null): never show "MMSI " followed by nothing.
 function hasMmsi(v) { return str(v) !== ""; }
 function mmsiText(v) { return hasMmsi(v) ? str(v) : "—"; }

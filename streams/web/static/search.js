@@ -8,14 +8,7 @@ const statusEl = document.getElementById("status");
 const table = document.getElementById("results");
 const rows = document.getElementById("result-rows");
 
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  return e;
-}
-function str(v) { return v === undefined || v === null ? "" : String(v); }
-function obj(v) { return v && typeof v === "object" && !Array.isArray(v) ? v : {}; }
+// el, str, obj and arr come from dom.js.
 function when(iso) {
   const t = Date.parse(str(iso));
   return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 16).replace("T", " ") + " UTC" : str(iso);

@@ -33,15 +33,7 @@ const fences = new Map(); // fence id -> {name, role, bounds}
 
 // ---------------------------------------------------------------- small helpers
 
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  return e;
-}
-function str(v) { return v === undefined || v === null ? "" : String(v); }
-function obj(v) { return v && typeof v === "object" && !Array.isArray(v) ? v : {}; }
-function arr(v) { return Array.isArray(v) ? v : []; }
+// el, str, obj and arr come from dom.js.
 function num(v) {
   const n = typeof v === "number" ? v : (typeof v === "string" && v.trim() !== "" ? Number(v) : NaN);
   return Number.isFinite(n) ? n : null;
