@@ -427,6 +427,7 @@ function svg(tag, attrs) {
 
 function projector(view) {
   const [minx, miny, maxx, maxy] = view;
+  const inView = box => !(box[2] < minx || box[0] > maxx || box[3] < miny || box[1] > maxy);
   const k = Math.cos(((miny + maxy) / 2) * Math.PI / 180);
   const scale = 1000;
   return {
@@ -434,7 +435,39 @@ function projector(view) {
     height: (maxy - miny) * scale,
     xy: (lon, lat) => [((lon - minx) * k * scale).toFixed(1), ((maxy - lat) * scale).toFixed(1)],
     contains: (lon, lat) => lon >= minx && lon <= maxx && lat >= miny && lat <= maxy,
+    inView,
   };
+}
+
+// Land from the bundled coastline (/static/coast.geojson, GSHHG): each polygon with its box, so
+// that a map draws only what its view shows; the svg element clips the rest.
+let land = [];
+
+function landOf(collection) {
+  const out = [];
+  for (const f of (collection && Array.isArray(collection.features)) ? collection.features : []) {
+    const g = f && f.geometry;
+    const polygons = !g ? [] : g.type === "Polygon" ? [g.coordinates]
+      : g.type === "MultiPolygon" ? g.coordinates : [];
+    for (const polygon of polygons) {
+      const box = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const [lon, lat] of polygon[0] || []) {
+        box[0] = Math.min(box[0], lon); box[1] = Math.min(box[1], lat);
+        box[2] = Math.max(box[2], lon); box[3] = Math.max(box[3], lat);
+      }
+      out.push({ box, polygon });
+    }
+  }
+  return out;
+}
+
+function drawLand(map, p) {
+  for (const { box, polygon } of land) {
+    if (!p.inView(box)) continue;
+    const d = polygon.map(ring =>
+      ring.map(([lon, lat], i) => (i ? "L" : "M") + p.xy(lon, lat).join(" ")).join("") + "Z").join("");
+    map.append(svg("path", { d, class: "land" }));
+  }
 }
 
 function rings(geometry) {
@@ -457,6 +490,7 @@ function drawMaps(vessels) {
     const label = svg("title");
     label.textContent = str(props.name);
     map.append(label);
+    drawLand(map, p);
     for (const ring of rings(f.geometry)) {
       const d = ring.map(([lon, lat], i) => (i ? "L" : "M") + p.xy(lon, lat).join(" ")).join("") + "Z";
       map.append(svg("path", { d, class: "area " + str(props.role), "data-fence": str(props.id) }));
@@ -675,6 +709,7 @@ function drawSea() {
   const label = svg("title");
   label.textContent = `At sea: ${shown.length} finding${shown.length === 1 ? "" : "s"}`;
   map.append(label);
+  drawLand(map, p);
   const r = Math.max(p.width, p.height) * 0.022;
   for (const a of [...shown].reverse()) { // newest drawn on top; a vessel's marker links to it
     const mark = seaMarker(a, p, r);
@@ -779,6 +814,11 @@ function connect() {
   };
 }
 
+fetch("/static/coast.geojson").then(r => (r.ok ? r.json() : null)).then(c => {
+  land = landOf(c);
+  drawMaps(lastVessels);
+  drawSea();
+}).catch(() => { /* no coastline: the maps show water only */ });
 fetch("api/geofences").then(r => r.json()).then(g => {
   fences = Array.isArray(g.features) ? g.features : [];
   return refreshMap();
