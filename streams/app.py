@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> Wiring:
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_request_timeout=settings.kafka_producer_timeout_s,
         # Faust's default 0 makes every message its own produce request: a few ms of waiting
         # lets one request carry a batch (the bench measured 19-28 % less worker CPU).
         producer_linger=0.005,

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
     log_level: str = "info"
+    # How long a record the worker produces may wait for the broker before its send fails
+    # (Faust's producer_request_timeout and the bulk producer's request_timeout_ms): a broker
+    # down for less is ridden out. Tests shorten it to make an outage outlast it.
+    kafka_producer_timeout_s: float = Field(default=1200.0, gt=0, le=86_400)
     # A raw partition quiet for this long (wall clock) gives up its unfinished multipart
     # messages: their event-time timeout needs later input, which a quiet feed never sends.
     multipart_idle_s: float = Field(default=60.0, gt=0, le=86_400)

@@ -37,9 +37,9 @@ class BulkProducer:
             **client_options(self._settings),
             acks="all",
             linger_ms=5,
-            # As long as Faust's own producer waits (producer_request_timeout): a broker that is
-            # down for minutes is ridden out, not turned into lost batches.
-            request_timeout_ms=1_200_000,
+            # As long as Faust's own producer waits (producer_request_timeout, 20 min by
+            # default): a broker that is down for minutes is ridden out.
+            request_timeout_ms=int(self._settings.kafka_producer_timeout_s * 1000),
             # Batches up to half of the broker's default 1 MB message limit: fewer requests.
             max_batch_size=512 * 1024,
             max_request_size=1024 * 1024,
