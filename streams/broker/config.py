@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,8 +71,14 @@ def local_port(bootstrap: str) -> int:
     return port
 
 
-def server_properties(settings: Settings, paths: BrokerPaths, port: int) -> str:
-    """The KRaft combined broker+controller config for a single node."""
+def server_properties(
+    settings: Settings, paths: BrokerPaths, port: int, extra: Mapping[str, str] | None = None
+) -> str:
+    """The KRaft combined broker+controller config for a single node.
+
+    `extra` properties replace the defaults of the same name in place and the rest are added at
+    the end (the security tests add a SASL_SSL listener this way); `shipwatch broker start`
+    passes none."""
     controller = f"{HOST}:{port + 1}"
     lines = [
         f"# Written by shipwatch for Kafka {settings.kafka_version}; rewritten on every start.",
@@ -95,6 +102,12 @@ def server_properties(settings: Settings, paths: BrokerPaths, port: int) -> str:
         f"num.partitions={settings.partitions}",
         "auto.create.topics.enable=true",
     ]
+    extra = dict(extra or {})
+    for i, line in enumerate(lines):
+        key = line.partition("=")[0]
+        if not line.startswith("#") and key in extra:
+            lines[i] = f"{key}={extra.pop(key)}"
+    lines += [f"{key}={value}" for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 
 

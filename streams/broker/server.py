@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,15 +108,18 @@ def _java_cmd(java: str, lib: Path, paths: BrokerPaths, heap_mb: int) -> list[st
     ]
 
 
-def format_storage(java: str, lib: Path, paths: BrokerPaths) -> None:
-    """Format the KRaft log dir with a fresh cluster id (standalone controller quorum)."""
+def format_storage(
+    java: str, lib: Path, paths: BrokerPaths, extra_args: Sequence[str] = ()
+) -> None:
+    """Format the KRaft log dir with a fresh cluster id (standalone controller quorum);
+    `extra_args` go to StorageTool's format (e.g. `--add-scram` for the security tests)."""
     # Same shape as `StorageTool random-uuid` (url-safe base64, no padding, no leading '-'),
     # minus a JVM start.
     cluster_id = "-"
     while cluster_id.startswith("-"):
         cluster_id = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
     cmd = [*_java_cmd(java, lib, paths, 256), "kafka.tools.StorageTool", "format"]
-    cmd += ["--standalone", "-t", cluster_id, "-c", str(paths.server_properties)]
+    cmd += ["--standalone", "-t", cluster_id, "-c", str(paths.server_properties), *extra_args]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if done.returncode != 0 or not paths.formatted_marker.is_file():
         raise BrokerError(f"Formatting {paths.data} failed:\n{done.stdout}{done.stderr}")
