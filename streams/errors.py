@@ -15,3 +15,11 @@ class KafkaUnavailable(StreamsError):
 
 class TopicMismatch(StreamsError):
     """Existing topics contradict what the pipeline needs."""
+
+
+class KafkaAuthenticationFailed(KafkaUnavailable):
+    """The cluster refused the SASL login (wrong user, password or mechanism)."""
+
+
+class KafkaCertificateUntrusted(KafkaUnavailable):
+    """The cluster's TLS certificate does not verify against the configured CA."""

@@ -10,6 +10,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.errors import KafkaUnavailable, TopicMismatch
 from streams.kafka.config import client_options
+from streams.kafka.contact import first_contact
 from streams.settings import Settings
 
 TOPICS = (
@@ -47,13 +48,9 @@ def changelog(settings: Settings, table: str) -> str:
 async def ensure_topics(settings: Settings, timeout: float = 30.0) -> dict[str, int]:
     """Create missing topics; return partition counts; refuse co-partitioning mismatches."""
     admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=int(timeout * 1000))
-    try:
+    # The first contact of every command: a refused login or certificate is named there.
+    with first_contact(settings):
         await asyncio.wait_for(admin.start(), timeout)
-    except (KafkaError, OSError, TimeoutError) as exc:
-        raise KafkaUnavailable(
-            f"cannot reach Kafka at {settings.kafka_bootstrap} "
-            f"(start one with `shipwatch broker start`): {exc}"
-        ) from exc
     try:
         names = [settings.topic(t) for t in TOPICS]
         changelogs = [changelog(settings, t) for t in TABLES]
