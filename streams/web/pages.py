@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from importlib import resources
 from typing import Any
 
-import orjson
 from aiohttp import web as aioweb
 
 from geofences.index import FenceIndex
@@ -19,10 +17,9 @@ from streams.web import history, triage
 from streams.web.fence_map import NearbyVessels, fences_geojson
 from streams.web.history import HistoryPages
 from streams.web.live_feed import AlertFeed, follow_alerts, follow_topic
-from streams.web.responses import SECURITY_HEADERS, json_response
+from streams.web.responses import SECURITY_HEADERS, event_stream, json_response
 from streams.web.vessel_info import VesselDirectory
 
-KEEPALIVE_S = 15.0  # an SSE comment this often keeps proxies from closing an idle stream
 # The HTML pages: each a static file whose script reads what it shows from /api.
 PAGES = {"/": "index.html", "/vessels/{mmsi:[0-9]{1,9}}": "vessel.html", "/search": "search.html"}
 CONTENT_TYPES = {
@@ -130,26 +127,10 @@ def _static_view(body: bytes, content_type: str) -> Any:
 
 async def _event_stream(request: Any, feed: AlertFeed) -> aioweb.StreamResponse:
     """Server-sent events: one `data:` line of JSON per new alert, until the viewer leaves."""
-    response = aioweb.StreamResponse(
-        headers={**SECURITY_HEADERS, "Content-Type": "text/event-stream"}
-    )
-    await response.prepare(request)
     queue = feed.subscribe()
     LIVE_VIEWERS.inc()
     try:
-        await response.write(b"retry: 2000\n: connected\n\n")
-        while not feed.closed:
-            try:
-                alert = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                await response.write(b": keepalive\n\n")
-                continue
-            if alert is None:
-                break  # the worker is stopping; the browser reconnects to another one
-            await response.write(b"data: " + orjson.dumps(alert) + b"\n\n")
-    except (ConnectionResetError, RuntimeError):
-        pass  # the viewer went away
+        return await event_stream(request, queue, lambda: feed.closed)
     finally:
         feed.unsubscribe(queue)
         LIVE_VIEWERS.dec()
-    return response

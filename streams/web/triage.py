@@ -45,7 +45,7 @@ from streams.kafka.config import client_options
 from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
 from streams.web.live_feed import AlertFeed
-from streams.web.responses import SECURITY_HEADERS, error_response, json_response
+from streams.web.responses import error_response, event_stream, json_response
 from triage.actions import ActionError, parse_action
 from triage.auth import ProxyAuth, Refused, origin_allowed
 from triage.board import TriageBoard, TriageState
@@ -53,7 +53,6 @@ from triage.cases import describe, group
 
 log = logging.getLogger(__name__)
 TOPIC = "alert-state"
-KEEPALIVE_S = 15.0  # as the alerts stream: an SSE comment this often keeps proxies from closing
 MAX_BODY = 16_384  # bytes of a triage request: a 2,000-character note is far below
 WRITE_TIMEOUT_S = 15.0  # the broker's acknowledgement and reading the record back
 READY_WAIT_S = 5.0  # a write that arrives while the topic is still being read waits this long
@@ -328,27 +327,13 @@ class TriageService:
             self.who(request)
         except Refused as exc:
             return error_response(403, str(exc))
-        response = aioweb.StreamResponse(
-            headers={**SECURITY_HEADERS, "Content-Type": "text/event-stream"}
-        )
-        await response.prepare(request)
         queue = self.subscribe()
         try:
-            await response.write(b"retry: 2000\n: connected\n\n")
-            while not self.closed and queue in self.subscribers:
-                try:
-                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-                except TimeoutError:
-                    await response.write(b": keepalive\n\n")
-                    continue
-                if event is None:
-                    break
-                await response.write(b"event: triage\ndata: " + orjson.dumps(event) + b"\n\n")
-        except (ConnectionResetError, RuntimeError):
-            pass  # the viewer went away
+            return await event_stream(
+                request, queue, lambda: self.closed or queue not in self.subscribers, "triage"
+            )
         finally:
             self.unsubscribe(queue)
-        return response
 
 
 def register(app: Any, settings: Settings, feed: AlertFeed) -> TriageBoard:
