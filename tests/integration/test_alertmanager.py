@@ -32,7 +32,7 @@ from streams.settings import Settings
 from tests.integration.kafka_helpers import cli
 from tests.integration.test_prometheus import JOB, Prometheus, expected_alerts
 from tests.timeline import loading_then_delivery
-from tests.unit.test_deploy_files import ALERTMANAGER, RULES
+from tests.unit.deploy.test_deploy_files import ALERTMANAGER, RULES
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ from bench.harness import start_worker
 from streams.settings import Settings
 from tests.integration.kafka_helpers import cli, read_topic, settle
 from tests.timeline import loading_then_delivery
-from tests.unit.test_dma_csv import HEADER, ROW
-from tests.unit.test_nmea_decoding import (
+from tests.unit.ais.test_dma_csv import HEADER, ROW
+from tests.unit.ais.test_nmea_decoding import (
     POSITION,
     VOYAGE,
     gatehouse,

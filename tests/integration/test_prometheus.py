@@ -26,7 +26,7 @@ from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings
 from tests.integration.kafka_helpers import cli
 from tests.timeline import loading_then_delivery
-from tests.unit.test_deploy_files import RULES, dashboard_exprs, metric_names, rule_exprs
+from tests.unit.deploy.test_deploy_files import RULES, dashboard_exprs, metric_names, rule_exprs
 
 pytestmark = pytest.mark.integration
 JOB = "shipwatch-worker"  # the job the rules select, as in deploy/prometheus/prometheus.yml

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ais.decoder import Accepted, Output, Refused, Skipped, StreamDecoder
 from ais.nmea import TimeLine, parse_line
 from ais.records import Position, Static
-from tests.unit.test_nmea_decoding import (
+from tests.unit.ais.test_nmea_decoding import (
     POSITION,
     T0,
     VOYAGE,

@@ -23,7 +23,7 @@ from streams.metrics import REGISTRY, init_series
 from streams.monitoring import FAUST_PREFIX
 from streams.settings import BUNDLED_GEOFENCES, Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 PYPROJECT = ROOT / "pyproject.toml"

@@ -14,7 +14,7 @@ from shapely.geometry import Point, shape
 
 from tests.timeline import CHONGJIN_BERTH, VOSTOCHNY_BERTH
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 COAST = ROOT / "streams" / "web" / "static" / "coast.geojson"
 LICENSE = ROOT / "streams" / "web" / "static" / "COAST-LICENSE.md"
 FENCES = ROOT / "geofences" / "fences"

@@ -13,7 +13,7 @@ import pytest
 
 from streams.web import pages as web
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 STATIC = ROOT / "streams" / "web" / "static"
 LEAFLET = STATIC / "vendor" / "leaflet"
 PAGES = ("vessel.html", "search.html")
