@@ -29,10 +29,11 @@ import yaml
 from bench.harness import Worker
 from streams.broker.ports import free_port
 from streams.settings import Settings
+from tests.fixtures.deploy import ALERTMANAGER, RULES
+from tests.fixtures.detect import expected_alerts
+from tests.fixtures.prometheus import JOB, Prometheus
+from tests.fixtures.timeline import loading_then_delivery
 from tests.integration.kafka_helpers import cli
-from tests.integration.test_prometheus import JOB, Prometheus, expected_alerts
-from tests.timeline import loading_then_delivery
-from tests.unit.deploy.test_deploy_files import ALERTMANAGER, RULES
 
 pytestmark = pytest.mark.integration
 

@@ -26,8 +26,7 @@ from streams.broker.ports import free_port
 from streams.settings import Settings
 from streams.web.fence_map import MapAreas
 from tests.fixtures import wait_until
-from tests.integration.kafka_helpers import cli
-from tests.timeline import (
+from tests.fixtures.timeline import (
     CHONGJIN_BERTH,
     DPRK_TANKER,
     OUTSIDE_CHONGJIN,
@@ -36,6 +35,7 @@ from tests.timeline import (
     VOSTOCHNY_BERTH,
     Timeline,
 )
+from tests.integration.kafka_helpers import cli
 
 pytestmark = pytest.mark.integration
 EVIL = "<img src=x onerror=alert(1)>"

@@ -10,17 +10,18 @@ import pytest
 
 from bench.harness import start_worker
 from streams.settings import Settings
-from tests.integration.kafka_helpers import cli, read_topic, settle
-from tests.timeline import loading_then_delivery
-from tests.unit.ais.test_dma_csv import HEADER, ROW
-from tests.unit.ais.test_nmea_decoding import (
+from tests.fixtures.ais_input import (
+    HEADER,
     POSITION,
+    ROW,
     VOYAGE,
     gatehouse,
     sentences,
     tagged,
     with_checksum,
 )
+from tests.fixtures.timeline import loading_then_delivery
+from tests.integration.kafka_helpers import cli, read_topic, settle
 
 pytestmark = pytest.mark.integration
 

@@ -30,8 +30,7 @@ from bench.harness import Worker, start_worker
 from streams.broker.ports import free_port
 from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
-from tests.integration.kafka_helpers import cli, detect_alerts
-from tests.timeline import (
+from tests.fixtures.timeline import (
     DPRK_TANKER,
     OUTSIDE_VOSTOCHNY,
     RUSSIAN_TANKER,
@@ -40,6 +39,7 @@ from tests.timeline import (
     Timeline,
     loading_then_delivery,
 )
+from tests.integration.kafka_helpers import cli, detect_alerts
 
 pytestmark = pytest.mark.integration
 

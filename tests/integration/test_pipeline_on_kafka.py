@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.harness import start_worker
 from scenarios.reference import SCENARIO_PATH
 from streams.settings import Settings
+from tests.fixtures.timeline import RUSSIAN_TANKER, loading_then_delivery
 from tests.integration.kafka_helpers import cli, detect_alerts, settle
-from tests.timeline import RUSSIAN_TANKER, loading_then_delivery
 
 pytestmark = pytest.mark.integration
 

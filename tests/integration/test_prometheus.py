@@ -2,73 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
-import time
 import urllib.parse
 import urllib.request
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from ais.reading import Decoded, Tally, decode_files
 from bench.harness import Worker
-from pipeline.detector import Detector
 from streams.broker.ports import free_port
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES, Settings
+from streams.settings import Settings
+from tests.fixtures.deploy import RULES, dashboard_exprs, metric_names, rule_exprs
+from tests.fixtures.detect import expected_alerts
+from tests.fixtures.prometheus import JOB, Prometheus
+from tests.fixtures.timeline import loading_then_delivery
 from tests.integration.kafka_helpers import cli
-from tests.timeline import loading_then_delivery
-from tests.unit.deploy.test_deploy_files import RULES, dashboard_exprs, metric_names, rule_exprs
 
 pytestmark = pytest.mark.integration
-JOB = "shipwatch-worker"  # the job the rules select, as in deploy/prometheus/prometheus.yml
-
-
-class Prometheus:
-    """A `prometheus` process on 127.0.0.1 with its HTTP API."""
-
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.process, self.port, self.log = process, port, log
-
-    def api(self, path: str, **params: str) -> Any:
-        """GET /api/v1/<path>; the `data` of a successful answer."""
-        query = urllib.parse.urlencode(params)
-        url = f"http://127.0.0.1:{self.port}/api/v1/{path}?{query}"
-        with urllib.request.urlopen(url, timeout=10) as reply:
-            answer = json.load(reply)
-        assert answer["status"] == "success", answer
-        return answer["data"]
-
-    def ready(self) -> bool:
-        """Whether the server answers /-/ready."""
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=2):
-                return True
-        except OSError:
-            return False
-
-    def query(self, promql: str) -> dict[tuple[tuple[str, str], ...], float]:
-        """An instant query: each series' labels (sorted pairs) and value."""
-        result = self.api("query", query=promql)["result"]
-        return {tuple(sorted(r["metric"].items())): float(r["value"][1]) for r in result}
-
-    def wait_for(self, what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
-        """Poll `check` until it holds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                return
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            time.sleep(0.5)
-        raise AssertionError(f"Prometheus: {what} not seen in {timeout} s")
 
 
 @pytest.fixture
@@ -111,19 +66,6 @@ def prometheus_for(tmp_path: Path) -> Iterator[Callable[[int], Prometheus]]:
     for server in started:
         server.process.terminate()
         server.process.wait(30)
-
-
-def expected_alerts(source: Path) -> Counter[tuple[str, str]]:
-    """(kind, severity) of every alert `detect` raises for the file."""
-    detector = Detector(*build_core(BUNDLED_GEOFENCES))
-    return Counter(
-        (o.record["kind"], o.record["severity"])
-        for item in decode_files([source], "auto", Tally())
-        if isinstance(item, Decoded)
-        for r in item.records
-        for o in detector.process(r)
-        if o.stream == "alerts"
-    )
 
 
 def exported_families(settings: Settings) -> set[str]:

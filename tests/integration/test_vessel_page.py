@@ -30,8 +30,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bench.harness import Worker, start_worker
 from streams.broker.ports import free_port
 from streams.settings import Settings
+from tests.fixtures.timeline import DPRK_TANKER, RUSSIAN_TANKER, T0, loading_then_delivery
 from tests.integration.kafka_helpers import cli
-from tests.timeline import DPRK_TANKER, RUSSIAN_TANKER, T0, loading_then_delivery
 
 pytestmark = pytest.mark.integration
 

@@ -16,13 +16,7 @@ from ais.files import sniff
 from ais.raw_message import decode_message
 from ais.reading import Decoded, Failed, Tally, decode_files
 from streams.cli import main
-
-HEADER = ",".join(COLUMNS)
-ROW = (
-    "07/03/2024 01:20:00,Class A,445123456,42.742000,133.055000,Moored,0.0,0.1,215.3,511,"
-    "Unknown,HMXY7,CHON MA SAN 7,Tanker,No additional information,16,105,GPS,7.2,CHONGJIN,"
-    "10/03/2024 14:30:00,AIS,50,55,8,8"
-)
+from tests.fixtures.ais_input import HEADER, ROW
 
 
 def dma_row(**overrides: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from ais.dma_csv import COLUMNS
 from ais.errors import AisError
 from ais.files import FORMATS
 from ais.reading import Decoded, Failed, Tally, decode_files
-from tests.unit.ais.test_nmea_properties import VALID
+from tests.fixtures.ais_input import VALID
 
 LINES = st.lists(
     st.binary(max_size=60)

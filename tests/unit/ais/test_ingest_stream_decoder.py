@@ -10,7 +10,7 @@ from ais.decoder import Accepted, Refused, StreamDecoder
 from pipeline.dead_letters import dead_letter
 from streams.commands.replay import ProgressReport
 from streams.kafka.replayer import ReplayCounts
-from tests.unit.ais.test_nmea_decoding import POSITION, T0, VOYAGE, sentences, tagged
+from tests.fixtures.ais_input import POSITION, T0, VOYAGE, sentences, tagged
 
 
 def source(offset: int) -> dict[str, object]:

@@ -3,65 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import reduce
-from operator import xor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pyais import encode_dict
-from pyais.messages import TagBlock
 
 from ais.decoder import Accepted, Refused, Skipped, StreamDecoder
 from ais.files import RawUnit, read_units, sniff
 from ais.reading import Decoded, Failed, Tally, decode_files
 from streams.cli import main
-
-T0 = 1_709_774_400  # 2024-03-07T01:20:00Z
-TANKER = 445_123_456
-POSITION = {"type": 1, "mmsi": TANKER, "lat": 42.742, "lon": 133.055, "speed": 0.1}
-VOYAGE = {
-    "type": 5,
-    "mmsi": TANKER,
-    "imo": 8912345,
-    "callsign": "HMXY7",
-    "shipname": "CHON MA SAN 7",
-    "ship_type": 80,
-    "to_bow": 50,
-    "to_stern": 55,
-    "to_port": 8,
-    "to_starboard": 8,
-    "month": 3,
-    "day": 10,
-    "hour": 14,
-    "minute": 30,
-    "draught": 7.2,
-    "destination": "CHONGJIN",
-}
-
-
-def sentences(msg: dict[str, Any], channel: str = "A", seq_id: int | None = None, **kw: Any):
-    """The NMEA sentences of a message, made by pyais's encoder."""
-    kw.setdefault("sentence_type", "VDM")
-    return encode_dict(msg, radio_channel=channel, seq_id=seq_id, **kw)
-
-
-def tagged(sentence: str, t: float, station: str = "r003669945") -> str:
-    """A sentence behind an NMEA 4.0 tag block with receiver time `t` (Unix seconds)."""
-    block = TagBlock.create(source_station=station, receiver_timestamp=t).decode()
-    return f"\\{block}\\{sentence}"
-
-
-def with_checksum(body: str) -> str:
-    """`$...` or `!...` with its *hh checksum appended."""
-    return f"{body}*{reduce(xor, body[1:].encode(), 0):02X}"
-
-
-def gatehouse(t: float) -> str:
-    """A Gatehouse `$PGHP` timestamp line for time `t`."""
-    d = datetime.fromtimestamp(t, UTC)
-    fields = f"{d.year},{d.month},{d.day},{d.hour},{d.minute},{d.second},{d.microsecond // 1000}"
-    return with_checksum(f"$PGHP,1,{fields},219,2190047,2190047,1,4C")
+from tests.fixtures.ais_input import (
+    POSITION,
+    T0,
+    TANKER,
+    VOYAGE,
+    gatehouse,
+    sentences,
+    tagged,
+    with_checksum,
+)
 
 
 def feed_all(lines: list[str], received_at: float | None = None) -> list[Any]:

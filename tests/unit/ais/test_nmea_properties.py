@@ -12,40 +12,16 @@ from hypothesis import strategies as st
 from ais.decoder import Accepted, Output, Refused, Skipped, StreamDecoder
 from ais.nmea import TimeLine, parse_line
 from ais.records import Position, Static
-from tests.unit.ais.test_nmea_decoding import (
-    POSITION,
+from tests.fixtures.ais_input import (
     T0,
+    VALID,
     VOYAGE,
-    gatehouse,
     sentences,
     tagged,
     with_checksum,
 )
 
 MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-# Valid lines of every kind, for the fuzzers to start from and the sequences to mix.
-VALID = [
-    *sentences(POSITION),
-    *sentences({"type": 18, "mmsi": 445000002, "lat": 42.1, "lon": 133.2}, channel="B"),
-    *sentences({"type": 27, "mmsi": 445000003, "lat": 42.5, "lon": 133.1}),
-    *sentences({"type": 19, "mmsi": 445000004, "lat": 42.2, "lon": 133.3, "shipname": "X"}),
-    *sentences({"type": 24, "mmsi": 445000005, "partno": 0, "shipname": "NAME"}),
-    *sentences({"type": 24, "mmsi": 445000005, "partno": 1, "callsign": "CALL"}),
-    *sentences({"type": 21, "mmsi": 992191000, "lat": 55.0, "lon": 12.0}),
-    *sentences(VOYAGE, seq_id=1),
-    *sentences({**VOYAGE, "mmsi": 445000006}, channel="B", seq_id=1),
-    *sentences({**VOYAGE, "mmsi": 445000007}, seq_id=2),
-    tagged(sentences(POSITION)[0], T0),
-    tagged(sentences(VOYAGE, seq_id=3)[0], T0 + 1),
-    sentences(VOYAGE, seq_id=3)[1],
-    gatehouse(T0 + 2),
-    with_checksum("$PSTT,10A,1"),
-    "\\c:1709774400*55\\",
-    '{"kind":"position","mmsi":445000008,"ts":"2024-03-07T00:00:00Z","lat":1,"lon":2}',
-    '{"format":"dma","row":{"# Timestamp":"07/03/2024 01:20:00","MMSI":"445000009",'
-    '"Latitude":"42.0","Longitude":"133.0"}}',
-]
 
 
 def check(outputs: list[Output]) -> None:

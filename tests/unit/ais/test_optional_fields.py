@@ -29,7 +29,7 @@ from ais.records import OPTIONAL_FIELD_NAMES, OPTIONAL_FIELDS, AnyRecord, Positi
 from pipeline.ingest_stage import IngestStage, Routing
 from streams import metrics
 from streams.cli import main
-from tests.unit.ais.test_nmea_decoding import POSITION, T0, VOYAGE, sentences, tagged
+from tests.fixtures.ais_input import POSITION, T0, VOYAGE, sentences, tagged
 
 SOME = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alerts.models import alert_id_for
 from alerts.rules import RuleContext, evaluate
-from tests.timeline import RUSSIAN_TANKER, loading_then_delivery
+from tests.fixtures.timeline import RUSSIAN_TANKER, loading_then_delivery
 
 CTX = RuleContext(fence_roles={"vostochny": "loading", "chongjin": "discharge"})
 

@@ -8,7 +8,7 @@ from ais.records import Static
 from alerts.cargo import CargoFactors, crossed, estimate_barrels
 from alerts.rules import RuleContext
 from pipeline.detector import Detector
-from tests.timeline import (
+from tests.fixtures.timeline import (
     CHONGJIN_BERTH,
     OUTSIDE_CHONGJIN,
     OUTSIDE_VOSTOCHNY,

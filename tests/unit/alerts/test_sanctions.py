@@ -17,7 +17,7 @@ from alerts.watchlist import Watchlist, WatchlistError, load, load_sanctions
 from streams.cli import main
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings, get_settings
-from tests.timeline import DPRK_TANKER, RUSSIAN_TANKER, loading_then_delivery
+from tests.fixtures.timeline import DPRK_TANKER, RUSSIAN_TANKER, loading_then_delivery
 
 DATA = Path(__file__).resolve().parent.parent.parent / "data" / "sanctions"
 UN_XML, SDN_XML, SDN_CSV = DATA / "un_consolidated.xml", DATA / "sdn.xml", DATA / "sdn.csv"

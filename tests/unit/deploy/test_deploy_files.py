@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from faust.sensors.prometheus import FaustMetrics
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,19 +21,25 @@ from streams.core_setup import build_core
 from streams.metrics import REGISTRY, init_series
 from streams.monitoring import FAUST_PREFIX
 from streams.settings import BUNDLED_GEOFENCES, Settings
-
-ROOT = Path(__file__).resolve().parents[3]
-COMPOSE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-PYPROJECT = ROOT / "pyproject.toml"
-PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
-RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
-RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts.test.yml"
-GRAFANA_DATASOURCE = ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
-GRAFANA_PROVIDER = ROOT / "deploy" / "grafana" / "provisioning" / "dashboards" / "shipwatch.yml"
-DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "shipwatch.json"
-ALERTMANAGER = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
-RUNBOOKS = ROOT / "docs" / "runbooks"
+from tests.fixtures.deploy import (
+    ALERTMANAGER,
+    COMPOSE,
+    DASHBOARD,
+    DOCKERFILE,
+    GRAFANA_DATASOURCE,
+    GRAFANA_PROVIDER,
+    PROMETHEUS,
+    PYPROJECT,
+    ROOT,
+    RULE_TESTS,
+    RULES,
+    RUNBOOKS,
+    all_panels,
+    dashboard_exprs,
+    load_yaml,
+    metric_names,
+    rule_exprs,
+)
 
 WEB_PORT = 6066
 
@@ -81,13 +86,9 @@ SERVICES = {"kafka", "worker", "prometheus", "alertmanager", "grafana", "demo"}
 # ---------------------------------------------------------------- helpers
 
 
-def _load_yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    data = _load_yaml(COMPOSE)
+    data = load_yaml(COMPOSE)
     assert isinstance(data, dict)
     return data
 
@@ -196,54 +197,6 @@ def _dockerfile_env(instructions: list[tuple[str, str]]) -> dict[str, str]:
             assert sep, f"use ENV NAME=value: {args!r}"
             env[name] = value
     return env
-
-
-_PROMQL_KEYWORDS = frozenset(
-    {
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-        "offset",
-        "bool",
-        "and",
-        "or",
-        "unless",
-        "atan2",
-        "inf",
-        "nan",
-    }
-)
-
-
-def metric_names(expr: str) -> set[str]:
-    """The metric (series) names a PromQL expression selects."""
-    text = re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'', "", expr)  # string literals
-    text = re.sub(r"\{[^}]*\}", "", text)  # label matchers
-    text = re.sub(r"\[[^\]]*\]", "", text)  # range and subquery durations
-    text = re.sub(r"\$\{?\w+\}?", "", text)  # Grafana variables
-    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)
-    text = re.sub(r"\boffset\s+-?\w+", "", text)
-    names = set()
-    for match in re.finditer(r"(?<![\w.:])[A-Za-z_:][\w:]*", text):
-        name = match.group(0)
-        if name.lower() in _PROMQL_KEYWORDS:
-            continue
-        if re.match(r"\s*\(", text[match.end() :]):
-            continue  # a function or an aggregation
-        names.add(name)
-    return names
-
-
-def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every panel, rows' nested panels included."""
-    result = []
-    for panel in panels:
-        result.append(panel)
-        result.extend(_panels(panel.get("panels") or []))
-    return result
 
 
 # ---------------------------------------------------------------- compose
@@ -357,7 +310,7 @@ def test_grafana_is_anonymous_viewer(services: dict[str, dict[str, Any]]) -> Non
 
 
 def test_prometheus_discovers_the_workers() -> None:
-    config = _load_yaml(PROMETHEUS)
+    config = load_yaml(PROMETHEUS)
     jobs = [
         job
         for job in config["scrape_configs"]
@@ -372,11 +325,11 @@ def test_prometheus_discovers_the_workers() -> None:
 
 
 def test_grafana_provisioning_parses() -> None:
-    datasources = _load_yaml(GRAFANA_DATASOURCE)["datasources"]
+    datasources = load_yaml(GRAFANA_DATASOURCE)["datasources"]
     (prometheus,) = [d for d in datasources if d["name"] == "Prometheus"]
     assert prometheus["uid"] == "prometheus"
     assert prometheus["url"] == "http://prometheus:9090"
-    providers = _load_yaml(GRAFANA_PROVIDER)["providers"]
+    providers = load_yaml(GRAFANA_PROVIDER)["providers"]
     assert [p["options"]["path"] for p in providers] == ["/var/lib/grafana/dashboards"]
 
 
@@ -418,27 +371,12 @@ def declared_metrics() -> set[str]:
     return _series_names(REGISTRY) | _series_names(faust_registry) | {"up"}
 
 
-def dashboard_exprs() -> list[str]:
-    """The PromQL of every panel target of the dashboard."""
-    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
-    return [
-        target["expr"]
-        for panel in _panels(dashboard["panels"])
-        if panel.get("type") != "row"
-        for target in panel["targets"]
-    ]
-
-
-def rule_exprs() -> list[str]:
-    """The PromQL of every alerting and recording rule."""
-    return [rule["expr"] for group in _load_yaml(RULES)["groups"] for rule in group["rules"]]
-
-
 def test_dashboard_panels_use_the_provisioned_datasource() -> None:
     dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     assert dashboard["uid"] == "shipwatch"
-    panels = [p for p in _panels(dashboard["panels"]) if p.get("type") != "row"]
-    assert len({p["id"] for p in _panels(dashboard["panels"])}) == len(_panels(dashboard["panels"]))
+    every = all_panels(dashboard["panels"])
+    panels = [p for p in every if p.get("type") != "row"]
+    assert len({p["id"] for p in every}) == len(every)
     for panel in panels:
         assert panel["datasource"]["uid"] == "prometheus", panel["title"]
         assert panel["targets"], panel["title"]
@@ -502,7 +440,7 @@ def test_the_dashboard_shows_every_contract_metric() -> None:
 
 
 def test_the_rules_cover_the_watch_floor() -> None:
-    rules = {r["alert"]: r for g in _load_yaml(RULES)["groups"] for r in g["rules"]}
+    rules = {r["alert"]: r for g in load_yaml(RULES)["groups"] for r in g["rules"]}
     assert {
         "ShipwatchWorkerDown",
         "ShipwatchConsumerLagHigh",
@@ -530,7 +468,7 @@ AT_SEA_ALERT_KINDS = ("sts_encounter", "loitering", "dark_vessel")
 
 def test_the_dashboard_has_an_at_sea_row() -> None:
     dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
-    panels = _panels(dashboard["panels"])
+    panels = all_panels(dashboard["panels"])
     rows = [i for i, p in enumerate(panels) if p.get("type") == "row"]
     start = next(i for i in rows if panels[i]["title"] == "At sea")
     end = next((i for i in rows if i > start), len(panels))
@@ -544,7 +482,7 @@ def test_the_dashboard_has_an_at_sea_row() -> None:
 
 
 def test_the_rules_cover_the_sea() -> None:
-    rules = {r["alert"]: r for g in _load_yaml(RULES)["groups"] for r in g["rules"]}
+    rules = {r["alert"]: r for g in load_yaml(RULES)["groups"] for r in g["rules"]}
     assert {"ShipwatchDarkVessel", "ShipwatchStsEncounter", "ShipwatchSeaSamplesDropped"} <= set(
         rules
     )
@@ -562,7 +500,7 @@ def test_the_rules_cover_the_sea() -> None:
 def test_prometheus_loads_the_rules_file_compose_mounts(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    config = _load_yaml(PROMETHEUS)
+    config = load_yaml(PROMETHEUS)
     assert config["rule_files"] == ["alerts.yml"]  # relative to the config file
     mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in services["prometheus"]["volumes"]}
     assert mounts["/etc/prometheus/prometheus.yml"] == "./deploy/prometheus/prometheus.yml"
@@ -603,7 +541,7 @@ def test_promtool_accepts(command: str, target: Path) -> None:
 
 
 def _rules() -> dict[str, dict[str, Any]]:
-    return {r["alert"]: r for g in _load_yaml(RULES)["groups"] for r in g["rules"]}
+    return {r["alert"]: r for g in load_yaml(RULES)["groups"] for r in g["rules"]}
 
 
 def test_every_rule_has_a_summary_a_description_and_a_runbook() -> None:
@@ -639,7 +577,7 @@ def test_compose_runs_alertmanager_with_the_repository_config(
     container_ports = {str(p).split("/")[0].rsplit(":", 1)[-1] for p in alertmanager["ports"]}
     assert "9093" in container_ports
     # Prometheus sends its firing rules there, by the service's name.
-    config = _load_yaml(PROMETHEUS)
+    config = load_yaml(PROMETHEUS)
     targets = [
         target
         for am in config["alerting"]["alertmanagers"]
@@ -701,7 +639,7 @@ def test_each_rule_reaches_its_receiver(name: str) -> None:
 
 
 def test_alertmanager_routes_group_and_inhibit_real_rules() -> None:
-    config = _load_yaml(ALERTMANAGER)
+    config = load_yaml(ALERTMANAGER)
     rules = _rules()
     assert {r["labels"]["severity"] for r in rules.values()} <= set(RECEIVER_OF)
     receivers = {r["name"]: r for r in config["receivers"]}

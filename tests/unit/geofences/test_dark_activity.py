@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from ais.records import Static
 from geofences import dark
-from tests.timeline import (
+from tests.fixtures.timeline import (
     FAR_SOUTH,
     OUTSIDE_VOSTOCHNY,
     RUSSIAN_TANKER,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from geofences import tracker
 from geofences.index import FenceIndex
 from pipeline.detector import fix_of
-from tests.timeline import (
+from tests.fixtures.timeline import (
     CHONGJIN_BERTH,
     OUTSIDE_CHONGJIN,
     OUTSIDE_VOSTOCHNY,

@@ -13,7 +13,7 @@ from history.cargo import cargo_of
 from history.records import Batch, event_time
 from history.store import DAY_S, HistoryStore
 from pipeline.ingest_stage import frame_of
-from tests.timeline import DPRK_TANKER, OUTSIDE_VOSTOCHNY, T0, VOSTOCHNY_BERTH, Timeline
+from tests.fixtures.timeline import DPRK_TANKER, OUTSIDE_VOSTOCHNY, T0, VOSTOCHNY_BERTH, Timeline
 
 NAME = "<img src=x onerror=alert(1)>"
 

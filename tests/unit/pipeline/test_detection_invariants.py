@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from geofences import tracker
 from pipeline.detector import Detector
-from tests.timeline import loading_then_delivery
+from tests.fixtures.timeline import loading_then_delivery
 from voyages import machine
 
 STORY = loading_then_delivery()

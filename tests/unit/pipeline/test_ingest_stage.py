@@ -13,7 +13,7 @@ import pytest
 from pipeline import ingest_stage
 from pipeline.ingest_stage import FRAME_MAX_RECORDS, IngestStage, Routing, records_of_frame
 from pipeline.schemas import validator
-from tests.unit.ais.test_nmea_decoding import TANKER, VOYAGE, sentences
+from tests.fixtures.ais_input import TANKER, VOYAGE, sentences
 
 RAW = "ns.ais-raw"
 T0 = 1_709_774_400  # 2024-03-07T01:20:00Z

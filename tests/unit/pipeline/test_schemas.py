@@ -23,7 +23,7 @@ from scenarios.reference import SCENARIO_PATH
 from streams.core_setup import build_core
 from streams.kafka.topics import TOPICS
 from streams.settings import BUNDLED_GEOFENCES, Settings
-from tests.timeline import (
+from tests.fixtures.timeline import (
     CHONGJIN_BERTH,
     DPRK_TANKER,
     FAR_SOUTH,

@@ -16,7 +16,7 @@ from geofences.track_state import TrackState, fences_of
 from pipeline.track_stage import track_batch
 from pipeline.write_back import WriteBack
 from scenarios.reference import SCENARIO_PATH
-from tests.timeline import VOSTOCHNY_BERTH, loading_then_delivery
+from tests.fixtures.timeline import VOSTOCHNY_BERTH, loading_then_delivery
 
 T0 = 1_709_769_600.0
 MMSI = 445_123_456

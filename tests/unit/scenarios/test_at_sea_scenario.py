@@ -40,7 +40,7 @@ from scenarios.at_sea import (
 )
 from scenarios.geo import PORTS, distance_m
 from scenarios.reference import DARK_SPEED_MPS, DARK_STAY_S, LOITER_MIN_S, dark_calls
-from tests.detect_files import Outputs, detect_file
+from tests.fixtures.detect import Outputs, detect_file
 
 CELL_DEG = 0.1  # the sea stage's area cells, restated
 SIGHTING_WAIT_S = 3600  # AIS this much newer than a sighting in its cell decides it

@@ -31,7 +31,7 @@ from scenarios.reference import (
 from scenarios.tracks import HOUR_S, T0, timeline
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings
-from tests.detect_files import Outputs, detect_file
+from tests.fixtures.detect import Outputs, detect_file
 
 Row = dict[str, str]
 MEMBERSHIP = ("enter", "stop", "exit")

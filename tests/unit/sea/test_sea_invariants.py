@@ -24,7 +24,7 @@ from sea.sampler import SeaContext, SeaOut, observe
 from sea.stage import sea_batch, sighting_input
 from sea.store import MemoryStore
 from sea.zones import SeaZones
-from tests.timeline import (
+from tests.fixtures.timeline import (
     DPRK_TANKER,
     FAR_SOUTH,
     OUTSIDE_VOSTOCHNY,

@@ -15,7 +15,7 @@ from sea.encounters import observe_pair, pair_key
 from sea.grid import cell_of, cells_near
 from sea.rules import SPEED_BIN_KN, SeaRules, median_of, speed_bin
 from sea.store import MemoryStore
-from tests.timeline import (
+from tests.fixtures.timeline import (
     DPRK_TANKER,
     FAR_SOUTH,
     RUSSIAN_TANKER,

@@ -17,7 +17,7 @@ import pytest
 from ais.records import Static
 from pipeline.detector import Detector
 from sea.rules import SKYLIGHT, SeaRules
-from tests.timeline import (
+from tests.fixtures.timeline import (
     DPRK_TANKER,
     FAR_SOUTH,
     OUTSIDE_VOSTOCHNY,

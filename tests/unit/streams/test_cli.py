@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from streams.cli import main
-from tests.timeline import loading_then_delivery
+from tests.fixtures.timeline import loading_then_delivery
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Run
-from tests.timeline import DPRK_TANKER, dark_loading_then_delivery, loading_then_delivery
+from tests.fixtures.timeline import DPRK_TANKER, dark_loading_then_delivery, loading_then_delivery
 from triage.cases import MAX_VOYAGE_S, describe, group
 
 MMSI = 445_990_101

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.timeline import (
+from tests.fixtures.timeline import (
     OUTSIDE_CHONGJIN,
     Timeline,
     loading_then_delivery,

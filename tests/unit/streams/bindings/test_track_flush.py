@@ -17,7 +17,7 @@ from ais.json_form import as_json
 from geofences.track_state import TrackState
 from streams.bindings.track import TrackBinding
 from streams.kafka.partitioner import key_of
-from tests.timeline import loading_then_delivery
+from tests.fixtures.timeline import loading_then_delivery
 
 CHANGELOG = "ns-tracks-changelog"
 

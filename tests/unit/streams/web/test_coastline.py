@@ -12,7 +12,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, shape
 
-from tests.timeline import CHONGJIN_BERTH, VOSTOCHNY_BERTH
+from tests.fixtures.timeline import CHONGJIN_BERTH, VOSTOCHNY_BERTH
 
 ROOT = Path(__file__).resolve().parents[4]
 COAST = ROOT / "streams" / "web" / "static" / "coast.geojson"

@@ -15,7 +15,7 @@ from streams.monitoring import lag_by_topic
 from streams.web.fence_map import NearbyVessels, fences_geojson
 from streams.web.live_feed import AlertFeed
 from streams.web.vessel_info import VesselDirectory, flag
-from tests.timeline import CHONGJIN_BERTH, OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH
+from tests.fixtures.timeline import CHONGJIN_BERTH, OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH
 
 EVIL = "<img src=x onerror=alert(1)>"
 
