@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from tests.fixtures.deploy import ALERTMANAGER, RULES
 from tests.fixtures.detect import expected_alerts
 from tests.fixtures.prometheus import JOB, Prometheus
 from tests.fixtures.timeline import loading_then_delivery
+from tests.fixtures.waiting import wait_until_in_process
 from tests.integration.kafka_helpers import cli
 
 pytestmark = pytest.mark.integration
@@ -104,15 +104,8 @@ class Alertmanager:
         return found
 
     def wait_for(self, what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                return
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            time.sleep(0.3)
-        raise AssertionError(
-            f"Alertmanager: {what} not seen in {timeout} s\n{self.log.read_text()}"
-        )
+        """Poll `check` until it holds, failing at once if Alertmanager exits."""
+        wait_until_in_process(check, self.process, self.log, timeout, f"Alertmanager: {what}", 0.3)
 
 
 def local_config(hook_url: str) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.harness import start_worker
 from scenarios.reference import SCENARIO_PATH
 from streams.settings import Settings
+from tests.fixtures import wait_until
 from tests.fixtures.timeline import RUSSIAN_TANKER, loading_then_delivery
 from tests.integration.kafka_helpers import cli, detect_alerts, settle
 
@@ -108,12 +109,12 @@ def assert_web_shows(settings: Settings, expected: list[dict]) -> None:
     assert sum(s.value for s in alert_samples) == len(expected)
     content_type, page = get(settings, "/")
     assert content_type.startswith("text/html") and b"shipwatch" in page
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:  # the page's feed reads the alerts topic on its own
-        recent = orjson.loads(get(settings, "/api/alerts")[1])
-        if len(recent) == len(expected):
-            break
-        time.sleep(0.5)
+
+    def listed() -> list[dict[str, Any]] | None:  # the page's feed reads the alerts topic itself
+        recent: list[dict[str, Any]] = orjson.loads(get(settings, "/api/alerts")[1])
+        return recent if len(recent) == len(expected) else None
+
+    recent = wait_until(listed, 15, f"the page to list {len(expected)} alerts", every=0.5)
     assert {a["alert_id"] for a in recent} == {a["alert_id"] for a in expected}
 
 

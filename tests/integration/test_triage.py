@@ -34,6 +34,7 @@ from bench.harness import Worker, start_worker
 from streams.broker.ports import free_port
 from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
+from tests.fixtures import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = ("alice", "bob")
@@ -241,15 +242,6 @@ def wait(driver: Any, condition: Callable[[Any], Any], timeout: float = 15.0) ->
     return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
 
 
-def until(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
-
-
 def request(
     url: str,
     method: str = "GET",
@@ -302,7 +294,11 @@ def publish(settings: Settings, *records: dict[str, Any]) -> None:
     asyncio.run(_produce(settings, list(records)))
     url = f"http://127.0.0.1:{settings.web_port}/api/alerts"
     wanted = {r["alert_id"] for r in records}
-    assert until(lambda: wanted <= {a["alert_id"] for a in request(url)[1]}), wanted
+    wait_until(
+        lambda: wanted <= {a["alert_id"] for a in request(url)[1]},
+        20,
+        f"{sorted(wanted)} in {url}",
+    )
 
 
 async def _state_records(settings: Settings) -> list[tuple[str, dict[str, Any] | None]]:
@@ -516,7 +512,7 @@ def test_the_state_survives_a_restart_of_the_worker(
     before = request(direct)[1]
     assert before["t-ack"]["acknowledged"]["by"] == "alice"
     workers.restart()
-    assert until(lambda: request(direct)[1] == before, 30), request(direct)
+    wait_until(lambda: request(direct)[1] == before, 30, "the triage state as before")
     # And the restarted worker takes new actions on top of the old state.
     status, state = request(
         f"{proxies['bob'].url}/api/alerts/t-ack/triage", "POST", {"action": "false_positive"}

@@ -30,6 +30,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bench.harness import Worker, start_worker
 from streams.broker.ports import free_port
 from streams.settings import Settings
+from tests.fixtures import wait_until
 from tests.fixtures.timeline import DPRK_TANKER, RUSSIAN_TANKER, T0, loading_then_delivery
 from tests.integration.kafka_helpers import cli
 
@@ -98,7 +99,7 @@ def worker(settings: Settings) -> Iterator[Worker]:
         replayed = cli(settings, "replay", str(story), "--max")
         assert replayed.returncode == 0, replayed.stderr
         for mmsi in (DPRK_TANKER, RUSSIAN_TANKER):
-            until(lambda m=mmsi: complete(settings, m), 90, f"MMSI {mmsi} in the history")
+            wait_until(lambda m=mmsi: complete(settings, m), 90, f"MMSI {mmsi} in the history")
         yield process
     finally:
         process.stop()
@@ -138,15 +139,6 @@ def browser() -> Iterator[Any]:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.25)
-    return found
 
 
 def get(settings: Settings, path: str) -> tuple[int, bytes, dict[str, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.harness import Worker, start_worker
 from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
+from tests.fixtures.waiting import wait_until_in_process
 from tests.integration.kafka_helpers import cli, settle
 
 pytestmark = pytest.mark.integration
@@ -79,13 +79,14 @@ def receivers() -> Iterator[tuple[Receiver, Receiver]]:
 
 
 def wait_for_log(worker: Worker, text: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in worker.log.read_text(errors="replace"):
-            return
-        assert worker.process.poll() is None, worker.log.read_text()[-3000:]
-        time.sleep(0.2)
-    raise AssertionError(f"{text!r} not in the worker log:\n{worker.log.read_text()[-3000:]}")
+    wait_until_in_process(
+        lambda: text in worker.log.read_text(errors="replace"),
+        worker.process,
+        worker.log,
+        timeout,
+        f"{text!r} in the worker log",
+        0.2,
+    )
 
 
 async def publish(settings: Settings, *alerts: dict[str, object]) -> None:
