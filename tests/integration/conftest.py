@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 from bench.harness import Worker, start_worker
 from streams import broker
@@ -62,3 +67,49 @@ def worker_factory(namespace_settings: Settings, tmp_path: Path) -> Iterator[Cal
     yield start
     for worker in started:
         worker.stop()
+
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+# Debian's Chromium as the machine's probe starts it: without the background-networking flags
+# it keeps trying hosts this closed network refuses.
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1280,860",
+)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Callable[[], Any]]:
+    """Opens headless Chromium sessions (Debian's, never a downloaded browser), each with a
+    fresh profile and its console log kept; every one is closed when the module ends."""
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-driver are missing in CI (scripts/system-deps.sh)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    opened: list[tuple[Any, str]] = []
+
+    def open_session() -> Any:
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        profile = tempfile.mkdtemp(prefix="shipwatch-chromium-")
+        for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        opened.append((driver, profile))
+        return driver
+
+    try:
+        yield open_session
+    finally:
+        for driver, profile in opened:
+            driver.quit()
+            shutil.rmtree(profile, ignore_errors=True)

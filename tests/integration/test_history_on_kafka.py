@@ -11,7 +11,6 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,7 @@ from streams.broker.ports import free_port
 from streams.settings import Settings
 from streams.web.fence_map import MapAreas
 from tests.fixtures import wait_until
-from tests.fixtures.timeline import (
-    CHONGJIN_BERTH,
-    DPRK_TANKER,
-    OUTSIDE_CHONGJIN,
-    OUTSIDE_VOSTOCHNY,
-    T0,
-    VOSTOCHNY_BERTH,
-    Timeline,
-)
+from tests.fixtures.timeline import DPRK_TANKER, loading_then_delivery, voyage_statics
 from tests.integration.kafka_helpers import cli
 
 pytestmark = pytest.mark.integration
@@ -68,43 +59,14 @@ def complete(settings: Settings) -> dict[str, Any] | None:
     return None
 
 
-def statics() -> list[dict[str, Any]]:
-    """Name, hull and draught: loaded at Vostochny (4.5 -> 6.8 m), lighter at Chongjin."""
-    base = {"kind": "static", "mmsi": DPRK_TANKER, "imo": 9_123_458, "callsign": "HMYU7"}
-    base |= {"length": 100.0, "beam": 15.0, "ship_type": 80}
-
-    def at(hours: float, **fields: Any) -> dict[str, Any]:
-        ts = (T0 + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return base | {"ts": ts, **fields}
-
-    return [
-        at(0.5, name="PAEKMA 7", draught=4.5),
-        at(4, name=EVIL, draught=6.8),  # renamed in port: a change the page must show as text
-        at(30, name=EVIL, draught=4.6),
-    ]
-
-
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
-    # The reference story with a fix a minute on the open sea, where the history thins.
-    track = (
-        Timeline(DPRK_TANKER)
-        .sail(OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH, hours=1)
-        .wait(10)
-        .stay(VOSTOCHNY_BERTH, hours=6)
-        .wait(10)
-        .sail(VOSTOCHNY_BERTH, OUTSIDE_VOSTOCHNY, hours=1)
-        .wait(10)
-        .sail(OUTSIDE_VOSTOCHNY, OUTSIDE_CHONGJIN, hours=16, every_min=1)
-        .wait(10)
-        .sail(OUTSIDE_CHONGJIN, CHONGJIN_BERTH, hours=1)
-        .wait(10)
-        .stay(CHONGJIN_BERTH, hours=8)
-        .wait(10)
-        .sail(CHONGJIN_BERTH, OUTSIDE_CHONGJIN, hours=1)
-    )
-    positions = [p.model_dump(mode="json") for p in track.positions]
-    records = sorted([*positions, *statics()], key=lambda r: r["ts"])
+    # The reference story with a fix a minute on the open sea, where the history thins; renamed
+    # in port, a change the page must show as text.
+    track = loading_then_delivery(sea_every_min=1)
+    positions = [p.model_dump(mode="json") for p in track]
+    statics = voyage_statics(DPRK_TANKER, EVIL, 9_123_458, first_name="PAEKMA 7", callsign="HMYU7")
+    records = sorted([*positions, *statics], key=lambda r: r["ts"])
     path = tmp_path_factory.mktemp("history") / "story.jsonl"
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     return path, positions

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import tempfile
 import threading
 import time
 import urllib.error
@@ -25,8 +23,6 @@ import orjson
 import pytest
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -39,7 +35,6 @@ from tests.fixtures import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 USERS = ("alice", "bob")
 PROXY_ADDRESS = "127.0.0.2"  # the proxies' source address: the worker's trusted proxy
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -193,46 +188,10 @@ def proxies(workers: Workers, settings: Settings) -> Iterator[dict[str, AuthProx
             proxy.stop()
 
 
-def _chromium() -> Any:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromium-driver are missing in CI (scripts/system-deps.sh)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="shipwatch-triage-")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,860",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.profile_dir = profile
-    return driver
-
-
 @pytest.fixture(scope="module")
-def browsers() -> Iterator[dict[str, Any]]:
+def browsers(chromium: Callable[[], Any]) -> dict[str, Any]:
     """Two headless Chromium sessions, one for alice and one for bob."""
-    opened: dict[str, Any] = {}
-    try:
-        for user in USERS:
-            opened[user] = _chromium()
-        yield opened
-    finally:
-        for driver in opened.values():
-            driver.quit()
-            shutil.rmtree(driver.profile_dir, ignore_errors=True)
+    return {user: chromium() for user in USERS}
 
 
 # ---------------------------------------------------------------- helpers

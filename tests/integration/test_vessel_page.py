@@ -9,20 +9,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -31,38 +27,24 @@ from bench.harness import Worker, start_worker
 from streams.broker.ports import free_port
 from streams.settings import Settings
 from tests.fixtures import wait_until
-from tests.fixtures.timeline import DPRK_TANKER, RUSSIAN_TANKER, T0, loading_then_delivery
+from tests.fixtures.timeline import (
+    DPRK_TANKER,
+    RUSSIAN_TANKER,
+    loading_then_delivery,
+    voyage_statics,
+)
 from tests.integration.kafka_helpers import cli
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "vessel-page.png"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 EVIL = "<img src=x onerror=alert(1)>"
 EVIL_PORT = "<b>NAMPO</b>&amp;"  # a destination is free text too
 NORMAL = "SEA PIONEER"
 
 
 # ---------------------------------------------------------------- the story and the worker
-
-
-def statics(
-    mmsi: int, name: str, imo: int, first_name: str | None = None, destination: str = "CHONGJIN"
-) -> list[dict[str, Any]]:
-    """Name, hull and draught: loaded at Vostochny (4.5 -> 6.8 m), lighter at Chongjin."""
-    base = {"kind": "static", "mmsi": mmsi, "imo": imo, "callsign": f"C{mmsi % 10000}"}
-    base["destination"] = destination
-    base |= {"length": 100.0, "beam": 15.0, "ship_type": 80}
-
-    def at(hours: float, **fields: Any) -> dict[str, Any]:
-        return base | {"ts": (T0 + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")} | fields
-
-    return [
-        at(0.5, name=first_name or name, draught=4.5),
-        at(4, name=name, draught=6.8),
-        at(30, name=name, draught=4.6),
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +68,10 @@ def worker(settings: Settings) -> Iterator[Worker]:
     records = sorted(
         [
             *positions,
-            *statics(DPRK_TANKER, EVIL, 9_123_458, first_name="PAEKMA 7", destination=EVIL_PORT),
-            *statics(RUSSIAN_TANKER, NORMAL, 9_345_671),
+            *voyage_statics(
+                DPRK_TANKER, EVIL, 9_123_458, first_name="PAEKMA 7", destination=EVIL_PORT
+            ),
+            *voyage_statics(RUSSIAN_TANKER, NORMAL, 9_345_671),
         ],
         key=lambda r: (r["ts"], r["kind"] != "static"),
     )
@@ -106,36 +90,9 @@ def worker(settings: Settings) -> Iterator[Worker]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, with a fresh profile; never a downloaded browser."""
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromium-driver are missing in CI (scripts/system-deps.sh)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="shipwatch-chromium-")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,860",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+def browser(chromium: Callable[[], Any]) -> Any:
+    """One headless Chromium for the module."""
+    return chromium()
 
 
 # ---------------------------------------------------------------- helpers
