@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 
 from alerts.models import Alert
 from alerts.rules import RuleContext
@@ -73,6 +74,13 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
             started = time.perf_counter()
             try:
                 await handle(event)
+            except KafkaError as exc:
+                # A send the broker never took is no bad message: dead-lettering it would let
+                # its offset be committed without its output. Stop, as the track stage does;
+                # the restarted worker reads it again.
+                log.critical("%s: a send failed, stopping: %r", stage, exc)
+                await w.app.crash(exc)
+                raise
             except Exception as exc:  # one bad message never stops the stream
                 metrics.PROCESSING_ERRORS.labels(stage=stage).inc()
                 detail = "".join(traceback.format_exception_only(exc)).strip()

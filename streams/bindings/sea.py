@@ -10,12 +10,14 @@ frame is acknowledged (by Faust) after both: a crash repeats work, which the sta
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 
 from pipeline.dead_letters import dead_letter, kafka_source
 from pipeline.ingest_stage import FRAME_MAX_RECORDS, frame_of
@@ -26,6 +28,7 @@ from streams.kafka.bulk_producer import Acks, BulkProducer
 from streams.kafka.partitioner import KeyPartitioner
 
 Record = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 class TableStore:
@@ -116,6 +119,12 @@ class SeaBinding:
             started = time.perf_counter()
             try:
                 await self.on_frame(event)
+            except KafkaError as exc:
+                # A send the broker never took is no bad frame: dead-lettering it would let the
+                # frame's offset be committed without its output. Stop the worker instead.
+                log.critical("sea: a send failed, stopping: %r", exc)
+                await self.table.app.crash(exc)  # a Faust table knows its app
+                raise
             except Exception as exc:  # one bad frame never stops the stream
                 metrics.PROCESSING_ERRORS.labels(stage="sea").inc()
                 detail = "".join(traceback.format_exception_only(exc)).strip()
