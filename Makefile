@@ -71,8 +71,9 @@ bench-quick: install system-deps ## the same, smaller: 100,000 positions of 300 
 	$(BIN)/python -m bench.run --quick
 	$(BIN)/python -m bench.variants base nosea nohistory --positions 100000 --vessels 3000
 
-soak: install system-deps ## memory soak: a worker under steady traffic from a fixed fleet; does its RSS level off (~6 min)
-	$(BIN)/python -m bench.soak
+MINUTES ?= 5
+soak: install system-deps ## memory soak: a worker under steady traffic from a fixed fleet; does its RSS level off (MINUTES=5, ~6 min)
+	$(BIN)/python -m bench.soak --minutes $(MINUTES)
 
 .PHONY: schemas
 schemas: install ## regenerate the JSON Schemas of every topic's records (schemas/)
