@@ -13,7 +13,6 @@ from ais.csv_rows import CsvRows
 from ais.errors import BadColumns, Rejected, UnknownFormat
 
 FORMATS = ("auto", "noaa", "dma", "nmea", "jsonl", "csv")
-CSV_FORMATS = {"noaa", "dma", "csv"}
 BOM = b"\xef\xbb\xbf"
 
 
