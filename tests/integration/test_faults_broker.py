@@ -21,6 +21,7 @@ from scenarios.reference import SCENARIO_PATH
 from streams import broker
 from streams.broker.ports import free_port
 from streams.settings import Settings
+from tests.fixtures import wait_until
 from tests.integration.kafka_helpers import (
     alert_id,
     cli,
@@ -30,6 +31,10 @@ from tests.integration.kafka_helpers import (
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+# How long the broker stays down in the restart scenario: far inside the worker's producer
+# timeout (20 min by default), so every send waits for the broker to come back.
+SHORT_OUTAGE_S = 5.0
 
 
 def split_scenario(tmp_path: Path, first_rows: int) -> tuple[Path, Path]:
@@ -85,7 +90,8 @@ def test_the_worker_rides_out_a_broker_restart_and_loses_nothing(
         read_topic(settings, "alerts", wait=60, enough=lambda v: len(v) >= 2)
         before = broker.status(private_broker).pid
         assert broker.stop(private_broker)
-        time.sleep(5)
+        # Not a wait for anything: the outage itself, as long as the scenario says.
+        time.sleep(SHORT_OUTAGE_S)
         # The same home and port, data kept: the topics, offsets and changelogs survive.
         assert broker.start(private_broker, timeout=180).pid != before
         replayed = cli(settings, "replay", "--max", str(rest))
@@ -102,6 +108,70 @@ def test_the_worker_rides_out_a_broker_restart_and_loses_nothing(
         assert {alert_id(v) for v in alerts} == expected, log
     finally:
         worker.stop()
+
+
+# The long outage: the worker's producer timeout shortened to PRODUCER_TIMEOUT_S (20 min by
+# default), the broker held down for LONG_OUTAGE_S, well past it.
+PRODUCER_TIMEOUT_S = 5.0
+LONG_OUTAGE_S = 30.0
+# What the worker logs when a send fails: in the track stage (streams/bindings/track.py), the
+# voyage, alert or cap stage (streams/bindings/agents.py) or the sea stage (bindings/sea.py).
+SEND_FAILED = ("cannot make the stage's work durable, stopping", "a send failed, stopping")
+
+
+def test_a_broker_outage_past_the_producer_timeout_stops_the_worker_a_restart_loses_nothing(
+    private_broker: Settings, tmp_path: Path
+):
+    expected = scenario_alert_ids()
+    settings = Settings(
+        kafka_bootstrap=private_broker.kafka_bootstrap,
+        namespace=f"t{uuid.uuid4().hex[:12]}",
+        partitions=2,
+        web_port=free_port(),
+        data_dir=tmp_path / "worker-data",
+    )
+    timeout = {"SHIPWATCH_KAFKA_PRODUCER_TIMEOUT_S": str(PRODUCER_TIMEOUT_S)}
+    first, rest = split_scenario(tmp_path, 3000)
+    worker = start_worker(settings, tmp_path / "worker.log", extra_env=timeout)
+    restarted = None
+    try:
+        worker.wait_ready()
+        replayed = cli(settings, "replay", "--max", str(first))
+        assert replayed.returncode == 0, replayed.stderr
+        read_topic(settings, "alerts", wait=60, enough=lambda v: len(v) >= 2)
+        assert broker.stop(private_broker)
+        down_at = time.monotonic()
+        # Sends in flight expire after PRODUCER_TIMEOUT_S: the worker stops by itself, loudly,
+        # while the broker is still away (so it commits nothing after the failed sends).
+        wait_until(
+            lambda: worker.process.poll() is not None,
+            timeout=LONG_OUTAGE_S,
+            what="the worker to stop on its failed sends",
+        )
+        text = worker.log.read_text(errors="replace")
+        assert worker.process.returncode != 0, log_excerpt(text)
+        assert any(reason in text for reason in SEND_FAILED), log_excerpt(text)
+        assert "We experienced a crash" in text, log_excerpt(text)
+        # The outage itself, not a wait for anything: the rest of LONG_OUTAGE_S.
+        time.sleep(max(0.0, LONG_OUTAGE_S - (time.monotonic() - down_at)))
+        broker.start(private_broker, timeout=180)
+        # The test restarts the worker, as a supervisor would: it recovers the last durable
+        # states and reads again everything after the last commit.
+        restarted = start_worker(settings, tmp_path / "restarted.log", extra_env=timeout)
+        restarted.wait_ready()
+        replayed = cli(settings, "replay", "--max", str(rest))
+        assert replayed.returncode == 0, replayed.stderr
+        alerts = settle(settings, "alerts", at_least=len(expected), wait=150, key=alert_id)
+        log = log_excerpt(restarted.log.read_text(errors="replace"))
+        assert restarted.process.poll() is None, f"the restarted worker exited:\n{log}"
+        got = {alert_id(v) for v in alerts}
+        assert got == expected, f"missing {expected - got}, invented {got - expected}"
+        # No failed send was taken for a bad message (dead-lettered as internal_error).
+        assert read_topic(settings, "dead-letters", wait=3) == []
+    finally:
+        worker.stop()
+        if restarted is not None:
+            restarted.stop()
 
 
 # --- A tenth of the input malformed ---------------------------------------------------------
