@@ -11,6 +11,7 @@ from aiokafka.errors import KafkaError
 
 from streams.errors import KafkaUnavailable
 from streams.kafka.config import client_options
+from streams.kafka.contact import first_contact
 from streams.settings import Settings
 
 
@@ -26,10 +27,11 @@ async def read_alerts(
     topic = settings.topic("alerts")
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     try:
-        await consumer.start()
-    except (KafkaError, OSError) as exc:
+        with first_contact(settings):
+            await consumer.start()
+    except KafkaUnavailable:
         await consumer.stop()
-        raise KafkaUnavailable(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}") from exc
+        raise
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)

@@ -17,6 +17,7 @@ from ais.nmea import NMEA_STARTS
 from pipeline.dead_letters import dead_letter
 from streams.errors import KafkaUnavailable
 from streams.kafka.config import client_options
+from streams.kafka.contact import first_contact
 from streams.settings import Settings
 
 IN_FLIGHT = 5000  # sends awaited in batches of this size to bound memory
@@ -56,10 +57,11 @@ async def _start(settings: Settings) -> AIOKafkaProducer:
         **client_options(settings), acks="all", enable_idempotence=True, linger_ms=5
     )
     try:
-        await producer.start()
-    except (KafkaError, OSError) as exc:
+        with first_contact(settings):
+            await producer.start()
+    except KafkaUnavailable:
         await producer.stop()
-        raise KafkaUnavailable(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}") from exc
+        raise
     return producer
 
 
