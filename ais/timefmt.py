@@ -15,6 +15,12 @@ def iso_of(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_ms_of(t: float) -> str:
+    """Epoch seconds to ISO 8601 UTC with milliseconds and a Z suffix (wall-clock stamps)."""
+    moment = datetime.fromtimestamp(t, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 def epoch_of(text: str) -> float:
     """ISO 8601 (Z or offset; naive means UTC) to epoch seconds."""
     ts = datetime.fromisoformat(text)

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ais.timefmt import iso_of
+
 MAX_VOYAGE_S = 30 * 86_400  # an open voyage's case stops collecting alerts after this
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 # Where each kind of alert says what time it is about (first key present wins; else `at`).
@@ -217,9 +219,7 @@ def _case_of(
 
 
 def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if epoch is None else iso_of(epoch)
 
 
 def severity(alerts: Iterable[Mapping[str, Any]]) -> str:

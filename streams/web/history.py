@@ -7,12 +7,13 @@ vessel, so any worker answers for any vessel. Reads run in the store's thread.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web as aioweb
 
+from ais.timefmt import iso_of
 from history import export
 from history.cargo import cargo_of
 from history.model import TimelineEntry, VesselHistory
@@ -156,7 +157,7 @@ def register(app: Any, settings: Settings, pages: HistoryPages) -> None:
 
 def download(history: VesselHistory, subject: export.Subject, fmt: str) -> aioweb.Response:
     """An export as a file download, or 404 for an unknown format or alert."""
-    generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    generated_at = iso_of(time.time())
     try:
         body, content_type, file_name = export.render(fmt, history, subject, generated_at)
     except export.UnknownExportFormat as exc:

@@ -7,12 +7,12 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ais.timefmt import iso_ms_of
 from streams.kafka.config import client_options
 from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
@@ -29,8 +29,7 @@ Handle = Callable[[dict[str, Any], int | None], None]
 def _iso_ms(timestamp_ms: int | None) -> str | None:
     if timestamp_ms is None or timestamp_ms < 0:
         return None
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return iso_ms_of(timestamp_ms / 1000)
 
 
 class AlertFeed:

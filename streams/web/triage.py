@@ -30,9 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -40,6 +40,7 @@ from aiohttp import web as aioweb
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from ais.timefmt import iso_ms_of
 from streams import monitoring
 from streams.kafka.config import client_options
 from streams.kafka.topics import ensure_topics
@@ -60,11 +61,6 @@ REMEMBERED_IDS = 200_000  # alert ids accepted after they left the feed's recent
 READ_ONLY = "read-only: sign in through the team's proxy"
 
 Event = dict[str, Any]
-
-
-def _now() -> str:
-    moment = datetime.now(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class TriageService:
@@ -312,7 +308,7 @@ class TriageService:
         except TimeoutError:
             return error_response(503, "the triage state is still being read; try again shortly")
         async with self.write_lock:
-            record = self.board.act(alert_id, action, who, _now())
+            record = self.board.act(alert_id, action, who, iso_ms_of(time.time()))
             try:
                 written = await self.write(record)
             except KafkaError as exc:
