@@ -17,7 +17,12 @@ from alerts.watchlist import Watchlist, WatchlistError, load, load_sanctions
 from streams.cli import main
 from streams.core_setup import build_core
 from streams.settings import BUNDLED_GEOFENCES, Settings, get_settings
-from tests.fixtures.timeline import DPRK_TANKER, RUSSIAN_TANKER, loading_then_delivery
+from tests.fixtures.timeline import (
+    DPRK_TANKER,
+    RUSSIAN_TANKER,
+    loading_then_delivery,
+)
+from tests.fixtures.timeline import port_call_event as port_call
 
 DATA = Path(__file__).resolve().parent.parent.parent / "data" / "sanctions"
 UN_XML, SDN_XML, SDN_CSV = DATA / "un_consolidated.xml", DATA / "sdn.xml", DATA / "sdn.csv"
@@ -26,20 +31,6 @@ ROLES = {"vostochny": "loading", "chongjin": "discharge"}
 
 def read(path: Path) -> list[SanctionedVessel]:
     return parse(path.read_bytes(), path.name)
-
-
-def port_call(mmsi: int = RUSSIAN_TANKER, imo: int | None = None, name: str | None = None):
-    return {
-        "kind": "port_call",
-        "mmsi": mmsi,
-        "port": "vostochny",
-        "imo": imo,
-        "name": name,
-        "arrived_at": "2024-03-07T01:00:00Z",
-        "departed_at": None,
-        "stayed": "stop",
-        "confidence": 3,
-    }
 
 
 def sanctioned(*paths: Path) -> Watchlist:

@@ -10,22 +10,9 @@ import pytest
 from alerts.routes import RouteError, load_routes, route_for
 from alerts.rules import RuleContext, evaluate
 from alerts.watchlist import WatchlistError, load
+from tests.fixtures.timeline import port_call_event as port_call
 
 ROLES = {"vostochny": "loading", "chongjin": "discharge", "nampo": "discharge"}
-
-
-def port_call(mmsi, name=None, imo=None):
-    return {
-        "kind": "port_call",
-        "mmsi": mmsi,
-        "port": "vostochny",
-        "imo": imo,
-        "name": name,
-        "arrived_at": "2024-03-07T01:00:00Z",
-        "departed_at": None,
-        "stayed": "stop",
-        "confidence": 3,
-    }
 
 
 def test_the_list_marks_vessels_by_mmsi_imo_or_name(tmp_path: Path):
