@@ -50,6 +50,23 @@ def namespace_settings(kafka: str, tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="module")
+def settings(
+    kafka: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """One namespace for a whole module, whose tests share a worker (it takes seconds to
+    start)."""
+    # "-", not "_": Kafka warns of topic names that mix "." and "_".
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    return Settings(
+        kafka_bootstrap=kafka,
+        namespace=f"{module}-{uuid.uuid4().hex[:8]}",
+        partitions=2,
+        web_port=free_port(),
+        data_dir=tmp_path_factory.mktemp(f"{module}-worker"),
+    )
+
+
 @pytest.fixture
 def worker_factory(namespace_settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     """Start workers of the test's namespace; all are stopped at the end."""

@@ -4,9 +4,7 @@ and the vessel, search and export APIs answer from it, across a restart and on a
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -70,17 +68,6 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str
     path = tmp_path_factory.mktemp("history") / "story.jsonl"
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     return path, positions
-
-
-@pytest.fixture(scope="module")
-def settings(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(
-        kafka_bootstrap=kafka,
-        namespace=f"hist{os.getpid()}{int(time.time()) % 100000}",
-        partitions=2,
-        web_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("history-worker"),
-    )
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from ais.records import Static
 from bench.harness import Worker, start_worker
-from streams.broker.ports import free_port
 from streams.kafka.topics import ensure_topics
 from streams.settings import Settings
 from tests.fixtures.timeline import (
@@ -49,18 +48,6 @@ NAMES = {DPRK_TANKER: "PAEKMA 7", RUSSIAN_TANKER: "SEA PIONEER", LATE_CALLER: "U
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def settings(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """One namespace and worker for the whole module: a worker takes seconds to start."""
-    return Settings(
-        kafka_bootstrap=kafka,
-        namespace=f"page{os.getpid()}{int(time.time()) % 100000}",
-        partitions=2,
-        web_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("page-worker"),
-    )
 
 
 @pytest.fixture(scope="module")

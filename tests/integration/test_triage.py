@@ -135,17 +135,6 @@ class AuthProxy:
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def settings(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(
-        kafka_bootstrap=kafka,
-        namespace=f"triage{os.getpid()}{int(time.time()) % 100000}",
-        partitions=2,
-        web_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("triage-worker"),
-    )
-
-
 class Workers:
     """The module's worker; `restart` replaces it with a new process on the same settings."""
 

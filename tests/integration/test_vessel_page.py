@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,7 +23,6 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.harness import Worker, start_worker
-from streams.broker.ports import free_port
 from streams.settings import Settings
 from tests.fixtures import wait_until
 from tests.fixtures.timeline import (
@@ -45,17 +43,6 @@ NORMAL = "SEA PIONEER"
 
 
 # ---------------------------------------------------------------- the story and the worker
-
-
-@pytest.fixture(scope="module")
-def settings(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(
-        kafka_bootstrap=kafka,
-        namespace=f"vpage{os.getpid()}{int(time.time()) % 100000}",
-        partitions=2,
-        web_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("vessel-page-worker"),
-    )
 
 
 @pytest.fixture(scope="module")
