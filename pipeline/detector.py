@@ -22,13 +22,13 @@ from pipeline.cap_stage import Totals, cap_batch
 from pipeline.track_stage import Event, track_batch
 from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
-from sea.cells import is_head
 from sea.rules import SeaRules
 from sea.sampler import SeaContext
-from sea.stage import decide_waiting, sea_batch, sighting_input
+from sea.stage import SeaBatch, end_of_input, sea_batch
 from sea.store import MemoryStore
 from sea.zones import SeaZones
 from shipwatch.errors import ShipwatchError
+from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
 from voyages import machine
 
 
@@ -80,6 +80,8 @@ class Detector:
         )
         self.cap_totals: dict[str, Totals] = {}
         self.stale = 0
+        self.progress: float | None = None  # the newest event time read: one partition's
+        self._announced: float | None = None  # the sea partition's level-1 watermark, sent on
 
     @property
     def tracks(self) -> dict[int, tracker.TrackState]:
@@ -105,28 +107,42 @@ class Detector:
 
     def process_json(self, record: JsonRecord) -> Iterator[Output]:
         """The same for a record in its published JSON form (as frames carry them)."""
-        if record["kind"] == "sighting":
-            yield from self._at_sea([sighting_input(record, self.sea.rules)])
-            return
         batch = track_batch(self._tracks, [record], self.index, self.sea)
         if batch.failed:
             _, failed, detail = batch.failed[0]
             raise DetectionError(f"the track stage failed on {failed}: {detail}")
         self.stale += batch.stale
+        moved = batch.latest is not None and (self.progress is None or batch.latest > self.progress)
+        if moved:
+            self.progress = batch.latest
         yield from self._downstream(batch.events)
         yield from self._sea_events(batch.sea.events)
-        yield from self._at_sea(batch.sea.records)
+        if batch.sea.records or moved:
+            # One partition: its progress is the file's newest time, as the track stage's
+            # partitions tell theirs; the sea stage decides up to it, less the lateness.
+            progress = Progress(TRACK_LEVEL, 0, 1, self.progress)
+            yield from self._at_sea(batch.sea.records, progress)
 
-    def _at_sea(self, records: list[dict[str, Any]]) -> Iterator[Output]:
+    def _at_sea(self, records: list[dict[str, Any]], progress: Progress) -> Iterator[Output]:
         """The sea stage, and the records it makes for other keys, until none are left."""
-        while records:
-            batch = sea_batch(self.sea_store, records, self.sea.rules, self.sea.zones)
+        batch = sea_batch(self.sea_store, records, self.sea.rules, self.sea.zones, 0, progress)
+        yield from self._sea_outputs(batch)
+
+    def _sea_outputs(self, batch: SeaBatch) -> Iterator[Output]:
+        while True:
             for rec, reason, detail in batch.refused:
                 if reason == "internal_error":
                     raise DetectionError(f"the sea stage failed on {rec}: {detail}")
                 yield Output("dead-letters", {"reason": reason, "detail": detail, "record": rec})
             yield from self._sea_events(batch.events)
-            records = batch.forward
+            if not batch.forward and batch.watermark == self._announced:
+                return
+            # What the partition sends on, behind its own progress (level 2), as the stream.
+            self._announced = batch.watermark
+            progress = Progress(SEA_LEVEL, 0, 1, batch.watermark)
+            batch = sea_batch(
+                self.sea_store, batch.forward, self.sea.rules, self.sea.zones, 0, progress
+            )
 
     def _sea_events(self, events: list[dict[str, Any]]) -> Iterator[Output]:
         for event in events:
@@ -143,11 +159,10 @@ class Detector:
                 new_state, fence_events = tracker.numbered(*flushed)
                 self._tracks.put(mmsi, new_state)
                 yield from self._downstream(fence_events)
-        # No more AIS is coming: decide the sightings still waiting for it.
-        heads = sorted(filter(is_head, self.sea_store.data))
-        batch = decide_waiting(self.sea_store, heads, self.sea.rules, self.sea.zones)
-        yield from self._sea_events(batch.events)
-        yield from self._at_sea(batch.forward)
+        # No more input is coming: the watermarks move past everything still waiting.
+        yield from self._sea_outputs(
+            end_of_input(self.sea_store, 0, self.sea.rules, self.sea.zones)
+        )
 
     def _downstream(self, fence_events: list[Event]) -> Iterator[Output]:
         for fence_event in fence_events:

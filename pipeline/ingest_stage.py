@@ -6,12 +6,14 @@ record on `positions` or `statics` for outside consumers, positions in a fence's
 on `nearby`, the fixes the vessel pages keep on `history`, and every record into a frame of its
 vessel's partition for the track stage. Every rejected input becomes a dead letter with its
 source. Pure: the binding sends what it returns. A satellite sighting names no vessel: it goes
-to `sightings` only, never into a frame.
+to `sightings` for outside readers, and into a frame (spread by its id) so that the track stage
+passes it on to the sea stage behind the same event-time progress as the AIS around it.
 """
 
 from __future__ import annotations
 
 import traceback
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -166,8 +168,11 @@ class IngestStage:
         return {"topic": self.topic, "partition": message.partition, "offset": message.offset}
 
     def _route(self, record: JsonRecord, out: Routed, framed: dict[int, list[bytes]]) -> None:
-        if record["kind"] == "sighting":  # no MMSI: no track, no frame
-            out.sightings.append((record["sighting_id"], json_bytes(record)))
+        if record["kind"] == "sighting":  # no MMSI: no track, spread over the frames by id
+            blob = json_bytes(record)
+            out.sightings.append((record["sighting_id"], blob))
+            spread = zlib.crc32(record["sighting_id"].encode())
+            framed.setdefault(self.routing.frame_partition(spread), []).append(blob)
             return
         mmsi = record["mmsi"]
         blob = json_bytes(record)

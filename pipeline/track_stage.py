@@ -2,8 +2,10 @@
 
 One call takes the records of one frame (or of one file row, in `shipwatch detect`) in arrival
 order and applies each to its vessel's state in the write-back cache: positions through the
-fence tracker, static reports through `static_reports`. The stream and `detect` both run it, so
-they decide alike. A record that fails is reported with its error; the rest go on.
+fence tracker, static reports through `static_reports`; satellite sightings, which name no
+vessel, go on to the sea stage with the samples, so that they travel behind the same progress.
+The stream and `detect` both run it, so they decide alike. A record that fails is reported
+with its error; the rest go on.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from geofences.track_state import TrackState
 from pipeline.write_back import WriteBack
 from sea import sampler
 from sea.sampler import SeaContext, SeaOut
+from sea.stage import sighting_input
 
 Event = dict[str, Any]
 _epoch = EventTimes()  # shared by every batch: a feed's times repeat across frames
@@ -35,6 +38,8 @@ class TrackBatch:
     statics: int = 0  # static reports applied
     stale: int = 0  # records not newer than the vessel's last one: ignored
     event_times: list[float] = field(default_factory=list)  # of the applied positions
+    latest: float | None = None  # the newest event time of any record: the partition's progress
+    sightings: int = 0  # satellite sightings passed on to the sea stage
     failed: list[tuple[int, JsonRecord, str]] = field(default_factory=list)  # index, why
     sea: SeaOut = field(default_factory=SeaOut)  # samples for the sea stage, loitering events
 
@@ -101,11 +106,19 @@ def track_batch(
     for i, record in enumerate(records):
         try:
             t = _epoch(record["ts"])
+            if record["kind"] == "sighting":  # no vessel: straight on to its area cell
+                if sea is not None:
+                    out.sea.records.append(sighting_input(record, sea.rules))
+                out.sightings += 1
+                out.latest = t if out.latest is None or t > out.latest else out.latest
+                continue
             events = track_record(states, record, t, index, sea, out.sea)
         except Exception as exc:  # a bug must cost one record, never the frame
             detail = "".join(traceback.format_exception_only(exc)).strip()
             out.failed.append((i, record, detail))
             continue
+        if out.latest is None or t > out.latest:
+            out.latest = t
         if events is None:
             out.stale += 1
         elif record["kind"] == "position":

@@ -1,8 +1,10 @@
 """One area cell: the samples of each tick, the pairs they make, and the sightings waiting.
 
-State per cell: a head (`c:<col>:<row>`) with the cell's clock (newest tick seen), the ticks
-it holds and the sightings waiting for AIS; and one value per tick (`c:<col>:<row>@<t>`) with
-that tick's samples by MMSI. Ticks older than `retention_s` behind the clock are dropped.
+State per cell: a head (`c:<col>:<row>`) with the ticks it holds and the sightings waiting;
+and one value per tick (`c:<col>:<row>@<t>`) with that tick's samples by MMSI. The cell runs
+on its partition's low watermark (`w1`, shipwatch/watermarks.py), never on its own newest
+sample: ticks older than `retention_s` behind it are dropped, and a sighting is decided once
+it is `sighting_wait_s` past it, whether or not any AIS ever comes from the cell again.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from sea.store import SeaStore
 from sea.zones import SeaZones
 
 Record = dict[str, Any]
-# A tick's sample of one vessel: lat, lon, sog, slow at sea, left, home here, draught, name, imo
-LAT, LON, SOG, SLOW, LEFT, HOME, DRAUGHT, NAME, IMO = range(9)
+# A tick's sample of one vessel: lat, lon, sog, slow at sea, left, home here, draught, name, imo,
+# and gone (the vessel fell silent: where it was last seen, not where it is; never matched)
+LAT, LON, SOG, SLOW, LEFT, HOME, DRAUGHT, NAME, IMO, GONE = range(10)
 
 
 def is_head(key: str) -> bool:
@@ -28,25 +31,24 @@ def is_head(key: str) -> bool:
 def head_of(store: SeaStore, key: str) -> Record:
     """The cell's head, new if the cell has none yet."""
     head: Record | None = store.get(key)
-    return head if head is not None else {"clock": None, "ticks": [], "pending": []}
+    return head if head is not None else {"ticks": [], "pending": []}
 
 
 def add_sample(
-    store: SeaStore, rec: Record, rules: SeaRules
-) -> tuple[list[Record], str | None, list[Record]]:
-    """Keep one sample: the pair observations it completes (or why it was not kept), and the
-    cell's sightings whose wait it ended by moving the cell's clock on."""
+    store: SeaStore, rec: Record, rules: SeaRules, w1: float | None
+) -> tuple[list[Record], str | None, bool]:
+    """Keep one sample: the pair observations it completes (or why it was not kept), and
+    whether it opened a tick the cell did not hold (its head changed)."""
     key, t = rec["key"], rec["t"]
-    head = head_of(store, key)
-    if head["clock"] is not None and t < head["clock"] - rules.retention_s:
-        return [], "too_late", []
+    if w1 is not None and t < w1 - rules.retention_s:
+        return [], "too_late", False
     tick_key = f"{key}@{t}"
     samples: Record = store.get(tick_key) or {}
     me = str(rec["mmsi"])
     if me in samples:
-        return [], "repeat", []
+        return [], "repeat", False
     if len(samples) >= rules.max_vessels_per_cell_tick:
-        return [], "cell_full", []
+        return [], "cell_full", False
     mine = [
         rec["lat"],
         rec["lon"],
@@ -57,6 +59,7 @@ def add_sample(
         rec["draught"],
         rec["name"],
         rec["imo"],
+        rec.get("gone", False),
     ]
     observations = [
         obs
@@ -65,14 +68,50 @@ def add_sample(
     ]
     samples[me] = mine
     store.put(tick_key, samples)
-    due: list[Record] = []
-    if t not in head["ticks"]:  # a new tick for the cell, perhaps a new clock: the head changes
-        head["ticks"].append(t)
-        if head["clock"] is None or t > head["clock"]:
-            head["clock"] = t
-            due = _advance(store, key, head, rules)
+    head = head_of(store, key)
+    if t in head["ticks"]:
+        return observations, None, False
+    head["ticks"].append(t)
+    store.put(key, head)
+    return observations, None, True
+
+
+def due_at(store: SeaStore, key: str, rules: SeaRules) -> float | None:
+    """When the cell next has work: its oldest tick expires, or a sighting's wait ends."""
+    head: Record | None = store.get(key)
+    if head is None:
+        return None
+    times = [s["t"] + rules.sighting_wait_s for s in head["pending"]]
+    if head["ticks"]:
+        times.append(min(head["ticks"]) + rules.retention_s)
+    return min(times) if times else None
+
+
+def take_due(store: SeaStore, key: str, w1: float, rules: SeaRules) -> list[Record]:
+    """The watermark moved on: the sightings whose wait is over (decide them, then `expire`)."""
+    head: Record | None = store.get(key)
+    if head is None:
+        return []
+    due = [s for s in head["pending"] if s["t"] + rules.sighting_wait_s <= w1]
+    if due:
+        head["pending"] = [s for s in head["pending"] if s["t"] + rules.sighting_wait_s > w1]
         store.put(key, head)
-    return observations, None, due
+    return due
+
+
+def expire(store: SeaStore, key: str, w1: float, rules: SeaRules) -> None:
+    """Drop the ticks `retention_s` behind the watermark (and the cell when nothing is left)."""
+    head: Record | None = store.get(key)
+    if head is None:
+        return
+    for t in head["ticks"]:
+        if t < w1 - rules.retention_s:
+            store.delete(f"{key}@{t}")
+    head["ticks"] = [t for t in head["ticks"] if t >= w1 - rules.retention_s]
+    if head["ticks"] or head["pending"]:
+        store.put(key, head)
+    else:
+        store.delete(key)
 
 
 def _pair(a: int, sa: list[Any], b: int, sb: list[Any], t: int, rules: SeaRules) -> Record | None:
@@ -107,27 +146,16 @@ def _pair(a: int, sa: list[Any], b: int, sb: list[Any], t: int, rules: SeaRules)
     }
 
 
-def _advance(store: SeaStore, key: str, head: Record, rules: SeaRules) -> list[Record]:
-    """The clock moved on: take the sightings whose wait is over, drop the expired ticks."""
-    clock = head["clock"]
-    due = [s for s in head["pending"] if s["t"] + rules.sighting_wait_s <= clock]
-    head["pending"] = [s for s in head["pending"] if s["t"] + rules.sighting_wait_s > clock]
-    for t in head["ticks"]:
-        if t < clock - rules.retention_s:
-            store.delete(f"{key}@{t}")
-    head["ticks"] = [t for t in head["ticks"] if t >= clock - rules.retention_s]
-    return due
-
-
-def wait_or_decide(store: SeaStore, sighting: Record, rules: SeaRules) -> tuple[bool, str | None]:
-    """Hold a sighting until its cell's AIS is `sighting_wait_s` past it; True: decide now."""
-    key = sighting["key"]
-    head = head_of(store, key)
-    clock = head["clock"]
-    if clock is not None and sighting["t"] < clock - rules.retention_s + rules.tick_s:
+def wait_or_decide(
+    store: SeaStore, sighting: Record, rules: SeaRules, w1: float | None
+) -> tuple[bool, str | None]:
+    """Hold a sighting until the watermark is `sighting_wait_s` past it; True: decide now."""
+    key, t = sighting["key"], sighting["t"]
+    if w1 is not None and t < w1 - rules.retention_s + rules.tick_s:
         return False, "sighting_too_old"
-    if clock is not None and sighting["t"] + rules.sighting_wait_s <= clock:
+    if w1 is not None and t + rules.sighting_wait_s <= w1:
         return True, None
+    head = head_of(store, key)
     if any(s["sighting_id"] == sighting["sighting_id"] for s in head["pending"]):
         return False, None  # a repeat: it is already waiting
     head["pending"].append(sighting)
@@ -145,7 +173,9 @@ def match(store: SeaStore, sighting: Record, rules: SeaRules) -> tuple[int | Non
     reach = rules.sighting_match_m + (sighting.get("length_m") or 0) / 2
     best: tuple[float, int] | None = None
     for mmsi in sorted({*before, *after}, key=int):
-        a, b = before.get(mmsi), after.get(mmsi)
+        a, b = _seen(before.get(mmsi)), _seen(after.get(mmsi))
+        if a is None and b is None:
+            continue
         slack = 0.0
         if a is not None and b is not None:
             f = (t - before_t) / rules.tick_s
@@ -162,6 +192,11 @@ def match(store: SeaStore, sighting: Record, rules: SeaRules) -> tuple[int | Non
         if d <= reach + slack and (best is None or d - slack < best[0]):
             best = (max(d - slack, 0.0), int(mmsi))
     return (best[1], round(best[0], 1)) if best else (None, None)
+
+
+def _seen(sample: list[Any] | None) -> list[Any] | None:
+    """A sample that says where the vessel was (not where a silent one was last seen)."""
+    return None if sample is None or (len(sample) > GONE and sample[GONE]) else sample
 
 
 def sighting_event(sighting: Record, mmsi: int | None, metres: float | None) -> Record:

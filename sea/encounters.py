@@ -1,11 +1,12 @@
 """Pairs of vessels close together at sea: runs of close ticks become `encounter` events.
 
 A pair's observations come from the one cell that owns it at each tick (the home cell of the
-lower MMSI), generated when the later of the two samples arrives; as each vessel's samples
-arrive in event-time order, so do the pair's observations. A run goes on while close ticks
-follow each other (`max_gap_ticks` may be missing); it ends when the pair is seen apart, or a
-close tick comes after a longer gap. It counts as an encounter once it lasts
-`encounter_min_s` with both vessels' median speed below `slow_kn`: then one event per vessel,
+lower MMSI), generated when the later of the two samples arrives. The owning cell changes as
+the pair drifts, and cells sit on partitions that run unevenly: so observations are held until
+every sea partition's progress (the level-2 watermark) passes them, and applied in time order.
+A run goes on while close ticks follow each other (`max_gap_ticks` may be missing); it ends
+when the pair is seen apart, or a close tick comes after a longer gap. It counts as an
+encounter once it lasts `encounter_min_s` with both vessels' median speed below `slow_kn`: then one event per vessel,
 and again when it ends. A repeated or late observation changes nothing.
 """
 
@@ -26,37 +27,98 @@ def pair_key(a: int, b: int) -> str:
     return f"p:{lo}:{hi}"
 
 
-def observe_pair(store: SeaStore, obs: Record, rules: SeaRules) -> list[Record]:
-    """Apply one observation (`close` or apart) of a pair; the encounter events it makes."""
+def observe_pair(
+    store: SeaStore, obs: Record, rules: SeaRules, w2: float | None
+) -> tuple[list[Record], str | None]:
+    """Take one observation (`close` or apart) of a pair: held until the watermark `w2` (every
+    sea partition's progress) passes it, then applied in time order with the others (`release`).
+    Returns the events it made at once, and why it was not kept, if it was not."""
     key = obs["key"]
-    run: Record | None = store.get(key)
-    if run is not None and "ended" in run:
-        if obs["t"] <= run["ended"]:
-            return []  # a repeat from a run already over
-        run = None
+    state: Record = store.get(key) or {}
+    if w2 is not None and obs["t"] <= w2:
+        # Behind the watermark: everything before it was applied. A silent vessel's `left`
+        # comes this late by design (it is sent when the vessel's next fix comes), and ends
+        # what it ends; a close one that would start a run from the past is a repeat of work
+        # already done, or late data, and is counted, not applied.
+        if "run" not in state and obs["close"] and obs["t"] > state.get("ended", -1):
+            return [], "late"
+        events = _apply(state, obs, rules)
+        _put(store, key, state)
+        return events, None
+    buffered: list[Record] = state.setdefault("buf", [])
+    if any(b["t"] == obs["t"] for b in buffered):
+        return [], "repeat"
+    buffered.append(obs)
+    buffered.sort(key=lambda b: b["t"])
+    store.put(key, state)
+    return [], None
+
+
+def release(store: SeaStore, key: str, w2: float, rules: SeaRules) -> list[Record]:
+    """The watermark moved on: apply the held observations up to it, in time order; forget
+    a run that ended longer than `retention_s` ago."""
+    state: Record | None = store.get(key)
+    if state is None:
+        return []
+    events: list[Record] = []
+    held = state.pop("buf", [])
+    for obs in held:
+        if obs["t"] <= w2:
+            events += _apply(state, obs, rules)
+        else:
+            state.setdefault("buf", []).append(obs)
+    ended = state.get("ended")
+    if "buf" not in state and ended is not None and ended + rules.retention_s < w2:
+        store.delete(key)  # no repeat can be that old: the marker has done its work
+    else:
+        _put(store, key, state)
+    return events
+
+
+def due_at(store: SeaStore, key: str, rules: SeaRules) -> float | None:
+    """When the pair next has work: its first held observation, or its end marker expires."""
+    state: Record | None = store.get(key)
+    if state is None:
+        return None
+    if state.get("buf"):
+        return float(state["buf"][0]["t"])
+    ended = state.get("ended")
+    return None if ended is None else ended + rules.retention_s
+
+
+def _put(store: SeaStore, key: str, state: Record) -> None:
+    if state:
+        store.put(key, state)
+    else:
+        store.delete(key)
+
+
+def _apply(state: Record, obs: Record, rules: SeaRules) -> list[Record]:
+    """One observation in time order: start, extend or end the pair's run."""
+    run: Record | None = state.get("run")
     if run is None:
+        if obs["t"] <= state.get("ended", -1):
+            return []  # a repeat from a run already over
         if not obs["close"]:
             return []  # apart, and never close: nothing to end
-        store.put(key, _start(obs, rules))
+        state.pop("ended", None)
+        state["run"] = _start(obs, rules)
         return []
     if obs["t"] <= run["last"]:
         return []  # a repeat, or older than what the run already holds
-    events: list[Record] = []
     if not obs["close"]:
         run["after"] = [obs["lo_draught"], obs["hi_draught"]]
-        events = _ended(run)
-        store.put(key, {"ended": obs["t"]})  # so that a repeat of its past cannot restart it
-        return events
+        del state["run"]
+        state["ended"] = obs["t"]  # so that a repeat of its past cannot restart it
+        return _ended(run)
     if obs["t"] > run["last"] + (rules.max_gap_ticks + 1) * rules.tick_s:
-        events = _ended(run)
-        store.put(key, _start(obs, rules))
-        return events
+        state["run"] = _start(obs, rules)
+        return _ended(run)
     _extend(run, obs, rules)
     if not run["reported"] and _counts(run, rules):
         run["reported"] = True
-        events = _events(run, None)
-    store.put(key, run)
-    return events
+        return _events(run, None)
+    return []
 
 
 def _start(obs: Record, rules: SeaRules) -> Record:

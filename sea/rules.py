@@ -34,6 +34,10 @@ class SeaRules:
     dark_port_distance_m: float = 20_000.0  # unmatched this near a fence: a dark vessel
     candidate_speed_kn: float = 15.0  # a silent watched vessel could have got there at this
     candidate_lookback_s: float = 48 * 3600.0  # silences this old are forgotten
+    # Event time: the stage decides only up to the slowest feeding partition's progress less
+    # this much (shipwatch/watermarks.py), so that records a partition applies out of order
+    # by up to this long still count.
+    lateness_s: float = 600.0
 
     @property
     def ghost_margin_m(self) -> float:

@@ -122,7 +122,7 @@ def _left(out: SeaOut, mmsi: int, a: SeaTrack, vessel: dict[str, Any], ctx: SeaC
     """The vessel fell silent: say so at its next tick where it was last seen."""
     if a.slow_at_sea:
         tick_t = (_tick(a.t, ctx.rules) + 1) * ctx.rules.tick_s
-        _sample(out, mmsi, tick_t, a.lat, a.lon, a.sog, False, True, vessel, ctx)
+        _sample(out, mmsi, tick_t, a.lat, a.lon, a.sog, False, True, vessel, ctx, gone=True)
 
 
 def _sample(
@@ -136,6 +136,7 @@ def _sample(
     left: bool,
     vessel: dict[str, Any],
     ctx: SeaContext,
+    gone: bool = False,
 ) -> None:
     rules = ctx.rules
     record: Record = {
@@ -147,6 +148,9 @@ def _sample(
         "sog": None if sog is None else round(sog, 1),
         "slow": slow_at_sea,
         "left": left,  # no longer slow at sea: a pair it was in is over
+        # Fell silent: sent only when the vessel's next fix comes, so hours behind the
+        # watermark; it ends pairs but never matches a sighting (that decision is made).
+        "gone": gone,
         "draught": vessel.get("draught"),
         "name": vessel.get("name"),
         "imo": vessel.get("imo"),

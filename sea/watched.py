@@ -17,21 +17,57 @@ from sea.store import SeaStore
 
 Record = dict[str, Any]
 KEY = "watched"
-MAX_SILENCES = 8  # per vessel, the most recent
+DARK_KEY = "watched~dark"  # dark sightings waiting for the watermark (same partition as KEY)
+MAX_SILENCES = 64  # per vessel, the most recent: a bound on state, far above what matters
 
 
-def note_fix(store: SeaStore, rec: Record, rules: SeaRules) -> None:
-    """Remember a watched vessel's fix, and the silence before it if any."""
+def note_fix(store: SeaStore, rec: Record, rules: SeaRules, w1: float | None) -> None:
+    """Remember a watched vessel's fix, and the silence before it if any.
+
+    Silences are forgotten by the watermark, not by the vessel's own newest fix: a vessel on a
+    partition days ahead of the others must still have them when a dark sighting is decided."""
     state: Record = store.get(KEY) or {}
     vessel = state.setdefault(str(rec["mmsi"]), {"last": None, "silences": []})
     if vessel["last"] is not None and rec["t"] <= vessel["last"][0]:
         return
     if rec["silent_from"] is not None:
         vessel["silences"].append([*rec["silent_from"], rec["t"], rec["lat"], rec["lon"]])
-    horizon = rec["t"] - rules.candidate_lookback_s
-    vessel["silences"] = [s for s in vessel["silences"] if s[3] >= horizon][-MAX_SILENCES:]
+    if w1 is not None:
+        horizon = w1 - rules.candidate_lookback_s - rules.sighting_wait_s
+        vessel["silences"] = [s for s in vessel["silences"] if s[3] >= horizon]
+    vessel["silences"] = vessel["silences"][-MAX_SILENCES:]
     vessel["last"] = [rec["t"], rec["lat"], rec["lon"]]
     store.put(KEY, state)
+
+
+def hold_dark(store: SeaStore, dark: Record, rules: SeaRules, w1: float | None) -> bool:
+    """A dark sighting is weighed once every watched fix up to its wait's end is here (the
+    watermark is past it); True: now, else it is held until `release`."""
+    if w1 is not None and dark["t"] + rules.sighting_wait_s <= w1:
+        return True
+    held: list[Record] = store.get(DARK_KEY) or []
+    if all(d["sighting_id"] != dark["sighting_id"] for d in held):
+        store.put(DARK_KEY, sorted([*held, dark], key=lambda d: (d["t"], d["sighting_id"])))
+    return False
+
+
+def release(store: SeaStore, w1: float, rules: SeaRules) -> list[Record]:
+    """The held dark sightings whose wait the watermark has passed, in time order."""
+    held: list[Record] = store.get(DARK_KEY) or []
+    due = [d for d in held if d["t"] + rules.sighting_wait_s <= w1]
+    if due:
+        rest = held[len(due) :]
+        if rest:
+            store.put(DARK_KEY, rest)
+        else:
+            store.delete(DARK_KEY)
+    return due
+
+
+def due_at(store: SeaStore, rules: SeaRules) -> float | None:
+    """When the first held dark sighting's wait ends."""
+    held: list[Record] = store.get(DARK_KEY) or []
+    return held[0]["t"] + rules.sighting_wait_s if held else None
 
 
 def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Record]:

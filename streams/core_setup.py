@@ -69,5 +69,6 @@ def sea_rules_from(settings: Settings) -> SeaRules:
         "loiter_min_s": settings.loiter_min_s,
         "dark_port_distance_m": settings.dark_port_distance_m,
         "sighting_wait_s": settings.sighting_wait_s,
+        "lateness_s": settings.watermark_lateness_s,
     }
     return replace(preset, **{k: v for k, v in overrides.items() if v is not None})

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     loiter_min_s: float | None = Field(default=None, gt=0, le=7 * 86_400)
     dark_port_distance_m: float | None = Field(default=None, ge=0, le=200_000)
     sighting_wait_s: float | None = Field(default=None, ge=0, le=86_400)
+    # Event time across partitions (docs/guarantees.md, "Event time"): the at-sea stage decides
+    # up to the slowest partition's progress less `watermark_lateness_s`; a partition with
+    # nothing to read for `watermark_idle_s` (wall clock) stops holding the others back.
+    watermark_lateness_s: float = Field(default=600.0, ge=0, le=7 * 86_400)
+    watermark_idle_s: float = Field(default=60.0, gt=0, le=86_400)
 
     # The vessel pages' history (docs/pages.md, "Vessel pages"): SQLite in data_dir, written by a
     # sink in every worker from all partitions, so that each worker's pages show every vessel.

@@ -50,7 +50,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     bulk = BulkProducer(w.settings)
     w.app.task(supervised("bulk producer", bulk.run))
     sea = SeaContext(ctx.sea_rules, SeaZones(index, ctx.sea_rules), watched_by(ctx))
-    ingest = Ingest(w.settings, bulk, MapAreas(index), ctx.sea_rules)
+    ingest = Ingest(w.settings, bulk, MapAreas(index))
     w.app.task(supervised("ingest", ingest.run))
 
     track = TrackBinding(w.app, t, w.tracks, index, bulk, sea if w.settings.at_sea else None)

@@ -14,17 +14,13 @@ import time
 from collections import deque
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from history.thinning import Thinner
 from pipeline.ingest_stage import IngestStage, Routed, Routing
-from sea.rules import SeaRules
-from sea.stage import sighting_input
 from streams import metrics
-from streams.bindings.sea import send_sea
 from streams.kafka.bulk_producer import Acks, BulkProducer
 from streams.kafka.config import client_options
 from streams.settings import Settings
@@ -60,11 +56,8 @@ class Ingest:
     and decoded (waiting would leave the worker's core idle about a tenth of the time). Offsets
     are still committed in order, each batch's only once all it sent is acknowledged."""
 
-    def __init__(
-        self, settings: Settings, producer: BulkProducer, areas: MapAreas, sea: SeaRules
-    ) -> None:
+    def __init__(self, settings: Settings, producer: BulkProducer, areas: MapAreas) -> None:
         self.settings = settings
-        self.sea_rules = sea
         self.producer = producer
         self.areas = areas
         self.raw_topic = settings.topic("ais-raw")
@@ -154,11 +147,8 @@ class Ingest:
         acks += await send.send_partitioned(t("frames"), ((p, None, f) for p, f in routed.frames))
         for key, value in routed.dead_letters:
             acks += await send.send_one(t("dead-letters"), key, value)
-        if routed.sightings:  # rare: as received for outside readers, and to their area cell
-            for sighting_id, value in routed.sightings:
-                acks += await send.send_one(t("sightings"), sighting_id.encode(), value)
-            inputs = [sighting_input(orjson.loads(v), self.sea_rules) for _, v in routed.sightings]
-            acks += await send_sea(send, t("sea"), inputs)
+        for sighting_id, value in routed.sightings:  # rare: as received, for outside readers
+            acks += await send.send_one(t("sightings"), sighting_id.encode(), value)
         for reason, count in routed.rejected.items():
             metrics.REJECTED.labels(reason=reason).inc(count)
         for name, count in routed.invalid_fields.items():

@@ -360,7 +360,7 @@ class Message:
         self.timestamp = 1_709_932_445_000 + offset
 
 
-def test_ingest_routes_a_sighting_to_sightings_and_never_into_frames() -> None:
+def test_ingest_routes_a_sighting_to_sightings_and_into_a_frame_for_the_sea() -> None:
     out = stage().batch(0, [Message(0, line(POSITION)), Message(1, line(SIGHTING))])
     assert [(sid, orjson.loads(blob)) for sid, blob in out.sightings] == [
         ("S1A-20240308-0001", {**SIGHTING, "length_m": 100.0}),
@@ -369,7 +369,9 @@ def test_ingest_routes_a_sighting_to_sightings_and_never_into_frames() -> None:
     assert [m for m, _ in out.nearby] == [273_000_001]  # the map takes every fix here
     assert out.statics == [] and out.dead_letters == []
     framed = [r for _, f in out.frames for r in records_of_frame(f)]
-    assert [r["kind"] for r in framed] == ["position"]
+    # The sighting rides a frame too, so that the track stage passes it to the sea stage
+    # behind the same partition's progress as the AIS around it.
+    assert [r["kind"] for r in framed] == ["position", "sighting"]
     validator("sightings")(orjson.loads(out.sightings[0][1]))
 
 

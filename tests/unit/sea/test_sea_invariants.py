@@ -21,9 +21,10 @@ from pipeline.detector import Detector, watched_by
 from sea.grid import cell_of, cells_near
 from sea.rules import SPEED_BIN_KN, SeaRules, median_of, speed_bin
 from sea.sampler import SeaContext, SeaOut, observe
-from sea.stage import sea_batch, sighting_input
+from sea.stage import SeaBatch, end_of_input, sea_batch, sighting_input
 from sea.store import MemoryStore
 from sea.zones import SeaZones
+from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
 from tests.fixtures.timeline import (
     DPRK_TANKER,
     FAR_SOUTH,
@@ -115,16 +116,27 @@ def sea_records(positions: list[Position], ctx: SeaContext) -> list[Record]:
 
 
 def run_sea(records: Iterable[Record], ctx: SeaContext, redeliver: bool = False) -> list[Record]:
-    """The sea stage over records one at a time, the records it forwards straight back in
-    (twice each with `redeliver`, as an at-least-once stream may); its events in order."""
+    """The sea stage over records one at a time, each vessel's as from a partition of its own
+    (each record carrying its partition's progress, as the track stage sends them), and the
+    records it forwards straight back in behind the stage's own progress (twice each with
+    `redeliver`, as an at-least-once stream may); at the end, the end of input. Its events."""
     store, events = MemoryStore(), []
-    for record in records:
-        pending = [record]
-        while pending:
-            batch = sea_batch(store, pending, ctx.rules, ctx.zones)
+    sources = {DPRK_TANKER: 0, RUSSIAN_TANKER: 1}
+
+    def apply(batch: SeaBatch) -> None:
+        while True:
             assert batch.refused == []
             events.extend(batch.events)
-            pending = [r for r in batch.forward for _ in range(2 if redeliver else 1)]
+            if not batch.forward:
+                return
+            forward = [r for r in batch.forward for _ in range(2 if redeliver else 1)]
+            done = Progress(SEA_LEVEL, 0, 1, batch.watermark)
+            batch = sea_batch(store, forward, ctx.rules, ctx.zones, 0, done)
+
+    for record in records:
+        progress = Progress(TRACK_LEVEL, sources[record["mmsi"]], len(sources), record["t"])
+        apply(sea_batch(store, [record], ctx.rules, ctx.zones, 0, progress))
+    apply(end_of_input(store, 0, ctx.rules, ctx.zones, sources=len(sources)))
     return events
 
 
