@@ -6,8 +6,8 @@ the pair drifts, and cells sit on partitions that run unevenly: so observations 
 every sea partition's progress (the level-2 watermark) passes them, and applied in time order.
 A run goes on while close ticks follow each other (`max_gap_ticks` may be missing); it ends
 when the pair is seen apart, or a close tick comes after a longer gap. It counts as an
-encounter once it lasts `encounter_min_s` with both vessels' median speed below `slow_kn`: then one event per vessel,
-and again when it ends. A repeated or late observation changes nothing.
+encounter once it lasts `encounter_min_s` with both vessels' median speed below `slow_kn`: then
+one event per vessel, and again when it ends. A repeated or late observation changes nothing.
 """
 
 from __future__ import annotations
