@@ -124,6 +124,13 @@ LOITERING_VESSELS = Gauge(
     "Vessels loitering at sea (started, not yet ended) seen by this worker since it started",
     registry=REGISTRY,
 )
+WATERMARK = Gauge(
+    "shipwatch_sea_watermark_timestamp_seconds",
+    "Event time up to which each owned sea partition decides (slowest track partition, less "
+    "the allowed lateness): far behind the newest positions means a partition holds it back",
+    ["partition"],
+    registry=REGISTRY,
+)
 SEA_SAMPLES_DROPPED = Counter(
     "shipwatch_sea_samples_dropped",
     "Samples the area cells did not keep: repeat, too_late (behind retention), cell_full",

@@ -135,6 +135,8 @@ def env_for(settings: Settings, inherited: Mapping[str, str] = os.environ) -> di
             "SHIPWATCH_DATA_DIR": str(settings.data_dir),
             "SHIPWATCH_CAP_BBL": str(settings.cap_bbl),
             "SHIPWATCH_MULTIPART_IDLE_S": str(settings.multipart_idle_s),
+            "SHIPWATCH_WATERMARK_LATENESS_S": str(settings.watermark_lateness_s),
+            "SHIPWATCH_WATERMARK_IDLE_S": str(settings.watermark_idle_s),
         }
     )
     return env

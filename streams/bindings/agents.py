@@ -53,7 +53,15 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     ingest = Ingest(w.settings, bulk, MapAreas(index))
     w.app.task(supervised("ingest", ingest.run))
 
-    track = TrackBinding(w.app, t, w.tracks, index, bulk, sea if w.settings.at_sea else None)
+    track = TrackBinding(
+        w.app,
+        t,
+        w.tracks,
+        index,
+        bulk,
+        sea if w.settings.at_sea else None,
+        idle_s=w.settings.watermark_idle_s,
+    )
     w.app.agent(t["frames"], name=f"{w.settings.namespace}.track")(_named("track", track.run))
     w.app.on_partitions_revoked.connect(track.on_revoked)
     w.app.timer(0.25)(track.flush_if_due)
@@ -129,6 +137,8 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
 
     at_sea = SeaBinding(t, w.sea, sea, bulk, w.settings.namespace)
     w.app.agent(t["sea"], name=f"{w.settings.namespace}.sea")(_named("sea", at_sea.run))
+    w.app.on_partitions_revoked.connect(at_sea.on_revoked)
+    w.app.timer(0.5)(at_sea.announce)
 
     stages: list[tuple[str, str, Handler]] = [
         ("voyage", "geofence-events", on_fence_event),

@@ -23,6 +23,7 @@ from pipeline.dead_letters import dead_letter, kafka_source
 from pipeline.ingest_stage import FRAME_MAX_RECORDS, frame_of
 from sea.sampler import SeaContext
 from sea.stage import sea_batch
+from shipwatch.watermarks import SEA_LEVEL, Progress
 from streams import metrics
 from streams.kafka.bulk_producer import Acks, BulkProducer
 from streams.kafka.partitioner import KeyPartitioner
@@ -78,20 +79,48 @@ async def _partitioner(bulk: BulkProducer, topic: str) -> KeyPartitioner:
     return found
 
 
-async def send_sea(bulk: BulkProducer, topic: str, records: Iterable[Record]) -> Acks:
-    """Records for the sea stage, as frames on each key's partition."""
+async def send_sea(
+    bulk: BulkProducer,
+    topic: str,
+    records: Iterable[Record],
+    progress: Progress | None = None,
+    everywhere: bool = False,
+) -> Acks:
+    """Records for the sea stage, as frames on each key's partition; with `progress`, the last
+    frame to each partition carries the sender's progress (it covers the records before it),
+    and with `everywhere` a partition that gets no record gets the progress alone."""
     partition = await _partitioner(bulk, topic)
     framed: dict[int, list[bytes]] = {}
     for record in records:
         framed.setdefault(partition(record["key"]), []).append(orjson.dumps(record))
+    if everywhere:
+        for p in range(partition.partitions):
+            framed.setdefault(p, [])
+    header = b"" if progress is None else orjson.dumps(progress.to_json())
     return await bulk.send_partitioned(
         topic,
         (
-            (p, None, frame_of(blobs[i : i + FRAME_MAX_RECORDS]))
+            (p, None, sea_frame(chunk, header if i + FRAME_MAX_RECORDS >= len(blobs) else b""))
             for p, blobs in framed.items()
-            for i in range(0, len(blobs), FRAME_MAX_RECORDS)
+            for i in range(0, max(len(blobs), 1), FRAME_MAX_RECORDS)
+            for chunk in (blobs[i : i + FRAME_MAX_RECORDS],)
         ),
     )
+
+
+def sea_frame(records: list[bytes], progress: bytes) -> bytes:
+    """A frame of the sea topic: its records, then the sender's progress if it has one."""
+    if not progress:
+        return frame_of(records)
+    return b'{"records":[' + b",".join(records) + b'],"progress":' + progress + b"}"
+
+
+def parse_sea_frame(value: bytes) -> tuple[list[Record], Progress | None]:
+    """A sea frame's records and progress (ValueError, KeyError or TypeError if malformed)."""
+    frame = orjson.loads(value)
+    records: list[Record] = frame["records"]
+    found = frame.get("progress")
+    return records, (None if found is None else Progress.from_json(found))
 
 
 def event_key(event: Record) -> str:
@@ -108,6 +137,9 @@ class SeaBinding:
     ) -> None:
         self.topics, self.table, self.ctx, self.bulk = topics, table, ctx, bulk
         self.sea_topic = f"{ns}.sea"
+        # Each owned partition's level-1 watermark, and what was last announced of it.
+        self.watermarks: dict[int, float | None] = {}
+        self.announced: dict[int, float | None] = {}
         self.taken = metrics.STAGE_MESSAGES.labels(stage="sea")
         self.applied = metrics.STAGE_RECORDS.labels(stage="sea")
         self.spent = metrics.STAGE_SECONDS.labels(stage="sea")
@@ -134,17 +166,26 @@ class SeaBinding:
     async def on_frame(self, event: Any) -> None:
         """Apply a frame; send what it makes; then write its state."""
         try:
-            records = orjson.loads(event.value)["records"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            records, progress = parse_sea_frame(event.value)
+        except (ValueError, KeyError, TypeError) as exc:
             await self.reject(event, "bad_frame", str(exc), event.value or b"")
             return
+        here = event.message.partition
         store = TableStore(self.table)
-        batch = sea_batch(store, records, self.ctx.rules, self.ctx.zones)
+        rules, zones = self.ctx.rules, self.ctx.zones
+        batch = sea_batch(store, records, rules, zones, here, progress)
         self.applied.inc(len(records))
         for reason, count in batch.dropped.items():
             metrics.SEA_SAMPLES_DROPPED.labels(reason=reason).inc(count)
         metrics.count_sea_events(batch.events)
-        acks = await send_sea(self.bulk, self.sea_topic, batch.forward)
+        acks: Acks = []
+        if batch.forward:  # behind this partition's progress, which covers them
+            self.announced[here] = batch.watermark
+            mine = await self._progress(here, batch.watermark)
+            acks += await send_sea(self.bulk, self.sea_topic, batch.forward, mine)
+        self.watermarks[here] = batch.watermark
+        if batch.watermark is not None:
+            metrics.WATERMARK.labels(partition=str(here)).set(batch.watermark)
         acks += await send_events(self.bulk, self.topics["voyage-events"], batch.events)
         for record, reason, detail in batch.refused:
             if reason == "internal_error":
@@ -153,6 +194,26 @@ class SeaBinding:
         for ack in acks:
             await ack  # the state below must never be durable without what it sent
         store.commit()
+
+    async def _progress(self, partition: int, watermark: float | None) -> Progress:
+        sources = len(await self.bulk.partitions(self.sea_topic))
+        return Progress(SEA_LEVEL, partition, sources, watermark)
+
+    async def announce(self) -> None:
+        """The timer: tell every sea partition how far each of ours has got (level 2), so
+        that pairs, whose observations come from every partition, can be decided."""
+        for partition, watermark in list(self.watermarks.items()):
+            if watermark is None or self.announced.get(partition) == watermark:
+                continue
+            self.announced[partition] = watermark
+            progress = await self._progress(partition, watermark)
+            for ack in await send_sea(self.bulk, self.sea_topic, [], progress, everywhere=True):
+                await ack
+
+    async def on_revoked(self, *_: Any, **__: Any) -> None:
+        """Partitions are moving: their next owner announces them (from the table)."""
+        self.watermarks.clear()
+        self.announced.clear()
 
     async def reject(self, event: Any, reason: str, detail: str, raw: bytes) -> None:
         """Dead-letter a frame or one of its records, with its source."""

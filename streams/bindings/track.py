@@ -21,6 +21,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 import orjson
+from faust.types import TP
 
 from geofences.index import FenceIndex
 from geofences.track_state import TrackState, fences_of
@@ -29,6 +30,7 @@ from pipeline.ingest_stage import records_of_frame
 from pipeline.track_stage import TrackBatch, track_batch
 from pipeline.write_back import WriteBack
 from sea.sampler import SeaContext
+from shipwatch.watermarks import TRACK_LEVEL, Progress
 from streams import metrics
 from streams.bindings.sea import send_events, send_sea
 from streams.kafka.bulk_producer import BulkProducer
@@ -54,9 +56,16 @@ class TrackBinding:
         index: FenceIndex,
         bulk: BulkProducer,
         sea: SeaContext | None = None,
+        idle_s: float = 60.0,
     ) -> None:
         self.app, self.topics, self.table, self.index, self.bulk = app, topics, table, index, bulk
         self.sea = sea
+        self.idle_s = idle_s
+        # Each owned frames partition's progress (the newest event time applied), when it last
+        # had a frame (monotonic), and the progress last told to every sea partition.
+        self.progress: dict[int, float | None] = {}
+        self.last_frame: dict[int, float] = {}
+        self.told: dict[int, tuple[float | None, bool]] = {}
         self.states: WriteBack[TrackState] = WriteBack(self._load, TrackState)
         self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
         self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
@@ -100,15 +109,22 @@ class TrackBinding:
         batch = track_batch(self.states, records, self.index, self.sea)
         self.spent.observe(time.perf_counter() - started)
         self._count(batch)
+        here = event.message.partition
+        self.last_frame[here] = time.monotonic()
+        known = self.progress.get(here)
+        if batch.latest is not None and (known is None or batch.latest > known):
+            self.progress[here] = known = batch.latest
         fence_events = self.topics["geofence-events"]
         for ev in batch.events:
             if "fence" in ev:
                 metrics.GEOFENCE_EVENTS.labels(fence=ev["fence"], kind=ev["kind"]).inc()
             value = orjson.dumps(ev)
             self.sends.append(await fence_events.send(key=key_of(ev["mmsi"]), value=value))
-        if batch.sea.records:
+        if batch.sea.records:  # behind this partition's progress, which covers them
+            await self.tell_progress()  # first: a partition that has data again is not idle
             sea_topic = self.topics["sea"].get_topic_name()
-            self.sends += await send_sea(self.bulk, sea_topic, batch.sea.records)
+            progress = await self._progress(here, known, idle=False)
+            self.sends += await send_sea(self.bulk, sea_topic, batch.sea.records, progress)
         if batch.sea.events:
             metrics.count_sea_events(batch.sea.events)
             self.sends += await send_events(
@@ -132,9 +148,53 @@ class TrackBinding:
         self.sends.append(await self.topics["dead-letters"].send(key=event.key, value=value))
 
     async def flush_if_due(self) -> None:
-        """The timer's flush, for when frames stop coming."""
+        """The timer's flush, for when frames stop coming; and the partitions' progress."""
         if self.frames and time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
             await self.flush()
+        if self.sea is not None:
+            async with self.lock:
+                await self._guarded(self.tell_progress())
+
+    async def _progress(self, partition: int, t: float | None, idle: bool) -> Progress:
+        frames = self.topics["frames"].get_topic_name()
+        sources = len(await self.bulk.partitions(frames))
+        return Progress(TRACK_LEVEL, partition, sources, t, idle)
+
+    def _caught_up(self, tp: Any) -> bool:
+        """Nothing left to read in the partition, as far as the consumer knows: quiet because
+        there is no input, not because this worker is behind (recovering, or stalled)."""
+        consumer = self.app.consumer
+        try:
+            highwater = consumer.highwater(tp)
+            read = consumer._read_offset.get(tp)  # Faust 0.11: last read (or committed) offset
+        except Exception:  # not known yet: assume there is more to read
+            return False
+        if highwater is None:
+            return False
+        return bool((read if read is not None else -1) + 1 >= highwater)
+
+    async def tell_progress(self) -> None:
+        """Tell every sea partition how far each owned frames partition has got (a heartbeat:
+        the sea stage decides only up to the slowest), and which have had nothing to read for
+        `idle_s` (idle: they stop holding the others back until they send again)."""
+        await self.bulk.ready.wait()
+        frames = self.topics["frames"].get_topic_name()
+        now = time.monotonic()
+        owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == frames}
+        for partition in owned:
+            self.last_frame.setdefault(partition, now)  # newly assigned: the wait starts now
+        sea_topic = self.topics["sea"].get_topic_name()
+        for partition in sorted(owned):
+            t = self.progress.get(partition)
+            quiet = now - self.last_frame[partition] >= self.idle_s
+            idle = quiet and self._caught_up(TP(frames, partition))
+            # Sent even with no progress yet: a partition the sea stage last heard was idle has
+            # data again (a catch-up), and must hold the others back until it has read some.
+            if self.told.get(partition) == (t, idle):
+                continue
+            self.told[partition] = (t, idle)
+            progress = await self._progress(partition, t, idle)
+            self.sends += await send_sea(self.bulk, sea_topic, [], progress, everywhere=True)
 
     async def flush(self) -> None:
         """Make everything applied so far durable, then acknowledge its frames (in that order)."""
@@ -186,6 +246,10 @@ class TrackBinding:
         async with self.lock:
             self.states.drop()
             self.frames, self.sends = [], []
+            # The next owners tell the moved partitions' progress, from the records they read.
+            self.progress.clear()
+            self.last_frame.clear()
+            self.told.clear()
 
     def vessels_in_fences(self) -> dict[str, int]:
         """Vessels inside each fence among this worker's stored states."""
