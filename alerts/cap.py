@@ -28,11 +28,34 @@ def delivery_id(ev: dict[str, Any]) -> str:
     return f"{ev['mmsi']}|{ev['port']}|{ev['arrived_at']}"
 
 
+def delivery_order(ev: dict[str, Any]) -> list[Any]:
+    """Where a delivery stands in event time: when it left the port it discharged at."""
+    return [ev["departed_at"] or "", ev["arrived_at"], ev["mmsi"], ev["port"]]
+
+
+_CROSSING_FIELDS = (
+    "mmsi",
+    "name",
+    "imo",
+    "origin",
+    "port",
+    "arrived_at",
+    "departed_at",
+    "discharged_m",
+)
+
+
 def add_delivery(
     totals: dict[str, dict[str, Any]], ev: dict[str, Any], ctx: RuleContext
 ) -> tuple[dict[str, dict[str, Any]], float | None, list[Alert]]:
     """Count one delivery event; returns new totals, its barrels (None if not counted) and
-    any threshold alerts."""
+    the threshold alerts it raises or changes.
+
+    The deliveries of a route come from every vessel's partition, in whatever order the
+    partitions run; the cap counts them in event time (`delivery_order`), so the delivery
+    that crosses a share is the same however they arrived. A delivery that arrives after a
+    later one crossed a share, and takes the crossing over, re-issues that share's alert (the
+    same id, the evidence as `detect` has it): late data applied as a correction."""
     route = delivery_route(ev, ctx)
     barrels = estimate_barrels(ev["length"], ev["beam"], ev["discharged_m"], ctx.cargo)
     if route is None or barrels is None:
@@ -42,44 +65,50 @@ def add_delivery(
     entry = totals.get(key) or {"total": 0.0, "seen": []}
     if delivery_id(ev) in entry["seen"]:
         return totals, None, []
-    before = float(entry["total"])
-    after = before + barrels
+    counted: list[list[Any]] = list(entry.get("deliveries", []))
+    # Totals kept before deliveries were (an older state) count first, as they were.
+    base = float(entry["total"]) - sum(d[1] for d in counted)
+    crossing = {k: ev.get(k) for k in _CROSSING_FIELDS} | {"barrels": barrels}
+    counted.append([delivery_order(ev), barrels, crossing])
+    counted.sort(key=lambda d: d[0])
+    raised: dict[str, Any] = dict(entry.get("raised", {}))
     alerts = []
-    for share in crossed(before, after, ctx.cap_bbl, ctx.cap_shares):
-        pct = round(share * 100)
-        alerts.append(
-            Alert(
-                alert_id=alert_id_for(
-                    "cap_threshold", 0, {"route": route, "year": year, "share": share}
-                ),
-                kind="cap_threshold",
-                severity="critical" if share >= 1 else "warning",
-                mmsi=ev["mmsi"],
-                at=ev["departed_at"],
-                title=f"Estimated deliveries on {route} passed {pct} % of the {year} cap",
-                route=route,
-                port=ev["port"],
-                evidence={
-                    "year": year,
-                    "share": share,
-                    "cap_bbl": ctx.cap_bbl,
-                    "estimated_bbl": round(after),
-                    "crossing_delivery": {
-                        k: ev.get(k)
-                        for k in (
-                            "mmsi",
-                            "name",
-                            "imo",
-                            "origin",
-                            "port",
-                            "arrived_at",
-                            "departed_at",
-                            "discharged_m",
-                        )
-                    }
-                    | {"barrels": barrels},
-                },
-            )
-        )
-    counted = {"total": after, "seen": [*entry["seen"], delivery_id(ev)]}
-    return {**totals, key: counted}, barrels, alerts
+    total = base
+    for _, delivery_bbl, delivery in counted:
+        before, total = total, total + delivery_bbl
+        for share in crossed(before, total, ctx.cap_bbl, ctx.cap_shares):
+            said = [delivery_id(delivery), round(total)]
+            if raised.get(str(share)) == said:
+                continue
+            raised[str(share)] = said
+            alerts.append(_cap_alert(route, year, share, total, delivery, ctx))
+    new_entry = {
+        "total": total,
+        "seen": [*entry["seen"], delivery_id(ev)],
+        "deliveries": counted,
+        "raised": raised,
+    }
+    return {**totals, key: new_entry}, barrels, alerts
+
+
+def _cap_alert(
+    route: str, year: str, share: float, total: float, delivery: dict[str, Any], ctx: RuleContext
+) -> Alert:
+    pct = round(share * 100)
+    return Alert(
+        alert_id=alert_id_for("cap_threshold", 0, {"route": route, "year": year, "share": share}),
+        kind="cap_threshold",
+        severity="critical" if share >= 1 else "warning",
+        mmsi=delivery["mmsi"],
+        at=delivery["departed_at"],
+        title=f"Estimated deliveries on {route} passed {pct} % of the {year} cap",
+        route=route,
+        port=delivery["port"],
+        evidence={
+            "year": year,
+            "share": share,
+            "cap_bbl": ctx.cap_bbl,
+            "estimated_bbl": round(total),
+            "crossing_delivery": delivery,
+        },
+    )

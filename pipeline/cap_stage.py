@@ -11,7 +11,9 @@ from alerts.models import Alert
 from alerts.rules import RuleContext
 from pipeline.track_stage import Event
 
-Totals = dict[str, Any]  # {"total": barrels, "seen": [delivery ids]}
+# {"total": barrels, "seen": [delivery ids], "deliveries": [[order, barrels, summary]] in
+# event-time order, "raised": {share: [crossing delivery id, estimated barrels]}}
+Totals = dict[str, Any]
 
 
 @dataclass(slots=True)
