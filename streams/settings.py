@@ -93,7 +93,8 @@ class Settings(BaseSettings):
     # up to the slowest partition's progress less `watermark_lateness_s`; a partition with
     # nothing to read for `watermark_idle_s` (wall clock) stops holding the others back.
     watermark_lateness_s: float = Field(default=600.0, ge=0, le=7 * 86_400)
-    watermark_idle_s: float = Field(default=60.0, gt=0, le=86_400)
+    # Short, because a partition counts as idle only once it is also caught up: no input left.
+    watermark_idle_s: float = Field(default=10.0, gt=0, le=86_400)
 
     # The vessel pages' history (docs/pages.md, "Vessel pages"): SQLite in data_dir, written by a
     # sink in every worker from all partitions, so that each worker's pages show every vessel.

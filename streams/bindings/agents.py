@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from aiokafka.errors import KafkaError
 
 from alerts.models import Alert
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
 from pipeline.alert_stage import alert_batch
 from pipeline.cap_stage import cap_batch
-from pipeline.dead_letters import dead_letter, kafka_source
 from pipeline.detector import watched_by
 from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
@@ -30,6 +26,7 @@ from sea.sampler import SeaContext
 from sea.zones import SeaZones
 from streams import metrics
 from streams.app import Wiring
+from streams.bindings.guard import guarded
 from streams.bindings.ingest import Ingest
 from streams.bindings.sea import SeaBinding
 from streams.bindings.track import TrackBinding
@@ -66,35 +63,6 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     w.app.on_partitions_revoked.connect(track.on_revoked)
     w.app.timer(0.25)(track.flush_if_due)
 
-    async def reject(event: Any, reason: str, detail: str, stage: str) -> None:
-        metrics.REJECTED.labels(reason=reason).inc()
-        raw = event.value if isinstance(event.value, bytes) else b""
-        value = dead_letter(reason, detail, raw, kafka_source(event.message), stage)
-        await t["dead-letters"].send(key=event.key, value=value)
-
-    async def guarded(stage: str, stream: Any, handle: Handler) -> None:
-        # Bound once: a labels() lookup per message is what made Faust's own sensor costly.
-        taken = metrics.STAGE_MESSAGES.labels(stage=stage)
-        spent = metrics.STAGE_SECONDS.labels(stage=stage)
-        # Faust would ack a message whose agent raised and stop the agent: contain it here.
-        async for event in stream.events():
-            taken.inc()
-            started = time.perf_counter()
-            try:
-                await handle(event)
-            except KafkaError as exc:
-                # A send the broker never took is no bad message: dead-lettering it would let
-                # its offset be committed without its output. Stop, as the track stage does;
-                # the restarted worker reads it again.
-                log.critical("%s: a send failed, stopping: %r", stage, exc)
-                await w.app.crash(exc)
-                raise
-            except Exception as exc:  # one bad message never stops the stream
-                metrics.PROCESSING_ERRORS.labels(stage=stage).inc()
-                detail = "".join(traceback.format_exception_only(exc)).strip()
-                await reject(event, "internal_error", detail, stage)
-            spent.observe(time.perf_counter() - started)
-
     def load_voyage(mmsi: int) -> machine.VoyageState | None:
         stored = w.voyages.get(key_of(mmsi))
         return machine.VoyageState.from_dict(stored) if stored else None
@@ -111,7 +79,10 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     async def publish(alerts: list[Alert], wait: bool = False) -> None:
         for alert in alerts:
             metrics.ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
-            key = str(alert.mmsi if alert.mmsi is not None else alert.alert_id).encode()
+            # A cap alert may be re-issued for another crossing vessel: keyed by its id, so that
+            # its versions stay in order on one partition.
+            by_id = alert.mmsi is None or alert.kind == "cap_threshold"
+            key = str(alert.alert_id if by_id else alert.mmsi).encode()
             sent = await t["alerts"].send(key=key, value=alert.to_json())
             if wait:  # before the state that implies it is written
                 await sent
@@ -146,9 +117,10 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
         ("cap", "deliveries", on_delivery),
     ]
     for stage, topic, handle in stages:
-        w.app.agent(t[topic], name=f"{w.settings.namespace}.{stage}")(
-            _named(stage, functools.partial(guarded, stage, handle=handle))
+        bound = functools.partial(
+            guarded, stage, handle=handle, dead_letters=t["dead-letters"], crash=w.app.crash
         )
+        w.app.agent(t[topic], name=f"{w.settings.namespace}.{stage}")(_named(stage, bound))
 
     async def count_vessels_in_fences() -> None:
         counts = track.vessels_in_fences()

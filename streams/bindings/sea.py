@@ -11,20 +11,17 @@ frame is acknowledged (by Faust) after both: a crash repeats work, which the sta
 from __future__ import annotations
 
 import logging
-import time
-import traceback
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from aiokafka.errors import KafkaError
 
-from pipeline.dead_letters import dead_letter, kafka_source
 from pipeline.ingest_stage import FRAME_MAX_RECORDS, frame_of
 from sea.sampler import SeaContext
 from sea.stage import sea_batch
 from shipwatch.watermarks import SEA_LEVEL, Progress
 from streams import metrics
+from streams.bindings.guard import guarded, send_dead_letter
 from streams.kafka.bulk_producer import Acks, BulkProducer
 from streams.kafka.partitioner import KeyPartitioner
 
@@ -140,28 +137,12 @@ class SeaBinding:
         # Each owned partition's level-1 watermark, and what was last announced of it.
         self.watermarks: dict[int, float | None] = {}
         self.announced: dict[int, float | None] = {}
-        self.taken = metrics.STAGE_MESSAGES.labels(stage="sea")
         self.applied = metrics.STAGE_RECORDS.labels(stage="sea")
-        self.spent = metrics.STAGE_SECONDS.labels(stage="sea")
 
     async def run(self, stream: Any) -> None:
         """The agent; a frame that fails is dead-lettered whole and the stream goes on."""
-        async for event in stream.events():
-            self.taken.inc()
-            started = time.perf_counter()
-            try:
-                await self.on_frame(event)
-            except KafkaError as exc:
-                # A send the broker never took is no bad frame: dead-lettering it would let the
-                # frame's offset be committed without its output. Stop the worker instead.
-                log.critical("sea: a send failed, stopping: %r", exc)
-                await self.table.app.crash(exc)  # a Faust table knows its app
-                raise
-            except Exception as exc:  # one bad frame never stops the stream
-                metrics.PROCESSING_ERRORS.labels(stage="sea").inc()
-                detail = "".join(traceback.format_exception_only(exc)).strip()
-                await self.reject(event, "internal_error", detail, event.value or b"")
-            self.spent.observe(time.perf_counter() - started)
+        crash = self.table.app.crash  # a Faust table knows its app
+        await guarded("sea", stream, self.on_frame, self.topics["dead-letters"], crash)
 
     async def on_frame(self, event: Any) -> None:
         """Apply a frame; send what it makes; then write its state."""
@@ -217,9 +198,7 @@ class SeaBinding:
 
     async def reject(self, event: Any, reason: str, detail: str, raw: bytes) -> None:
         """Dead-letter a frame or one of its records, with its source."""
-        metrics.REJECTED.labels(reason=reason).inc()
-        value = dead_letter(reason, detail, raw, kafka_source(event.message), "sea")
-        await self.topics["dead-letters"].send(key=event.key, value=value)
+        await send_dead_letter(self.topics["dead-letters"], event, reason, detail, raw, "sea")
 
 
 async def send_events(bulk: BulkProducer, topic: Any, events: list[Record]) -> Acks:

@@ -25,13 +25,13 @@ from faust.types import TP
 
 from geofences.index import FenceIndex
 from geofences.track_state import TrackState, fences_of
-from pipeline.dead_letters import dead_letter, kafka_source
 from pipeline.ingest_stage import records_of_frame
 from pipeline.track_stage import TrackBatch, track_batch
 from pipeline.write_back import WriteBack
 from sea.sampler import SeaContext
 from shipwatch.watermarks import TRACK_LEVEL, Progress
 from streams import metrics
+from streams.bindings.guard import send_dead_letter
 from streams.bindings.sea import send_events, send_sea
 from streams.kafka.bulk_producer import BulkProducer
 from streams.kafka.partitioner import key_of
@@ -56,7 +56,7 @@ class TrackBinding:
         index: FenceIndex,
         bulk: BulkProducer,
         sea: SeaContext | None = None,
-        idle_s: float = 60.0,
+        idle_s: float = 10.0,
     ) -> None:
         self.app, self.topics, self.table, self.index, self.bulk = app, topics, table, index, bulk
         self.sea = sea
@@ -65,6 +65,7 @@ class TrackBinding:
         # had a frame (monotonic), and the progress last told to every sea partition.
         self.progress: dict[int, float | None] = {}
         self.last_frame: dict[int, float] = {}
+        self.last_offset: dict[int, int] = {}  # of the last frame applied
         self.told: dict[int, tuple[float | None, bool]] = {}
         self.states: WriteBack[TrackState] = WriteBack(self._load, TrackState)
         self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
@@ -111,6 +112,7 @@ class TrackBinding:
         self._count(batch)
         here = event.message.partition
         self.last_frame[here] = time.monotonic()
+        self.last_offset[here] = event.message.offset
         known = self.progress.get(here)
         if batch.latest is not None and (known is None or batch.latest > known):
             self.progress[here] = known = batch.latest
@@ -143,9 +145,9 @@ class TrackBinding:
 
     async def reject(self, event: Any, reason: str, detail: str, raw: bytes, **where: int) -> None:
         """Dead-letter a frame, or one record of it, with its source."""
-        metrics.REJECTED.labels(reason=reason).inc()
-        value = dead_letter(reason, detail, raw, kafka_source(event.message, **where), "track")
-        self.sends.append(await self.topics["dead-letters"].send(key=event.key, value=value))
+        topic = self.topics["dead-letters"]
+        sent = await send_dead_letter(topic, event, reason, detail, raw, "track", **where)
+        self.sends.append(sent)
 
     async def flush_if_due(self) -> None:
         """The timer's flush, for when frames stop coming; and the partitions' progress."""
@@ -161,17 +163,19 @@ class TrackBinding:
         return Progress(TRACK_LEVEL, partition, sources, t, idle)
 
     def _caught_up(self, tp: Any) -> bool:
-        """Nothing left to read in the partition, as far as the consumer knows: quiet because
-        there is no input, not because this worker is behind (recovering, or stalled)."""
-        consumer = self.app.consumer
+        """Nothing left to read in the partition: quiet because there is no input, not because
+        this worker is behind (recovering, stalled, or its frames still in Faust's buffer).
+
+        Judged on the frames this binding applied, never on what Faust fetched ahead; a
+        partition that has applied none since it was assigned counts only if it is empty."""
         try:
-            highwater = consumer.highwater(tp)
-            read = consumer._read_offset.get(tp)  # Faust 0.11: last read (or committed) offset
+            highwater = self.app.consumer.highwater(tp)
         except Exception:  # not known yet: assume there is more to read
             return False
         if highwater is None:
             return False
-        return bool((read if read is not None else -1) + 1 >= highwater)
+        applied = self.last_offset.get(tp.partition)
+        return bool((applied + 1 if applied is not None else 0) >= highwater)
 
     async def tell_progress(self) -> None:
         """Tell every sea partition how far each owned frames partition has got (a heartbeat:
@@ -249,6 +253,7 @@ class TrackBinding:
             # The next owners tell the moved partitions' progress, from the records they read.
             self.progress.clear()
             self.last_frame.clear()
+            self.last_offset.clear()
             self.told.clear()
 
     def vessels_in_fences(self) -> dict[str, int]:
