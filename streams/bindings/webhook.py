@@ -8,6 +8,7 @@ crash repeats it; receivers can use `alert_id` to drop repeats), and the agents 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import time
@@ -48,6 +49,13 @@ USER_AGENT = "shipwatch-webhook/1"
 RETRY_STATUSES = frozenset({408, 425, 429})
 
 DeadLetter = Callable[[bytes | None, bytes], Awaitable[None]]
+
+
+def idempotency_key(alert_id: str, body: bytes) -> str:
+    """The same for a repeat of the same alert record; another for a new word on the same alert
+    (a retraction, or a cap alert corrected by a late delivery), which a receiver must not
+    drop as a repeat: `<alert_id>.<first 16 hex digits of the record's SHA-256>`."""
+    return f"{alert_id}.{hashlib.sha256(body).hexdigest()[:16]}"
 
 
 class WebhookConfigError(StreamsError):
@@ -178,7 +186,7 @@ class WebhookSink:
         except (orjson.JSONDecodeError, AttributeError):
             alert_id = None
         if alert_id:
-            headers["Idempotency-Key"] = str(alert_id)  # a repeat is recognisably the same alert
+            headers["Idempotency-Key"] = idempotency_key(str(alert_id), body)
         async with self.limit:
             failures = await asyncio.gather(
                 *(post_with_retries(session, url, body, headers, self.policy) for url in self.urls)

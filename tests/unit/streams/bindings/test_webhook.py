@@ -20,6 +20,7 @@ from streams.bindings.webhook import (
     Policy,
     WebhookConfigError,
     WebhookSink,
+    idempotency_key,
     parse_urls,
     post_with_retries,
     redact,
@@ -169,7 +170,8 @@ def test_what_never_gets_through_goes_to_dead_letters_with_its_reason() -> None:
     assert len(flaky.received) == 2  # delivered on the retry: no dead letter for it
     headers, body = flaky.received[-1]
     assert body == BODY
-    assert headers["Idempotency-Key"] == ALERT["alert_id"]
+    assert headers["Idempotency-Key"] == idempotency_key(ALERT["alert_id"], BODY)
+    assert headers["Idempotency-Key"].startswith(f"{ALERT['alert_id']}.")
     assert headers["Content-Type"] == "application/json"
     ((key, letter),) = dead
     assert key == b"445123456"
@@ -266,3 +268,9 @@ def test_retry_after_is_ignored_where_it_means_nothing() -> None:
 )
 def test_retry_after_header_forms(header: str | None, seconds: float | None) -> None:
     assert retry_after(header, NOW) == seconds
+
+
+def test_a_new_word_on_an_alert_gets_a_new_idempotency_key_and_a_repeat_the_same() -> None:
+    retracted = orjson.dumps({**ALERT, "status": "retracted"})
+    assert idempotency_key(ALERT["alert_id"], BODY) == idempotency_key(ALERT["alert_id"], BODY)
+    assert idempotency_key(ALERT["alert_id"], retracted) != idempotency_key(ALERT["alert_id"], BODY)
