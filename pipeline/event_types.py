@@ -644,10 +644,23 @@ class DeadLetter(TypedDict):
 
 
 @_closed
+class EventTimeProgress(TypedDict):
+    """A source partition's event-time progress (shipwatch.watermarks.Progress)."""
+
+    l: int  # noqa: E741 - the level: 0 raw partitions, 1 frames, 2 sea
+    s: int  # the source partition
+    n: int  # partitions at that level
+    t: float | None  # the newest event time applied there
+    i: bool  # idle: quiet, and nothing left to read
+
+
+@_closed
 class Frame(TypedDict):
-    """A batch of normalized records, each exactly as on `positions` or `statics`."""
+    """A batch of normalized records, each exactly as on `positions` or `statics`, then the
+    sending raw partition's progress, which covers them (a frame may carry only that)."""
 
     records: list[NormalizedRecord]
+    progress: NotRequired[EventTimeProgress]
 
 
 # --- alert-state: triage.board (compacted, keyed by alert_id) ----------------------------

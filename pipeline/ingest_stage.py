@@ -28,6 +28,7 @@ from ais.outputs import Input
 from ais.timefmt import EventTimes
 from history.thinning import Thinner
 from pipeline.dead_letters import dead_letter
+from shipwatch.watermarks import RAW_LEVEL, Progress
 
 FRAME_MAX_RECORDS = 1000  # a frame stays far below Kafka's 1 MB message limit (~150 B a record)
 KeyValue = tuple[bytes | None, bytes]
@@ -56,6 +57,10 @@ class Routing:
     frame_partition: Callable[[int], int]
     on_map: Callable[[float, float], bool]
     history: Thinner | None = None  # which fixes the vessel pages keep; None: no history
+    frame_count: int = 1  # partitions of `frames`: each is told every raw partition's progress
+    raw_count: int = 1  # partitions of the raw topic: the sources of event-time progress
+    beat_s: float = 0.5  # a frames partition with no record from a raw partition is told its
+    # progress at most this often (wall clock): a frame of its own per raw batch would cost
 
 
 @dataclass(slots=True)
@@ -70,6 +75,7 @@ class Routed:
     sightings: list[tuple[str, bytes]] = field(default_factory=list)  # (sighting_id, record)
     frames: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
     dead_letters: list[KeyValue] = field(default_factory=list)
+    latest: float | None = None  # the newest event time among the batch's records
     rejected: dict[str, int] = field(default_factory=dict)
     invalid_fields: dict[str, int] = field(default_factory=dict)
 
@@ -78,15 +84,28 @@ def _internal_error(exc: Exception) -> Rejected:
     return Rejected("internal_error", "".join(traceback.format_exception_only(exc)).strip())
 
 
-def frame_of(records: Sequence[bytes]) -> bytes:
-    """A frame: the records' JSON joined, as `{"records": [...]}` (no second serialization)."""
-    return b'{"records":[' + b",".join(records) + b"]}"
+def frame_of(records: Sequence[bytes], progress: bytes = b"") -> bytes:
+    """A frame: the records' JSON joined, as `{"records": [...]}` (no second serialization),
+    then the sender's event-time progress (`shipwatch.watermarks.Progress`), which covers them,
+    if it has one."""
+    if not progress:
+        return b'{"records":[' + b",".join(records) + b"]}"
+    return b'{"records":[' + b",".join(records) + b'],"progress":' + progress + b"}"
 
 
 def records_of_frame(frame: bytes) -> list[JsonRecord]:
     """The records a frame carries, in order."""
     records: list[JsonRecord] = orjson.loads(frame)["records"]
     return records
+
+
+def parse_frame(frame: bytes) -> tuple[list[JsonRecord], Progress | None]:
+    """A frame's records and its sender's progress (ValueError, KeyError or TypeError if it is
+    not a frame)."""
+    value = orjson.loads(frame)
+    records: list[JsonRecord] = value["records"]
+    found = value.get("progress")
+    return records, (None if found is None else Progress.from_json(found))
 
 
 class IngestStage:
@@ -96,16 +115,55 @@ class IngestStage:
         self.topic = topic
         self.routing = routing
         self.decoders: dict[int, StreamDecoder] = {}
+        # Each raw partition's progress (the newest event time read), and when each frames
+        # partition was last told it.
+        self.progress: dict[int, float] = {}
+        self.told: dict[tuple[int, int], tuple[float | None, bool, float]] = {}
         self.kept: list[
             tuple[int, bytes]
         ] = []  # this batch's fixes for the history, framed at its end
 
     def forget(self, partition: int) -> None:
-        """Drop a partition's open multipart messages: it moved to another worker."""
+        """Drop a partition's open multipart messages and progress: it moved to another worker."""
         self.decoders.pop(partition, None)
+        self.progress.pop(partition, None)
+        for told in [k for k in self.told if k[0] == partition]:
+            del self.told[told]
 
-    def batch(self, partition: int, messages: Sequence[RawMessage]) -> Routed:
-        """Decode one partition's messages in order and route what they give."""
+    def heartbeat(
+        self, partition: int, idle: bool, now: float, every: bool = False
+    ) -> list[tuple[int, bytes]]:
+        """Frames telling every frames partition this raw partition's progress (and whether it
+        is idle: quiet, and nothing left to read): where idleness changed, where the progress
+        did and it was last told `beat_s` ago, or (`every`) everywhere."""
+        t = self.progress.get(partition)
+        header = self._header(partition, t, idle)
+        out = []
+        for frames_partition in range(self.routing.frame_count):
+            told = self.told.get((partition, frames_partition))
+            due = (
+                every
+                or told is None
+                or told[1] != idle
+                or (told[0] != t and now - told[2] >= self.routing.beat_s)
+            )
+            if due:
+                self.told[(partition, frames_partition)] = (t, idle, now)
+                out.append((frames_partition, frame_of([], header)))
+        return out
+
+    def idle_told(self, partition: int) -> bool:
+        """Whether the frames partitions were last told this raw partition is idle."""
+        return any(v[1] for k, v in self.told.items() if k[0] == partition)
+
+    def _header(self, partition: int, t: float | None, idle: bool) -> bytes:
+        progress = Progress(RAW_LEVEL, partition, self.routing.raw_count, t, idle)
+        return orjson.dumps(progress.to_json())
+
+    def batch(self, partition: int, messages: Sequence[RawMessage], now: float = 0.0) -> Routed:
+        """Decode one partition's messages in order and route what they give; the frames carry
+        the partition's progress after their records, and a frames partition that got none
+        is told it in a frame of its own (at most every `beat_s`)."""
         out = Routed()
         framed: dict[int, list[bytes]] = {}
         nulled: list[str] = []  # the batch's invalid optional fields: appended to only if any
@@ -139,11 +197,24 @@ class IngestStage:
             for expired in decoder.expire(messages[-1].timestamp / 1000):
                 if isinstance(expired, Refused):
                     self.reject(out, expired, None)
-        for frame_partition, blobs in framed.items():
-            for start in range(0, len(blobs), FRAME_MAX_RECORDS):
-                out.frames.append(
-                    (frame_partition, frame_of(blobs[start : start + FRAME_MAX_RECORDS]))
-                )
+        t = self.progress.get(partition)
+        if out.latest is not None and (t is None or out.latest > t):
+            t = self.progress[partition] = out.latest
+        header = self._header(partition, t, False)
+        for frame_partition in sorted({*framed, *range(self.routing.frame_count)}):
+            blobs = framed.get(frame_partition, [])
+            told = self.told.get((partition, frame_partition))
+            if not blobs and told is not None and told[:2] == (t, False):
+                continue  # nothing new for it
+            if not blobs and told is not None and now - told[2] < self.routing.beat_s:
+                continue  # told soon enough: the next batch, or the binding's heartbeat
+            self.told[(partition, frame_partition)] = (t, False, now)
+            last = max(len(blobs) - 1, 0) // FRAME_MAX_RECORDS * FRAME_MAX_RECORDS
+            for start in range(0, max(len(blobs), 1), FRAME_MAX_RECORDS):
+                # The progress covers every record before it: on the last frame only.
+                covered = header if start == last else b""
+                part = blobs[start : start + FRAME_MAX_RECORDS]
+                out.frames.append((frame_partition, frame_of(part, covered)))
         # The history's readers take every partition and need no order: a frame per thousand
         # kept fixes, on the partition of its first vessel (spread like the vessels).
         kept = self.kept
@@ -168,6 +239,9 @@ class IngestStage:
         return {"topic": self.topic, "partition": message.partition, "offset": message.offset}
 
     def _route(self, record: JsonRecord, out: Routed, framed: dict[int, list[bytes]]) -> None:
+        t = _epoch(record["ts"])
+        if out.latest is None or t > out.latest:
+            out.latest = t
         if record["kind"] == "sighting":  # no MMSI: no track, spread over the frames by id
             blob = json_bytes(record)
             out.sightings.append((record["sighting_id"], blob))
@@ -182,9 +256,7 @@ class IngestStage:
             if on_map:
                 out.nearby.append((mmsi, blob))
             history = self.routing.history
-            if history is not None and history.keep(
-                mmsi, _epoch(record["ts"]), record["cog"], on_map
-            ):
+            if history is not None and history.keep(mmsi, t, record["cog"], on_map):
                 self.kept.append((mmsi, blob))
         else:
             out.statics.append((mmsi, blob))

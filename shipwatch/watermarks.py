@@ -18,9 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Levels of the at-sea graph: records from the track stage (samples, watched fixes, sightings)
-# are level 1; what the sea stage's partitions send on to other keys (pair observations, dark
-# sightings) is level 2, and waits for the progress of every sea partition.
+# Levels of the graph. The raw topic's partitions are the sources (level 0): ingest tells every
+# frames partition each raw partition's progress. Records from the track stage (samples,
+# watched fixes, sightings) are level 1: each frames partition's progress is the slowest raw
+# partition it has heard of. What the sea stage's partitions send on to other keys (pair
+# observations, dark sightings) is level 2, and waits for the progress of every sea partition.
+RAW_LEVEL = 0
 TRACK_LEVEL = 1
 SEA_LEVEL = 2
 

@@ -57,7 +57,6 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
         index,
         bulk,
         sea if w.settings.at_sea else None,
-        idle_s=w.settings.watermark_idle_s,
     )
     w.app.agent(t["frames"], name=f"{w.settings.namespace}.track")(_named("track", track.run))
     w.app.on_partitions_revoked.connect(track.on_revoked)

@@ -28,6 +28,7 @@ from streams.web.fence_map import MapAreas
 
 log = logging.getLogger(__name__)
 
+HEARTBEAT_EVERY_S = 5.0  # every raw partition's progress told again this often
 MAX_RECORDS = 5000  # raw messages per getmany: frames of several hundred positions each
 FETCH_MIN_BYTES = 64 * 1024  # as the Faust consumer (streams/faust_patches/fetch_tuning.py)
 FETCH_MAX_WAIT_MS = 50
@@ -62,6 +63,8 @@ class Ingest:
         self.areas = areas
         self.raw_topic = settings.topic("ais-raw")
         self.quiet: dict[int, float] = {}  # raw partition -> monotonic time of its last message
+        self.last_seen: dict[int, float] = {}  # the same, kept: when each went quiet
+        self.last_beat = 0.0  # when every raw partition's progress was last told again
         self.sent: deque[tuple[Offsets, asyncio.Future[Any]]] = deque()  # in fetch order
         # The loop and the rebalance listener both commit: one at a time, so that a later
         # batch's offsets are never committed while an earlier batch still waits for its acks.
@@ -82,7 +85,9 @@ class Ingest:
         history = None
         if self.settings.history:
             history = Thinner(self.settings.history_thin_s, self.settings.history_turn_deg)
-        stage = IngestStage(self.raw_topic, Routing(frames, on_map, history))
+        raw_count = len(await self.producer.partitions(self.raw_topic))
+        routing = Routing(frames, on_map, history, frames.partitions, raw_count)
+        stage = IngestStage(self.raw_topic, routing)
         consumer = AIOKafkaConsumer(
             **client_options(self.settings),
             group_id=f"{self.settings.namespace}.ingest",
@@ -101,9 +106,11 @@ class Ingest:
                 batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=MAX_RECORDS)
                 if batches:
                     offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
-                    self.sent.append((offsets, asyncio.gather(*await self._batch(stage, batches))))
+                    acks = await self._batch(stage, batches, consumer)
+                    self.sent.append((offsets, asyncio.gather(*acks)))
                 await self.commit_sent(consumer, wait=len(self.sent) > IN_FLIGHT)
                 await self._expire_quiet(stage)
+                await self._tell_progress(stage, consumer)
         finally:
             await consumer.stop()
 
@@ -124,13 +131,22 @@ class Ingest:
                 # A rebalance took the partitions: their next owner decodes these again.
                 log.warning("ingest: commit failed, batches will be decoded again: %s", exc)
 
-    async def _batch(self, stage: IngestStage, batches: dict[TopicPartition, list[Any]]) -> Acks:
+    async def _batch(
+        self,
+        stage: IngestStage,
+        batches: dict[TopicPartition, list[Any]],
+        consumer: AIOKafkaConsumer,
+    ) -> Acks:
         started = time.perf_counter()
         acks: Acks = []
         now = time.monotonic()
+        # Before this batch moves any progress on: a raw partition told idle that has input
+        # again (written with this batch's, say) must hold the others back first.
+        acks += await self._wake(stage, consumer, now)
         for tp, messages in batches.items():
             self.quiet[tp.partition] = now
-            routed = stage.batch(tp.partition, messages)
+            self.last_seen[tp.partition] = now
+            routed = stage.batch(tp.partition, messages, now)
             self.decoded.inc(len(messages))
             self.taken.inc(len(messages))
             acks += await self._send(routed)
@@ -154,6 +170,55 @@ class Ingest:
         for name, count in routed.invalid_fields.items():
             metrics.INVALID_FIELDS.labels(field=name).inc(count)
         return acks
+
+    async def _caught_up(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> set[int]:
+        """The raw partitions with nothing left to read, asked of the broker now."""
+        if not tps:
+            return set()
+        ends = await consumer.end_offsets(tps)
+        return {tp.partition for tp in tps if await consumer.position(tp) >= ends[tp]}
+
+    async def _wake(self, stage: IngestStage, consumer: AIOKafkaConsumer, now: float) -> Acks:
+        """Frames telling that raw partitions told idle have input again."""
+        idle = [tp for tp in consumer.assignment() if stage.idle_told(tp.partition)]
+        if not idle:
+            return []
+        done = await self._caught_up(consumer, idle)
+        frames = [f for tp in idle if tp.partition not in done for f in stage.heartbeat(
+            tp.partition, idle=False, now=now)]  # fmt: skip
+        return await self.producer.send_partitioned(
+            self.settings.topic("frames"), ((p, None, f) for p, f in frames)
+        )
+
+    async def _tell_progress(self, stage: IngestStage, consumer: AIOKafkaConsumer) -> None:
+        """Tell the frames partitions which raw partitions are idle (quiet for
+        `watermark_idle_s` and nothing left to read), and every raw partition's progress again
+        every `HEARTBEAT_EVERY_S`: a frames partition that moved to another worker rebuilds
+        it from what it reads."""
+        now = time.monotonic()
+        owned = consumer.assignment()
+        for tp in owned:
+            self.last_seen.setdefault(tp.partition, now)  # newly assigned: the wait starts now
+        quiet = [
+            tp
+            for tp in owned
+            if now - self.last_seen[tp.partition] >= self.settings.watermark_idle_s
+            and not stage.idle_told(tp.partition)
+        ]
+        idle = await self._caught_up(consumer, quiet)
+        every = now - self.last_beat >= HEARTBEAT_EVERY_S
+        if every:
+            self.last_beat = now
+        frames = []
+        for tp in owned:
+            # Idle until input comes again (`_wake`, before the batch that brings it).
+            is_idle = tp.partition in idle or stage.idle_told(tp.partition)
+            frames += stage.heartbeat(tp.partition, is_idle, now, every=every)
+        if frames:
+            acks = await self.producer.send_partitioned(
+                self.settings.topic("frames"), ((p, None, f) for p, f in frames)
+            )
+            await asyncio.gather(*acks)
 
     async def _expire_quiet(self, stage: IngestStage) -> None:
         """Dead-letter the unfinished multiparts of raw partitions quiet for too long."""

@@ -21,15 +21,14 @@ from collections.abc import Awaitable
 from typing import Any
 
 import orjson
-from faust.types import TP
 
 from geofences.index import FenceIndex
 from geofences.track_state import TrackState, fences_of
-from pipeline.ingest_stage import records_of_frame
+from pipeline.ingest_stage import parse_frame
 from pipeline.track_stage import TrackBatch, track_batch
 from pipeline.write_back import WriteBack
 from sea.sampler import SeaContext
-from shipwatch.watermarks import TRACK_LEVEL, Progress
+from shipwatch.watermarks import RAW_LEVEL, TRACK_LEVEL, Marks, Progress, low_watermark, note
 from streams import metrics
 from streams.bindings.guard import send_dead_letter
 from streams.bindings.sea import send_events, send_sea
@@ -56,17 +55,15 @@ class TrackBinding:
         index: FenceIndex,
         bulk: BulkProducer,
         sea: SeaContext | None = None,
-        idle_s: float = 10.0,
     ) -> None:
         self.app, self.topics, self.table, self.index, self.bulk = app, topics, table, index, bulk
         self.sea = sea
-        self.idle_s = idle_s
-        # Each owned frames partition's progress (the newest event time applied), when it last
-        # had a frame (monotonic), and the progress last told to every sea partition.
-        self.progress: dict[int, float | None] = {}
-        self.last_frame: dict[int, float] = {}
-        self.last_offset: dict[int, int] = {}  # of the last frame applied
-        self.told: dict[int, tuple[float | None, bool]] = {}
+        # Each owned frames partition's word from every raw partition (ingest tells each frames
+        # partition every raw partition's progress, after the records it covers), and the
+        # frames partition's own progress last told to every sea partition: the slowest raw
+        # partition's. Rebuilt from the frames after a rebalance (ingest repeats itself).
+        self.marks: dict[int, Marks] = {}
+        self.told: dict[int, float | None] = {}
         self.states: WriteBack[TrackState] = WriteBack(self._load, TrackState)
         self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
         self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
@@ -102,8 +99,8 @@ class TrackBinding:
         """Apply one frame's records and send the fence events they make."""
         started = time.perf_counter()
         try:
-            records = records_of_frame(event.value)
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            records, raw_progress = parse_frame(event.value)
+        except (ValueError, KeyError, TypeError) as exc:
             await self.reject(event, "bad_frame", str(exc), event.value or b"")
             return
         # One record's failure costs that record; fixes of slow vessels at sea go on to the sea.
@@ -111,11 +108,9 @@ class TrackBinding:
         self.spent.observe(time.perf_counter() - started)
         self._count(batch)
         here = event.message.partition
-        self.last_frame[here] = time.monotonic()
-        self.last_offset[here] = event.message.offset
-        known = self.progress.get(here)
-        if batch.latest is not None and (known is None or batch.latest > known):
-            self.progress[here] = known = batch.latest
+        marks = self.marks.setdefault(here, {})
+        if raw_progress is not None:
+            note(marks, raw_progress)
         fence_events = self.topics["geofence-events"]
         for ev in batch.events:
             if "fence" in ev:
@@ -123,9 +118,8 @@ class TrackBinding:
             value = orjson.dumps(ev)
             self.sends.append(await fence_events.send(key=key_of(ev["mmsi"]), value=value))
         if batch.sea.records:  # behind this partition's progress, which covers them
-            await self.tell_progress()  # first: a partition that has data again is not idle
             sea_topic = self.topics["sea"].get_topic_name()
-            progress = await self._progress(here, known, idle=False)
+            progress = await self._progress(here, low_watermark(marks, RAW_LEVEL))
             self.sends += await send_sea(self.bulk, sea_topic, batch.sea.records, progress)
         if batch.sea.events:
             metrics.count_sea_events(batch.sea.events)
@@ -157,47 +151,22 @@ class TrackBinding:
             async with self.lock:
                 await self._guarded(self.tell_progress())
 
-    async def _progress(self, partition: int, t: float | None, idle: bool) -> Progress:
+    async def _progress(self, partition: int, t: float | None) -> Progress:
         frames = self.topics["frames"].get_topic_name()
         sources = len(await self.bulk.partitions(frames))
-        return Progress(TRACK_LEVEL, partition, sources, t, idle)
-
-    def _caught_up(self, tp: Any) -> bool:
-        """Nothing left to read in the partition: quiet because there is no input, not because
-        this worker is behind (recovering, stalled, or its frames still in Faust's buffer).
-
-        Judged on the frames this binding applied, never on what Faust fetched ahead; a
-        partition that has applied none since it was assigned counts only if it is empty."""
-        try:
-            highwater = self.app.consumer.highwater(tp)
-        except Exception:  # not known yet: assume there is more to read
-            return False
-        if highwater is None:
-            return False
-        applied = self.last_offset.get(tp.partition)
-        return bool((applied + 1 if applied is not None else 0) >= highwater)
+        return Progress(TRACK_LEVEL, partition, sources, t)
 
     async def tell_progress(self) -> None:
         """Tell every sea partition how far each owned frames partition has got (a heartbeat:
-        the sea stage decides only up to the slowest), and which have had nothing to read for
-        `idle_s` (idle: they stop holding the others back until they send again)."""
+        the sea stage decides only up to the slowest), where that changed."""
         await self.bulk.ready.wait()
-        frames = self.topics["frames"].get_topic_name()
-        now = time.monotonic()
-        owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == frames}
-        for partition in owned:
-            self.last_frame.setdefault(partition, now)  # newly assigned: the wait starts now
         sea_topic = self.topics["sea"].get_topic_name()
-        for partition in sorted(owned):
-            t = self.progress.get(partition)
-            quiet = now - self.last_frame[partition] >= self.idle_s
-            idle = quiet and self._caught_up(TP(frames, partition))
-            # Sent even with no progress yet: a partition the sea stage last heard was idle has
-            # data again (a catch-up), and must hold the others back until it has read some.
-            if self.told.get(partition) == (t, idle):
+        for partition, marks in sorted(self.marks.items()):
+            t = low_watermark(marks, RAW_LEVEL)
+            if partition in self.told and self.told[partition] == t:
                 continue
-            self.told[partition] = (t, idle)
-            progress = await self._progress(partition, t, idle)
+            self.told[partition] = t
+            progress = await self._progress(partition, t)
             self.sends += await send_sea(self.bulk, sea_topic, [], progress, everywhere=True)
 
     async def flush(self) -> None:
@@ -250,10 +219,8 @@ class TrackBinding:
         async with self.lock:
             self.states.drop()
             self.frames, self.sends = [], []
-            # The next owners tell the moved partitions' progress, from the records they read.
-            self.progress.clear()
-            self.last_frame.clear()
-            self.last_offset.clear()
+            # The next owners tell the moved partitions' progress, from the frames they read.
+            self.marks.clear()
             self.told.clear()
 
     def vessels_in_fences(self) -> dict[str, int]:

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 import pytest
 
 from pipeline import ingest_stage
-from pipeline.ingest_stage import FRAME_MAX_RECORDS, IngestStage, Routing, records_of_frame
+from pipeline.ingest_stage import (
+    FRAME_MAX_RECORDS,
+    IngestStage,
+    Routing,
+    parse_frame,
+    records_of_frame,
+)
 from pipeline.schemas import validator
+from shipwatch.watermarks import RAW_LEVEL, Progress
 from tests.fixtures.ais_input import TANKER, VOYAGE, sentences
 
 RAW = "ns.ais-raw"
@@ -21,7 +28,8 @@ T0 = 1_709_774_400  # 2024-03-07T01:20:00Z
 
 def stage(partitions: int = 3) -> IngestStage:
     """A stage whose frames go to mmsi mod n, and whose map is the northern hemisphere."""
-    return IngestStage(RAW, Routing(lambda mmsi: mmsi % partitions, lambda lat, lon: lat > 0))
+    routing = Routing(lambda mmsi: mmsi % partitions, lambda lat, lon: lat > 0)
+    return IngestStage(RAW, replace(routing, frame_count=partitions))
 
 
 def position(mmsi: int, lat: float = 40.0, second: int = 0) -> bytes:
@@ -59,7 +67,10 @@ def test_each_record_goes_to_its_topic_and_into_its_vessels_frame() -> None:
     assert [m for m, _ in out.statics] == [273_000_002]
     assert [m for m, _ in out.nearby] == [273_000_001]  # only the one on the map
     frames = {p: records_of_frame(f) for p, f in out.frames}
-    assert sorted(frames) == [273_000_001 % 3, 273_000_002 % 3]
+    assert sorted(p for p, records in frames.items() if records) == [
+        273_000_001 % 3,
+        273_000_002 % 3,
+    ]
     second = frames[273_000_002 % 3]
     assert [(r["kind"], r["mmsi"]) for r in second] == [
         ("position", 273_000_002),
@@ -156,3 +167,21 @@ def test_a_huge_input_gets_a_dead_letter_kafka_accepts_with_its_size_and_hash() 
     assert letter["raw_sha256"] == hashlib.sha256(huge).hexdigest()
     assert base64.b64decode(letter["raw_b64"]) == huge[:262_144]
     validator("dead-letters")(letter)
+
+
+def test_every_frames_partition_is_told_the_raw_partitions_progress_after_its_records() -> None:
+    ingest = stage()
+    out = ingest.batch(0, messages(position(273_000_001, second=5), position(273_000_002)), 10.0)
+    told = {p: parse_frame(f) for p, f in out.frames}
+    assert sorted(told) == [0, 1, 2]  # partition 0 got no record: a frame of its own
+    newest = 1_709_769_605.0  # 2024-03-07T00:00:05Z, the first record's time
+    assert {progress for _, progress in told.values()} == {Progress(RAW_LEVEL, 0, 1, newest)}
+    assert told[0][0] == []
+    # Soon after, a batch that tells partition 0 nothing new sends it nothing.
+    again = ingest.batch(0, messages(position(273_000_001, second=5)), 10.1)
+    assert [p for p, _ in again.frames] == [273_000_001 % 3]
+    # Idle: every frames partition is told, once.
+    beats = ingest.heartbeat(0, idle=True, now=11.0)
+    assert sorted(p for p, _ in beats) == [0, 1, 2]
+    assert all(parse_frame(f)[1].idle for _, f in beats)  # type: ignore[union-attr]
+    assert ingest.heartbeat(0, idle=True, now=12.0) == []
