@@ -160,8 +160,8 @@ class SeaBinding:
             metrics.SEA_SAMPLES_DROPPED.labels(reason=reason).inc(count)
         metrics.count_sea_events(batch.events)
         acks: Acks = []
-        if batch.forward:  # behind this partition's progress, which covers them
-            self.announced[here] = batch.watermark
+        if batch.forward:  # behind this partition's progress, which covers them (the timer
+            # still tells it to every partition: these frames go only where the records go)
             mine = await self._progress(here, batch.watermark)
             acks += await send_sea(self.bulk, self.sea_topic, batch.forward, mine)
         self.watermarks[here] = batch.watermark
