@@ -21,6 +21,7 @@ class CapBatch:
     """Alerts raised, barrels counted per route, and the totals that changed (by key)."""
 
     alerts: list[Alert] = field(default_factory=list)
+    corrected: set[str] = field(default_factory=set)  # ids of alerts re-issued, not new
     barrels: list[tuple[str, float]] = field(default_factory=list)
     changed: dict[str, Totals] = field(default_factory=dict)
 
@@ -45,5 +46,7 @@ def cap_batch(
             continue  # not on a route, no hull size, or counted already
         out.barrels.append((route, barrels))
         out.alerts.extend(alerts)
+        raised = (stored or {}).get("raised", {})
+        out.corrected |= {a.alert_id for a in alerts if str(a.evidence["share"]) in raised}
         out.changed[key] = totals[key]
     return out

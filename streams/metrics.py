@@ -124,6 +124,13 @@ LOITERING_VESSELS = Gauge(
     "Vessels loitering at sea (started, not yet ended) seen by this worker since it started",
     registry=REGISTRY,
 )
+ALERT_CORRECTIONS = Counter(
+    "shipwatch_alert_corrections",
+    "Alerts re-issued with the same id and corrected evidence (a cap alert whose crossing a "
+    "late delivery took over); not counted again in shipwatch_alerts_total",
+    ["kind"],
+    registry=REGISTRY,
+)
 WATERMARK = Gauge(
     "shipwatch_sea_watermark_timestamp_seconds",
     "Event time up to which each owned sea partition decides (slowest track partition, less "

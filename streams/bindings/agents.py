@@ -75,9 +75,14 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
         for mmsi, state in states.take().items():
             w.voyages[key_of(mmsi)] = state.to_dict()
 
-    async def publish(alerts: list[Alert], wait: bool = False) -> None:
+    async def publish(
+        alerts: list[Alert], wait: bool = False, corrected: frozenset[str] = frozenset()
+    ) -> None:
         for alert in alerts:
-            metrics.ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
+            if alert.alert_id in corrected:  # a new word on an alert already counted
+                metrics.ALERT_CORRECTIONS.labels(kind=alert.kind).inc()
+            else:
+                metrics.ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
             # A cap alert may be re-issued for another crossing vessel: keyed by its id, so that
             # its versions stay in order on one partition.
             by_id = alert.mmsi is None or alert.kind == "cap_threshold"
@@ -101,7 +106,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
         batch = cap_batch(load_totals, [(route, orjson.loads(event.value))], ctx)
         for counted_route, barrels in batch.barrels:
             metrics.ESTIMATED_BARRELS.labels(route=counted_route).inc(barrels)
-        await publish(batch.alerts, wait=True)
+        await publish(batch.alerts, wait=True, corrected=frozenset(batch.corrected))
         for key, totals in batch.changed.items():
             w.caps[key.encode()] = totals
 

@@ -176,3 +176,30 @@ def _cap_alerts(deliveries, ctx):
         totals, _, alerts = add_delivery(totals, ev, ctx)
         out += [a.model_dump() for a in alerts]
     return out
+
+
+def test_the_cap_stage_names_the_alerts_it_re_issued(core):
+    """A correction is the same alert again: the binding counts it apart."""
+    from pipeline.cap_stage import cap_batch
+
+    ctx = RuleContext(fence_roles=core[1].fence_roles, cap_bbl=100_000)
+    detector = Detector(core[0], ctx)
+    records, end = [], None
+    for i in range(5):
+        more, end = delivery_run(445_000_100 + i, start=end)
+        records += more
+    deliveries = [
+        o.record for r in records for o in detector.process(r) if o.record["kind"] == "delivery"
+    ]
+    totals: dict = {}
+    made: list[tuple[list[str], set[str]]] = []
+    for ev in [*deliveries[1:], deliveries[0]]:  # the first delivery comes last
+        batch = cap_batch(totals.get, [("vostochny-chongjin", ev)], ctx)
+        totals.update(batch.changed)
+        made.append(([a.alert_id for a in batch.alerts], batch.corrected))
+    *before, (last_ids, last_corrected) = made
+    raised_before = {i for ids, _ in before for i in ids}
+    assert len(raised_before) == 2  # 50 and 80 %, by later deliveries than in event time
+    # The first delivery takes both crossings over (re-issued), and crosses 100 % (new).
+    assert last_corrected == raised_before and len(last_ids) == 3
+    assert all(not corrected for _, corrected in before)
