@@ -1,9 +1,11 @@
-"""The whole per-vessel detection chained in-process: what `shipwatch detect` runs.
+"""The whole detection chained in-process: what `shipwatch detect` runs.
 
-The stream runs the same stage functions (`track_batch`, `voyage_batch`, `alert_batch`,
-`cap_batch`) in its agents; here the per-vessel states stay in memory instead of Faust tables,
-and every record is a batch of its own, which decides alike: each vessel's records are applied
-in the same order either way.
+The stream runs the same stages in its agents; here the states stay in memory instead of Faust
+tables, the graph's topics are calls (`pipeline.graph`: a record sent to a topic goes to the
+stage that reads it), every record is a batch of its own, and the input is one partition,
+whose event-time progress is the newest time read. That decides alike: each vessel's records
+are applied in the same order either way, and the stages that join many keys decide on
+watermarks, not on arrival order.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import Any
 
 from ais.json_form import JsonRecord, as_json
 from ais.records import AnyRecord, Position
+from alerts.models import Alert
 from alerts.rules import RuleContext
 from geofences import tracker
 from geofences.index import FenceIndex
-from pipeline.alert_stage import alert_batch
-from pipeline.cap_stage import Totals, cap_batch
+from pipeline.cap_stage import Totals
+from pipeline.graph import READER, Send, message_stages
 from pipeline.track_stage import Event, track_batch
-from pipeline.voyage_stage import voyage_batch
 from pipeline.write_back import WriteBack
 from sea.rules import SeaRules
 from sea.sampler import SeaContext
@@ -37,6 +39,9 @@ def fix_of(position: Position) -> tracker.Fix:
     return tracker.Fix(
         position.mmsi, position.ts.timestamp(), position.lat, position.lon, position.sog
     )
+
+
+SHOWN = ("geofence-events", "voyage-events", "alerts")  # what detect prints (with --events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +80,9 @@ class Detector:
         self.sea = SeaContext(rules, SeaZones(index, rules), watched_by(ctx))
         self.sea_store = MemoryStore()
         self._tracks: WriteBack[tracker.TrackState] = WriteBack(_nothing_stored, tracker.TrackState)
-        self._voyages: WriteBack[machine.VoyageState] = WriteBack(
-            _nothing_stored, machine.VoyageState
-        )
-        self.cap_totals: dict[str, Totals] = {}
+        # The one-record stages of the graph and their states (JSON values by key, as tables).
+        self.steps = message_stages(ctx)
+        self.stores: dict[str, dict[str, Any]] = {name: {} for name in ("voyages", "caps")}
         self.stale = 0
         self.progress: float | None = None  # the newest event time read: one partition's
         self._announced: float | None = None  # the sea partition's level-1 watermark, sent on
@@ -95,11 +99,17 @@ class Detector:
     @property
     def voyages(self) -> dict[int, machine.VoyageState]:
         """Each vessel's voyage state."""
-        return self._voyages.states
+        stored = self.stores["voyages"]
+        return {int(k): machine.VoyageState.from_dict(v) for k, v in stored.items()}
 
     @voyages.setter
     def voyages(self, states: dict[int, machine.VoyageState]) -> None:
-        self._voyages.states = states
+        self.stores["voyages"] = {str(k): v.to_dict() for k, v in states.items()}
+
+    @property
+    def cap_totals(self) -> dict[str, Totals]:
+        """Each route's and year's delivery totals."""
+        return self.stores["caps"]
 
     def process(self, record: AnyRecord) -> Iterator[Output]:
         """Everything one record leads to, in order."""
@@ -146,9 +156,7 @@ class Detector:
 
     def _sea_events(self, events: list[dict[str, Any]]) -> Iterator[Output]:
         for event in events:
-            yield Output("voyage-events", event)
-            for alert in alert_batch([event], self.ctx).alerts:
-                yield Output("alerts", alert.model_dump())
+            yield from self._send(Send("voyage-events", str(event.get("mmsi")), event))
 
     def flush(self) -> Iterator[Output]:
         """Apply fixes still waiting for late data: only for the end of a finite input."""
@@ -166,13 +174,20 @@ class Detector:
 
     def _downstream(self, fence_events: list[Event]) -> Iterator[Output]:
         for fence_event in fence_events:
-            yield Output("geofence-events", fence_event)
-            for voyage_event in voyage_batch(self._voyages, [fence_event]):
-                yield Output("voyage-events", voyage_event)
-                alerts = alert_batch([voyage_event], self.ctx)
-                for alert in alerts.alerts:
-                    yield Output("alerts", alert.model_dump())
-                capped = cap_batch(self.cap_totals.get, alerts.deliveries, self.ctx)
-                self.cap_totals.update(capped.changed)
-                for alert in capped.alerts:
-                    yield Output("alerts", alert.model_dump())
+            yield from self._send(Send("geofence-events", str(fence_event["mmsi"]), fence_event))
+
+    def _send(self, send: Send) -> Iterator[Output]:
+        """A record onto its topic: out, and into the stage of the graph that reads it (depth
+        first, so that each record's consequences follow it, as in the stream per key)."""
+        if send.topic in SHOWN:
+            yield Output(send.topic, send.json())
+        spec = READER.get(send.topic)
+        step = self.steps.get(spec.name) if spec else None
+        if spec is None or step is None:
+            return
+        store = self.stores[spec.state] if spec.state else {}
+        value = send.json() if isinstance(send.value, Alert) else send.value
+        out = step(store.get, send.key, value)
+        store.update(out.changed)
+        for made in out.sends:
+            yield from self._send(made)

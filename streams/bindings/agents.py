@@ -17,11 +17,8 @@ import orjson
 from alerts.models import Alert
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
-from pipeline.alert_stage import alert_batch
-from pipeline.cap_stage import cap_batch
 from pipeline.detector import watched_by
-from pipeline.voyage_stage import voyage_batch
-from pipeline.write_back import WriteBack
+from pipeline.graph import GRAPH, MessageStage, message_stages
 from sea.sampler import SeaContext
 from sea.zones import SeaZones
 from streams import metrics
@@ -31,10 +28,8 @@ from streams.bindings.ingest import Ingest
 from streams.bindings.sea import SeaBinding
 from streams.bindings.track import TrackBinding
 from streams.kafka.bulk_producer import BulkProducer
-from streams.kafka.partitioner import key_of
 from streams.monitoring import supervised
 from streams.web.fence_map import MapAreas
-from voyages import machine
 
 Handler = Callable[[Any], Awaitable[None]]
 log = logging.getLogger(__name__)
@@ -43,6 +38,7 @@ log = logging.getLogger(__name__)
 def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     """Attach the stages, their tables and the housekeeping timers to the app."""
     t = w.topics
+    steps = message_stages(ctx)
     metrics.init_series(list(index.by_id), [r.id for r in ctx.routes])
     bulk = BulkProducer(w.settings)
     w.app.task(supervised("bulk producer", bulk.run))
@@ -62,69 +58,23 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     w.app.on_partitions_revoked.connect(track.on_revoked)
     w.app.timer(0.25)(track.flush_if_due)
 
-    def load_voyage(mmsi: int) -> machine.VoyageState | None:
-        stored = w.voyages.get(key_of(mmsi))
-        return machine.VoyageState.from_dict(stored) if stored else None
-
-    async def on_fence_event(event: Any) -> None:
-        states = WriteBack(load_voyage, machine.VoyageState)
-        for vev in voyage_batch(states, [orjson.loads(event.value)]):
-            metrics.VOYAGE_EVENTS.labels(kind=vev["kind"]).inc()
-            # Wait for the broker: the state below must never be durable without its events.
-            await (await t["voyage-events"].send(key=event.key, value=orjson.dumps(vev)))
-        for mmsi, state in states.take().items():
-            w.voyages[key_of(mmsi)] = state.to_dict()
-
-    async def publish(
-        alerts: list[Alert], wait: bool = False, corrected: frozenset[str] = frozenset()
-    ) -> None:
-        for alert in alerts:
-            if alert.alert_id in corrected:  # a new word on an alert already counted
-                metrics.ALERT_CORRECTIONS.labels(kind=alert.kind).inc()
-            else:
-                metrics.ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
-            # A cap alert may be re-issued for another crossing vessel: keyed by its id, so that
-            # its versions stay in order on one partition.
-            by_id = alert.mmsi is None or alert.kind == "cap_threshold"
-            key = str(alert.alert_id if by_id else alert.mmsi).encode()
-            sent = await t["alerts"].send(key=key, value=alert.to_json())
-            if wait:  # before the state that implies it is written
-                await sent
-
-    async def on_voyage_event(event: Any) -> None:
-        batch = alert_batch([orjson.loads(event.value)], ctx)
-        await publish(batch.alerts)
-        for route, delivery in batch.deliveries:  # the cap totals are per route: re-keyed
-            await t["deliveries"].send(key=route.encode(), value=orjson.dumps(delivery))
-
-    def load_totals(key: str) -> dict[str, Any] | None:
-        stored: dict[str, Any] | None = w.caps.get(key.encode())
-        return stored
-
-    async def on_delivery(event: Any) -> None:
-        route = event.key.decode()
-        batch = cap_batch(load_totals, [(route, orjson.loads(event.value))], ctx)
-        for counted_route, barrels in batch.barrels:
-            metrics.ESTIMATED_BARRELS.labels(route=counted_route).inc(barrels)
-        await publish(batch.alerts, wait=True, corrected=frozenset(batch.corrected))
-        for key, totals in batch.changed.items():
-            w.caps[key.encode()] = totals
-
     at_sea = SeaBinding(t, w.sea, sea, bulk, w.settings.namespace)
     w.app.agent(t["sea"], name=f"{w.settings.namespace}.sea")(_named("sea", at_sea.run))
     w.app.on_partitions_revoked.connect(at_sea.on_revoked)
     w.app.timer(0.5)(at_sea.announce)
 
-    stages: list[tuple[str, str, Handler]] = [
-        ("voyage", "geofence-events", on_fence_event),
-        ("alert", "voyage-events", on_voyage_event),
-        ("cap", "deliveries", on_delivery),
-    ]
-    for stage, topic, handle in stages:
-        bound = functools.partial(
-            guarded, stage, handle=handle, dead_letters=t["dead-letters"], crash=w.app.crash
-        )
-        w.app.agent(t[topic], name=f"{w.settings.namespace}.{stage}")(_named(stage, bound))
+    # The one-record stages, as the graph declares them (pipeline/graph.py).
+    tables = {"voyages": w.voyages, "caps": w.caps}
+    for spec in GRAPH:
+        if spec.batched:
+            continue
+        bound = MessageBinding(spec.name, steps[spec.name], tables.get(spec.state or ""), t)
+        handle = functools.partial(
+            guarded, spec.name, handle=bound.on_message, dead_letters=t["dead-letters"],
+            crash=w.app.crash,
+        )  # fmt: skip
+        name = f"{w.settings.namespace}.{spec.name}"
+        w.app.agent(t[spec.reads], name=name)(_named(spec.name, handle))
 
     async def count_vessels_in_fences() -> None:
         counts = track.vessels_in_fences()
@@ -138,6 +88,43 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     w.app.timer(5.0)(count_vessels_in_fences)
     w.app.timer(10.0)(reload_watchlist)
     return track
+
+
+class MessageBinding:
+    """A one-record stage bound to its topic and table: the record's sends go out, and are
+    acknowledged, before the state they imply is written; Faust commits the offset after."""
+
+    def __init__(self, stage: str, step: MessageStage, table: Any, topics: dict[str, Any]):
+        self.stage, self.step, self.table, self.topics = stage, step, table, topics
+
+    def load(self, key: str) -> Any | None:
+        """The state's stored value of a key."""
+        return None if self.table is None else self.table.get(key.encode())
+
+    async def on_message(self, event: Any) -> None:
+        """Apply one record; send what it makes; then write the state."""
+        out = self.step(self.load, event.key.decode(), orjson.loads(event.value))
+        for route, barrels in out.barrels:
+            metrics.ESTIMATED_BARRELS.labels(route=route).inc(barrels)
+        sent = []
+        for send in out.sends:
+            value = send.value
+            if isinstance(value, Alert):
+                if value.alert_id in out.corrected:  # a new word on an alert already counted
+                    metrics.ALERT_CORRECTIONS.labels(kind=value.kind).inc()
+                else:
+                    metrics.ALERTS.labels(kind=value.kind, severity=value.severity).inc()
+                raw = value.to_json()
+            else:
+                if send.topic == "voyage-events":
+                    metrics.VOYAGE_EVENTS.labels(kind=value["kind"]).inc()
+                raw = orjson.dumps(value)
+            sent.append(await self.topics[send.topic].send(key=send.key.encode(), value=raw))
+        if out.changed:
+            for ack in sent:  # the state below must never be durable without what it sent
+                await ack
+            for key, value in out.changed.items():
+                self.table[key.encode()] = value
 
 
 def _named(stage: str, fn: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:

@@ -8,6 +8,7 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from pipeline.graph import STATES
 from streams.errors import KafkaUnavailable, TopicMismatch
 from streams.kafka.config import client_options
 from streams.kafka.contact import first_contact
@@ -34,7 +35,7 @@ COPARTITIONED = ("frames", "geofence-events", "voyage-events")
 # The tables' changelogs (Faust names them `<app id>-<table>-changelog`). Created here, before
 # the worker subscribes: a changelog Faust creates after the first assignment joins it only at
 # the next metadata refresh, five minutes later, with a rebalance that re-reads every table.
-TABLES = ("tracks", "voyages", "caps", "sea")
+TABLES = STATES  # the states the stage graph declares (pipeline/graph.py)
 COMPACTED = {"cleanup.policy": "compact"}
 # Topics that keep the newest record per key forever, like the changelogs.
 COMPACTED_TOPICS = ("alert-state",)
