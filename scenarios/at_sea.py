@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -670,17 +670,17 @@ def records_of(track: Track) -> list[AnyRecord]:
     return out
 
 
-def records() -> list[AnyRecord]:
-    """Everything in the file, in time order (positions before statics before sightings at the
-    same second, then by MMSI or sighting id)."""
+def records_from(tracks: Sequence[Track], planned: Sequence[PlannedSighting]) -> list[AnyRecord]:
+    """A story's file: its vessels' records and its sightings in time order (positions before
+    statics before sightings at the same second, then by MMSI or sighting id)."""
     rank = {"position": 0, "static": 1, "sighting": 2}
-    out: list[AnyRecord] = [r for tr in story() for r in records_of(tr)]
+    out: list[AnyRecord] = [r for tr in tracks for r in records_of(tr)]
     out += [
         Sighting(
             sighting_id=s.sighting_id, ts=T0 + timedelta(seconds=s.t), lat=round(s.at[0], 5),
             lon=round(s.at[1], 5), length_m=s.length_m, source=s.source,
         )
-        for s in sightings()
+        for s in planned
     ]  # fmt: skip
 
     def key(r: AnyRecord) -> tuple[datetime, int, str]:
@@ -690,15 +690,27 @@ def records() -> list[AnyRecord]:
     return sorted(out, key=key)
 
 
+def records() -> list[AnyRecord]:
+    """Everything in the file, in time order."""
+    return records_from(story(), sightings())
+
+
+def rendered(records: Sequence[AnyRecord]) -> bytes:
+    """One normalized JSON record a line, as `shipwatch decode` prints them."""
+    return b"".join(orjson.dumps(r.model_dump(mode="json")) + b"\n" for r in records)
+
+
 def render() -> bytes:
-    """The whole file: one normalized JSON record a line, as `shipwatch decode` prints them."""
-    return b"".join(orjson.dumps(r.model_dump(mode="json")) + b"\n" for r in records())
+    """The whole file."""
+    return rendered(records())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Write the scenario file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=SCENARIO_PATH, help="JSON lines file to write")
+def write_main(
+    argv: Sequence[str] | None, doc: str | None, default: Path, render: Callable[[], bytes]
+) -> int:
+    """A scenario module's command line: write its file (`--out`)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--out", type=Path, default=default, help="JSON lines file to write")
     args = parser.parse_args(argv)
     data = render()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -706,6 +718,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = data.count(b"\n")
     print(f"wrote {args.out}: {lines} records, {len(data)} bytes")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the scenario file."""
+    return write_main(argv, __doc__, SCENARIO_PATH, render)
 
 
 if __name__ == "__main__":

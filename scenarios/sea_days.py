@@ -32,15 +32,12 @@ story's hours are counted from at_sea's T0 plus `START_H` (a week later). Regene
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
-import orjson
-
-from ais.records import AnyRecord, Sighting
+from ais.records import AnyRecord
 from scenarios.at_sea import (  # at_sea's building blocks, private ones included
     PORT_EVERY,
     PORT_SCATTER_M,
@@ -50,7 +47,9 @@ from scenarios.at_sea import (  # at_sea's building blocks, private ones include
     Track,
     _arriving,  # private in at_sea: a course timed to be somewhere at a given hour
     _Course,  # private in at_sea: the leg-by-leg planner every at-sea plan is laid out with
-    records_of,
+    records_from,
+    rendered,
+    write_main,
 )
 from scenarios.geo import (
     CHONGJIN,
@@ -293,41 +292,18 @@ def sightings() -> tuple[PlannedSighting, ...]:
 
 
 def records() -> list[AnyRecord]:
-    """Everything in the file, in time order (positions before statics before sightings at the
-    same second, then by MMSI or sighting id), as `at_sea.records` orders its own."""
-    rank = {"position": 0, "static": 1, "sighting": 2}
-    out: list[AnyRecord] = [r for tr in story() for r in records_of(tr)]
-    out += [
-        Sighting(
-            sighting_id=s.sighting_id, ts=T0 + timedelta(seconds=s.t), lat=round(s.at[0], 5),
-            lon=round(s.at[1], 5), length_m=s.length_m, source=s.source,
-        )
-        for s in sightings()
-    ]  # fmt: skip
-
-    def key(r: AnyRecord) -> tuple[datetime, int, str]:
-        who = r.sighting_id if isinstance(r, Sighting) else str(r.mmsi)
-        return r.ts, rank[r.kind], who
-
-    return sorted(out, key=key)
+    """Everything in the file, in time order, as `at_sea.records` orders its own."""
+    return records_from(story(), sightings())
 
 
 def render() -> bytes:
     """The whole file: one normalized JSON record a line, as `shipwatch decode` prints them."""
-    return b"".join(orjson.dumps(r.model_dump(mode="json")) + b"\n" for r in records())
+    return rendered(records())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the scenario file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=SCENARIO_PATH, help="JSON lines file to write")
-    args = parser.parse_args(argv)
-    data = render()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(data)
-    lines = data.count(b"\n")
-    print(f"wrote {args.out}: {lines} records, {len(data)} bytes")
-    return 0
+    return write_main(argv, __doc__, SCENARIO_PATH, render)
 
 
 if __name__ == "__main__":

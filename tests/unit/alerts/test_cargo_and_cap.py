@@ -98,15 +98,21 @@ def test_a_delivery_is_estimated_from_the_draught_drop(core):
     assert voyage["loaded"] is True
 
 
+def five_deliveries() -> list:
+    """Five watched tankers' runs, one after another, each delivering 24,797 bbl."""
+    records, end = [], None
+    for i in range(5):
+        more, end = delivery_run(445_000_100 + i, start=end)
+        records += more
+    return records
+
+
 def test_deliveries_adding_up_past_shares_of_the_cap_raise_cap_alerts(core):
     # Each run delivers 24,797 bbl: a 100,000 bbl cap is passed at 50 % on the third run,
     # 80 % on the fourth, 100 % on the fifth.
     ctx = RuleContext(fence_roles=core[1].fence_roles, cap_bbl=100_000)
     detector = Detector(core[0], ctx)
-    records, end = [], None
-    for i in range(5):
-        more, end = delivery_run(445_000_100 + i, start=end)
-        records += more
+    records = five_deliveries()
     cap = [
         o.record
         for r in records
@@ -154,10 +160,7 @@ def test_the_cap_crossings_do_not_depend_on_the_order_deliveries_arrive_in(core,
     the latest word on each threshold alert is what event-time order gives."""
     ctx = RuleContext(fence_roles=core[1].fence_roles, cap_bbl=100_000)
     detector = Detector(core[0], ctx)
-    records, end = [], None
-    for i in range(5):
-        more, end = delivery_run(445_000_100 + i, start=end)
-        records += more
+    records = five_deliveries()
     deliveries = [
         o.record for r in records for o in detector.process(r) if o.record["kind"] == "delivery"
     ]
@@ -184,10 +187,7 @@ def test_the_cap_stage_names_the_alerts_it_re_issued(core):
 
     ctx = RuleContext(fence_roles=core[1].fence_roles, cap_bbl=100_000)
     detector = Detector(core[0], ctx)
-    records, end = [], None
-    for i in range(5):
-        more, end = delivery_run(445_000_100 + i, start=end)
-        records += more
+    records = five_deliveries()
     deliveries = [
         o.record for r in records for o in detector.process(r) if o.record["kind"] == "delivery"
     ]

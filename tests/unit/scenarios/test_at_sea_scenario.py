@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 import pytest
 
-from ais.reading import Decoded, Tally, decode_files
 from ais.records import Position, Sighting, Static
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
@@ -40,7 +39,7 @@ from scenarios.at_sea import (
 )
 from scenarios.geo import PORTS, distance_m
 from scenarios.reference import DARK_SPEED_MPS, DARK_STAY_S, LOITER_MIN_S, dark_calls
-from tests.fixtures.detect import Outputs, detect_file
+from tests.fixtures.detect import Outputs, decoded, detect_file
 
 CELL_DEG = 0.1  # the sea stage's area cells, restated
 SIGHTING_WAIT_S = 3600  # AIS this much newer than a sighting in its cell decides it
@@ -98,13 +97,7 @@ def cell(lat: float, lon: float) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def records() -> list[Position | Static | Sighting]:
-    tally = Tally()
-    out = [
-        r for item in decode_files([SCENARIO_PATH], "auto", tally) if isinstance(item, Decoded)
-        for r in item.records
-    ]  # fmt: skip
-    assert not tally.rejected
-    return out
+    return decoded(SCENARIO_PATH)
 
 
 def test_the_bundled_file_is_exactly_a_fresh_generation() -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from ais.reading import Decoded, Tally, decode_files
 from ais.records import Position, Sighting, Static
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
@@ -36,7 +35,7 @@ from scenarios.sea_days import (
 from sea.grid import cell_of
 from streams.kafka.partitioner import MmsiPartitioner
 from streams.settings import BUNDLED_GEOFENCES
-from tests.fixtures.detect import Outputs, detect_file
+from tests.fixtures.detect import Outputs, decoded, detect_file
 
 CELL_DEG = 0.1  # the sea stage's area cells, restated
 CELL_CLEARANCE_M = 1500.0  # a fix this near a cell's edge may count in the cell (1.3 km)
@@ -47,13 +46,7 @@ RecordList = list[Position | Static | Sighting]
 
 @pytest.fixture(scope="module")
 def records() -> RecordList:
-    tally = Tally()
-    out = [
-        r for item in decode_files([SCENARIO_PATH], "auto", tally) if isinstance(item, Decoded)
-        for r in item.records
-    ]  # fmt: skip
-    assert not tally.rejected
-    return out
+    return decoded(SCENARIO_PATH)
 
 
 @pytest.fixture(scope="module")
