@@ -191,11 +191,10 @@ def _one(
     if kind == "sample":
         observations, dropped, new_tick = cells.add_sample(store, rec, rules, w1)
         if dropped is not None:
+            # Counted, not dead-lettered: a sample is derived, its position was applied to its
+            # vessel and published; and most that come this late are repeats, a restarted
+            # track stage reading its frames again from the last committed offset.
             out.dropped[dropped] = out.dropped.get(dropped, 0) + 1
-            if dropped == "too_late" and not rec.get("gone"):
-                # Late data (a silent vessel's `gone` is late by design: counted only).
-                why = f"more than {rules.retention_s:.0f} s behind the watermark"
-                out.refused.append((rec, "too_late", why))
         out.forward.extend(observations)
         if new_tick:
             clock.set_due(rec["key"], cells.due_at(store, rec["key"], rules))
