@@ -55,8 +55,10 @@ broker-start: install system-deps ## start the local Kafka broker
 broker-stop: install ## stop the local Kafka broker
 	$(BIN)/shipwatch broker stop
 
-scenario: install ## regenerate the bundled reference scenario
+scenario: install ## regenerate the bundled scenarios (reference, at sea, four days at sea)
 	$(BIN)/python -m scenarios.reference --out scenarios/data/reference.csv
+	$(BIN)/python -m scenarios.at_sea --out scenarios/data/at_sea.jsonl
+	$(BIN)/python -m scenarios.sea_days --out scenarios/data/sea_days.jsonl
 
 clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
