@@ -9,9 +9,14 @@ and a seeded scheduler that picks which partition reads next; tests replay a fil
 interleavings and compare the alerts with `Detector`'s. Pure: no broker, no Faust.
 
 The protocol, as the stream's bindings keep it:
+- the input is split over the raw partitions as `replay` keys it (JSON lines by MMSI, a
+  sighting, which has no key, on any partition); ingest reads a chunk of one raw partition and
+  sends each frames partition one frame: its vessels' records (sightings spread by id), then
+  the raw partition's progress at level 0 (the newest event time read from it; idle once it
+  has nothing left to read);
 - a frames partition applies a frame (`track_batch`) and sends each sea partition one frame:
   the sea records of that partition's keys (none: a heartbeat), then its progress at level 1
-  (the newest event time it has read; idle once it has nothing left to read);
+  (the slowest raw partition's);
 - a sea partition applies a frame (`sea_batch`) and, when it forwarded records or its level-1
   watermark moved, sends each sea partition one frame: the records of its keys, then that
   watermark at level 2;
@@ -33,6 +38,7 @@ from typing import Any, Literal
 
 from ais.json_form import JsonRecord, as_json
 from ais.records import AnyRecord
+from ais.timefmt import EventTimes
 from alerts.rules import RuleContext
 from geofences import tracker
 from geofences.index import FenceIndex
@@ -41,7 +47,15 @@ from pipeline.track_stage import track_batch
 from pipeline.write_back import WriteBack
 from sea.rules import SeaRules
 from sea.stage import sea_batch
-from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
+from shipwatch.watermarks import (
+    RAW_LEVEL,
+    SEA_LEVEL,
+    TRACK_LEVEL,
+    Marks,
+    Progress,
+    low_watermark,
+    note,
+)
 from voyages import machine
 
 Record = dict[str, Any]
@@ -62,13 +76,22 @@ def _new_tracks() -> WriteBack[tracker.TrackState]:
 
 
 @dataclass(slots=True)
-class _FramesPartition:
-    """One partition of the frames topic: what it has still to read, its vessels, its time."""
+class _RawPartition:
+    """One partition of the raw topic: what ingest has still to read, and how far it got."""
 
     number: int
     queue: deque[JsonRecord] = field(default_factory=deque)
+    progress: float | None = None  # the newest event time read
+
+
+@dataclass(slots=True)
+class _FramesPartition:
+    """One partition of the frames topic: the frames sent to it, its vessels, what it heard."""
+
+    number: int
+    queue: deque[tuple[list[JsonRecord], Progress]] = field(default_factory=deque)
     tracks: WriteBack[tracker.TrackState] = field(default_factory=_new_tracks)
-    progress: float | None = None  # the newest event time it has read
+    marks: Marks = field(default_factory=dict)  # each raw partition's progress, as told
 
 
 @dataclass(slots=True)
@@ -81,14 +104,15 @@ class _SeaPartition:
 
 
 class PartitionedRunner:
-    """Runs the track and sea stages over `frames` and `sea` partitions in a scheduled order.
+    """Runs ingest, the track and the sea stages over `raw`, `frames` and `sea` partitions in
+    a scheduled order.
 
     `policy` picks the next partition to read: "random" (any partition with something to read,
-    frames of random size), "ahead" (partition `chosen` of the frames reads all its input
-    first, days ahead of the others, then random), "stalled" (partition `chosen` reads nothing
-    until everything else is done, then catches up). `chosen` defaults to a seeded choice among
-    the frames partitions with records. Without `idleness`, a frames partition with nothing
-    left to read holds the level-1 watermark at its last time until the end of input."""
+    chunks of random size), "ahead" (raw and frames partition `chosen` read all their input
+    first, days ahead of the others, then random), "stalled" (they read nothing until
+    everything else is done, then catch up). `chosen` defaults to a seeded choice among the raw
+    partitions with records. Without `idleness`, a raw partition with nothing left to read
+    holds every watermark at its last time until the end of input."""
 
     def __init__(
         self,
@@ -98,6 +122,7 @@ class PartitionedRunner:
         *,
         frames: int = 1,
         sea: int = 1,
+        raw: int | None = None,
         seed: int = 0,
         policy: Policy = "random",
         chosen: int | None = None,
@@ -106,8 +131,9 @@ class PartitionedRunner:
         vessel_partitioner: VesselPartitioner | None = None,
         key_partitioner: KeyPartitioner | None = None,
     ) -> None:
-        if frames < 1 or sea < 1 or max_chunk < 1:
-            raise ValueError("frames, sea and max_chunk must be at least 1")
+        raw = frames if raw is None else raw  # one partition count for every topic, by default
+        if frames < 1 or sea < 1 or raw < 1 or max_chunk < 1:
+            raise ValueError("raw, frames, sea and max_chunk must be at least 1")
         if policy not in POLICIES:
             raise ValueError(f"unknown policy {policy!r}: one of {POLICIES}")
         if chosen is not None and not 0 <= chosen < frames:
@@ -131,10 +157,13 @@ class PartitionedRunner:
         self.max_chunk = max_chunk
         self.idleness = idleness
         self.rng = random.Random(seed)
+        self._epoch = EventTimes()
         self.stale = 0
         self.steps = 0  # frames applied, on either stage: how finely the run was interleaved
         self._frame_of = vessel_partitioner(frames)
+        self._raw_of = vessel_partitioner(raw)
         self._key_of = key_partitioner(sea)
+        self._raws = [_RawPartition(r) for r in range(raw)]
         self._frames = [_FramesPartition(p) for p in range(frames)]
         self._seas = [_SeaPartition(q) for q in range(sea)]
 
@@ -163,7 +192,6 @@ class PartitionedRunner:
     def flush(self) -> list[Output]:
         """The end of a finite input: pending fixes applied, every watermark past everything."""
         out: list[Output] = []
-        n = len(self._frames)
         for part in self._frames:
             for mmsi in sorted(part.tracks.states):
                 state = part.tracks.states[mmsi]
@@ -173,25 +201,49 @@ class PartitionedRunner:
                     )
                     part.tracks.put(mmsi, new_state)
                     out += self._downstream(fence_events)
-            # No more input is coming from this partition: its progress is past everything.
-            self._send([], Progress(TRACK_LEVEL, part.number, n, END))
+        # No more input is coming: every raw partition's progress is past everything.
+        for raw in self._raws:
+            raw.progress = END
+            self._ingest_send(raw, [], idle=False)
         out += self._drain()
         return out
 
     def _run(self, records: list[JsonRecord]) -> Iterator[Output]:
         for record in records:
-            self._frames[self._partition_of(record)].queue.append(record)
-        n = len(self._frames)
+            self._raws[self._raw_partition_of(record)].queue.append(record)
         if self.idleness:
-            # A partition with nothing to read says so at once, as the stream's do after a
-            # quiet while; else it would hold the watermark of every sea partition forever.
-            for part in self._frames:
-                if not part.queue:
-                    self._send([], Progress(TRACK_LEVEL, part.number, n, part.progress, True))
+            # A partition with nothing to read says so at once, as ingest does after a quiet
+            # while; else it would hold the watermark of every sea partition forever.
+            for raw in self._raws:
+                if not raw.queue:
+                    self._ingest_send(raw, [], idle=True)
         if self.chosen is None and self.policy != "random":
-            busy = [part.number for part in self._frames if part.queue]
+            busy = [raw.number for raw in self._raws if raw.queue]
             self.chosen = self.rng.choice(busy) if busy else 0
         yield from self._drain()
+
+    def _raw_partition_of(self, record: JsonRecord) -> int:
+        """The raw partition `replay` writes a record to: by MMSI; a sighting, unkeyed, to any."""
+        if record["kind"] == "sighting":
+            return self.rng.randrange(len(self._raws))
+        return self._raw_of(record["mmsi"])
+
+    def _read_raw(self, raw: _RawPartition) -> None:
+        """Ingest: a chunk of one raw partition into frames, each partition told its progress."""
+        size = min(self.rng.randint(1, self.max_chunk), len(raw.queue))
+        chunk = [raw.queue.popleft() for _ in range(size)]
+        for record in chunk:
+            t = self._epoch(record["ts"])
+            raw.progress = t if raw.progress is None or t > raw.progress else raw.progress
+        self._ingest_send(raw, chunk, idle=self.idleness and not raw.queue)
+
+    def _ingest_send(self, raw: _RawPartition, records: list[JsonRecord], idle: bool) -> None:
+        framed: dict[int, list[JsonRecord]] = {}
+        for record in records:
+            framed.setdefault(self._partition_of(record), []).append(record)
+        progress = Progress(RAW_LEVEL, raw.number, len(self._raws), raw.progress, idle)
+        for part in self._frames:
+            part.queue.append((framed.get(part.number, []), progress))
 
     def _partition_of(self, record: JsonRecord) -> int:
         """The frames partition a record is read from, as ingest routes it."""
@@ -204,39 +256,49 @@ class PartitionedRunner:
         while ready := self._ready():
             part = self.rng.choice(ready)
             self.steps += 1
-            if isinstance(part, _FramesPartition):
+            if isinstance(part, _RawPartition):
+                self._read_raw(part)
+            elif isinstance(part, _FramesPartition):
                 yield from self._read_frames(part)
             else:
                 yield from self._read_sea(part)
 
-    def _ready(self) -> list[_FramesPartition | _SeaPartition]:
-        """The partitions the policy lets read next."""
+    def _ready(self) -> list[_RawPartition | _FramesPartition | _SeaPartition]:
+        """The partitions the policy lets read next: `chosen` is a raw partition and the frames
+        partition of the same number (with one count for both, its vessels' own)."""
+        raws = [raw for raw in self._raws if raw.queue]
         frames = [part for part in self._frames if part.queue]
         seas = [part for part in self._seas if part.queue]
         if self.chosen is not None:
-            chosen = self._frames[self.chosen]
-            if self.policy == "ahead" and chosen.queue:
-                frames = [chosen]  # the others have not started: it runs days ahead of them
-            elif self.policy == "stalled" and chosen.queue and (len(frames) > 1 or seas):
-                frames = [part for part in frames if part is not chosen]
-        return [*frames, *seas]
+            chosen_raw = self._raws[self.chosen % len(self._raws)]
+            chosen = self._frames[self.chosen % len(self._frames)]
+            if self.policy == "ahead":
+                if chosen_raw.queue:
+                    raws = [chosen_raw]  # the others have not started: it runs days ahead
+                if chosen.queue:
+                    frames = [chosen]
+            elif self.policy == "stalled":
+                others = len(raws) + len(frames) + len(seas)
+                if chosen_raw.queue and others > 1:
+                    raws = [raw for raw in raws if raw is not chosen_raw]
+                if chosen.queue and (len(frames) > 1 or raws or seas):
+                    frames = [part for part in frames if part is not chosen]
+        return [*raws, *frames, *seas]
 
     def _read_frames(self, part: _FramesPartition) -> Iterator[Output]:
         """One frame of a frames partition through the track stage; its sea records sent on."""
-        size = min(self.rng.randint(1, self.max_chunk), len(part.queue))
-        frame = [part.queue.popleft() for _ in range(size)]
+        frame, raw_progress = part.queue.popleft()
         batch = track_batch(part.tracks, frame, self.index, self.sea)
         if batch.failed:
             _, failed, detail = batch.failed[0]
             raise DetectionError(f"the track stage failed on {failed}: {detail}")
         self.stale += batch.stale
-        if batch.latest is not None and (part.progress is None or batch.latest > part.progress):
-            part.progress = batch.latest
+        note(part.marks, raw_progress)
         yield from self._downstream(batch.events)
         yield from self._sea_events(batch.sea.events)
-        idle = self.idleness and not part.queue
-        progress = Progress(TRACK_LEVEL, part.number, len(self._frames), part.progress, idle)
-        self._send(batch.sea.records, progress)
+        # Its progress is the slowest raw partition's it has heard of, as in the stream.
+        t = low_watermark(part.marks, RAW_LEVEL)
+        self._send(batch.sea.records, Progress(TRACK_LEVEL, part.number, len(self._frames), t))
 
     def _read_sea(self, part: _SeaPartition) -> Iterator[Output]:
         """One frame of a sea partition through the sea stage; what it forwards sent on."""
