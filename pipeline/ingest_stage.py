@@ -59,7 +59,7 @@ class Routing:
     history: Thinner | None = None  # which fixes the vessel pages keep; None: no history
     frame_count: int = 1  # partitions of `frames`: each is told every raw partition's progress
     raw_count: int = 1  # partitions of the raw topic: the sources of event-time progress
-    beat_s: float = 0.5  # a frames partition with no record from a raw partition is told its
+    beat_s: float = 1.0  # a frames partition with no record from a raw partition is told its
     # progress at most this often (wall clock): a frame of its own per raw batch would cost
 
 

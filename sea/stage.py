@@ -97,6 +97,14 @@ def clock_key(partition: int) -> str:
     return f"wm:{partition}"
 
 
+def _shape(marks: Record) -> list[tuple[str, int, list[tuple[str, bool]]]]:
+    """Which sources each level has heard of, and which are idle."""
+    return [
+        (level, found["n"], sorted((s, bool(p[1])) for s, p in found["p"].items()))
+        for level, found in sorted(marks.items())
+    ]
+
+
 def _levels(value: Record, rules: SeaRules) -> tuple[float | None, float | None]:
     w1 = low_watermark(value["marks"], TRACK_LEVEL)
     return (None if w1 is None else w1 - rules.lateness_s), low_watermark(value["marks"], SEA_LEVEL)
@@ -132,9 +140,15 @@ def sea_batch(
             detail = "".join(traceback.format_exception_only(exc)).strip()
             out.refused.append((record, "internal_error", detail))
     # A frame's progress covers the records it carries: they were applied first, behind it.
-    if progress is not None and note(clock.value["marks"], progress):
-        clock.changed = True
-        w1, w2 = _levels(clock.value, rules)
+    if progress is not None:
+        marks = clock.value["marks"]
+        before = (w1, w2, _shape(marks))
+        if note(marks, progress):
+            w1, w2 = _levels(clock.value, rules)
+            # Written (a changelog message) only when a watermark moved or a source was heard
+            # of, or fell idle or woke: a source's progress above the slowest may be behind
+            # after a recovery, and the heartbeats bring it back.
+            clock.changed |= (w1, w2, _shape(marks)) != before
     if clock.earliest(TRACK_LEVEL, w1) or clock.earliest(SEA_LEVEL, w2):
         _release(store, clock, rules, zones, out, w1, w2)
     if clock.changed:

@@ -57,11 +57,14 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     w.app.agent(t["frames"], name=f"{w.settings.namespace}.track")(_named("track", track.run))
     w.app.on_partitions_revoked.connect(track.on_revoked)
     w.app.timer(0.25)(track.flush_if_due)
+    # Decisions at sea wait an hour of event time: a heartbeat a second is plenty, and each
+    # costs every sea partition a frame.
+    w.app.timer(1.0)(track.progress_if_due)
 
     at_sea = SeaBinding(t, w.sea, sea, bulk, w.settings.namespace)
     w.app.agent(t["sea"], name=f"{w.settings.namespace}.sea")(_named("sea", at_sea.run))
     w.app.on_partitions_revoked.connect(at_sea.on_revoked)
-    w.app.timer(0.5)(at_sea.announce)
+    w.app.timer(1.0)(at_sea.announce)
 
     # The one-record stages, as the graph declares them (pipeline/graph.py).
     tables = {"voyages": w.voyages, "caps": w.caps}

@@ -11,6 +11,7 @@ frame is acknowledged (by Faust) after both: a crash repeats work, which the sta
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,28 +28,41 @@ from streams.kafka.partitioner import KeyPartitioner
 
 Record = dict[str, Any]
 log = logging.getLogger(__name__)
+# Every watermark is told again this often, changed or not: a partition's new owner recovers
+# its sources' progress from the table, written only when its own watermark moved.
+TELL_AGAIN_S = 5.0
 
 
 class TableStore:
     """A SeaStore over the `sea` table for one frame: values parsed once, written once."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, clocks: dict[str, Any] | None = None) -> None:
         self.table = table
         self.values: dict[str, Any] = {}
         self.changed: set[str] = set()
+        # The partitions' watermarks (`wm:<p>`), kept in memory between frames: the stage
+        # writes one to the table only when a watermark moved, and changes it in place.
+        self.clocks = {} if clocks is None else clocks
 
     def get(self, key: str) -> Any | None:
-        """The value, from this frame's changes or the table."""
+        """The value, from this frame's changes, the kept clocks, or the table."""
         if key in self.values:
             return self.values[key]
+        if key in self.clocks:
+            value = self.values[key] = self.clocks[key]
+            return value
         stored = self.table.get(key.encode())
         value = self.values[key] = orjson.loads(stored) if stored else None
+        if key.startswith("wm:") and value is not None:
+            self.clocks[key] = value
         return value
 
     def put(self, key: str, value: Any) -> None:
         """Set the value (written at `commit`)."""
         self.values[key] = value
         self.changed.add(key)
+        if key.startswith("wm:") and value is not None:
+            self.clocks[key] = value
 
     def delete(self, key: str) -> None:
         """Forget the key (a tombstone at `commit`)."""
@@ -137,6 +151,8 @@ class SeaBinding:
         # Each owned partition's level-1 watermark, and what was last announced of it.
         self.watermarks: dict[int, float | None] = {}
         self.announced: dict[int, float | None] = {}
+        self.clocks: dict[str, Any] = {}  # see TableStore
+        self.last_told_all = 0.0  # monotonic: when every watermark was last told again
         self.applied = metrics.STAGE_RECORDS.labels(stage="sea")
 
     async def run(self, stream: Any) -> None:
@@ -152,7 +168,7 @@ class SeaBinding:
             await self.reject(event, "bad_frame", str(exc), event.value or b"")
             return
         here = event.message.partition
-        store = TableStore(self.table)
+        store = TableStore(self.table, self.clocks)
         rules, zones = self.ctx.rules, self.ctx.zones
         batch = sea_batch(store, records, rules, zones, here, progress)
         self.applied.inc(len(records))
@@ -183,8 +199,12 @@ class SeaBinding:
     async def announce(self) -> None:
         """The timer: tell every sea partition how far each of ours has got (level 2), so
         that pairs, whose observations come from every partition, can be decided."""
+        now = time.monotonic()
+        again = now - self.last_told_all >= TELL_AGAIN_S  # a partition's new owner rebuilds
+        if again:
+            self.last_told_all = now
         for partition, watermark in list(self.watermarks.items()):
-            if watermark is None or self.announced.get(partition) == watermark:
+            if watermark is None or (self.announced.get(partition) == watermark and not again):
                 continue
             self.announced[partition] = watermark
             progress = await self._progress(partition, watermark)
@@ -195,6 +215,7 @@ class SeaBinding:
         """Partitions are moving: their next owner announces them (from the table)."""
         self.watermarks.clear()
         self.announced.clear()
+        self.clocks.clear()
 
     async def reject(self, event: Any, reason: str, detail: str, raw: bytes) -> None:
         """Dead-letter a frame or one of its records, with its source."""

@@ -31,7 +31,7 @@ from sea.sampler import SeaContext
 from shipwatch.watermarks import RAW_LEVEL, TRACK_LEVEL, Marks, Progress, low_watermark, note
 from streams import metrics
 from streams.bindings.guard import send_dead_letter
-from streams.bindings.sea import send_events, send_sea
+from streams.bindings.sea import TELL_AGAIN_S, send_events, send_sea
 from streams.kafka.bulk_producer import BulkProducer
 from streams.kafka.partitioner import key_of
 
@@ -64,6 +64,7 @@ class TrackBinding:
         # partition's. Rebuilt from the frames after a rebalance (ingest repeats itself).
         self.marks: dict[int, Marks] = {}
         self.told: dict[int, float | None] = {}
+        self.last_told_all = 0.0  # monotonic: when every partition's progress was told again
         self.states: WriteBack[TrackState] = WriteBack(self._load, TrackState)
         self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
         self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
@@ -144,9 +145,12 @@ class TrackBinding:
         self.sends.append(sent)
 
     async def flush_if_due(self) -> None:
-        """The timer's flush, for when frames stop coming; and the partitions' progress."""
+        """The timer's flush, for when frames stop coming."""
         if self.frames and time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
             await self.flush()
+
+    async def progress_if_due(self) -> None:
+        """The timer's heartbeat: each owned frames partition's progress, where it moved."""
         if self.sea is not None:
             async with self.lock:
                 await self._guarded(self.tell_progress())
@@ -158,12 +162,17 @@ class TrackBinding:
 
     async def tell_progress(self) -> None:
         """Tell every sea partition how far each owned frames partition has got (a heartbeat:
-        the sea stage decides only up to the slowest), where that changed."""
+        the sea stage decides only up to the slowest), where that changed, and all of it again
+        every `TELL_AGAIN_S` (a sea partition's new owner recovers older progress)."""
         await self.bulk.ready.wait()
         sea_topic = self.topics["sea"].get_topic_name()
+        now = time.monotonic()
+        again = now - self.last_told_all >= TELL_AGAIN_S
+        if again:
+            self.last_told_all = now
         for partition, marks in sorted(self.marks.items()):
             t = low_watermark(marks, RAW_LEVEL)
-            if partition in self.told and self.told[partition] == t:
+            if partition in self.told and self.told[partition] == t and not again:
                 continue
             self.told[partition] = t
             progress = await self._progress(partition, t)
