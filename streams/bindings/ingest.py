@@ -50,6 +50,11 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("ingest: assigned %d raw partition(s)", len(assigned))
 
 
+def _log_failed_heartbeat(ack: asyncio.Future[Any]) -> None:
+    if not ack.cancelled() and ack.exception() is not None:
+        log.warning("ingest: a progress heartbeat was not sent: %r", ack.exception())
+
+
 class Ingest:
     """The raw topic's consumer loop inside the worker.
 
@@ -218,7 +223,10 @@ class Ingest:
             acks = await self.producer.send_partitioned(
                 self.settings.topic("frames"), ((p, None, f) for p, f in frames)
             )
-            await asyncio.gather(*acks)
+            # Not waited for here (the loop goes on fetching): a heartbeat commits nothing, and
+            # one lost is told again within seconds; a failure is logged.
+            for ack in acks:
+                ack.add_done_callback(_log_failed_heartbeat)
 
     async def _expire_quiet(self, stage: IngestStage) -> None:
         """Dead-letter the unfinished multiparts of raw partitions quiet for too long."""
