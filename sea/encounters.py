@@ -36,12 +36,12 @@ def observe_pair(
     key = obs["key"]
     state: Record = store.get(key) or {}
     if w2 is not None and obs["t"] <= w2:
-        # Behind the watermark: everything before it was applied. A silent vessel's `left`
-        # comes this late by design (it is sent when the vessel's next fix comes), and ends
-        # what it ends; a close one that would start a run from the past is a repeat of work
-        # already done, or late data, and is counted, not applied.
-        if "run" not in state and obs["close"] and obs["t"] > state.get("ended", -1):
-            return [], "late"
+        # Behind the watermark: everything before it was applied, so it is applied at once,
+        # after what the run holds. A silent vessel's `left` comes this late by design (sent
+        # when the vessel's next fix comes) and ends what it ends; a vessel whose AIS comes
+        # later than the allowed lateness (satellite AIS, a slow receiver) makes all its
+        # observations late, in order, and its encounters still count. A repeat changes
+        # nothing: it is not newer than what its run (or its end marker) holds.
         events = _apply(state, obs, rules)
         _put(store, key, state)
         return events, None

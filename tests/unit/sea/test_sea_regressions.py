@@ -213,3 +213,17 @@ def test_a_vessel_within_a_sightings_reach_is_in_the_sightings_cell():
     ), f"within the {reach_500} m reach of a 500 m ship"
     reach_600 = RULES.sighting_match_m + 600 / 2
     assert RULES.ghost_margin_m >= reach_600
+
+
+def test_a_pair_whose_observations_all_come_behind_the_watermark_still_meets():
+    """sea/encounters.py `observe_pair`: a vessel whose AIS comes later than the allowed
+    lateness (satellite AIS) makes every observation of its pairs late, in order; they are
+    applied as they come, so its encounter is found (and a repeat of one changes nothing)."""
+    tick = RULES.tick_s
+    store, made = MemoryStore(), []
+    records = [obs(i * tick, True) for i in range(20)]
+    for o in records + records[:5]:  # then five repeats
+        events, dropped = observe_pair(store, dict(o), RULES, 10**9)  # the watermark far ahead
+        assert dropped is None
+        made += events
+    assert [(e["mmsi"], e["ended_at"]) for e in made] == [(1, None), (2, None)]
