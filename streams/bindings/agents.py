@@ -95,7 +95,8 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
 
 class MessageBinding:
     """A one-record stage bound to its topic and table: the record's sends go out, and are
-    acknowledged, before the state they imply is written; Faust commits the offset after."""
+    acknowledged, before the state they imply is written and before the handler returns
+    (after which Faust may commit the record's offset)."""
 
     def __init__(self, stage: str, step: MessageStage, table: Any, topics: dict[str, Any]):
         self.stage, self.step, self.table, self.topics = stage, step, table, topics
@@ -123,11 +124,12 @@ class MessageBinding:
                     metrics.VOYAGE_EVENTS.labels(kind=value["kind"]).inc()
                 raw = orjson.dumps(value)
             sent.append(await self.topics[send.topic].send(key=send.key.encode(), value=raw))
-        if out.changed:
-            for ack in sent:  # the state below must never be durable without what it sent
-                await ack
-            for key, value in out.changed.items():
-                self.table[key.encode()] = value
+        # Acknowledged by the broker before the state is written, and before Faust may commit
+        # this message's offset: killed in between, the worker reads the message again.
+        for ack in sent:
+            await ack
+        for key, value in out.changed.items():
+            self.table[key.encode()] = value
 
 
 def _named(stage: str, fn: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
