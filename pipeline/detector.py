@@ -16,7 +16,6 @@ from typing import Any
 
 from ais.json_form import JsonRecord, as_json
 from ais.records import AnyRecord, Position
-from alerts.models import Alert
 from alerts.rules import RuleContext
 from geofences import tracker
 from geofences.index import FenceIndex
@@ -186,8 +185,7 @@ class Detector:
         if spec is None or step is None:
             return
         store = self.stores[spec.state] if spec.state else {}
-        value = send.json() if isinstance(send.value, Alert) else send.value
-        out = step(store.get, send.key, value)
+        out = step(store.get, send.key, send.json())
         store.update(out.changed)
         for made in out.sends:
             yield from self._send(made)

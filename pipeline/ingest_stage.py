@@ -93,6 +93,17 @@ def frame_of(records: Sequence[bytes], progress: bytes = b"") -> bytes:
     return b'{"records":[' + b",".join(records) + b'],"progress":' + progress + b"}"
 
 
+def frames_of(blobs: Sequence[bytes], progress: bytes = b"") -> list[bytes]:
+    """Records in frames of at most FRAME_MAX_RECORDS; the progress, which covers every record
+    before it, on the last frame only (with no record, a frame of the progress alone)."""
+    starts = range(0, max(len(blobs), 1), FRAME_MAX_RECORDS)
+    last = starts[-1]
+    return [
+        frame_of(blobs[start : start + FRAME_MAX_RECORDS], progress if start == last else b"")
+        for start in starts
+    ]
+
+
 def records_of_frame(frame: bytes) -> list[JsonRecord]:
     """The records a frame carries, in order."""
     records: list[JsonRecord] = orjson.loads(frame)["records"]
@@ -140,17 +151,22 @@ class IngestStage:
         header = self._header(partition, t, idle)
         out = []
         for frames_partition in range(self.routing.frame_count):
-            told = self.told.get((partition, frames_partition))
-            due = (
-                every
-                or told is None
-                or told[1] != idle
-                or (told[0] != t and now - told[2] >= self.routing.beat_s)
-            )
-            if due:
+            if every or self._due(partition, frames_partition, t, idle, now):
                 self.told[(partition, frames_partition)] = (t, idle, now)
                 out.append((frames_partition, frame_of([], header)))
         return out
+
+    def _due(
+        self, partition: int, frames_partition: int, t: float | None, idle: bool, now: float
+    ) -> bool:
+        """Whether a frames partition must be told a raw partition's word without a record to
+        carry it: never told, idleness changed, or the progress moved `beat_s` after the last."""
+        told = self.told.get((partition, frames_partition))
+        return (
+            told is None
+            or told[1] != idle
+            or (told[0] != t and now - told[2] >= self.routing.beat_s)
+        )
 
     def idle_told(self, partition: int) -> bool:
         """Whether the frames partitions were last told this raw partition is idle."""
@@ -203,18 +219,10 @@ class IngestStage:
         header = self._header(partition, t, False)
         for frame_partition in sorted({*framed, *range(self.routing.frame_count)}):
             blobs = framed.get(frame_partition, [])
-            told = self.told.get((partition, frame_partition))
-            if not blobs and told is not None and told[:2] == (t, False):
-                continue  # nothing new for it
-            if not blobs and told is not None and now - told[2] < self.routing.beat_s:
-                continue  # told soon enough: the next batch, or the binding's heartbeat
+            if not blobs and not self._due(partition, frame_partition, t, False, now):
+                continue  # nothing new for it, or told soon enough
             self.told[(partition, frame_partition)] = (t, False, now)
-            last = max(len(blobs) - 1, 0) // FRAME_MAX_RECORDS * FRAME_MAX_RECORDS
-            for start in range(0, max(len(blobs), 1), FRAME_MAX_RECORDS):
-                # The progress covers every record before it: on the last frame only.
-                covered = header if start == last else b""
-                part = blobs[start : start + FRAME_MAX_RECORDS]
-                out.frames.append((frame_partition, frame_of(part, covered)))
+            out.frames += [(frame_partition, f) for f in frames_of(blobs, header)]
         # The history's readers take every partition and need no order: a frame per thousand
         # kept fixes, on the partition of its first vessel (spread like the vessels).
         kept = self.kept

@@ -39,7 +39,6 @@ class TrackBatch:
     stale: int = 0  # records not newer than the vessel's last one: ignored
     event_times: list[float] = field(default_factory=list)  # of the applied positions
     latest: float | None = None  # the newest event time of any record: the partition's progress
-    sightings: int = 0  # satellite sightings passed on to the sea stage
     failed: list[tuple[int, JsonRecord, str]] = field(default_factory=list)  # index, why
     sea: SeaOut = field(default_factory=SeaOut)  # samples for the sea stage, loitering events
 
@@ -106,19 +105,20 @@ def track_batch(
     for i, record in enumerate(records):
         try:
             t = _epoch(record["ts"])
-            if record["kind"] == "sighting":  # no vessel: straight on to its area cell
+            sighting = record["kind"] == "sighting"
+            if sighting:  # no vessel: straight on to its area cell
                 if sea is not None:
                     out.sea.records.append(sighting_input(record, sea.rules))
-                out.sightings += 1
-                out.latest = t if out.latest is None or t > out.latest else out.latest
-                continue
-            events = track_record(states, record, t, index, sea, out.sea)
+            else:
+                events = track_record(states, record, t, index, sea, out.sea)
         except Exception as exc:  # a bug must cost one record, never the frame
             detail = "".join(traceback.format_exception_only(exc)).strip()
             out.failed.append((i, record, detail))
             continue
         if out.latest is None or t > out.latest:
             out.latest = t
+        if sighting:
+            continue
         if events is None:
             out.stale += 1
         elif record["kind"] == "position":

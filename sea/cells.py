@@ -23,11 +23,6 @@ Record = dict[str, Any]
 LAT, LON, SOG, SLOW, LEFT, HOME, DRAUGHT, NAME, IMO, GONE = range(10)
 
 
-def is_head(key: str) -> bool:
-    """True for a cell's head key (not one of its ticks, a pair or `watched`)."""
-    return key.startswith("c:") and "@" not in key
-
-
 def head_of(store: SeaStore, key: str) -> Record:
     """The cell's head, new if the cell has none yet."""
     head: Record | None = store.get(key)

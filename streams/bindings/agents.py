@@ -31,7 +31,6 @@ from streams.kafka.bulk_producer import BulkProducer
 from streams.monitoring import supervised
 from streams.web.fence_map import MapAreas
 
-Handler = Callable[[Any], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.ingest_stage import FRAME_MAX_RECORDS, frame_of
+from pipeline.ingest_stage import frames_of, parse_frame
 from sea.sampler import SeaContext
 from sea.stage import sea_batch
 from shipwatch.watermarks import SEA_LEVEL, Progress
@@ -110,28 +110,8 @@ async def send_sea(
     header = b"" if progress is None else orjson.dumps(progress.to_json())
     return await bulk.send_partitioned(
         topic,
-        (
-            (p, None, sea_frame(chunk, header if i + FRAME_MAX_RECORDS >= len(blobs) else b""))
-            for p, blobs in framed.items()
-            for i in range(0, max(len(blobs), 1), FRAME_MAX_RECORDS)
-            for chunk in (blobs[i : i + FRAME_MAX_RECORDS],)
-        ),
+        ((p, None, frame) for p, blobs in framed.items() for frame in frames_of(blobs, header)),
     )
-
-
-def sea_frame(records: list[bytes], progress: bytes) -> bytes:
-    """A frame of the sea topic: its records, then the sender's progress if it has one."""
-    if not progress:
-        return frame_of(records)
-    return b'{"records":[' + b",".join(records) + b'],"progress":' + progress + b"}"
-
-
-def parse_sea_frame(value: bytes) -> tuple[list[Record], Progress | None]:
-    """A sea frame's records and progress (ValueError, KeyError or TypeError if malformed)."""
-    frame = orjson.loads(value)
-    records: list[Record] = frame["records"]
-    found = frame.get("progress")
-    return records, (None if found is None else Progress.from_json(found))
 
 
 def event_key(event: Record) -> str:
@@ -163,7 +143,7 @@ class SeaBinding:
     async def on_frame(self, event: Any) -> None:
         """Apply a frame; send what it makes; then write its state."""
         try:
-            records, progress = parse_sea_frame(event.value)
+            records, progress = parse_frame(event.value)
         except (ValueError, KeyError, TypeError) as exc:
             await self.reject(event, "bad_frame", str(exc), event.value or b"")
             return

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import orjson
 
+from pipeline.ingest_stage import frame_of, parse_frame
 from sea.stage import sea_batch
 from sea.store import MemoryStore
 from sea.zones import SeaZones
 from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
-from streams.bindings.sea import TableStore, parse_sea_frame, sea_frame
+from streams.bindings.sea import TableStore
 
 
 class Table(dict):  # type: ignore[type-arg]
@@ -52,7 +53,7 @@ def test_a_new_owner_reads_the_watermarks_from_the_table(core) -> None:
 
 def test_a_sea_frame_carries_its_records_then_the_progress_that_covers_them() -> None:
     progress = Progress(SEA_LEVEL, 3, 6, 1234.5)
-    value = sea_frame([b'{"kind":"pair"}'], orjson.dumps(progress.to_json()))
+    value = frame_of([b'{"kind":"pair"}'], orjson.dumps(progress.to_json()))
     assert value.index(b'"records"') < value.index(b'"progress"')
-    assert parse_sea_frame(value) == ([{"kind": "pair"}], progress)
-    assert parse_sea_frame(sea_frame([], b"")) == ([], None)
+    assert parse_frame(value) == ([{"kind": "pair"}], progress)
+    assert parse_frame(frame_of([], b"")) == ([], None)
