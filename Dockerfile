@@ -19,18 +19,8 @@ RUN python -c "import subprocess, sys, tomllib; \
 deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
 subprocess.check_call([sys.executable, '-m', 'pip', 'install', *deps])"
 
-# One COPY per package: COPY with several directories would merge their contents.
-COPY streams ./streams
-COPY geofences ./geofences
-COPY alerts ./alerts
-COPY voyages ./voyages
-COPY ais ./ais
-COPY pipeline ./pipeline
-COPY scenarios ./scenarios
-COPY sea ./sea
-COPY history ./history
-COPY triage ./triage
-COPY shipwatch ./shipwatch
+# The packages are whatever pyproject.toml finds; .dockerignore keeps tests, docs and tools out.
+COPY . ./
 RUN pip install . && rm -rf build ./*.egg-info
 
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/shipwatch \

@@ -56,9 +56,9 @@ broker-stop: install ## stop the local Kafka broker
 	$(BIN)/shipwatch broker stop
 
 scenario: install ## regenerate the bundled scenarios (reference, at sea, four days at sea)
-	$(BIN)/python -m scenarios.reference --out scenarios/data/reference.csv
-	$(BIN)/python -m scenarios.at_sea --out scenarios/data/at_sea.jsonl
-	$(BIN)/python -m scenarios.sea_days --out scenarios/data/sea_days.jsonl
+	$(BIN)/python -m shipwatch.scenarios.reference --out shipwatch/scenarios/data/reference.csv
+	$(BIN)/python -m shipwatch.scenarios.at_sea --out shipwatch/scenarios/data/at_sea.jsonl
+	$(BIN)/python -m shipwatch.scenarios.sea_days --out shipwatch/scenarios/data/sea_days.jsonl
 
 clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
@@ -79,4 +79,4 @@ soak: install system-deps ## memory soak: a worker under steady traffic from a f
 
 .PHONY: schemas
 schemas: install ## regenerate the JSON Schemas of every topic's records (schemas/)
-	$(BIN)/python -m pipeline.schemas --write
+	$(BIN)/python -m shipwatch.pipeline.schemas --write

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.cargo import crossed, estimate_barrels
 from alerts.models import Alert, alert_id_for
 from alerts.routes import route_for
 from alerts.rules import RuleContext
+from shipwatch.cargo import crossed, estimate_barrels
 
 
 def delivery_route(ev: dict[str, Any], ctx: RuleContext) -> str | None:

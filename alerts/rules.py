@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.cargo import CAP_SHARES, CHANGE_MIN_M, UN_CAP_BBL, CargoFactors
 from alerts.models import Alert, Severity, vessel_alert
 from alerts.routes import DEFAULT_ROUTES, Route, route_for
 from alerts.sea_rules import SEA_RULES
 from alerts.watchlist import Watchlist
-from sea.rules import SeaRules
+from shipwatch.cargo import CAP_SHARES, CHANGE_MIN_M, UN_CAP_BBL, CargoFactors
+from shipwatch.sea.rules import SeaRules
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from alerts.cargo import CHANGE_MIN_M
 from alerts.models import Alert, vessel_alert
+from shipwatch.cargo import CHANGE_MIN_M
 
 if TYPE_CHECKING:
     from alerts.rules import RuleContext

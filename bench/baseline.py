@@ -29,11 +29,11 @@ from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import ConsumerRecord
 
-from ais.errors import Rejected
-from ais.raw_message import decode_message
 from bench.drain import steady_rate
+from shipwatch.ais.errors import Rejected
+from shipwatch.ais.raw_message import decode_message
+from shipwatch.settings import Settings
 from streams.kafka.config import client_options
-from streams.settings import Settings
 
 AWAIT_EVERY = 5000  # per-message loop: acknowledgements collected in batches, as `replay` does
 BATCH_BYTES = 512 * 1024  # batch loop: a produce batch's size limit (the broker allows 1 MiB)

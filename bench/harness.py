@@ -22,10 +22,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 
-from streams import broker
-from streams.broker.ports import free_port
+from shipwatch import broker
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings, env_for
 from streams.kafka.config import client_options
-from streams.settings import Settings, env_for
 
 REPO = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -169,7 +169,7 @@ class Worker:
 def start_worker(
     settings: Settings,
     log: Path,
-    module: str = "streams.cli",
+    module: str = "shipwatch",
     extra_env: Mapping[str, str] | None = None,
 ) -> Worker:
     """Launch `shipwatch worker` for these settings (from `module`, a main like the CLI's).

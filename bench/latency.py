@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaProducer
 
 from bench.harness import REPO, Worker
 from bench.traffic import Item, Probe
+from shipwatch.settings import Settings
 from streams.kafka.config import client_options
-from streams.settings import Settings
 
 WARMUP_S = 5.0  # background alone before the first probe
 PROBE_GAP_S = 0.4  # between the starts of two probes

@@ -55,7 +55,6 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from ais.raw_message import decode_message
 from bench import baseline, capacity, latency, profile, report, stages, two_workers
 from bench.drain import Drain, drain, wait_applied
 from bench.harness import (
@@ -70,11 +69,12 @@ from bench.harness import (
 )
 from bench.stage_cpu import as_dicts, stage_cpu
 from bench.traffic import SEA_BOX, line, probe_tracks, traffic
-from pipeline.detector import Detector
-from streams.core_setup import build_core
+from shipwatch.ais.raw_message import decode_message
+from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.setup import build_core
+from shipwatch.settings import BUNDLED_GEOFENCES, Settings
 from streams.kafka.config import client_options
 from streams.kafka.topics import ensure_topics
-from streams.settings import BUNDLED_GEOFENCES, Settings
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -65,9 +65,9 @@ from bench.harness import (
     start_worker,
 )
 from bench.traffic import Item, traffic
+from shipwatch.settings import Settings
 from streams.kafka.config import client_options
 from streams.kafka.topics import ensure_topics
-from streams.settings import Settings
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -15,22 +15,22 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 
-from ais.reading import Decoded, Tally, decode_files
 from geofences.track_state import TrackState
-from history.thinning import Thinner
-from pipeline.alert_stage import alert_batch
-from pipeline.detector import Detector
-from pipeline.ingest_stage import IngestStage, Routing, records_of_frame
-from pipeline.track_stage import track_batch
-from pipeline.voyage_stage import voyage_batch
-from pipeline.write_back import WriteBack
-from scenarios.reference import SCENARIO_PATH
+from shipwatch.ais.reading import Decoded, Tally, decode_files
+from shipwatch.history.thinning import Thinner
+from shipwatch.pipeline.alert_stage import alert_batch
+from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.ingest_stage import IngestStage, Routing, records_of_frame
+from shipwatch.pipeline.setup import build_core
+from shipwatch.pipeline.track_stage import track_batch
+from shipwatch.pipeline.voyage_stage import voyage_batch
+from shipwatch.pipeline.write_back import WriteBack
+from shipwatch.scenarios.reference import SCENARIO_PATH
+from shipwatch.settings import BUNDLED_GEOFENCES
+from shipwatch.voyages import machine
+from shipwatch.web.fence_map import MapAreas
 from streams.bindings.ingest import MAX_RECORDS
-from streams.core_setup import build_core
 from streams.kafka.partitioner import MmsiPartitioner
-from streams.settings import BUNDLED_GEOFENCES
-from streams.web.fence_map import MapAreas
-from voyages import machine
 
 PARTITIONS = 6
 FLUSH_EVERY = 20_000  # positions between two flushes: about a second of the target rate

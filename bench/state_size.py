@@ -11,11 +11,11 @@ import tracemalloc
 
 import orjson
 
-from ais.reading import Decoded, Tally, decode_files
-from pipeline.detector import Detector
-from scenarios.reference import SCENARIO_PATH
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES
+from shipwatch.ais.reading import Decoded, Tally, decode_files
+from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.setup import build_core
+from shipwatch.scenarios.reference import SCENARIO_PATH
+from shipwatch.settings import BUNDLED_GEOFENCES
 
 
 def main() -> None:

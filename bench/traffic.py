@@ -20,12 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ais.raw_message import decode_message
 from geofences.earth import METRES_PER_DEGREE
-from pipeline.detector import Detector
-from scenarios.geo import CHONGJIN_BERTH, PRODUCTS_BERTH
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES
+from shipwatch.ais.raw_message import decode_message
+from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.setup import build_core
+from shipwatch.scenarios.geo import CHONGJIN_BERTH, PRODUCTS_BERTH
+from shipwatch.settings import BUNDLED_GEOFENCES
 
 T0 = int(datetime(2024, 3, 7, tzinfo=UTC).timestamp())
 PROBE_T0 = T0 + 86_400  # probes live on their own event-time axis

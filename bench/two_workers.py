@@ -29,10 +29,10 @@ from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest
 
 from bench.drain import STALL_S, Drain, Stalled, drain
 from bench.harness import load, start_worker
-from streams.broker.ports import free_port
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings
 from streams.kafka.config import client_options
 from streams.kafka.topics import ensure_topics
-from streams.settings import Settings
 
 WORKERS = 2
 SETTLED_CHECKS = 2  # consecutive checks, a second apart, that find the groups stable

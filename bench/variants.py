@@ -32,8 +32,8 @@ from typing import Any
 
 from bench.harness import REPO, Worker, env_for, free_port, load, private_broker
 from bench.traffic import traffic
+from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
-from streams.settings import Settings
 
 KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea", "nohistory"}
 # Variants that are settings: passed to the worker as its environment.
@@ -49,8 +49,8 @@ def patched_worker(variant: set[str]) -> int:
     """Run `shipwatch worker` with the variant's changes applied (in the worker process)."""
     import faust
 
-    import streams.web.pages
-    from streams.cli import main
+    import shipwatch.web.pages
+    from shipwatch.cli.main import main
 
     if "linger" in variant:
         app_class = faust.App
@@ -61,14 +61,14 @@ def patched_worker(variant: set[str]) -> int:
         setattr(faust, "App", app)  # noqa: B010
 
     if "nomap" in variant:
-        follow = getattr(streams.web.pages, "follow_topic")  # noqa: B009
+        follow = getattr(shipwatch.web.pages, "follow_topic")  # noqa: B009
 
         async def follow_but_nearby(settings: Settings, name: str, handle: Any) -> None:
             if name == "nearby":
                 await asyncio.Event().wait()
             await follow(settings, name, handle)
 
-        setattr(streams.web.pages, "follow_topic", follow_but_nearby)  # noqa: B010
+        setattr(shipwatch.web.pages, "follow_topic", follow_but_nearby)  # noqa: B010
 
     return main(["worker", "--loglevel", "info"])
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ais.timefmt import iso_of
 from geofences.track_state import TrackState
+from shipwatch.ais.timefmt import iso_of
 
 DRAUGHT_STEP_M = 0.1  # AIS draught resolution; smaller differences are not changes
 FIELDS = ("imo", "name", "callsign", "ship_type", "length", "beam", "draught", "destination")

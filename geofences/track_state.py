@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from ais.json_form import json_bytes
-from sea.vessel_track import SeaTrack
+from shipwatch.ais.json_form import json_bytes
+from shipwatch.sea.vessel_track import SeaTrack
 
 # Every stored state starts so when the vessel is in no fence: a scan of the table for the
 # vessels inside each fence then needs to parse only the few that are in one.

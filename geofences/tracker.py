@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ais.timefmt import iso_of
 from geofences import dark
 from geofences.index import FenceIndex
 from geofences.movement import distance_m, impossible, speed_kn
 from geofences.track_state import Fix, TrackState, Visit
+from shipwatch.ais.timefmt import iso_of
 
 __all__ = ["Fix", "TrackState", "Visit", "advance_at_sea", "apply", "flush", "step"]
 

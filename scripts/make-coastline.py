@@ -43,7 +43,7 @@ from shapely.ops import polygonize, unary_union
 
 ROOT = Path(__file__).resolve().parent.parent
 FENCES = ROOT / "geofences" / "fences"
-OUT = ROOT / "streams" / "web" / "static" / "coast.geojson"
+OUT = ROOT / "shipwatch" / "web" / "static" / "coast.geojson"
 
 REGION = (127.0, 143.0, 33.0, 47.5)  # west, east, south, north
 REGIONAL_RES = "h"

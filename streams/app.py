@@ -7,12 +7,12 @@ from typing import Any
 
 import faust
 
+from shipwatch.settings import Settings
 from streams.faust_patches.commit_safety import commit_after_changelogs
 from streams.faust_patches.fetch_tuning import batch_fetches
 from streams.faust_patches.recovery_order import seek_before_fetch
 from streams.kafka.config import faust_broker_url, ssl_context
 from streams.kafka.topics import TOPICS
-from streams.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import generate_latest
 
+from shipwatch.metrics import CONSUMER_LAG, REGISTRY
+from shipwatch.settings import Settings
 from streams.kafka.config import client_options
-from streams.metrics import CONSUMER_LAG, REGISTRY
-from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 

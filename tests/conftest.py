@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from ais.records import Record
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
-from pipeline.detector import Detector
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES
+from shipwatch.ais.records import Record
+from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.setup import build_core
+from shipwatch.settings import BUNDLED_GEOFENCES
 
 Run = Callable[[Iterable[Record]], list[tuple[str, dict[str, Any]]]]
 

@@ -17,11 +17,12 @@ import orjson
 from alerts.models import Alert
 from alerts.rules import RuleContext
 from geofences.index import FenceIndex
-from pipeline.detector import watched_by
-from pipeline.graph import GRAPH, MessageStage, message_stages
-from sea.sampler import SeaContext
-from sea.zones import SeaZones
-from streams import metrics
+from shipwatch import metrics
+from shipwatch.pipeline.detector import watched_by
+from shipwatch.pipeline.graph import GRAPH, MessageStage, message_stages
+from shipwatch.sea.sampler import SeaContext
+from shipwatch.sea.zones import SeaZones
+from shipwatch.web.fence_map import MapAreas
 from streams.app import Wiring
 from streams.bindings.guard import guarded
 from streams.bindings.ingest import Ingest
@@ -29,7 +30,6 @@ from streams.bindings.sea import SeaBinding
 from streams.bindings.track import TrackBinding
 from streams.kafka.bulk_producer import BulkProducer
 from streams.monitoring import supervised
-from streams.web.fence_map import MapAreas
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
-from pipeline.dead_letters import dead_letter, kafka_source
-from streams import metrics
+from shipwatch import metrics
+from shipwatch.pipeline.dead_letters import dead_letter, kafka_source
 from streams.errors import KafkaUnavailable
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from history.records import Batch
-from history.store import DAY_S, HistoryStore
-from streams import metrics
+from shipwatch import metrics
+from shipwatch.history.records import Batch
+from shipwatch.history.store import DAY_S, HistoryStore
+from shipwatch.settings import Settings
 from streams.kafka.config import client_options
 from streams.kafka.topics import ensure_topics
-from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -18,13 +18,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from history.thinning import Thinner
-from pipeline.ingest_stage import IngestStage, Routed, Routing
-from streams import metrics
+from shipwatch import metrics
+from shipwatch.history.thinning import Thinner
+from shipwatch.pipeline.ingest_stage import IngestStage, Routed, Routing
+from shipwatch.settings import Settings
+from shipwatch.web.fence_map import MapAreas
 from streams.kafka.bulk_producer import Acks, BulkProducer
 from streams.kafka.config import client_options
-from streams.settings import Settings
-from streams.web.fence_map import MapAreas
 
 log = logging.getLogger(__name__)
 

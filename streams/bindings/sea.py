@@ -17,11 +17,11 @@ from typing import Any
 
 import orjson
 
-from pipeline.ingest_stage import frames_of, parse_frame
-from sea.sampler import SeaContext
-from sea.stage import sea_batch
+from shipwatch import metrics
+from shipwatch.pipeline.ingest_stage import frames_of, parse_frame
+from shipwatch.sea.sampler import SeaContext
+from shipwatch.sea.stage import sea_batch
 from shipwatch.watermarks import SEA_LEVEL, Progress
-from streams import metrics
 from streams.bindings.guard import guarded, send_dead_letter
 from streams.kafka.bulk_producer import Acks, BulkProducer
 from streams.kafka.partitioner import KeyPartitioner

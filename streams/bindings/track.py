@@ -24,12 +24,12 @@ import orjson
 
 from geofences.index import FenceIndex
 from geofences.track_state import TrackState, fences_of
-from pipeline.ingest_stage import parse_frame
-from pipeline.track_stage import TrackBatch, track_batch
-from pipeline.write_back import WriteBack
-from sea.sampler import SeaContext
+from shipwatch import metrics
+from shipwatch.pipeline.ingest_stage import parse_frame
+from shipwatch.pipeline.track_stage import TrackBatch, track_batch
+from shipwatch.pipeline.write_back import WriteBack
+from shipwatch.sea.sampler import SeaContext
 from shipwatch.watermarks import RAW_LEVEL, TRACK_LEVEL, Marks, Progress, low_watermark, note
-from streams import metrics
 from streams.bindings.guard import send_dead_letter
 from streams.bindings.sea import TELL_AGAIN_S, send_events, send_sea
 from streams.kafka.bulk_producer import BulkProducer

@@ -25,12 +25,12 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from pipeline.dead_letters import dead_letter, kafka_source
-from streams import metrics
+from shipwatch import metrics
+from shipwatch.pipeline.dead_letters import dead_letter, kafka_source
+from shipwatch.settings import Settings
 from streams.errors import StreamsError
 from streams.kafka.config import client_options
 from streams.monitoring import supervised
-from streams.settings import Settings
 
 if TYPE_CHECKING:
     from streams.app import Wiring

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from shipwatch.settings import Settings
 from streams.errors import KafkaUnavailable
 from streams.kafka.config import client_options
 from streams.kafka.contact import first_contact
-from streams.settings import Settings
 
 
 async def read_alerts(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from streams.settings import Settings
+from shipwatch.settings import Settings
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:

@@ -24,8 +24,8 @@ from aiokafka.errors import (
     UnsupportedSaslMechanismError,
 )
 
+from shipwatch.settings import Settings
 from streams.errors import KafkaAuthenticationFailed, KafkaCertificateUntrusted, KafkaUnavailable
-from streams.settings import Settings
 
 CLIENT_LOGGER = "aiokafka"  # aiokafka/client.py logs under this name, not its module's
 # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH.

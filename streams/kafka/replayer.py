@@ -11,14 +11,14 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from ais.decoder import StreamDecoder
-from ais.files import RawUnit, read_units
-from ais.nmea import NMEA_STARTS
-from pipeline.dead_letters import dead_letter
+from shipwatch.ais.decoder import StreamDecoder
+from shipwatch.ais.files import RawUnit, read_units
+from shipwatch.ais.nmea import NMEA_STARTS
+from shipwatch.pipeline.dead_letters import dead_letter
+from shipwatch.settings import Settings
 from streams.errors import KafkaUnavailable
 from streams.kafka.config import client_options
 from streams.kafka.contact import first_contact
-from streams.settings import Settings
 
 IN_FLIGHT = 5000  # sends awaited in batches of this size to bound memory
 

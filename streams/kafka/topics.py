@@ -8,11 +8,11 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from pipeline.graph import STATES
+from shipwatch.pipeline.graph import STATES
+from shipwatch.settings import Settings
 from streams.errors import KafkaUnavailable, TopicMismatch
 from streams.kafka.config import client_options
 from streams.kafka.contact import first_contact
-from streams.settings import Settings
 
 TOPICS = (
     "ais-raw",

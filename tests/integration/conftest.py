@@ -15,9 +15,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from bench.harness import Worker, start_worker
-from streams import broker
-from streams.broker.ports import free_port
-from streams.settings import Settings
+from shipwatch import broker
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +72,7 @@ def worker_factory(namespace_settings: Settings, tmp_path: Path) -> Iterator[Cal
     """Start workers of the test's namespace; all are stopped at the end."""
     started: list[Worker] = []
 
-    def start(module: str = "streams.cli") -> Worker:
+    def start(module: str = "shipwatch") -> Worker:
         # The first worker serves the namespace's web port; others get ports of their own.
         port = namespace_settings.web_port if not started else free_port()
         settings = namespace_settings.model_copy(update={"web_port": port})

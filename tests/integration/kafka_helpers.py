@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ais.reading import Decoded, Tally, decode_files
-from pipeline.detector import Detector
-from scenarios.reference import SCENARIO_PATH
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES, Settings, env_for
+from shipwatch.ais.reading import Decoded, Tally, decode_files
+from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.setup import build_core
+from shipwatch.scenarios.reference import SCENARIO_PATH
+from shipwatch.settings import BUNDLED_GEOFENCES, Settings, env_for
 
 
 def detect_alerts(*files: Path, settings: Settings | None = None) -> list[dict[str, Any]]:
@@ -110,7 +110,7 @@ def settle(
 def cli(settings: Settings, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """Run a `shipwatch` subcommand with these settings."""
     return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
+        [sys.executable, "-m", "shipwatch", *args],
         env=env_for(settings),
         capture_output=True,
         text=True,

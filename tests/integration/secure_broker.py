@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.broker import server
-from streams.broker.config import HOST, BrokerPaths, log4j_properties, server_properties
-from streams.broker.jars import ensure_jars, jars_ready, require_tools
-from streams.broker.ports import free_port
-from streams.settings import Settings
+from shipwatch.broker import server
+from shipwatch.broker.config import HOST, BrokerPaths, log4j_properties, server_properties
+from shipwatch.broker.jars import ensure_jars, jars_ready, require_tools
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings
 
 USER = "shipwatch"
 MECHANISM = "SCRAM-SHA-512"

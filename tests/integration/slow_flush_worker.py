@@ -12,8 +12,8 @@ import logging
 import sys
 from typing import Any
 
+from shipwatch.cli.main import main
 from streams.bindings.track import TrackBinding
-from streams.cli import main
 
 FLUSH_MARK = "slow flush: states durable, frames not yet acknowledged"
 PAUSE_S = 3.0

@@ -16,7 +16,7 @@ from typing import Any
 
 from faust.transport.consumer import Consumer
 
-from streams.cli import main
+from shipwatch.cli.main import main
 
 SEEK_DELAY_S = 1.0
 

@@ -26,8 +26,8 @@ import pytest
 import yaml
 
 from bench.harness import Worker
-from streams.broker.ports import free_port
-from streams.settings import Settings
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings
 from tests.fixtures.deploy import ALERTMANAGER, RULES
 from tests.fixtures.detect import expected_alerts
 from tests.fixtures.prometheus import JOB, Prometheus

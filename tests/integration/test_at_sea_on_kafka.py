@@ -8,12 +8,12 @@ import orjson
 import pytest
 
 from bench.harness import start_worker
-from streams.settings import Settings
+from shipwatch.settings import Settings
 from tests.integration.kafka_helpers import cli, detect_alerts, settle
 
 pytestmark = pytest.mark.integration
 
-AT_SEA = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "at_sea.jsonl"
+AT_SEA = Path(__file__).resolve().parents[2] / "shipwatch" / "scenarios" / "data" / "at_sea.jsonl"
 
 
 def test_the_at_sea_story_raises_the_same_alerts_in_the_stream_as_in_detect(

@@ -11,11 +11,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from streams import broker, cli
-from streams.broker.errors import MissingToolError, NotLocalError
-from streams.broker.jars import require_tools
-from streams.broker.ports import free_port
-from streams.settings import Settings
+from shipwatch import broker
+from shipwatch.broker.errors import MissingToolError, NotLocalError
+from shipwatch.broker.jars import require_tools
+from shipwatch.broker.ports import free_port
+from shipwatch.cli import main as cli
+from shipwatch.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.reference import SCENARIO_PATH
-from streams.settings import Settings
+from shipwatch.scenarios.reference import SCENARIO_PATH
+from shipwatch.settings import Settings
 from tests.integration.kafka_helpers import (
     alert_id,
     cli,

@@ -15,12 +15,12 @@ from typing import Any
 import orjson
 import pytest
 
-from ais.reading import Decoded, Tally, decode_files
 from bench.harness import start_worker
-from scenarios.reference import SCENARIO_PATH
-from streams import broker
-from streams.broker.ports import free_port
-from streams.settings import Settings
+from shipwatch import broker
+from shipwatch.ais.reading import Decoded, Tally, decode_files
+from shipwatch.broker.ports import free_port
+from shipwatch.scenarios.reference import SCENARIO_PATH
+from shipwatch.settings import Settings
 from tests.fixtures import wait_until
 from tests.integration.kafka_helpers import (
     alert_id,

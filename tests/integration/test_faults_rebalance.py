@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bench.harness import start_worker
-from scenarios.reference import SCENARIO_PATH
-from streams.broker.ports import free_port
-from streams.settings import Settings
+from shipwatch.broker.ports import free_port
+from shipwatch.scenarios.reference import SCENARIO_PATH
+from shipwatch.settings import Settings
 from tests.integration.kafka_helpers import (
     alert_id,
     cli,

@@ -18,10 +18,10 @@ import pytest
 from bench.harness import Worker, start_worker
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings
+from shipwatch.web.fence_map import MapAreas
 from streams.bindings.history_sink import store_path
-from streams.broker.ports import free_port
-from streams.settings import Settings
-from streams.web.fence_map import MapAreas
 from tests.fixtures import wait_until
 from tests.fixtures.timeline import DPRK_TANKER, loading_then_delivery, voyage_statics
 from tests.integration.kafka_helpers import cli

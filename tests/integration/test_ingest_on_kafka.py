@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from bench.harness import start_worker
-from streams.settings import Settings
+from shipwatch.settings import Settings
 from tests.fixtures.ais_input import (
     HEADER,
     POSITION,

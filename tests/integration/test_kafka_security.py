@@ -17,8 +17,8 @@ import orjson
 import pytest
 
 from bench.harness import REPO, start_worker
-from streams.broker.ports import free_port
-from streams.settings import Settings, env_for
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings, env_for
 from tests.fixtures import wait_until
 from tests.fixtures.timeline import loading_then_delivery
 from tests.integration.secure_broker import SecureBroker, secure_broker
@@ -60,7 +60,7 @@ def shipwatch(
     """Run `shipwatch ARGS` with these settings and security variables: (result, seconds)."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
+        [sys.executable, "-m", "shipwatch", *args],
         env=env_for(settings) | security,
         cwd=REPO,
         capture_output=True,

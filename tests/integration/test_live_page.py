@@ -22,10 +22,10 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from ais.records import Static
 from bench.harness import Worker, start_worker
+from shipwatch.ais.records import Static
+from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
-from streams.settings import Settings
 from tests.fixtures.timeline import (
     DPRK_TANKER,
     OUTSIDE_VOSTOCHNY,

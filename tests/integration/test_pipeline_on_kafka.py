@@ -12,8 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import start_worker
-from scenarios.reference import SCENARIO_PATH
-from streams.settings import Settings
+from shipwatch.scenarios.reference import SCENARIO_PATH
+from shipwatch.settings import Settings
 from tests.fixtures import wait_until
 from tests.fixtures.timeline import RUSSIAN_TANKER, loading_then_delivery
 from tests.integration.kafka_helpers import cli, detect_alerts, settle

@@ -15,8 +15,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import Worker
-from streams.broker.ports import free_port
-from streams.settings import Settings
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings
 from tests.fixtures.deploy import RULES, dashboard_exprs, metric_names, rule_exprs
 from tests.fixtures.detect import expected_alerts
 from tests.fixtures.prometheus import JOB, Prometheus

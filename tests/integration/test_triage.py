@@ -27,9 +27,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.harness import Worker, start_worker
-from streams.broker.ports import free_port
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
-from streams.settings import Settings
 from tests.fixtures import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.harness import Worker, start_worker
-from streams.settings import Settings
+from shipwatch.settings import Settings
 from tests.fixtures import wait_until
 from tests.fixtures.timeline import (
     DPRK_TANKER,

@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import Worker, start_worker
+from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
-from streams.settings import Settings
 from tests.fixtures.waiting import wait_until_in_process
 from tests.integration.kafka_helpers import cli, settle
 

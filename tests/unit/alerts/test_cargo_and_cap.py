@@ -7,10 +7,10 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ais.records import Static
-from alerts.cargo import CargoFactors, crossed, estimate_barrels
 from alerts.rules import RuleContext
-from pipeline.detector import Detector
+from shipwatch.ais.records import Static
+from shipwatch.cargo import CargoFactors, crossed, estimate_barrels
+from shipwatch.pipeline.detector import Detector
 from tests.fixtures.timeline import (
     CHONGJIN_BERTH,
     OUTSIDE_CHONGJIN,
@@ -183,7 +183,7 @@ def _cap_alerts(deliveries, ctx):
 
 def test_the_cap_stage_names_the_alerts_it_re_issued(core):
     """A correction is the same alert again: the binding counts it apart."""
-    from pipeline.cap_stage import cap_batch
+    from shipwatch.pipeline.cap_stage import cap_batch
 
     ctx = RuleContext(fence_roles=core[1].fence_roles, cap_bbl=100_000)
     detector = Detector(core[0], ctx)

@@ -10,13 +10,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ais.records import Static
 from alerts.rules import RuleContext, evaluate
 from alerts.sanctions import OFAC, UN, SanctionedVessel, imos_in, parse
 from alerts.watchlist import Watchlist, WatchlistError, load, load_sanctions
-from streams.cli import main
-from streams.core_setup import build_core
-from streams.settings import BUNDLED_GEOFENCES, Settings, get_settings
+from shipwatch.ais.records import Static
+from shipwatch.cli.main import main
+from shipwatch.pipeline.setup import build_core
+from shipwatch.settings import BUNDLED_GEOFENCES, Settings, get_settings
 from tests.fixtures.timeline import (
     DPRK_TANKER,
     RUSSIAN_TANKER,

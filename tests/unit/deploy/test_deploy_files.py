@@ -17,10 +17,10 @@ from faust.sensors.prometheus import FaustMetrics
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.core_setup import build_core
-from streams.metrics import REGISTRY, init_series
+from shipwatch.metrics import REGISTRY, init_series
+from shipwatch.pipeline.setup import build_core
+from shipwatch.settings import BUNDLED_GEOFENCES, Settings
 from streams.monitoring import FAUST_PREFIX
-from streams.settings import BUNDLED_GEOFENCES, Settings
 from tests.fixtures.deploy import (
     ALERTMANAGER,
     COMPOSE,
@@ -707,20 +707,22 @@ def test_dockerfile_settings() -> None:
 
 
 def test_dockerfile_copies_every_package() -> None:
+    """The image installs what pyproject.toml finds: the context is copied whole, packages kept."""
     pyproject = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
     patterns = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     packages = {pattern.rstrip("*").rstrip(".") for pattern in patterns}
     assert packages
-    copied: set[str] = set()
     sources: set[str] = set()
     for keyword, args in _dockerfile_instructions():
-        if keyword not in {"COPY", "ADD"}:
-            continue
-        operands = [a for a in shlex.split(args) if not a.startswith("--")]
-        *srcs, dest = operands
-        sources.update(s.rstrip("/") for s in srcs)
-        # A directory keeps its name only when it is the single source copied to <name>/.
-        if len(srcs) == 1 and Path(dest.rstrip("/")).name == Path(srcs[0].rstrip("/")).name:
-            copied.add(Path(srcs[0].rstrip("/")).name)
-    assert packages <= copied, f"not copied as directories: {sorted(packages - copied)}"
+        if keyword in {"COPY", "ADD"}:
+            *srcs, _dest = [a for a in shlex.split(args) if not a.startswith("--")]
+            sources.update(s.rstrip("/") or "/" for s in srcs)
+    assert "." in sources, "the build context is not copied: a package list would be repeated"
     assert {"pyproject.toml", pyproject["project"]["readme"]} <= sources
+    ignored = {
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert not packages & ignored, f"packages left out of the image: {sorted(packages & ignored)}"
+    assert {"tests", ".venv", ".git"} <= ignored

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from ais.records import Static
 from geofences import dark
+from shipwatch.ais.records import Static
 from tests.fixtures.timeline import (
     FAR_SOUTH,
     OUTSIDE_VOSTOCHNY,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from geofences.errors import GeofenceError
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
-from streams.settings import BUNDLED_GEOFENCES
+from shipwatch.settings import BUNDLED_GEOFENCES
 
 SQUARE = [[[10.0, 10.0], [10.1, 10.0], [10.1, 10.1], [10.0, 10.1], [10.0, 10.0]]]
 

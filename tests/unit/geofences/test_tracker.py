@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from geofences import tracker
 from geofences.index import FenceIndex
-from pipeline.detector import fix_of
+from shipwatch.pipeline.detector import fix_of
 from tests.fixtures.timeline import (
     CHONGJIN_BERTH,
     OUTSIDE_CHONGJIN,

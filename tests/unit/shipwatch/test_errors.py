@@ -8,24 +8,24 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ais.errors import AisError, BadColumns, Rejected, UnknownFormat
 from alerts.routes import RouteError
 from alerts.sanctions import SanctionsError
 from alerts.watchlist import WatchlistError
 from geofences.errors import GeofenceError
-from history.errors import HistoryError
-from history.export import NotInHistory, UnknownExportFormat
-from pipeline.detector import DetectionError
+from shipwatch.ais.errors import AisError, BadColumns, Rejected, UnknownFormat
+from shipwatch.broker.errors import BrokerError, MissingToolError, NotLocalError
+from shipwatch.cli import geofences
+from shipwatch.cli import main as cli
 from shipwatch.errors import ShipwatchError
-from streams import cli
+from shipwatch.history.errors import HistoryError
+from shipwatch.history.export import NotInHistory, UnknownExportFormat
+from shipwatch.pipeline.detector import DetectionError
+from shipwatch.settings import get_settings
+from shipwatch.triage.actions import ActionError
+from shipwatch.triage.auth import Refused
+from shipwatch.triage.errors import TriageError
 from streams.bindings.webhook import WebhookConfigError
-from streams.broker.errors import BrokerError, MissingToolError, NotLocalError
-from streams.commands import geofences
 from streams.errors import KafkaUnavailable, StreamsError, TopicMismatch
-from streams.settings import get_settings
-from triage.actions import ActionError
-from triage.auth import Refused
-from triage.errors import TriageError
 
 ROOTS = (
     AisError,

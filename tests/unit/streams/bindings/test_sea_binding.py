@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import orjson
 
-from pipeline.ingest_stage import frame_of, parse_frame
-from sea.stage import sea_batch
-from sea.store import MemoryStore
-from sea.zones import SeaZones
+from shipwatch.pipeline.ingest_stage import frame_of, parse_frame
+from shipwatch.sea.stage import sea_batch
+from shipwatch.sea.store import MemoryStore
+from shipwatch.sea.zones import SeaZones
 from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
 from streams.bindings.sea import TableStore
 

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 import pytest
 
-from ais.json_form import as_json
 from geofences.track_state import TrackState
+from shipwatch.ais.json_form import as_json
 from streams.bindings.track import TrackBinding
 from streams.kafka.partitioner import key_of
 from tests.fixtures.timeline import loading_then_delivery

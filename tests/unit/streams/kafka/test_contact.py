@@ -14,12 +14,12 @@ import pytest
 from aiokafka.errors import KafkaConnectionError, SaslAuthenticationFailed
 from pydantic import SecretStr
 
-from streams.broker.config import BrokerPaths, server_properties
-from streams.broker.ports import free_port
+from shipwatch.broker.config import BrokerPaths, server_properties
+from shipwatch.broker.ports import free_port
+from shipwatch.settings import Settings
 from streams.errors import KafkaAuthenticationFailed, KafkaCertificateUntrusted, KafkaUnavailable
 from streams.kafka.contact import describe, first_contact
 from streams.kafka.topics import ensure_topics
-from streams.settings import Settings
 
 BROKER_SAYS = (
     "Authentication failed during authentication due to invalid credentials with SASL "

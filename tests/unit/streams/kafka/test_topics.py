@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shipwatch.settings import Settings
 from streams.app import create_app
 from streams.kafka.topics import TABLES, changelog
-from streams.settings import Settings
 
 
 def test_the_changelogs_created_before_the_worker_are_its_tables_changelogs(tmp_path: Path):

@@ -1,0 +1,5 @@
+"""`python -m shipwatch`: the same as the `shipwatch` console script."""
+
+from shipwatch.cli.main import main
+
+raise SystemExit(main())

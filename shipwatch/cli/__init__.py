@@ -1,0 +1,1 @@
+"""The `shipwatch` command line: `main` dispatches to one module per subcommand."""

@@ -1,0 +1,74 @@
+"""Building the pure core from settings: the one place that loads fences, routes, watchlist and
+sanctions lists."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from alerts.routes import DEFAULT_ROUTES, load_routes
+from alerts.rules import RuleContext
+from alerts.sanctions import split_paths
+from alerts.watchlist import Watchlist, load, load_sanctions
+from geofences.index import FenceIndex
+from geofences.loader import load_dir
+from shipwatch.cargo import CargoFactors
+from shipwatch.sea.rules import SKYLIGHT, SeaRules
+from shipwatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_core(
+    geofences_dir: Path, settings: Settings | None = None
+) -> tuple[FenceIndex, RuleContext]:
+    """The fence index and the rule context; without settings, the defaults."""
+    fences = load_dir(geofences_dir)
+    roles = {f.id: f.role for f in fences}
+    if settings is None:
+        return FenceIndex(fences), RuleContext(fence_roles=roles)
+    ctx = RuleContext(
+        fence_roles=roles,
+        routes=load_routes(settings.routes_file) if settings.routes_file else DEFAULT_ROUTES,
+        watchlist=watchlist_from(settings),
+        cargo=cargo_factors(settings),
+        cap_bbl=settings.cap_bbl,
+        cap_shares=tuple(sorted(settings.cap_shares)),
+        sea_rules=sea_rules_from(settings),
+    )
+    return FenceIndex(fences), ctx
+
+
+def cargo_factors(settings: Settings) -> CargoFactors:
+    """The cargo estimate's factors as set."""
+    return CargoFactors(
+        settings.block_coefficient, settings.seawater_t_per_m3, settings.barrels_per_tonne
+    )
+
+
+def watchlist_from(settings: Settings) -> Watchlist:
+    """The watchlist file's vessels (or none) and those of the sanctions lists."""
+    watchlist = load(settings.watchlist_file) if settings.watchlist_file else Watchlist()
+    for path in split_paths(settings.sanctions_files):
+        entries = load_sanctions([path])
+        watchlist.add_sanctions(entries)
+        log.info("sanctions list %s: %d vessel entries", path, len(entries))
+    return watchlist
+
+
+def sea_rules_from(settings: Settings) -> SeaRules:
+    """The at-sea thresholds: the preset, with any threshold set on its own."""
+    preset = SKYLIGHT if settings.sea_preset == "skylight" else SeaRules()
+    overrides: dict[str, Any] = {
+        "encounter_distance_m": settings.encounter_distance_m,
+        "encounter_min_s": settings.encounter_min_s,
+        "slow_kn": settings.encounter_max_median_kn,
+        "fence_clearance_m": settings.fence_clearance_m,
+        "loiter_min_s": settings.loiter_min_s,
+        "dark_port_distance_m": settings.dark_port_distance_m,
+        "sighting_wait_s": settings.sighting_wait_s,
+        "lateness_s": settings.watermark_lateness_s,
+    }
+    return replace(preset, **{k: v for k, v in overrides.items() if v is not None})

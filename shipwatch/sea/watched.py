@@ -1,0 +1,107 @@
+"""The watched vessels' fixes and silences, where dark sightings find their candidates.
+
+One value (`watched`) for all of them: they are a few hundred at most, and a dark sighting
+must weigh every one. A candidate was silent at the sighting's time (no fix within two ticks
+of it) and could have reached the spot at `candidate_speed_kn` from its last fix before, and
+the spot from its next fix after, if it reappeared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geofences.movement import METRES_PER_NM, distance_m
+from shipwatch.ais.timefmt import iso_of
+from shipwatch.sea.rules import SeaRules
+from shipwatch.sea.store import SeaStore
+
+Record = dict[str, Any]
+KEY = "watched"
+DARK_KEY = "watched~dark"  # dark sightings waiting for the watermark (same partition as KEY)
+MAX_SILENCES = 64  # per vessel, the most recent: a bound on state, far above what matters
+
+
+def note_fix(store: SeaStore, rec: Record, rules: SeaRules, w1: float | None) -> None:
+    """Remember a watched vessel's fix, and the silence before it if any.
+
+    Silences are forgotten by the watermark, not by the vessel's own newest fix: a vessel on a
+    partition days ahead of the others must still have them when a dark sighting is decided."""
+    state: Record = store.get(KEY) or {}
+    vessel = state.setdefault(str(rec["mmsi"]), {"last": None, "silences": []})
+    if vessel["last"] is not None and rec["t"] <= vessel["last"][0]:
+        return
+    if rec["silent_from"] is not None:
+        vessel["silences"].append([*rec["silent_from"], rec["t"], rec["lat"], rec["lon"]])
+    if w1 is not None:
+        horizon = w1 - rules.candidate_lookback_s - rules.sighting_wait_s
+        vessel["silences"] = [s for s in vessel["silences"] if s[3] >= horizon]
+    vessel["silences"] = vessel["silences"][-MAX_SILENCES:]
+    vessel["last"] = [rec["t"], rec["lat"], rec["lon"]]
+    store.put(KEY, state)
+
+
+def hold_dark(store: SeaStore, dark: Record, rules: SeaRules, w1: float | None) -> bool:
+    """A dark sighting is weighed once every watched fix up to its wait's end is here (the
+    watermark is past it); True: now, else it is held until `release`."""
+    if w1 is not None and dark["t"] + rules.sighting_wait_s <= w1:
+        return True
+    held: list[Record] = store.get(DARK_KEY) or []
+    if all(d["sighting_id"] != dark["sighting_id"] for d in held):
+        store.put(DARK_KEY, sorted([*held, dark], key=lambda d: (d["t"], d["sighting_id"])))
+    return False
+
+
+def release(store: SeaStore, w1: float, rules: SeaRules) -> list[Record]:
+    """The held dark sightings whose wait the watermark has passed, in time order."""
+    held: list[Record] = store.get(DARK_KEY) or []
+    due = [d for d in held if d["t"] + rules.sighting_wait_s <= w1]
+    if due:
+        rest = held[len(due) :]
+        if rest:
+            store.put(DARK_KEY, rest)
+        else:
+            store.delete(DARK_KEY)
+    return due
+
+
+def due_at(store: SeaStore, rules: SeaRules) -> float | None:
+    """When the first held dark sighting's wait ends."""
+    held: list[Record] = store.get(DARK_KEY) or []
+    return held[0]["t"] + rules.sighting_wait_s if held else None
+
+
+def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Record]:
+    """Silent watched vessels that could be the sighting, nearest last fix first.
+
+    Only fixes up to the sighting's time count, and silent means what `note_fix` records (no
+    fix for longer than `max_interp_s`): so the answer does not depend on whether the
+    vessel's next fix arrived before the decision."""
+    state: Record = store.get(KEY) or {}
+    t, lat, lon = sighting["t"], sighting["lat"], sighting["lon"]
+    metres_per_s = rules.candidate_speed_kn * METRES_PER_NM / 3600
+    found = []
+    for mmsi, vessel in state.items():
+        before = _last_fix_before(vessel, t)
+        if before is None or t - before[0] <= rules.max_interp_s:
+            continue
+        t0, lat0, lon0 = before
+        if t - t0 > rules.candidate_lookback_s:
+            continue
+        d0 = distance_m(lat0, lon0, lat, lon)
+        if d0 > (t - t0) * metres_per_s + rules.sighting_match_m:
+            continue
+        found.append(
+            {"mmsi": int(mmsi), "last_seen_at": iso_of(t0), "last_seen_km": round(d0 / 1000, 1)}
+        )
+    return sorted(found, key=lambda c: (c["last_seen_km"], c["mmsi"]))
+
+
+def _last_fix_before(vessel: Record, t: float) -> tuple[float, float, float] | None:
+    """The vessel's last fix at or before `t` if a silence spans `t` or it is its latest."""
+    for t0, lat0, lon0, t1, _, _ in vessel["silences"]:
+        if t0 <= t < t1:
+            return t0, lat0, lon0
+    last = vessel["last"]
+    if last is not None and last[0] <= t:
+        return last[0], last[1], last[2]
+    return None

@@ -1,0 +1,143 @@
+"""All runtime settings in one frozen class, read from SHIPWATCH_* variables and a .env file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shipwatch.cargo import CAP_SHARES, UN_CAP_BBL, CargoFactors
+
+_CARGO = CargoFactors()
+BUNDLED_GEOFENCES = Path(__file__).resolve().parent.parent / "geofences" / "fences"
+
+
+def _state_home() -> Path:
+    return Path.home() / ".local" / "state" / "shipwatch"
+
+
+class Settings(BaseSettings):
+    """shipwatch settings; every name is SHIPWATCH_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHIPWATCH_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    namespace: str = Field(default="shipwatch", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    web_host: str = "127.0.0.1"
+    geofences_dir: Path = BUNDLED_GEOFENCES
+    # Every MMSI-keyed topic gets this many partitions; tables are co-partitioned with them.
+    partitions: int = Field(default=6, ge=1, le=1000)
+    replication_factor: int = Field(default=1, ge=1)
+    data_dir: Path = Field(default_factory=lambda: _state_home() / "worker")
+    broker_home: Path = Field(default_factory=lambda: _state_home() / "broker")
+    kafka_version: str = "4.1.1"
+    broker_heap_mb: int = Field(default=512, ge=128)
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    log_level: str = "info"
+    # How long a record the worker produces may wait for the broker before its send fails
+    # (Faust's producer_request_timeout and the bulk producer's request_timeout_ms): a broker
+    # down for less is ridden out. Tests shorten it to make an outage outlast it.
+    kafka_producer_timeout_s: float = Field(default=1200.0, gt=0, le=86_400)
+    # A raw partition quiet for this long (wall clock) gives up its unfinished multipart
+    # messages: their event-time timeout needs later input, which a quiet feed never sends.
+    multipart_idle_s: float = Field(default=60.0, gt=0, le=86_400)
+    # Faust's own per-message sensor on /metrics (faust_*): it cost a quarter of the worker's
+    # CPU (docs/performance.md), so it is off unless asked for; shipwatch_* metrics are always on.
+    faust_metrics: bool = False
+    # uvloop's event loop for the worker (and Faust's consumer thread): 4-8 % less CPU.
+    uvloop: bool = True
+    # Optional webhook sink: comma-separated http(s) URLs that receive every alert as JSON.
+    webhook_urls: str = ""
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)
+    webhook_backoff_s: float = Field(default=1.0, gt=0, le=300)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # Detection configuration (docs/detection.md, the rule table).
+    watchlist_file: Path | None = None  # lines `mmsi N`, `imo N`, `name TEXT`; reloaded on change
+    # Sanctions lists as downloaded (comma-separated paths), read at start: the UN Security
+    # Council consolidated list (XML) and OFAC's SDN list (sdn.xml or sdn.csv); their vessels are
+    # watched by IMO and name, and alerts about them carry the entries (alerts/sanctions.py).
+    sanctions_files: str = ""
+    routes_file: Path | None = None  # JSON list of routes; default: Vostochny -> Chongjin
+    # The cargo estimate's factors and the cap: their defaults and reasons are in alerts/cargo.py.
+    block_coefficient: float = Field(default=_CARGO.block_coefficient, gt=0, le=1)
+    seawater_t_per_m3: float = Field(default=_CARGO.seawater_t_per_m3, gt=0.9, lt=1.1)
+    barrels_per_tonne: float = Field(default=_CARGO.barrels_per_tonne, gt=5, lt=10)
+    cap_bbl: float = Field(default=UN_CAP_BBL, gt=0)
+    cap_shares: tuple[float, ...] = CAP_SHARES
+
+    # At sea (docs/detection.md, "At sea"): Global Fishing Watch's encounter rule by default,
+    # Skylight's stricter one (250 m for 30 min) with `sea_preset=skylight`; each threshold can
+    # be set.
+    at_sea: bool = True  # false: no encounters, loitering or sighting matching (and no hop)
+    sea_preset: Literal["gfw", "skylight"] = "gfw"
+    encounter_distance_m: float | None = Field(default=None, gt=0, le=5000)
+    encounter_min_s: float | None = Field(default=None, gt=0, le=7 * 86_400)
+    encounter_max_median_kn: float | None = Field(default=None, gt=0, le=3)
+    fence_clearance_m: float | None = Field(default=None, ge=0, le=200_000)
+    loiter_min_s: float | None = Field(default=None, gt=0, le=7 * 86_400)
+    dark_port_distance_m: float | None = Field(default=None, ge=0, le=200_000)
+    sighting_wait_s: float | None = Field(default=None, ge=0, le=86_400)
+    # Event time across partitions (docs/guarantees.md, "Event time"): the at-sea stage decides
+    # up to the slowest partition's progress less `watermark_lateness_s`; a partition with
+    # nothing to read for `watermark_idle_s` (wall clock) stops holding the others back.
+    watermark_lateness_s: float = Field(default=600.0, ge=0, le=7 * 86_400)
+    # Short, because a partition counts as idle only once it is also caught up: no input left.
+    watermark_idle_s: float = Field(default=10.0, gt=0, le=86_400)
+
+    # The vessel pages' history (docs/pages.md, "Vessel pages"): SQLite in data_dir, written by a
+    # sink in every worker from all partitions, so that each worker's pages show every vessel.
+    history: bool = True
+    history_retention_days: float = Field(default=30.0, gt=0, le=3650)
+    history_thin_s: float = Field(default=300.0, ge=0, le=86_400)  # one fix per vessel this often
+    history_turn_deg: float = Field(default=30.0, gt=0, le=180)  # ... and at every turn this large
+    # Triage (docs/pages.md, "Triage"): who acts is the header an authenticating reverse proxy sets,
+    # believed only from these addresses (comma-separated IPs or CIDRs); none: read-only pages.
+    auth_proxy_header: str = "X-WEBAUTH-USER"
+    trusted_proxies: str = ""
+
+    @field_validator("geofences_dir", "data_dir", "broker_home")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    def topic(self, name: str) -> str:
+        """The full topic name `<namespace>.<name>`."""
+        return f"{self.namespace}.{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def env_for(settings: Settings, inherited: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment that makes a child `shipwatch` process use these settings: `inherited`
+    without any SHIPWATCH_ variable, plus the settings tests and benchmarks vary."""
+    env = {k: v for k, v in inherited.items() if not k.startswith("SHIPWATCH_")}
+    env.update(
+        {
+            "SHIPWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "SHIPWATCH_NAMESPACE": settings.namespace,
+            "SHIPWATCH_PARTITIONS": str(settings.partitions),
+            "SHIPWATCH_WEB_PORT": str(settings.web_port),
+            "SHIPWATCH_DATA_DIR": str(settings.data_dir),
+            "SHIPWATCH_CAP_BBL": str(settings.cap_bbl),
+            "SHIPWATCH_MULTIPART_IDLE_S": str(settings.multipart_idle_s),
+            "SHIPWATCH_WATERMARK_LATENESS_S": str(settings.watermark_lateness_s),
+            "SHIPWATCH_WATERMARK_IDLE_S": str(settings.watermark_idle_s),
+        }
+    )
+    return env

@@ -1,0 +1,352 @@
+"""Shared triage on the worker's web port: the API, its live stream, and the alert-state topic.
+
+Every worker reads all of `<ns>.alert-state` from the beginning (it is compacted: the newest
+record per alert is every alert's current state) into a `TriageBoard`, and keeps following it,
+so every worker's page shows the same state, and it survives restarts. A write produces the
+alert's whole new state keyed by alert_id (acks=all), waits until this worker has read it back
+from the topic, and answers with it; every open page gets it on `/api/triage/stream`.
+
+Concurrent writes to one alert from two workers: last write wins (see triage.board); writes
+through one worker are serialised.
+
+Endpoints (JSON; every response carries the pages' security headers):
+- `GET /api/whoami` -> {"user": name | null, "can_write": bool}
+- `GET /api/triage` -> {alert_id: state}
+- `GET /api/triage/stream` -> server-sent events, `event: triage` with a state (or
+  {"alert_id", "removed": true} after a tombstone)
+- `GET /api/cases` -> the recent alerts grouped into cases (triage.cases), each with a
+  triage summary
+- `POST /api/alerts/{alert_id}/triage` with {"action": ..., "assignee"?: ..., "text"?: ...}:
+  200 and the new state; 400 bad body; 403 not through a trusted proxy with the user header,
+  or from another origin; 404 an alert this worker never saw; 415 not JSON; 503 the topic is
+  not read yet or the broker did not acknowledge.
+
+Who acts: triage.auth (the `auth_proxy_header` set by a proxy in `trusted_proxies`). A
+request to these endpoints carrying that header from any other address gets 403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web as aioweb
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from shipwatch.ais.timefmt import iso_ms_of
+from shipwatch.settings import Settings
+from shipwatch.triage.actions import ActionError, parse_action
+from shipwatch.triage.auth import ProxyAuth, Refused, origin_allowed
+from shipwatch.triage.board import TriageBoard, TriageState
+from shipwatch.triage.cases import describe, group
+from shipwatch.web.live_feed import AlertFeed
+from shipwatch.web.responses import error_response, event_stream, json_response
+from streams import monitoring
+from streams.kafka.config import client_options
+from streams.kafka.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+TOPIC = "alert-state"
+MAX_BODY = 16_384  # bytes of a triage request: a 2,000-character note is far below
+WRITE_TIMEOUT_S = 15.0  # the broker's acknowledgement and reading the record back
+READY_WAIT_S = 5.0  # a write that arrives while the topic is still being read waits this long
+REMEMBERED_IDS = 200_000  # alert ids accepted after they left the feed's recent alerts
+READ_ONLY = "read-only: sign in through the team's proxy"
+
+Event = dict[str, Any]
+
+
+class TriageService:
+    """The board, the topic's reader and writer, and the pages following it live."""
+
+    def __init__(self, settings: Settings, feed: AlertFeed) -> None:
+        self.settings = settings
+        self.feed = feed
+        self.topic = settings.topic(TOPIC)
+        self.auth = ProxyAuth.from_settings(settings.auth_proxy_header, settings.trusted_proxies)
+        self.board = TriageBoard()
+        self.subscribers: set[asyncio.Queue[Event | None]] = set()
+        self.closed = False
+        self.ready = asyncio.Event()  # the topic has been read up to its end at start
+        self.producer: Any = None
+        self.applied: dict[int, int] = {}  # partition -> next offset to read
+        self.progress = asyncio.Condition()
+        self.write_lock = asyncio.Lock()
+        self.ids: OrderedDict[str, None] = OrderedDict()  # alerts seen, beyond the feed's
+
+    # ------------------------------------------------------------ alerts seen
+
+    def remember(self, alert_id: str) -> None:
+        """Note an alert id as seen (bounded: the oldest are forgotten first)."""
+        self.ids[alert_id] = None
+        self.ids.move_to_end(alert_id)
+        while len(self.ids) > REMEMBERED_IDS:
+            self.ids.popitem(last=False)
+
+    def seen(self, alert_id: str) -> bool:
+        """Whether this worker has seen the alert (recently, or ever, or it has a state)."""
+        return (
+            alert_id in self.feed.alerts
+            or alert_id in self.ids
+            or self.board.get(alert_id) is not None
+        )
+
+    async def watch_alerts(self) -> None:
+        """Remember every alert the feed gets, so that ids stay valid after they scroll off."""
+        queue = self.feed.subscribe()
+        try:
+            for alert_id in list(self.feed.alerts):
+                self.remember(alert_id)
+            while not self.feed.closed:
+                view = await queue.get()
+                if view is None:
+                    return
+                self.remember(str(view.get("alert_id")))
+        finally:
+            self.feed.unsubscribe(queue)
+
+    # ------------------------------------------------------------ the topic
+
+    async def follow(self) -> None:
+        """Read the whole topic, then follow it; own the producer that writes to it."""
+        options = client_options(self.settings)
+        consumer = AIOKafkaConsumer(**options, enable_auto_commit=False)
+        producer = AIOKafkaProducer(**options, acks="all")
+        await consumer.start()
+        try:
+            await producer.start()
+            try:
+                counts = await ensure_topics(self.settings)
+                tps = [TopicPartition(self.topic, p) for p in range(counts[self.topic])]
+                consumer.assign(tps)
+                await consumer.seek_to_beginning(*tps)
+                ends: dict[Any, int] = await consumer.end_offsets(tps)
+                self.producer = producer
+                await self._read(consumer, ends)
+            finally:
+                self.producer = None
+                await producer.stop()
+        finally:
+            self.ready.clear()
+            await consumer.stop()
+
+    async def _read(self, consumer: Any, ends: Mapping[Any, int]) -> None:
+        behind = {tp for tp, end in ends.items() if end > 0}
+        if not behind:
+            self._mark_ready()
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=2000)
+            for tp, messages in batches.items():
+                for message in messages:
+                    self._take(message)
+                self.applied[tp.partition] = messages[-1].offset + 1
+            for tp in list(behind):
+                if await consumer.position(tp) >= ends[tp]:
+                    behind.discard(tp)
+                    if not behind:
+                        self._mark_ready()
+            if batches:
+                async with self.progress:
+                    self.progress.notify_all()
+
+    def _mark_ready(self) -> None:
+        if not self.ready.is_set():
+            log.info("triage: %d alert states read from %s", len(self.board.states), self.topic)
+        self.ready.set()
+
+    def _take(self, message: Any) -> None:
+        key = message.key.decode(errors="replace") if message.key is not None else None
+        try:
+            if message.value is None:
+                if key is not None and self.board.remove(key):
+                    self._push({"alert_id": key, "removed": True})
+                return
+            value = orjson.loads(message.value)
+            if not isinstance(value, dict):
+                raise ValueError("not a JSON object")
+            conflicts = self.board.conflicts
+            state = self.board.apply(value)
+            if self.board.conflicts > conflicts:
+                log.warning(
+                    "triage: concurrent writes to %s: version %s replaced a state it did not "
+                    "build on (last write wins)",
+                    self.board.last_conflict,
+                    value.get("version"),
+                )
+            if state is not None:
+                self._push(dict(state))
+        except Exception as exc:  # anyone can write to a topic: one bad value is skipped
+            log.warning("%s: skipped the value at offset %s: %s", self.topic, message.offset, exc)
+
+    # ------------------------------------------------------------ writing
+
+    async def write(self, record: TriageState) -> TriageState:
+        """Produce a record (acks=all) and wait until the board has read it back."""
+        producer = self.producer
+        if producer is None:
+            raise KafkaError("the triage topic's producer is not running")
+        key = record["alert_id"].encode()
+        meta = await producer.send_and_wait(self.topic, orjson.dumps(record), key=key)
+
+        partition, offset = int(meta.partition), int(meta.offset)
+
+        def read_back() -> bool:
+            return self.applied.get(partition, 0) > offset
+
+        try:
+            async with self.progress:
+                await asyncio.wait_for(self.progress.wait_for(read_back), WRITE_TIMEOUT_S)
+        except TimeoutError:
+            # Written and acknowledged; our reader is slow. Take it now (the reader will
+            # see it again and change nothing) so that this worker's next write builds on it.
+            log.warning("triage: %s not read back in %.0f s", record["alert_id"], WRITE_TIMEOUT_S)
+            current = self.board.get(record["alert_id"])
+            if current is None or current["version"] < record["version"]:
+                self.board.states[record["alert_id"]] = record
+                self._push(dict(record))
+        return record
+
+    # ------------------------------------------------------------ live pages
+
+    def _push(self, event: Event) -> None:
+        for queue in list(self.subscribers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                # A page that stopped reading: drop it; its stream ends, the browser
+                # reconnects and fetches every state again.
+                self.subscribers.discard(queue)
+
+    def subscribe(self) -> asyncio.Queue[Event | None]:
+        """A queue of every state change until unsubscribed; None when the server stops."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=1000)
+        self.subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
+        """Stop delivering to a queue."""
+        self.subscribers.discard(queue)
+
+    def close(self) -> None:
+        """Wake every stream with None: the server is stopping."""
+        self.closed = True
+        for queue in list(self.subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)
+
+    # ------------------------------------------------------------ handlers
+
+    def who(self, request: aioweb.Request) -> str | None:
+        """The acting user, None for read-only; raises Refused (see triage.auth)."""
+        return self.auth.user(request.remote, request.headers)
+
+    async def whoami(self, request: aioweb.Request) -> aioweb.Response:
+        """{"user": name | null, "can_write": bool}"""
+        try:
+            user = self.who(request)
+        except Refused as exc:
+            return error_response(403, str(exc))
+        return json_response({"user": user, "can_write": user is not None})
+
+    async def states(self, request: aioweb.Request) -> aioweb.Response:
+        """Every alert's triage state, by alert id."""
+        try:
+            self.who(request)
+        except Refused as exc:
+            return error_response(403, str(exc))
+        return json_response(self.board.snapshot())
+
+    async def cases(self, request: aioweb.Request) -> aioweb.Response:
+        """The recent alerts as cases, newest first, each with its triage summary."""
+        try:
+            self.who(request)
+        except Refused as exc:
+            return error_response(403, str(exc))
+        found = []
+        for case in group(self.feed.recent()):
+            view = describe(case)
+            view["triage"] = self.board.summary(view["alert_ids"])
+            found.append(view)
+        return json_response(found)
+
+    async def act(self, request: aioweb.Request) -> aioweb.Response:
+        """POST /api/alerts/{alert_id}/triage: apply one action, answer with the new state."""
+        try:
+            who = self.who(request)
+        except Refused as exc:
+            return error_response(403, str(exc))
+        if who is None:
+            return error_response(403, f"{READ_ONLY} (no {self.auth.header} from a trusted proxy)")
+        host = request.headers.get("X-Forwarded-Host") or request.host
+        if not origin_allowed(request.headers.get("Origin"), host.split(",")[0]):
+            return error_response(403, "cross-site request refused: Origin does not match Host")
+        if request.content_type != "application/json":
+            return error_response(415, "send the action as JSON (Content-Type: application/json)")
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return error_response(413, f"a triage request is at most {MAX_BODY} bytes")
+        raw = await request.content.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            return error_response(413, f"a triage request is at most {MAX_BODY} bytes")
+        try:
+            action = parse_action(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            return error_response(400, "the body is not JSON")
+        except ActionError as exc:
+            return error_response(400, str(exc))
+        alert_id = request.match_info["alert_id"]
+        if not self.seen(alert_id):
+            return error_response(404, f"no alert {alert_id[:300]!r} has been seen by this worker")
+        try:
+            await asyncio.wait_for(self.ready.wait(), READY_WAIT_S)
+        except TimeoutError:
+            return error_response(503, "the triage state is still being read; try again shortly")
+        async with self.write_lock:
+            record = self.board.act(alert_id, action, who, iso_ms_of(time.time()))
+            try:
+                written = await self.write(record)
+            except KafkaError as exc:
+                log.warning("triage: %s on %s not written: %s", action.action, alert_id, exc)
+                return error_response(503, f"not saved: the broker did not acknowledge ({exc})")
+        log.info("triage: %s %s %s (version %d)", who, action.action, alert_id, record["version"])
+        return json_response(written)
+
+    async def stream(self, request: aioweb.Request) -> aioweb.StreamResponse:
+        """Server-sent events: `event: triage` with each new state, until the viewer leaves."""
+        try:
+            self.who(request)
+        except Refused as exc:
+            return error_response(403, str(exc))
+        queue = self.subscribe()
+        try:
+            return await event_stream(
+                request, queue, lambda: self.closed or queue not in self.subscribers, "triage"
+            )
+        finally:
+            self.unsubscribe(queue)
+
+
+def register(app: Any, settings: Settings, feed: AlertFeed) -> TriageBoard:
+    """Add the triage API and the tasks that read and write `<ns>.alert-state`; returns the
+    board (every alert's current triage state)."""
+    service = TriageService(settings, feed)
+
+    async def shutdown(_: aioweb.Application) -> None:
+        service.close()
+
+    app.web.web_app.on_shutdown.append(shutdown)
+    app.task(monitoring.supervised("triage state", service.follow))
+    app.task(monitoring.supervised("triage alert ids", service.watch_alerts))
+    router = app.web.web_app.router
+    router.add_get("/api/whoami", service.whoami)
+    router.add_get("/api/triage", service.states)
+    router.add_get("/api/triage/stream", service.stream)
+    router.add_get("/api/cases", service.cases)
+    router.add_post("/api/alerts/{alert_id}/triage", service.act)
+    return service.board

@@ -1,0 +1,27 @@
+"""A retraction (same alert id, status retracted) reaches live viewers; a plain repeat does not."""
+
+from __future__ import annotations
+
+from shipwatch.web.live_feed import AlertFeed
+
+ALERT = {
+    "alert_id": "ais_gap-445000001-abc",
+    "kind": "ais_gap",
+    "severity": "warning",
+    "mmsi": 445000001,
+    "status": "active",
+    "evidence": {},
+}
+
+
+def test_a_retraction_is_pushed_and_a_repeat_is_not():
+    feed = AlertFeed()
+    queue = feed.subscribe()
+    feed.add(ALERT)
+    feed.add(ALERT)  # at-least-once repeat
+    feed.add(ALERT | {"status": "retracted"})
+    pushed = []
+    while not queue.empty():
+        pushed.append(queue.get_nowait())
+    assert [p["status"] for p in pushed] == ["active", "retracted"]
+    assert [a["status"] for a in feed.recent()] == ["retracted"]
