@@ -34,9 +34,10 @@ test-unit: install ## the fast tests only (no broker)
 test-integration: install system-deps ## the tests against the real Kafka broker
 	$(BIN)/pytest -m integration
 
-lint: install ## ruff lint and format check, mypy strict on the source
+lint: install ## ruff lint and format check, the import layers (pyproject.toml), mypy strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 format: install ## apply ruff's formatting and safe fixes

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.context import RuleContext
 from alerts.models import Alert, alert_id_for
 from alerts.routes import route_for
-from alerts.rules import RuleContext
 from shipwatch.cargo import crossed, estimate_barrels
 
 

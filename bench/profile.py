@@ -26,7 +26,7 @@ BINDINGS = (
     "streams/bindings/ingest.py",
     "streams/bindings/track.py",
     "streams/kafka/bulk_producer.py",
-    "streams/kafka/partitioner.py",
+    "shipwatch/pipeline/partitioner.py",
 )
 # (category, test on (function, file, source line)); the first that matches wins.
 Rule = tuple[str, Callable[[str, str, str], bool]]

@@ -15,22 +15,23 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 
-from geofences.track_state import TrackState
+from geofences.map_areas import MapAreas
 from shipwatch.ais.reading import Decoded, Tally, decode_files
 from shipwatch.history.thinning import Thinner
 from shipwatch.pipeline.alert_stage import alert_batch
 from shipwatch.pipeline.detector import Detector
-from shipwatch.pipeline.ingest_stage import IngestStage, Routing, records_of_frame
+from shipwatch.pipeline.frames import records_of_frame
+from shipwatch.pipeline.ingest_stage import IngestStage, Routing
+from shipwatch.pipeline.partitioner import MmsiPartitioner
 from shipwatch.pipeline.setup import build_core
 from shipwatch.pipeline.track_stage import track_batch
+from shipwatch.pipeline.vessel_state import VesselState
 from shipwatch.pipeline.voyage_stage import voyage_batch
 from shipwatch.pipeline.write_back import WriteBack
 from shipwatch.scenarios.reference import SCENARIO_PATH
 from shipwatch.settings import BUNDLED_GEOFENCES
 from shipwatch.voyages import machine
-from shipwatch.web.fence_map import MapAreas
 from streams.bindings.ingest import MAX_RECORDS
-from streams.kafka.partitioner import MmsiPartitioner
 
 PARTITIONS = 6
 FLUSH_EVERY = 20_000  # positions between two flushes: about a second of the target rate
@@ -106,8 +107,8 @@ def run(sample: list[tuple[bytes, bytes]]) -> list[StageResult]:
     frames = [frame for out in routed for _, frame in out.frames]
 
     stored: dict[int, bytes] = {}
-    states: WriteBack[TrackState] = WriteBack(
-        lambda m: TrackState.from_json(stored[m]) if m in stored else None, TrackState
+    states: WriteBack[VesselState] = WriteBack(
+        lambda m: VesselState.from_json(stored[m]) if m in stored else None, VesselState
     )
     fence_events: list[dict[str, Any]] = []
     flush_seconds = 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from geofences.track_state import TrackState
+from geofences.track_state import S
 from shipwatch.ais.timefmt import iso_of
 
 DRAUGHT_STEP_M = 0.1  # AIS draught resolution; smaller differences are not changes
@@ -20,8 +20,8 @@ IDENTITY_FIELDS = ("imo", "name")
 
 
 def apply_static(
-    state: TrackState, mmsi: int, t: float, report: dict[str, Any]
-) -> tuple[TrackState, list[dict[str, Any]]]:
+    state: S, mmsi: int, t: float, report: dict[str, Any]
+) -> tuple[S, list[dict[str, Any]]]:
     """Merge one static report; the same state object back means it was stale."""
     if state.static_t is not None and t <= state.static_t:
         return state, []

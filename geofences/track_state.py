@@ -1,14 +1,17 @@
-"""The per-vessel state of the fence tracker, and its table (JSON) form."""
+"""The per-vessel state of the fence tracker, and its table (JSON) form.
+
+The pipeline composes it with the at-sea part (shipwatch.pipeline.vessel_state): the tracker's
+functions are generic in the state type, so they keep whatever subclass they are given.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self, TypeVar
 
 import orjson
 
 from shipwatch.ais.json_form import json_bytes
-from shipwatch.sea.vessel_track import SeaTrack
 
 # Every stored state starts so when the vessel is in no fence: a scan of the table for the
 # vessels inside each fence then needs to parse only the few that are in one.
@@ -56,7 +59,6 @@ class TrackState:
     # Number of the vessel's last event: a consumer drops what it has seen when input is
     # processed again after a restart (at-least-once), as the same events get the same numbers.
     seq: int = 0
-    sea: SeaTrack | None = None  # what the at-sea rules keep (most vessels: nothing)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the state table."""
@@ -73,7 +75,6 @@ class TrackState:
             "last_gap": self.last_gap,
             "glitches": self.glitches,
             "seq": self.seq,
-            **({"sea": self.sea.to_list()} if self.sea is not None else {}),
         }
 
     def to_json(self) -> bytes:
@@ -81,30 +82,32 @@ class TrackState:
         return json_bytes(self.to_dict())  # kept as long as the vessel is tracked
 
     @classmethod
-    def from_json(cls, value: bytes) -> TrackState:
+    def from_json(cls, value: bytes) -> Self:
         """Inverse of to_json."""
         return cls.from_dict(orjson.loads(value))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrackState:
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Inverse of to_dict."""
         visits = {k: Visit(**v) for k, v in data.get("visits", {}).items()}
         pending = [(p[0], p[1], p[2], p[3]) for p in data.get("pending", [])]
         return cls(
-            data.get("last_t"),
-            data.get("last_lat", 0.0),
-            data.get("last_lon", 0.0),
-            visits,
-            data.get("newest_t"),
-            pending,
-            tuple(data["suspect"]) if data.get("suspect") else None,
-            dict(data.get("vessel") or {}),
-            data.get("static_t"),
-            data.get("glitches"),
-            data.get("last_gap"),
-            data.get("seq", 0),
-            SeaTrack.from_list(data["sea"]) if data.get("sea") else None,
+            last_t=data.get("last_t"),
+            last_lat=data.get("last_lat", 0.0),
+            last_lon=data.get("last_lon", 0.0),
+            visits=visits,
+            newest_t=data.get("newest_t"),
+            pending=pending,
+            suspect=tuple(data["suspect"]) if data.get("suspect") else None,
+            vessel=dict(data.get("vessel") or {}),
+            static_t=data.get("static_t"),
+            glitches=data.get("glitches"),
+            last_gap=data.get("last_gap"),
+            seq=data.get("seq", 0),
         )
+
+
+S = TypeVar("S", bound=TrackState)  # a tracker state, or the pipeline's state composed from one
 
 
 def _visit_dict(v: Visit) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 from geofences import dark
 from geofences.index import FenceIndex
 from geofences.movement import distance_m, impossible, speed_kn
-from geofences.track_state import Fix, TrackState, Visit
+from geofences.track_state import Fix, S, TrackState, Visit
 from shipwatch.ais.timefmt import iso_of
 
 __all__ = ["Fix", "TrackState", "Visit", "advance_at_sea", "apply", "flush", "step"]
@@ -83,8 +83,8 @@ def _update_visit(visit: Visit, dt: float, speed: float | None, now: float) -> s
 
 
 def step(
-    state: TrackState, fix: Fix, index: FenceIndex, lateness_s: float = ALLOWED_LATENESS_S
-) -> tuple[TrackState, list[dict[str, Any]]]:
+    state: S, fix: Fix, index: FenceIndex, lateness_s: float = ALLOWED_LATENESS_S
+) -> tuple[S, list[dict[str, Any]]]:
     """Take one fix in arrival order; returns the state unchanged (same object) if stale."""
     if state.last_t is not None and fix.t <= state.last_t:
         return fill_gap(state, fix, index) or (state, [])
@@ -126,9 +126,7 @@ def advance_at_sea(state: TrackState, t: float, lat: float, lon: float, index: F
     return True
 
 
-def apply(
-    state: TrackState, fix: Fix, index: FenceIndex
-) -> tuple[TrackState, list[dict[str, Any]]]:
+def apply(state: S, fix: Fix, index: FenceIndex) -> tuple[S, list[dict[str, Any]]]:
     """Apply one fix newer than every applied one: glitches, gaps, stays, enter/stop/exit."""
     if state.last_t is not None and impossible(
         state.last_lat, state.last_lon, state.last_t, fix.lat, fix.lon, fix.t
@@ -168,7 +166,7 @@ def apply(
     return replace(moved, suspect=None), events
 
 
-def _hold_glitch(state: TrackState, fix: Fix) -> tuple[TrackState, list[dict[str, Any]]]:
+def _hold_glitch(state: S, fix: Fix) -> tuple[S, list[dict[str, Any]]]:
     """Keep the fix out of every decision; glitches that agree with each other, interleaved
     with the good track, are a second transmitter using this MMSI."""
     g = state.glitches
@@ -237,9 +235,7 @@ def gap_event(
     }
 
 
-def numbered(
-    state: TrackState, events: list[dict[str, Any]]
-) -> tuple[TrackState, list[dict[str, Any]]]:
+def numbered(state: S, events: list[dict[str, Any]]) -> tuple[S, list[dict[str, Any]]]:
     """Stamp the events with the vessel's next sequence numbers (`seq`), in order."""
     if not events:
         return state, events
@@ -248,9 +244,7 @@ def numbered(
     return replace(state, seq=state.seq + len(events)), events
 
 
-def fill_gap(
-    state: TrackState, fix: Fix, index: FenceIndex
-) -> tuple[TrackState, list[dict[str, Any]]] | None:
+def fill_gap(state: S, fix: Fix, index: FenceIndex) -> tuple[S, list[dict[str, Any]]] | None:
     """A late fix inside the last gap: the gap was not one. Retract it, keep what remains."""
     g = state.last_gap
     if g is None or not g[0] < fix.t < g[3]:
@@ -273,9 +267,7 @@ def fill_gap(
     return replace(state, last_gap=remaining), events
 
 
-def flush(
-    state: TrackState, mmsi: int, index: FenceIndex
-) -> tuple[TrackState, list[dict[str, Any]]]:
+def flush(state: S, mmsi: int, index: FenceIndex) -> tuple[S, list[dict[str, Any]]]:
     """Apply every pending fix now: for the end of a finite input, when no more can come."""
     current = replace(state, pending=[])
     events: list[dict[str, Any]] = []

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from alerts.rules import RuleContext
+from alerts.context import RuleContext
 from geofences.index import FenceIndex
 from shipwatch.ais.records import Record
 from shipwatch.pipeline.detector import Detector

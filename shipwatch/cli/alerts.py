@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
+from shipwatch.ais.flags import flag
 from shipwatch.settings import get_settings
-from shipwatch.web.vessel_info import flag
 from streams.kafka.alert_reader import read_alerts
 from streams.kafka.topics import ensure_topics
 

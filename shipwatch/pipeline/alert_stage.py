@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from alerts.cap import delivery_route
+from alerts.context import RuleContext
+from alerts.evaluate import evaluate
 from alerts.models import Alert
-from alerts.rules import RuleContext, evaluate
 from shipwatch.pipeline.track_stage import Event
 
 

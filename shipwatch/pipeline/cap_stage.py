@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerts.cap import add_delivery
+from alerts.context import RuleContext
 from alerts.models import Alert
-from alerts.rules import RuleContext
 from shipwatch.pipeline.track_stage import Event
 
 # {"total": barrels, "seen": [delivery ids], "deliveries": [[order, barrels, summary]] in

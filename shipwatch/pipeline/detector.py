@@ -10,11 +10,11 @@ watermarks, not on arrival order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from alerts.rules import RuleContext
+from alerts.context import RuleContext
 from geofences import tracker
 from geofences.index import FenceIndex
 from shipwatch.ais.json_form import JsonRecord, as_json
@@ -23,11 +23,13 @@ from shipwatch.errors import ShipwatchError
 from shipwatch.pipeline.cap_stage import Totals
 from shipwatch.pipeline.graph import READER, Send, message_stages
 from shipwatch.pipeline.track_stage import Event, track_batch
+from shipwatch.pipeline.vessel_state import VesselState
+from shipwatch.pipeline.watched import watched_by
 from shipwatch.pipeline.write_back import WriteBack
-from shipwatch.sea.rules import SeaRules
 from shipwatch.sea.sampler import SeaContext
 from shipwatch.sea.stage import SeaBatch, end_of_input, sea_batch
 from shipwatch.sea.store import MemoryStore
+from shipwatch.sea.thresholds import SeaRules
 from shipwatch.sea.zones import SeaZones
 from shipwatch.voyages import machine
 from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
@@ -55,15 +57,6 @@ class DetectionError(ShipwatchError):
     """A stage failed on a record: a bug, reported with the record rather than skipped."""
 
 
-def watched_by(ctx: RuleContext) -> Callable[[int, dict[str, Any]], bool]:
-    """The sampler's test of a watched vessel: the rules' watchlist (and flag) on its data."""
-
-    def watched(mmsi: int, vessel: dict[str, Any]) -> bool:
-        return ctx.watchlist.watches(mmsi, vessel.get("imo"), vessel.get("name"))
-
-    return watched
-
-
 def _nothing_stored(_mmsi: int) -> None:
     return None  # detect starts from no state: everything lives in memory
 
@@ -78,7 +71,7 @@ class Detector:
         rules = sea_rules or ctx.sea_rules
         self.sea = SeaContext(rules, SeaZones(index, rules), watched_by(ctx))
         self.sea_store = MemoryStore()
-        self._tracks: WriteBack[tracker.TrackState] = WriteBack(_nothing_stored, tracker.TrackState)
+        self._tracks: WriteBack[VesselState] = WriteBack(_nothing_stored, VesselState)
         # The one-record stages of the graph and their states (JSON values by key, as tables).
         self.steps = message_stages(ctx)
         self.stores: dict[str, dict[str, Any]] = {name: {} for name in ("voyages", "caps")}
@@ -87,12 +80,12 @@ class Detector:
         self._announced: float | None = None  # the sea partition's level-1 watermark, sent on
 
     @property
-    def tracks(self) -> dict[int, tracker.TrackState]:
+    def tracks(self) -> dict[int, VesselState]:
         """Each vessel's tracker state."""
         return self._tracks.states
 
     @tracks.setter
-    def tracks(self, states: dict[int, tracker.TrackState]) -> None:
+    def tracks(self, states: dict[int, VesselState]) -> None:
         self._tracks.states = states
 
     @property

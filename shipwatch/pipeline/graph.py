@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from alerts.context import RuleContext
 from alerts.models import Alert
-from alerts.rules import RuleContext
 from shipwatch.pipeline.alert_stage import alert_batch
 from shipwatch.pipeline.cap_stage import cap_batch
 from shipwatch.pipeline.voyage_stage import voyage_batch

@@ -28,9 +28,9 @@ from shipwatch.ais.outputs import Input
 from shipwatch.ais.timefmt import EventTimes
 from shipwatch.history.thinning import Thinner
 from shipwatch.pipeline.dead_letters import dead_letter
+from shipwatch.pipeline.frames import FRAME_MAX_RECORDS, frame_of, frames_of
 from shipwatch.watermarks import RAW_LEVEL, Progress
 
-FRAME_MAX_RECORDS = 1000  # a frame stays far below Kafka's 1 MB message limit (~150 B a record)
 KeyValue = tuple[bytes | None, bytes]
 _epoch = EventTimes()  # for the history's thinning: a batch's fixes share their seconds
 
@@ -82,41 +82,6 @@ class Routed:
 
 def _internal_error(exc: Exception) -> Rejected:
     return Rejected("internal_error", "".join(traceback.format_exception_only(exc)).strip())
-
-
-def frame_of(records: Sequence[bytes], progress: bytes = b"") -> bytes:
-    """A frame: the records' JSON joined, as `{"records": [...]}` (no second serialization),
-    then the sender's event-time progress (`shipwatch.watermarks.Progress`), which covers them,
-    if it has one."""
-    if not progress:
-        return b'{"records":[' + b",".join(records) + b"]}"
-    return b'{"records":[' + b",".join(records) + b'],"progress":' + progress + b"}"
-
-
-def frames_of(blobs: Sequence[bytes], progress: bytes = b"") -> list[bytes]:
-    """Records in frames of at most FRAME_MAX_RECORDS; the progress, which covers every record
-    before it, on the last frame only (with no record, a frame of the progress alone)."""
-    starts = range(0, max(len(blobs), 1), FRAME_MAX_RECORDS)
-    last = starts[-1]
-    return [
-        frame_of(blobs[start : start + FRAME_MAX_RECORDS], progress if start == last else b"")
-        for start in starts
-    ]
-
-
-def records_of_frame(frame: bytes) -> list[JsonRecord]:
-    """The records a frame carries, in order."""
-    records: list[JsonRecord] = orjson.loads(frame)["records"]
-    return records
-
-
-def parse_frame(frame: bytes) -> tuple[list[JsonRecord], Progress | None]:
-    """A frame's records and its sender's progress (ValueError, KeyError or TypeError if it is
-    not a frame)."""
-    value = orjson.loads(frame)
-    records: list[JsonRecord] = value["records"]
-    found = value.get("progress")
-    return records, (None if found is None else Progress.from_json(found))
 
 
 class IngestStage:

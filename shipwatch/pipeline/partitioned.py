@@ -36,17 +36,19 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from alerts.rules import RuleContext
+from alerts.context import RuleContext
 from geofences import tracker
 from geofences.index import FenceIndex
 from shipwatch.ais.json_form import JsonRecord, as_json
 from shipwatch.ais.records import AnyRecord
 from shipwatch.ais.timefmt import EventTimes
+from shipwatch.pipeline import partitioner
 from shipwatch.pipeline.detector import DetectionError, Detector, Output
 from shipwatch.pipeline.track_stage import track_batch
+from shipwatch.pipeline.vessel_state import VesselState
 from shipwatch.pipeline.write_back import WriteBack
-from shipwatch.sea.rules import SeaRules
 from shipwatch.sea.stage import sea_batch
+from shipwatch.sea.thresholds import SeaRules
 from shipwatch.voyages import machine
 from shipwatch.watermarks import (
     RAW_LEVEL,
@@ -61,7 +63,7 @@ from shipwatch.watermarks import (
 Record = dict[str, Any]
 Policy = Literal["random", "ahead", "stalled"]
 POLICIES: tuple[Policy, ...] = ("random", "ahead", "stalled")
-# A partitioner for `n` partitions: what `streams.kafka.partitioner` makes (murmur2 mod n).
+# A partitioner for `n` partitions: what `shipwatch.pipeline.partitioner` makes (murmur2 mod n).
 VesselPartitioner = Callable[[int], Callable[[int], int]]
 KeyPartitioner = Callable[[int], Callable[[str], int]]
 END = float("inf")  # the progress of a partition whose input has ended
@@ -71,8 +73,8 @@ def _nothing_stored(_mmsi: int) -> None:
     return None  # every partition starts from no state: it all lives in memory
 
 
-def _new_tracks() -> WriteBack[tracker.TrackState]:
-    return WriteBack(_nothing_stored, tracker.TrackState)
+def _new_tracks() -> WriteBack[VesselState]:
+    return WriteBack(_nothing_stored, VesselState)
 
 
 @dataclass(slots=True)
@@ -90,7 +92,7 @@ class _FramesPartition:
 
     number: int
     queue: deque[tuple[list[JsonRecord], Progress]] = field(default_factory=deque)
-    tracks: WriteBack[tracker.TrackState] = field(default_factory=_new_tracks)
+    tracks: WriteBack[VesselState] = field(default_factory=_new_tracks)
     marks: Marks = field(default_factory=dict)  # each raw partition's progress, as told
 
 
@@ -138,13 +140,9 @@ class PartitionedRunner:
             raise ValueError(f"unknown policy {policy!r}: one of {POLICIES}")
         if chosen is not None and not 0 <= chosen < frames:
             raise ValueError(f"chosen partition {chosen} is not one of the {frames} partitions")
-        if vessel_partitioner is None or key_partitioner is None:
-            # Kafka's default partitioner, as the stream's topics pick (murmur2 of the key):
-            # imported only here, so that importing this module pulls in no Kafka client.
-            from streams.kafka import partitioner as kafka
-
-            vessel_partitioner = vessel_partitioner or kafka.MmsiPartitioner
-            key_partitioner = key_partitioner or kafka.KeyPartitioner
+        # Kafka's default partitioner unless told otherwise: what the stream's topics pick.
+        vessel_partitioner = vessel_partitioner or partitioner.MmsiPartitioner
+        key_partitioner = key_partitioner or partitioner.KeyPartitioner
         # After the partitions, everything runs as in `detect`: the detector's own voyage,
         # alert and cap stages (and its sea context), so that the two cannot drift apart.
         self.detector = Detector(index, ctx, sea_rules)
@@ -168,7 +166,7 @@ class PartitionedRunner:
         self._seas = [_SeaPartition(q) for q in range(sea)]
 
     @property
-    def tracks(self) -> dict[int, tracker.TrackState]:
+    def tracks(self) -> dict[int, VesselState]:
         """Each vessel's tracker state, over every frames partition."""
         return {m: s for part in self._frames for m, s in part.tracks.states.items()}
 

@@ -8,14 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from alerts.context import RuleContext
 from alerts.routes import DEFAULT_ROUTES, load_routes
-from alerts.rules import RuleContext
 from alerts.sanctions import split_paths
 from alerts.watchlist import Watchlist, load, load_sanctions
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
 from shipwatch.cargo import CargoFactors
-from shipwatch.sea.rules import SKYLIGHT, SeaRules
+from shipwatch.sea.thresholds import SKYLIGHT, SeaRules
 from shipwatch.settings import Settings
 
 log = logging.getLogger(__name__)

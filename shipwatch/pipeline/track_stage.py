@@ -17,9 +17,9 @@ from typing import Any
 
 from geofences import static_reports, tracker
 from geofences.index import FenceIndex
-from geofences.track_state import TrackState
 from shipwatch.ais.json_form import JsonRecord
 from shipwatch.ais.timefmt import EventTimes
+from shipwatch.pipeline.vessel_state import VesselState
 from shipwatch.pipeline.write_back import WriteBack
 from shipwatch.sea import sampler
 from shipwatch.sea.sampler import SeaContext, SeaOut
@@ -44,7 +44,7 @@ class TrackBatch:
 
 
 def track_record(
-    states: WriteBack[TrackState],
+    states: WriteBack[VesselState],
     record: JsonRecord,
     t: float,
     index: FenceIndex,
@@ -78,7 +78,7 @@ def track_record(
 
 
 def _observe_at_sea(
-    state: TrackState, record: JsonRecord, t: float, sea: SeaContext, out: SeaOut
+    state: VesselState, record: JsonRecord, t: float, sea: SeaContext, out: SeaOut
 ) -> None:
     # The state is the cache's own (changed in place, or new from `step`): ours to change.
     state.sea = sampler.observe(
@@ -95,7 +95,7 @@ def _observe_at_sea(
 
 
 def track_batch(
-    states: WriteBack[TrackState],
+    states: WriteBack[VesselState],
     records: Iterable[JsonRecord],
     index: FenceIndex,
     sea: SeaContext | None = None,

@@ -10,8 +10,8 @@ from typing import Any
 import shapely
 
 from geofences.index import FenceIndex
+from geofences.map_areas import MapAreas, grown
 
-MARGIN_DEG = 0.1  # around each fence's box: vessels approaching (about 8-11 km) are shown
 KEEP = 2_000  # vessels remembered around all fences
 TTL_S = 6 * 3600  # event time: a vessel unheard for this long behind the newest fix is dropped
 
@@ -20,7 +20,7 @@ def fences_geojson(index: FenceIndex) -> dict[str, Any]:
     """A FeatureCollection of the loaded fences with their properties and map area."""
     features = []
     for fence in index.fences:
-        view = [round(v, 5) for v in _grown(fence.outer.bounds)]
+        view = [round(v, 5) for v in grown(fence.outer.bounds)]
         features.append(
             {
                 "type": "Feature",
@@ -39,27 +39,8 @@ def fences_geojson(index: FenceIndex) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _grown(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    minx, miny, maxx, maxy = bounds
-    return minx - MARGIN_DEG, miny - MARGIN_DEG, maxx + MARGIN_DEG, maxy + MARGIN_DEG
-
-
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-class MapAreas:
-    """The boxes the map draws around the fences: which one, if any, holds a coordinate."""
-
-    def __init__(self, index: FenceIndex) -> None:
-        self.boxes = [(f.id, *_grown(f.outer.bounds)) for f in index.fences]
-
-    def area_of(self, lat: float, lon: float) -> str | None:
-        """The fence id whose map area holds the point; None for most of the world's traffic."""
-        for fence_id, minx, miny, maxx, maxy in self.boxes:
-            if minx <= lon <= maxx and miny <= lat <= maxy:
-                return str(fence_id)
-        return None
 
 
 class NearbyVessels:

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web as aioweb
 
+from shipwatch.ais.flags import flag
 from shipwatch.ais.timefmt import iso_of
 from shipwatch.history import export
 from shipwatch.history.cargo import cargo_of
@@ -23,7 +24,6 @@ from shipwatch.pipeline.setup import cargo_factors
 from shipwatch.settings import Settings
 from shipwatch.triage.cases import group
 from shipwatch.web.responses import SECURITY_HEADERS, error_response, json_response
-from shipwatch.web.vessel_info import flag
 from streams.bindings.history_sink import HistorySink
 
 MAX_QUERY = 100  # characters of a search

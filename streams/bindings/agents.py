@@ -14,15 +14,15 @@ from typing import Any
 
 import orjson
 
+from alerts.context import RuleContext
 from alerts.models import Alert
-from alerts.rules import RuleContext
 from geofences.index import FenceIndex
+from geofences.map_areas import MapAreas
 from shipwatch import metrics
-from shipwatch.pipeline.detector import watched_by
 from shipwatch.pipeline.graph import GRAPH, MessageStage, message_stages
+from shipwatch.pipeline.watched import watched_by
 from shipwatch.sea.sampler import SeaContext
 from shipwatch.sea.zones import SeaZones
-from shipwatch.web.fence_map import MapAreas
 from streams.app import Wiring
 from streams.bindings.guard import guarded
 from streams.bindings.ingest import Ingest

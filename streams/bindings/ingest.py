@@ -18,11 +18,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from geofences.map_areas import MapAreas
 from shipwatch import metrics
 from shipwatch.history.thinning import Thinner
 from shipwatch.pipeline.ingest_stage import IngestStage, Routed, Routing
 from shipwatch.settings import Settings
-from shipwatch.web.fence_map import MapAreas
 from streams.kafka.bulk_producer import Acks, BulkProducer
 from streams.kafka.config import client_options
 

@@ -18,13 +18,13 @@ from typing import Any
 import orjson
 
 from shipwatch import metrics
-from shipwatch.pipeline.ingest_stage import frames_of, parse_frame
+from shipwatch.pipeline.frames import frames_of, parse_frame
+from shipwatch.pipeline.partitioner import KeyPartitioner
 from shipwatch.sea.sampler import SeaContext
 from shipwatch.sea.stage import sea_batch
 from shipwatch.watermarks import SEA_LEVEL, Progress
 from streams.bindings.guard import guarded, send_dead_letter
 from streams.kafka.bulk_producer import Acks, BulkProducer
-from streams.kafka.partitioner import KeyPartitioner
 
 Record = dict[str, Any]
 log = logging.getLogger(__name__)

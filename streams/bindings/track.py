@@ -23,17 +23,18 @@ from typing import Any
 import orjson
 
 from geofences.index import FenceIndex
-from geofences.track_state import TrackState, fences_of
+from geofences.track_state import fences_of
 from shipwatch import metrics
-from shipwatch.pipeline.ingest_stage import parse_frame
+from shipwatch.pipeline.frames import parse_frame
+from shipwatch.pipeline.partitioner import key_of
 from shipwatch.pipeline.track_stage import TrackBatch, track_batch
+from shipwatch.pipeline.vessel_state import VesselState
 from shipwatch.pipeline.write_back import WriteBack
 from shipwatch.sea.sampler import SeaContext
 from shipwatch.watermarks import RAW_LEVEL, TRACK_LEVEL, Marks, Progress, low_watermark, note
 from streams.bindings.guard import send_dead_letter
 from streams.bindings.sea import TELL_AGAIN_S, send_events, send_sea
 from streams.kafka.bulk_producer import BulkProducer
-from streams.kafka.partitioner import key_of
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class TrackBinding:
         self.marks: dict[int, Marks] = {}
         self.told: dict[int, float | None] = {}
         self.last_told_all = 0.0  # monotonic: when every partition's progress was told again
-        self.states: WriteBack[TrackState] = WriteBack(self._load, TrackState)
+        self.states: WriteBack[VesselState] = WriteBack(self._load, VesselState)
         self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
         self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
         self.sends: list[Any] = []  # fence events and dead letters sent since the last flush
@@ -77,9 +78,9 @@ class TrackBinding:
         self.flushed = metrics.STAGE_RECORDS.labels(stage="flush")
         self.flush_spent = metrics.STAGE_SECONDS.labels(stage="flush")
 
-    def _load(self, mmsi: int) -> TrackState | None:
+    def _load(self, mmsi: int) -> VesselState | None:
         value = self.table.data.get(key_of(mmsi))
-        return TrackState.from_json(value) if value else None
+        return VesselState.from_json(value) if value else None
 
     async def run(self, stream: Any) -> None:
         """The agent: every frame applied at once, acknowledged by a later flush."""

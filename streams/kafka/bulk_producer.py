@@ -14,10 +14,10 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from shipwatch.pipeline.partitioner import MmsiPartitioner
 from shipwatch.settings import Settings
 from streams.errors import KafkaUnavailable
 from streams.kafka.config import client_options
-from streams.kafka.partitioner import MmsiPartitioner
 
 Acks = list[asyncio.Future[Any]]
 

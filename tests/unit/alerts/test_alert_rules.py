@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from alerts.context import RuleContext
+from alerts.evaluate import evaluate
 from alerts.models import alert_id_for
-from alerts.rules import RuleContext, evaluate
 from tests.fixtures.timeline import RUSSIAN_TANKER, loading_then_delivery
 
 CTX = RuleContext(fence_roles={"vostochny": "loading", "chongjin": "discharge"})

@@ -7,7 +7,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.rules import RuleContext
+from alerts.context import RuleContext
 from shipwatch.ais.records import Static
 from shipwatch.cargo import CargoFactors, crossed, estimate_barrels
 from shipwatch.pipeline.detector import Detector

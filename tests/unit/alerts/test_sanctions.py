@@ -10,7 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from alerts.rules import RuleContext, evaluate
+from alerts.context import RuleContext
+from alerts.evaluate import evaluate
 from alerts.sanctions import OFAC, UN, SanctionedVessel, imos_in, parse
 from alerts.watchlist import Watchlist, WatchlistError, load, load_sanctions
 from shipwatch.ais.records import Static

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from alerts.context import RuleContext
+from alerts.evaluate import evaluate
 from alerts.routes import RouteError, load_routes, route_for
-from alerts.rules import RuleContext, evaluate
 from alerts.watchlist import WatchlistError, load
 from tests.fixtures.timeline import port_call_event as port_call
 

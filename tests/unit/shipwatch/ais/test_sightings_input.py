@@ -20,7 +20,8 @@ from shipwatch.ais.reading import Decoded, Failed, Tally, decode_files
 from shipwatch.ais.records import Position, Sighting
 from shipwatch.cli import detect as detect_command
 from shipwatch.cli.main import main
-from shipwatch.pipeline.ingest_stage import IngestStage, Routing, records_of_frame
+from shipwatch.pipeline.frames import records_of_frame
+from shipwatch.pipeline.ingest_stage import IngestStage, Routing
 from shipwatch.pipeline.schemas import validator
 
 SIGHTING: dict[str, Any] = {

@@ -12,7 +12,7 @@ from shipwatch.cargo import CargoFactors
 from shipwatch.history.cargo import cargo_of
 from shipwatch.history.records import Batch, event_time
 from shipwatch.history.store import DAY_S, HistoryStore
-from shipwatch.pipeline.ingest_stage import frame_of
+from shipwatch.pipeline.frames import frame_of
 from tests.fixtures.timeline import DPRK_TANKER, OUTSIDE_VOSTOCHNY, T0, VOSTOCHNY_BERTH, Timeline
 
 NAME = "<img src=x onerror=alert(1)>"

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shipwatch.history.thinning import Thinner, evenly, turned
-from shipwatch.pipeline.ingest_stage import IngestStage, Routing, records_of_frame
+from shipwatch.pipeline.frames import records_of_frame
+from shipwatch.pipeline.ingest_stage import IngestStage, Routing
 
 
 def test_a_steady_vessel_at_sea_keeps_one_fix_per_five_minutes() -> None:

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from geofences import tracker
 from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.vessel_state import VesselState
 from shipwatch.voyages import machine
 from tests.fixtures.timeline import loading_then_delivery
 
@@ -68,7 +69,7 @@ def test_a_restart_from_stored_state_gives_the_same_outputs(core, cut):
     first = Detector(*core)
     outputs = [o.record for r in STORY[:cut] for o in first.process(r)]
     second = Detector(*core)  # a new worker, state restored from the table form
-    second.tracks = {k: tracker.TrackState.from_dict(v.to_dict()) for k, v in first.tracks.items()}
+    second.tracks = {k: VesselState.from_dict(v.to_dict()) for k, v in first.tracks.items()}
     second.voyages = {
         k: machine.VoyageState.from_dict(v.to_dict()) for k, v in first.voyages.items()
     }

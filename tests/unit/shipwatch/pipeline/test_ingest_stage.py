@@ -11,13 +11,8 @@ import orjson
 import pytest
 
 from shipwatch.pipeline import ingest_stage
-from shipwatch.pipeline.ingest_stage import (
-    FRAME_MAX_RECORDS,
-    IngestStage,
-    Routing,
-    parse_frame,
-    records_of_frame,
-)
+from shipwatch.pipeline.frames import FRAME_MAX_RECORDS, parse_frame, records_of_frame
+from shipwatch.pipeline.ingest_stage import IngestStage, Routing
 from shipwatch.pipeline.schemas import validator
 from shipwatch.watermarks import RAW_LEVEL, Progress
 from tests.fixtures.ais_input import TANKER, VOYAGE, sentences

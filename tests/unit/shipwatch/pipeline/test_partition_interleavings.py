@@ -21,16 +21,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from alerts.rules import RuleContext
+from alerts.context import RuleContext
 from geofences.index import FenceIndex
 from shipwatch.ais.reading import Decoded, Tally, decode_files
 from shipwatch.ais.records import AnyRecord
 from shipwatch.pipeline.detector import Detector, Output
 from shipwatch.pipeline.partitioned import POLICIES, PartitionedRunner, Policy
+from shipwatch.pipeline.partitioner import KeyPartitioner, MmsiPartitioner
 from shipwatch.scenarios import at_sea, reference, sea_days
 from shipwatch.scenarios.sea_days import DARK_AT_CHONGJIN, DARK_AT_VOSTOCHNY
 from shipwatch.sea.stage import end_of_input
-from streams.kafka.partitioner import KeyPartitioner, MmsiPartitioner
 
 Core = tuple[FenceIndex, RuleContext]
 Alerts = dict[str, dict[str, Any]]  # by alert_id

@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 
 from geofences import tracker
 from geofences.index import FenceIndex
-from geofences.track_state import TrackState, fences_of
+from geofences.track_state import fences_of
 from shipwatch.ais.json_form import as_json
 from shipwatch.ais.reading import Decoded, Tally, decode_files
 from shipwatch.ais.timefmt import epoch_of, iso_of
 from shipwatch.pipeline.track_stage import track_batch
+from shipwatch.pipeline.vessel_state import VesselState
 from shipwatch.pipeline.write_back import WriteBack
 from shipwatch.scenarios.reference import SCENARIO_PATH
 from tests.fixtures.timeline import VOSTOCHNY_BERTH, loading_then_delivery
@@ -22,9 +23,9 @@ T0 = 1_709_769_600.0
 MMSI = 445_123_456
 
 
-def fresh() -> WriteBack[TrackState]:
+def fresh() -> WriteBack[VesselState]:
     """A cache with nothing stored behind it."""
-    return WriteBack(lambda _mmsi: None, TrackState)
+    return WriteBack(lambda _mmsi: None, VesselState)
 
 
 def position(t: float, lat: float, lon: float, sog: float | None = 10.0) -> dict[str, Any]:
@@ -35,9 +36,9 @@ def position(t: float, lat: float, lon: float, sog: float | None = 10.0) -> dict
     }  # fmt: skip
 
 
-def by_step(records: list[dict[str, Any]], index: FenceIndex) -> tuple[TrackState, list[Any]]:
+def by_step(records: list[dict[str, Any]], index: FenceIndex) -> tuple[VesselState, list[Any]]:
     """The reference: `tracker.step` on every fix, copying state, as before the fast path."""
-    state, events = TrackState(), []
+    state, events = VesselState(), []
     for r in records:
         fix = tracker.Fix(MMSI, epoch_of(r["ts"]), r["lat"], r["lon"], r["sog"])
         new_state, made = tracker.step(state, fix, index)
@@ -123,7 +124,7 @@ def test_stale_and_duplicate_records_are_counted_and_change_nothing(core: Any) -
 def test_a_state_changed_during_a_flush_is_kept_until_its_own_flush(core: Any) -> None:
     stored: dict[int, bytes] = {}
     states = WriteBack(
-        lambda m: TrackState.from_json(stored[m]) if m in stored else None, TrackState
+        lambda m: VesselState.from_json(stored[m]) if m in stored else None, VesselState
     )
     track_batch(states, [position(T0, 40.0, 135.0)], core[0])
     taken = states.take()  # a flush begins: these are being written
@@ -154,5 +155,5 @@ def test_stored_states_name_their_fences_cheaply(core: Any) -> None:
     inside = states.get(MMSI)
     assert inside.visits  # at the berth by then
     assert fences_of(inside.to_json()) == sorted(inside.visits)
-    assert fences_of(TrackState().to_json()) == []
-    assert TrackState.from_json(inside.to_json()).to_dict() == inside.to_dict()
+    assert fences_of(VesselState().to_json()) == []
+    assert VesselState.from_json(inside.to_json()).to_dict() == inside.to_dict()

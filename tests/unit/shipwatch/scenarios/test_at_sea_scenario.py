@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from alerts.rules import RuleContext
+from alerts.context import RuleContext
 from geofences.index import FenceIndex
 from shipwatch.ais.records import Position, Sighting, Static
 from shipwatch.pipeline.detector import Detector

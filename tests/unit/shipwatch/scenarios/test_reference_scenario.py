@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import shapely
 
-from alerts.rules import RuleContext
+from alerts.context import RuleContext
 from geofences.index import FenceIndex
 from shipwatch.pipeline.detector import Detector
 from shipwatch.pipeline.setup import build_core

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from alerts.rules import RuleContext
+from alerts.context import RuleContext
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
 from geofences.model import Fence
 from shipwatch.ais.records import Position, Sighting, Static
 from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.partitioner import MmsiPartitioner
 from shipwatch.scenarios import sea_days
 from shipwatch.scenarios.at_sea import T0, PlannedSighting, stay_distances
 from shipwatch.scenarios.geo import distance_m
@@ -34,7 +35,6 @@ from shipwatch.scenarios.sea_days import (
 )
 from shipwatch.sea.grid import cell_of
 from shipwatch.settings import BUNDLED_GEOFENCES
-from streams.kafka.partitioner import MmsiPartitioner
 from tests.fixtures.detect import Outputs, decoded, detect_file
 
 CELL_DEG = 0.1  # the sea stage's area cells, restated

@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 from geofences.earth import METRES_PER_DEGREE
 from geofences.movement import distance_m
 from shipwatch.ais.records import Position, Static
-from shipwatch.pipeline.detector import Detector, watched_by
+from shipwatch.pipeline.detector import Detector
+from shipwatch.pipeline.watched import watched_by
 from shipwatch.sea.grid import cell_of, cells_near
-from shipwatch.sea.rules import SPEED_BIN_KN, SeaRules, median_of, speed_bin
 from shipwatch.sea.sampler import SeaContext, SeaOut, observe
 from shipwatch.sea.stage import SeaBatch, end_of_input, sea_batch, sighting_input
 from shipwatch.sea.store import MemoryStore
+from shipwatch.sea.thresholds import SPEED_BIN_KN, SeaRules, median_of, speed_bin
 from shipwatch.sea.zones import SeaZones
 from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
 from tests.fixtures.timeline import (

@@ -13,8 +13,8 @@ from shipwatch.ais.records import Static
 from shipwatch.pipeline.detector import Detector
 from shipwatch.sea.encounters import observe_pair, pair_key
 from shipwatch.sea.grid import cell_of, cells_near
-from shipwatch.sea.rules import SPEED_BIN_KN, SeaRules, median_of, speed_bin
 from shipwatch.sea.store import MemoryStore
+from shipwatch.sea.thresholds import SPEED_BIN_KN, SeaRules, median_of, speed_bin
 from tests.fixtures.timeline import (
     DPRK_TANKER,
     FAR_SOUTH,

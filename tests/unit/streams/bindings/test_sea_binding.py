@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from shipwatch.pipeline.ingest_stage import frame_of, parse_frame
+from shipwatch.pipeline.frames import frame_of, parse_frame
 from shipwatch.sea.stage import sea_batch
 from shipwatch.sea.store import MemoryStore
 from shipwatch.sea.zones import SeaZones

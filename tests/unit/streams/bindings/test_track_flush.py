@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 import pytest
 
-from geofences.track_state import TrackState
 from shipwatch.ais.json_form import as_json
+from shipwatch.pipeline.partitioner import key_of
+from shipwatch.pipeline.vessel_state import VesselState
 from streams.bindings.track import TrackBinding
-from streams.kafka.partitioner import key_of
 from tests.fixtures.timeline import loading_then_delivery
 
 CHANGELOG = "ns-tracks-changelog"
@@ -137,7 +137,7 @@ def test_events_then_states_then_frames(core: Any) -> None:
     assert log.index(f"send {CHANGELOG}") > last_event_acked
     assert log.index(f"acked {CHANGELOG}") < log.index("ack frame 0") < log.index("ack frame 1")
     assert [key for _, key, _ in bulk.written] == [b"445123456"]  # one write, not one per fix
-    stored = TrackState.from_json(table.data[b"445123456"])
+    stored = VesselState.from_json(table.data[b"445123456"])
     assert stored.visits  # the state the frames made
     assert [p for p, _, _ in bulk.written] == [445123456 % 6]
 

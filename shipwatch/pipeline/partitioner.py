@@ -1,16 +1,42 @@
 """Kafka's default partitioner for MMSI keys, cached: the same choice as every Kafka client.
 
 Frames and the tracks changelog must land in the partition Faust's tables and the default
-partitioner pick for the same key bytes, murmur2(key) mod n. aiokafka's murmur2 is pure Python
-(about 4 µs), and the hot path asks once per position and topic, so each vessel's hash and key
-bytes are kept, once for every topic.
+partitioner pick for the same key bytes, murmur2(key) mod n. The hash is Kafka's own
+(`org.apache.kafka.common.utils.Utils.murmur2`), written here so that the pure pipeline (the
+partitioned runner) places keys as the stream does without importing a Kafka client; a test
+checks it against aiokafka's. It is pure Python (a few µs), and the hot path asks once per
+position and topic, so each vessel's hash and key bytes are kept, once for every topic.
 """
 
 from __future__ import annotations
 
-from aiokafka.partitioner import murmur2
-
 MAX_CACHED = 1_000_000  # vessels remembered (the world has about 300,000 active MMSIs)
+
+
+_SEED = 0x9747B28C
+_M = 0x5BD1E995  # Kafka's murmur2 multiplier
+_MASK = 0xFFFFFFFF  # Java's int arithmetic wraps at 32 bits
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 of `data` as an unsigned 32-bit number (Kafka keeps its low 31 bits)."""
+    length = len(data)
+    h = (_SEED ^ length) & _MASK
+    body = length & ~3
+    for i in range(0, body, 4):
+        k = (int.from_bytes(data[i : i + 4], "little") * _M) & _MASK
+        k ^= k >> 24
+        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
+    extra = length - body
+    if extra == 3:
+        h ^= data[body + 2] << 16
+    if extra >= 2:
+        h ^= data[body + 1] << 8
+    if extra >= 1:
+        h = ((h ^ data[body]) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    return h ^ (h >> 15)
 
 
 def key_of(mmsi: int) -> bytes:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from alerts.context import RuleContext
 from alerts.models import Alert, vessel_alert
 from shipwatch.cargo import CHANGE_MIN_M
-
-if TYPE_CHECKING:
-    from alerts.rules import RuleContext
 
 CARGO_PORT_ROLES = ("loading", "discharge")  # a dark vessel there is critical
 

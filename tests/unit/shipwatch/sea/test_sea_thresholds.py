@@ -16,7 +16,7 @@ import pytest
 
 from shipwatch.ais.records import Static
 from shipwatch.pipeline.detector import Detector
-from shipwatch.sea.rules import SKYLIGHT, SeaRules
+from shipwatch.sea.thresholds import SKYLIGHT, SeaRules
 from tests.fixtures.timeline import (
     DPRK_TANKER,
     FAR_SOUTH,

@@ -1,47 +1,13 @@
-"""Alert rules: `evaluate(event, context) -> alerts`, pure and deterministic."""
+"""Alerts from port calls, voyages, AIS gaps and identity changes: pure and deterministic."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from alerts.context import RuleContext
 from alerts.models import Alert, Severity, vessel_alert
-from alerts.routes import DEFAULT_ROUTES, Route, route_for
-from alerts.sea_rules import SEA_RULES
-from alerts.watchlist import Watchlist
-from shipwatch.cargo import CAP_SHARES, CHANGE_MIN_M, UN_CAP_BBL, CargoFactors
-from shipwatch.sea.rules import SeaRules
-
-
-@dataclass(frozen=True)
-class RuleContext:
-    """What the rules know beyond the event: fences, routes, watchlist, cargo factors."""
-
-    fence_roles: Mapping[str, str] = field(default_factory=dict)
-    routes: Sequence[Route] = DEFAULT_ROUTES
-    watchlist: Watchlist = field(default_factory=Watchlist)
-    cargo: CargoFactors = field(default_factory=CargoFactors)
-    cap_bbl: float = UN_CAP_BBL
-    cap_shares: tuple[float, ...] = CAP_SHARES
-    sea_rules: SeaRules = field(default_factory=SeaRules)  # the at-sea thresholds
-
-    def watch_reason(self, ev: Mapping[str, Any]) -> str | None:
-        """Why the event's vessel is watched, or None."""
-        return self.watchlist.reason(ev["mmsi"], ev.get("imo"), ev.get("name"))
-
-    def sanctions(self, ev: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The sanctions-list entries the event's vessel matches, by IMO or name (for an
-        identity change, also by the IMO or name it had before)."""
-        found = self.watchlist.sanctions(ev.get("imo"), ev.get("name"))
-        if ev["kind"] == "identity_change" and ev.get("field") in ("imo", "name"):
-            old = ev.get("old")
-            before = self.watchlist.sanctions(
-                old if ev["field"] == "imo" and isinstance(old, int) else None,
-                old if ev["field"] == "name" and isinstance(old, str) else None,
-            )
-            found += [entry for entry in before if entry not in found]
-        return found
+from alerts.routes import route_for
+from shipwatch.cargo import CHANGE_MIN_M
 
 
 def sanctioned_voyage(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
@@ -253,33 +219,4 @@ def retractions(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
             port=port,
         ).model_copy(update={"status": "retracted"})
         for kind, identity, port in undone
-    ]
-
-
-RULES = {
-    "voyage": (sanctioned_voyage,),
-    "port_call": (watchlist_port_call,),
-    "ais_gap": (ais_gap,),
-    "dark_port_call": (dark_port_call,),
-    "identity_change": (identity_change,),
-    "gap_retracted": (retractions,),
-    **SEA_RULES,
-}
-
-
-def evaluate(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
-    """Every alert that one voyage event raises; an alert about a vessel on a sanctions list
-    carries the list's entries as `evidence["sanctions"]` (not part of its id)."""
-    alerts = [alert for rule in RULES.get(ev["kind"], ()) for alert in rule(ev, ctx)]
-    mmsi = ev.get("mmsi")
-    if not alerts or mmsi is None:
-        return alerts
-    sanctions = ctx.sanctions(ev)
-    if not sanctions:
-        return alerts
-    return [
-        a.model_copy(update={"evidence": {**a.evidence, "sanctions": sanctions}})
-        if a.mmsi == mmsi
-        else a
-        for a in alerts
     ]

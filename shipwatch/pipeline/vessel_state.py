@@ -1,0 +1,34 @@
+"""One vessel's state in the tracks table: the fence tracker's, with what the at-sea rules keep.
+
+The two parts belong to two stages (geofences and shipwatch.sea) that know nothing of each
+other; they meet here, where the track stage runs both over the same positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Self
+
+from geofences.track_state import TrackState
+from shipwatch.sea.vessel_track import SeaTrack
+
+
+@dataclass(slots=True)
+class VesselState(TrackState):
+    """The fence tracker's state and the vessel's last at-sea sample (most vessels: none)."""
+
+    sea: SeaTrack | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: the tracker's, with "sea" only when there is one."""
+        data = TrackState.to_dict(self)
+        if self.sea is not None:
+            data["sea"] = self.sea.to_list()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Inverse of to_dict."""
+        state = super(VesselState, cls).from_dict(data)  # slots: no bare super()
+        state.sea = SeaTrack.from_list(data["sea"]) if data.get("sea") else None
+        return state
