@@ -49,7 +49,7 @@ def patched_worker(variant: set[str]) -> int:
     """Run `shipwatch worker` with the variant's changes applied (in the worker process)."""
     import faust
 
-    import shipwatch.web.pages
+    import shipwatch.worker
     from shipwatch.cli.main import main
 
     if "linger" in variant:
@@ -61,14 +61,14 @@ def patched_worker(variant: set[str]) -> int:
         setattr(faust, "App", app)  # noqa: B010
 
     if "nomap" in variant:
-        follow = getattr(shipwatch.web.pages, "follow_topic")  # noqa: B009
+        follow = getattr(shipwatch.worker, "follow_topic")  # noqa: B009
 
         async def follow_but_nearby(settings: Settings, name: str, handle: Any) -> None:
             if name == "nearby":
                 await asyncio.Event().wait()
             await follow(settings, name, handle)
 
-        setattr(shipwatch.web.pages, "follow_topic", follow_but_nearby)  # noqa: B010
+        setattr(shipwatch.worker, "follow_topic", follow_but_nearby)  # noqa: B010
 
     return main(["worker", "--loglevel", "info"])
 

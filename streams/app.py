@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.types import TableT, TopicT
 
 from shipwatch.settings import Settings
 from streams.faust_patches.commit_safety import commit_after_changelogs
@@ -21,11 +22,11 @@ class Wiring:
 
     app: faust.App
     settings: Settings
-    topics: dict[str, Any]
-    tracks: Any
-    voyages: Any
-    caps: Any
-    sea: Any
+    topics: dict[str, TopicT]
+    tracks: TableT[bytes, bytes]
+    voyages: TableT[bytes, Any]
+    caps: TableT[bytes, Any]
+    sea: TableT[bytes, bytes]
 
 
 def _credentials(settings: Settings) -> Any:
@@ -87,7 +88,7 @@ def create_app(settings: Settings) -> Wiring:
         table_standby_replicas=0,
     )
 
-    def raw_topic(name: str) -> Any:
+    def raw_topic(name: str) -> TopicT:
         return app.topic(
             settings.topic(name),
             key_serializer="raw",

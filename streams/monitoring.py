@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import AgentT, AppT
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import generate_latest
 
@@ -42,7 +43,7 @@ def supervised(name: str, run: Callable[[], Awaitable[None]]) -> Callable[[], Aw
     return task
 
 
-def register(app: Any, settings: Settings) -> None:
+def register(app: AppT, settings: Settings) -> None:
     """Serve every metric at /metrics (Faust's page, our registry) and export consumer lag."""
     if settings.faust_metrics:
         # Faust's sensor adds the one /metrics route, rendering the registry it is given: ours.
@@ -66,7 +67,7 @@ async def _metrics_page(web: Any, request: Any) -> Any:
     return aioweb.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE})
 
 
-def _topics_of(agent: Any) -> tuple[str, ...]:
+def _topics_of(agent: AgentT[Any]) -> tuple[str, ...]:
     # An agent reads a Faust Topic (its `topics` are names) or an in-memory channel (none).
     return tuple(getattr(agent.channel, "topics", ()))
 

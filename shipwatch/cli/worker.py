@@ -30,9 +30,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: Faust is heavy and only this command needs it.
     import faust
 
-    from shipwatch.web import pages as web
-    from streams.app import create_app
-    from streams.bindings import agents, webhook
+    from shipwatch.worker import compose
 
     settings = get_settings()
     if settings.uvloop:
@@ -41,10 +39,7 @@ def run(args: argparse.Namespace) -> int:
     index, ctx = build_core(settings.geofences_dir, settings)
     asyncio.run(ensure_topics(settings))
     (settings.data_dir / settings.namespace).mkdir(parents=True, exist_ok=True)
-    wiring = create_app(settings)
-    agents.register(wiring, index, ctx)
-    web.register(wiring.app, settings)
-    webhook.register(wiring)
+    wiring = compose(settings, index, ctx)
     # The web port and bind address are already in the app's configuration.
     worker = faust.Worker(wiring.app, loglevel=args.loglevel or settings.log_level)
     worker.execute_from_commandline()

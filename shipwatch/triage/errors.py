@@ -7,3 +7,7 @@ from shipwatch.errors import ShipwatchError
 
 class TriageError(ShipwatchError):
     """Base of every error raised by the triage package; the message says why."""
+
+
+class NotWritten(TriageError):
+    """A triage record was not written: the topic's writer is down or the broker refused it."""

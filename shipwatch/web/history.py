@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web as aioweb
 
@@ -24,7 +24,6 @@ from shipwatch.pipeline.setup import cargo_factors
 from shipwatch.settings import Settings
 from shipwatch.triage.cases import group
 from shipwatch.web.responses import SECURITY_HEADERS, error_response, json_response
-from streams.bindings.history_sink import HistorySink
 
 MAX_QUERY = 100  # characters of a search
 # A vessel moored in a map area for a month has ~250,000 kept fixes: the page draws at most this
@@ -32,6 +31,19 @@ MAX_QUERY = 100  # characters of a search
 PAGE_FIXES = 5000
 FORMATS = ("geojson", "csv", "kml", "json")
 TriageOf = Callable[[str], dict[str, Any] | None]
+T = TypeVar("T")
+
+
+class StoreAccess(Protocol):
+    """The history store as the worker's sink shares it (streams.bindings.history_sink)."""
+
+    async def ready(self) -> HistoryStore:
+        """The store, once open."""
+        ...
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` where the store may be used (its own thread)."""
+        ...
 
 
 def _days(request: aioweb.Request, settings: Settings) -> float:
@@ -51,7 +63,7 @@ class HistoryPages:
     """Reads the store for the pages: histories with their cargo and the alerts' triage."""
 
     def __init__(
-        self, settings: Settings, sink: HistorySink, triage_of: TriageOf | None = None
+        self, settings: Settings, sink: StoreAccess, triage_of: TriageOf | None = None
     ) -> None:
         self.settings, self.sink = settings, sink
         self.triage_of = triage_of or (lambda alert_id: None)
@@ -94,7 +106,7 @@ def vesseljson_response(history: VesselHistory) -> dict[str, Any]:
     }
 
 
-def register(app: Any, settings: Settings, pages: HistoryPages) -> None:
+def register(web_app: aioweb.Application, settings: Settings, pages: HistoryPages) -> None:
     """Add the vessel, search and export routes to the worker's web server."""
 
     async def vessel(request: aioweb.Request) -> aioweb.Response:
@@ -145,7 +157,7 @@ def register(app: Any, settings: Settings, pages: HistoryPages) -> None:
         subject = export.Subject.case(case_id, [a["alert_id"] for a in found[0].alerts])
         return download(history, subject, request.match_info["fmt"])
 
-    router = app.web.web_app.router
+    router = web_app.router
     router.add_get("/api/vessels/{mmsi:[0-9]{1,9}}", vessel)
     router.add_get("/api/search", search)
     router.add_get("/vessels/{mmsi:[0-9]{1,9}}/export.{fmt:[a-z]+}", vessel_export)

@@ -1,29 +1,19 @@
-"""What every web viewer sees: recent alerts, vessel names and positions, read from the topics."""
+"""What every web viewer sees: the recent alerts, newest first, and the pages following them.
+
+The worker feeds it from the alerts topic (shipwatch.worker); nothing here reads Kafka.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
-import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from shipwatch.ais.timefmt import iso_ms_of
-from shipwatch.settings import Settings
 from shipwatch.web.vessel_info import VesselDirectory
-from streams.kafka.config import client_options
-from streams.kafka.topics import ensure_topics
 
-log = logging.getLogger(__name__)
 KEEP = 500  # alerts kept for a newly opened page
-# How far back each feed starts, in messages per partition: bounded start-up work.
-BACKLOG = {"alerts": KEEP, "statics": 20_000, "nearby": 5_000}
-
-Handle = Callable[[dict[str, Any], int | None], None]
 
 
 def _iso_ms(timestamp_ms: int | None) -> str | None:
@@ -91,31 +81,3 @@ class AlertFeed:
         for queue in list(self.subscribers):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)  # a full queue's reader sees `closed` at its next alert
-
-
-async def follow_topic(settings: Settings, name: str, handle: Handle) -> None:
-    """Read every partition of `<ns>.<name>` (no consumer group) from its recent end, forever."""
-    topic = settings.topic(name)
-    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        counts = await ensure_topics(settings)
-        tps = [TopicPartition(topic, p) for p in range(counts[topic])]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            consumer.seek(tp, max(0, ends[tp] - BACKLOG.get(name, KEEP)))
-        async for message in consumer:
-            try:
-                value = orjson.loads(message.value) if message.value is not None else None
-                if isinstance(value, dict):
-                    handle(value, message.timestamp)
-            except Exception as exc:  # anyone can write to a topic: one bad value is skipped
-                log.warning("%s: skipped the value at offset %s: %s", topic, message.offset, exc)
-    finally:
-        await consumer.stop()
-
-
-async def follow_alerts(settings: Settings, feed: AlertFeed) -> None:
-    """Feed every alert of the alerts topic to the page, forever."""
-    await follow_topic(settings, "alerts", feed.add)

@@ -1,24 +1,21 @@
-"""Web pages of the worker: the live alerts page, its JSON and SSE feeds, Prometheus metrics."""
+"""Web pages of the worker: the live alerts page, the static files, its JSON and SSE feeds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 from aiohttp import web as aioweb
 
 from geofences.index import FenceIndex
-from geofences.loader import load_dir
 from shipwatch.metrics import LIVE_VIEWERS
-from shipwatch.settings import Settings
-from shipwatch.web import history, triage
 from shipwatch.web.fence_map import NearbyVessels, fences_geojson
-from shipwatch.web.history import HistoryPages
-from shipwatch.web.live_feed import AlertFeed, follow_alerts, follow_topic
+from shipwatch.web.live_feed import AlertFeed
 from shipwatch.web.responses import SECURITY_HEADERS, event_stream, json_response
 from shipwatch.web.vessel_info import VesselDirectory
-from streams import monitoring
-from streams.bindings.history_sink import HistorySink
+
+Handle = Callable[[dict[str, Any], int | None], None]  # a topic's JSON object, publication ms
 
 # The HTML pages: each a static file whose script reads what it shows from /api.
 PAGES = {"/": "index.html", "/vessels/{mmsi:[0-9]{1,9}}": "vessel.html", "/search": "search.html"}
@@ -50,70 +47,60 @@ def static_files() -> dict[str, tuple[bytes, str]]:
     return found
 
 
-def register(app: Any, settings: Settings) -> AlertFeed:
-    """Add the pages, /metrics and the tasks that feed them; returns the alert feed."""
-    index = FenceIndex(load_dir(settings.geofences_dir))
-    directory = VesselDirectory()
-    feed = AlertFeed(vessels=directory)
-    board = triage.register(app, settings, feed)
-    nearby = NearbyVessels(index)
-    geojson = fences_geojson(index)
-    monitoring.register(app, settings)
-    if settings.history:
-        sink = HistorySink(settings)
-        app.task(monitoring.supervised("history sink", sink.run))
-        history.register(app, settings, HistoryPages(settings, sink, board.lookup))
+class LiveViews:
+    """What the pages show, kept in memory: recent alerts, vessel names, vessels near the fences.
 
-    async def feed_alerts() -> None:
-        await follow_alerts(settings, feed)
+    The worker feeds them from the topics (`followers`); the pages only read them.
+    """
 
-    async def feed_statics() -> None:
-        await follow_topic(settings, "statics", lambda value, _: directory.add_static(value))
+    def __init__(self, index: FenceIndex) -> None:
+        self.directory = VesselDirectory()
+        self.feed = AlertFeed(vessels=self.directory)
+        self.nearby = NearbyVessels(index)
+        self.geojson = fences_geojson(index)
 
-    async def feed_positions() -> None:
-        # Not `positions`: reading every fix of the world costed the worker a third of its CPU.
-        await follow_topic(settings, "nearby", lambda value, _: nearby.add_position(value))
+    def followers(self) -> dict[str, Handle]:
+        """Topic name -> what to do with each of its JSON objects (and its publication ms)."""
+        return {
+            "alerts": self.feed.add,
+            "statics": lambda value, _: self.directory.add_static(value),
+            # Not `positions`: reading every fix of the world cost the worker a third of its CPU.
+            "nearby": lambda value, _: self.nearby.add_position(value),
+        }
 
-    async def recent(web: Any, request: Any) -> Any:
-        return json_response(feed.recent())
 
-    async def geofences(web: Any, request: Any) -> Any:
-        return json_response(geojson)
+def register(web_app: aioweb.Application, views: LiveViews) -> None:
+    """Add the pages, their static files and their JSON and event-stream API."""
 
-    async def vessels(web: Any, request: Any) -> Any:
-        snapshot = nearby.snapshot()
+    async def recent(request: aioweb.Request) -> aioweb.Response:
+        return json_response(views.feed.recent())
+
+    async def geofences(request: aioweb.Request) -> aioweb.Response:
+        return json_response(views.geojson)
+
+    async def vessels(request: aioweb.Request) -> aioweb.Response:
+        snapshot = views.nearby.snapshot()
+        directory = views.directory
         return json_response([{**v, "vessel": directory.describe(v["mmsi"])} for v in snapshot])
 
-    async def stream(web: Any, request: Any) -> Any:
-        return await _event_stream(request, feed)
+    async def stream(request: aioweb.Request) -> aioweb.StreamResponse:
+        return await _event_stream(request, views.feed)
 
     async def end_streams(_: aioweb.Application) -> None:
-        feed.close()
+        views.feed.close()
 
-    app.web.web_app.on_shutdown.append(end_streams)
-
-    # Registered by call rather than decorator: Faust's decorators are untyped.
-    for name, task in (
-        ("alerts feed", feed_alerts),
-        ("statics feed", feed_statics),
-        ("positions feed", feed_positions),
-    ):
-        app.task(monitoring.supervised(name, task))
+    web_app.on_shutdown.append(end_streams)
     files = static_files()
-    router = app.web.web_app.router
+    router = web_app.router
     for relative, (body, content_type) in files.items():
         router.add_get(f"/static/{relative}", _static_view(body, content_type))
     for path, file_name in PAGES.items():
         if file_name in files:
             router.add_get(path, _static_view(*files[file_name]))
-    for path, view in (
-        ("/api/alerts", recent),
-        ("/api/geofences", geofences),
-        ("/api/vessels", vessels),
-        ("/api/stream", stream),
-    ):
-        app.page(path)(view)
-    return feed
+    router.add_get("/api/alerts", recent)
+    router.add_get("/api/geofences", geofences)
+    router.add_get("/api/vessels", vessels)
+    router.add_get("/api/stream", stream)
 
 
 def _static_view(body: bytes, content_type: str) -> Any:
@@ -125,7 +112,7 @@ def _static_view(body: bytes, content_type: str) -> Any:
     return view
 
 
-async def _event_stream(request: Any, feed: AlertFeed) -> aioweb.StreamResponse:
+async def _event_stream(request: aioweb.Request, feed: AlertFeed) -> aioweb.StreamResponse:
     """Server-sent events: one `data:` line of JSON per new alert, until the viewer leaves."""
     queue = feed.subscribe()
     LIVE_VIEWERS.inc()

@@ -4,7 +4,9 @@ Every worker reads all of `<ns>.alert-state` from the beginning (it is compacted
 record per alert is every alert's current state) into a `TriageBoard`, and keeps following it,
 so every worker's page shows the same state, and it survives restarts. A write produces the
 alert's whole new state keyed by alert_id (acks=all), waits until this worker has read it back
-from the topic, and answers with it; every open page gets it on `/api/triage/stream`.
+from the topic, and answers with it; every open page gets it on `/api/triage/stream`. The
+topic's reader and writer are streams.kafka.triage_topic's: it hands this service each record
+(`take`, `applied`, `caught_up`) and a way to write (`attach`).
 
 Concurrent writes to one alert from two workers: last write wins (see triage.board); writes
 through one worker are serialised.
@@ -32,13 +34,11 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from aiohttp import web as aioweb
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
 
 from shipwatch.ais.timefmt import iso_ms_of
 from shipwatch.settings import Settings
@@ -46,11 +46,9 @@ from shipwatch.triage.actions import ActionError, parse_action
 from shipwatch.triage.auth import ProxyAuth, Refused, origin_allowed
 from shipwatch.triage.board import TriageBoard, TriageState
 from shipwatch.triage.cases import describe, group
+from shipwatch.triage.errors import NotWritten
 from shipwatch.web.live_feed import AlertFeed
 from shipwatch.web.responses import error_response, event_stream, json_response
-from streams import monitoring
-from streams.kafka.config import client_options
-from streams.kafka.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 TOPIC = "alert-state"
@@ -61,6 +59,9 @@ REMEMBERED_IDS = 200_000  # alert ids accepted after they left the feed's recent
 READ_ONLY = "read-only: sign in through the team's proxy"
 
 Event = dict[str, Any]
+# Writes one record (key, value) to the topic, acknowledged by every replica: its (partition,
+# offset). Raises NotWritten when the broker does not take it.
+Send = Callable[[bytes, bytes], Awaitable[tuple[int, int]]]
 
 
 class TriageService:
@@ -75,8 +76,8 @@ class TriageService:
         self.subscribers: set[asyncio.Queue[Event | None]] = set()
         self.closed = False
         self.ready = asyncio.Event()  # the topic has been read up to its end at start
-        self.producer: Any = None
-        self.applied: dict[int, int] = {}  # partition -> next offset to read
+        self.send: Send | None = None  # while the topic's writer runs
+        self.applied_offsets: dict[int, int] = {}  # partition -> next offset to read
         self.progress = asyncio.Condition()
         self.write_lock = asyncio.Lock()
         self.ids: OrderedDict[str, None] = OrderedDict()  # alerts seen, beyond the feed's
@@ -114,61 +115,36 @@ class TriageService:
 
     # ------------------------------------------------------------ the topic
 
-    async def follow(self) -> None:
-        """Read the whole topic, then follow it; own the producer that writes to it."""
-        options = client_options(self.settings)
-        consumer = AIOKafkaConsumer(**options, enable_auto_commit=False)
-        producer = AIOKafkaProducer(**options, acks="all")
-        await consumer.start()
-        try:
-            await producer.start()
-            try:
-                counts = await ensure_topics(self.settings)
-                tps = [TopicPartition(self.topic, p) for p in range(counts[self.topic])]
-                consumer.assign(tps)
-                await consumer.seek_to_beginning(*tps)
-                ends: dict[Any, int] = await consumer.end_offsets(tps)
-                self.producer = producer
-                await self._read(consumer, ends)
-            finally:
-                self.producer = None
-                await producer.stop()
-        finally:
+    def attach(self, send: Send | None) -> None:
+        """Write through `send` from now on (None: the topic's writer has stopped)."""
+        self.send = send
+        if send is None:
             self.ready.clear()
-            await consumer.stop()
 
-    async def _read(self, consumer: Any, ends: Mapping[Any, int]) -> None:
-        behind = {tp for tp, end in ends.items() if end > 0}
-        if not behind:
-            self._mark_ready()
-        while True:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=2000)
-            for tp, messages in batches.items():
-                for message in messages:
-                    self._take(message)
-                self.applied[tp.partition] = messages[-1].offset + 1
-            for tp in list(behind):
-                if await consumer.position(tp) >= ends[tp]:
-                    behind.discard(tp)
-                    if not behind:
-                        self._mark_ready()
-            if batches:
-                async with self.progress:
-                    self.progress.notify_all()
+    async def applied(self, partition: int, next_offset: int) -> None:
+        """Everything before `next_offset` in `partition` has been taken: wake the writers."""
+        self.applied_offsets[partition] = next_offset
+        async with self.progress:
+            self.progress.notify_all()
+
+    def caught_up(self) -> None:
+        """The topic has been read up to where it ended when reading started."""
+        self._mark_ready()
 
     def _mark_ready(self) -> None:
         if not self.ready.is_set():
             log.info("triage: %d alert states read from %s", len(self.board.states), self.topic)
         self.ready.set()
 
-    def _take(self, message: Any) -> None:
-        key = message.key.decode(errors="replace") if message.key is not None else None
+    def take(self, offset: int, raw_key: bytes | None, raw_value: bytes | None) -> None:
+        """Apply one record of the topic (a bad one is logged and skipped)."""
+        key = raw_key.decode(errors="replace") if raw_key is not None else None
         try:
-            if message.value is None:
+            if raw_value is None:
                 if key is not None and self.board.remove(key):
                     self._push({"alert_id": key, "removed": True})
                 return
-            value = orjson.loads(message.value)
+            value = orjson.loads(raw_value)
             if not isinstance(value, dict):
                 raise ValueError("not a JSON object")
             conflicts = self.board.conflicts
@@ -183,22 +159,19 @@ class TriageService:
             if state is not None:
                 self._push(dict(state))
         except Exception as exc:  # anyone can write to a topic: one bad value is skipped
-            log.warning("%s: skipped the value at offset %s: %s", self.topic, message.offset, exc)
+            log.warning("%s: skipped the value at offset %s: %s", self.topic, offset, exc)
 
     # ------------------------------------------------------------ writing
 
     async def write(self, record: TriageState) -> TriageState:
         """Produce a record (acks=all) and wait until the board has read it back."""
-        producer = self.producer
-        if producer is None:
-            raise KafkaError("the triage topic's producer is not running")
-        key = record["alert_id"].encode()
-        meta = await producer.send_and_wait(self.topic, orjson.dumps(record), key=key)
-
-        partition, offset = int(meta.partition), int(meta.offset)
+        send = self.send
+        if send is None:
+            raise NotWritten("the triage topic's writer is not running")
+        partition, offset = await send(record["alert_id"].encode(), orjson.dumps(record))
 
         def read_back() -> bool:
-            return self.applied.get(partition, 0) > offset
+            return self.applied_offsets.get(partition, 0) > offset
 
         try:
             async with self.progress:
@@ -311,7 +284,7 @@ class TriageService:
             record = self.board.act(alert_id, action, who, iso_ms_of(time.time()))
             try:
                 written = await self.write(record)
-            except KafkaError as exc:
+            except NotWritten as exc:
                 log.warning("triage: %s on %s not written: %s", action.action, alert_id, exc)
                 return error_response(503, f"not saved: the broker did not acknowledge ({exc})")
         log.info("triage: %s %s %s (version %d)", who, action.action, alert_id, record["version"])
@@ -332,21 +305,16 @@ class TriageService:
             self.unsubscribe(queue)
 
 
-def register(app: Any, settings: Settings, feed: AlertFeed) -> TriageBoard:
-    """Add the triage API and the tasks that read and write `<ns>.alert-state`; returns the
-    board (every alert's current triage state)."""
-    service = TriageService(settings, feed)
+def register(web_app: aioweb.Application, service: TriageService) -> None:
+    """Add the triage API to the web server; the worker runs what feeds the service."""
 
     async def shutdown(_: aioweb.Application) -> None:
         service.close()
 
-    app.web.web_app.on_shutdown.append(shutdown)
-    app.task(monitoring.supervised("triage state", service.follow))
-    app.task(monitoring.supervised("triage alert ids", service.watch_alerts))
-    router = app.web.web_app.router
+    web_app.on_shutdown.append(shutdown)
+    router = web_app.router
     router.add_get("/api/whoami", service.whoami)
     router.add_get("/api/triage", service.states)
     router.add_get("/api/triage/stream", service.stream)
     router.add_get("/api/cases", service.cases)
     router.add_post("/api/alerts/{alert_id}/triage", service.act)
-    return service.board

@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
+from faust.types import EventT, StreamT
 
 from alerts.context import RuleContext
 from alerts.models import Alert
@@ -104,9 +105,9 @@ class MessageBinding:
         """The state's stored value of a key."""
         return None if self.table is None else self.table.get(key.encode())
 
-    async def on_message(self, event: Any) -> None:
+    async def on_message(self, event: EventT[bytes]) -> None:
         """Apply one record; send what it makes; then write the state."""
-        out = self.step(self.load, event.key.decode(), orjson.loads(event.value))
+        out = self.step(self.load, cast(bytes, event.key).decode(), orjson.loads(event.value))
         for route, barrels in out.barrels:
             metrics.ESTIMATED_BARRELS.labels(route=route).inc(barrels)
         sent = []
@@ -131,8 +132,10 @@ class MessageBinding:
             self.table[key.encode()] = value
 
 
-def _named(stage: str, fn: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
-    async def agent(stream: Any) -> None:
+def _named(
+    stage: str, fn: Callable[[StreamT[Any]], Awaitable[None]]
+) -> Callable[[StreamT[Any]], Awaitable[None]]:
+    async def agent(stream: StreamT[Any]) -> None:
         await fn(stream)
 
     agent.__name__ = agent.__qualname__ = stage  # Faust names the agent's actors after it

@@ -16,17 +16,25 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka.errors import KafkaError
+from faust.types import EventT, StreamT, TopicT
 
 from shipwatch import metrics
 from shipwatch.pipeline.dead_letters import dead_letter, kafka_source
 from streams.errors import KafkaUnavailable
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Any], Awaitable[None]]
+Handler = Callable[[EventT[bytes]], Awaitable[None]]
+Crash = Callable[[BaseException], Awaitable[None]]  # the app's crash: stops the worker
 
 
 async def send_dead_letter(
-    topic: Any, event: Any, reason: str, detail: str, raw: bytes, stage: str, **where: int
+    topic: TopicT,
+    event: EventT[bytes],
+    reason: str,
+    detail: str,
+    raw: bytes,
+    stage: str,
+    **where: int,
 ) -> Any:
     """Dead-letter a consumed message (or one record of it, `where` in it), counted by reason;
     the send's future, for a caller that must wait for it."""
@@ -36,7 +44,7 @@ async def send_dead_letter(
 
 
 async def guarded(
-    stage: str, stream: Any, handle: Handler, dead_letters: Any, crash: Handler
+    stage: str, stream: StreamT[bytes], handle: Handler, dead_letters: TopicT, crash: Crash
 ) -> None:
     """Run `handle` on every message of the stream; one that fails costs only itself."""
     # Bound once: a labels() lookup per message is what made Faust's own sensor costly.

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
+from faust.types import EventT, StreamT, TopicT
 
 from shipwatch import metrics
 from shipwatch.pipeline.frames import frames_of, parse_frame
@@ -135,12 +136,12 @@ class SeaBinding:
         self.last_told_all = 0.0  # monotonic: when every watermark was last told again
         self.applied = metrics.STAGE_RECORDS.labels(stage="sea")
 
-    async def run(self, stream: Any) -> None:
+    async def run(self, stream: StreamT[Any]) -> None:
         """The agent; a frame that fails is dead-lettered whole and the stream goes on."""
         crash = self.table.app.crash  # a Faust table knows its app
         await guarded("sea", stream, self.on_frame, self.topics["dead-letters"], crash)
 
-    async def on_frame(self, event: Any) -> None:
+    async def on_frame(self, event: EventT[bytes]) -> None:
         """Apply a frame; send what it makes; then write its state."""
         try:
             records, progress = parse_frame(event.value)
@@ -197,12 +198,12 @@ class SeaBinding:
         self.announced.clear()
         self.clocks.clear()
 
-    async def reject(self, event: Any, reason: str, detail: str, raw: bytes) -> None:
+    async def reject(self, event: EventT[bytes], reason: str, detail: str, raw: bytes) -> None:
         """Dead-letter a frame or one of its records, with its source."""
         await send_dead_letter(self.topics["dead-letters"], event, reason, detail, raw, "sea")
 
 
-async def send_events(bulk: BulkProducer, topic: Any, events: list[Record]) -> Acks:
+async def send_events(bulk: BulkProducer, topic: TopicT, events: list[Record]) -> Acks:
     """At-sea events onto `voyage-events`, keyed by vessel."""
     if not events:
         return []

@@ -18,9 +18,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, cast
 
 import orjson
+from faust import Stream
+from faust.types import AppT, EventT, StreamT, TableT
 
 from geofences.index import FenceIndex
 from geofences.track_state import fences_of
@@ -50,9 +52,9 @@ class TrackBinding:
 
     def __init__(
         self,
-        app: Any,
+        app: AppT,
         topics: dict[str, Any],
-        table: Any,
+        table: TableT[bytes, bytes],
         index: FenceIndex,
         bulk: BulkProducer,
         sea: SeaContext | None = None,
@@ -67,7 +69,7 @@ class TrackBinding:
         self.told: dict[int, float | None] = {}
         self.last_told_all = 0.0  # monotonic: when every partition's progress was told again
         self.states: WriteBack[VesselState] = WriteBack(self._load, VesselState)
-        self.stream: Any = None  # the agent's noack stream, which acknowledges the frames
+        self.stream: Stream[bytes] | None = None  # the agent's noack stream: it acks the frames
         self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
         self.sends: list[Any] = []  # fence events and dead letters sent since the last flush
         self.last_flush = time.monotonic()
@@ -82,22 +84,24 @@ class TrackBinding:
         value = self.table.data.get(key_of(mmsi))
         return VesselState.from_json(value) if value else None
 
-    async def run(self, stream: Any) -> None:
+    async def run(self, stream: StreamT[Any]) -> None:
         """The agent: every frame applied at once, acknowledged by a later flush."""
-        self.stream = stream.noack()
-        async for event in self.stream.events():
+        # Faust hands an agent its Stream, whose noack() the protocol StreamT does not name.
+        own = cast("Stream[bytes]", stream)
+        self.stream = noack = cast("Stream[bytes]", own.noack())
+        async for event in noack.events():
             self.taken.inc()
             await self.apply(event)
             if time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
                 await self.flush()
 
-    async def apply(self, event: Any) -> None:
+    async def apply(self, event: EventT[bytes]) -> None:
         """Take one frame: it is acknowledged by the first flush after all its sends."""
         async with self.lock:
             self.frames.append(event)
             await self._guarded(self.on_frame(event))
 
-    async def on_frame(self, event: Any) -> None:
+    async def on_frame(self, event: EventT[bytes]) -> None:
         """Apply one frame's records and send the fence events they make."""
         started = time.perf_counter()
         try:
@@ -139,7 +143,9 @@ class TrackBinding:
         now = time.time()
         metrics.observe_all(metrics.EVENT_LAG, [now - t for t in batch.event_times])
 
-    async def reject(self, event: Any, reason: str, detail: str, raw: bytes, **where: int) -> None:
+    async def reject(
+        self, event: EventT[bytes], reason: str, detail: str, raw: bytes, **where: int
+    ) -> None:
         """Dead-letter a frame, or one record of it, with its source."""
         topic = self.topics["dead-letters"]
         sent = await send_dead_letter(topic, event, reason, detail, raw, "track", **where)
@@ -217,6 +223,7 @@ class TrackBinding:
     async def acknowledge(self, frames: list[Any]) -> None:
         """4. Only now may Faust commit the frames' offsets: what they did is durable."""
         current = self.app.consumer_generation_id
+        assert self.stream is not None, "frames are acknowledged only by the running agent"
         for event in frames:
             if event.message.generation_id == current:  # else Faust reads it again anyway
                 await self.stream.ack(event)
