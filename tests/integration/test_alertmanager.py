@@ -9,8 +9,6 @@ receivers and inhibitions are the project's own.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import threading
 import urllib.parse
@@ -28,25 +26,14 @@ import yaml
 from bench.harness import Worker
 from shipwatch.broker.ports import free_port
 from shipwatch.settings import Settings
-from tests.fixtures.deploy import ALERTMANAGER, RULES
+from tests.fixtures.deploy import ALERTMANAGER
 from tests.fixtures.detect import expected_alerts
-from tests.fixtures.prometheus import JOB, Prometheus
+from tests.fixtures.kafka import cli
+from tests.fixtures.prometheus import JOB, debian_binary, start_prometheus
 from tests.fixtures.timeline import loading_then_delivery
 from tests.fixtures.waiting import wait_until_in_process
-from tests.integration.kafka_helpers import cli
 
 pytestmark = pytest.mark.integration
-
-
-def _binary(name: str, package: str) -> str:
-    """The path of a Debian binary; in CI its absence is a failure, elsewhere a skip."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is missing (Debian: apt-get install {package}; scripts/system-deps.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @dataclass
@@ -130,7 +117,7 @@ def local_config(hook_url: str) -> dict[str, Any]:
 @pytest.fixture
 def alertmanager(tmp_path: Path) -> Iterator[tuple[Alertmanager, Hook]]:
     """Debian's Alertmanager with the project's routes, and the local webhook receiver."""
-    binary = _binary("prometheus-alertmanager", "prometheus-alertmanager")
+    binary = debian_binary("prometheus-alertmanager", "prometheus-alertmanager")
     hook = start_hook()
     config_file = tmp_path / "alertmanager.yml"
     config_file.write_text(yaml.safe_dump(local_config(hook.url)))
@@ -159,40 +146,6 @@ def alertmanager(tmp_path: Path) -> Iterator[tuple[Alertmanager, Hook]]:
         hook.server.server_close()
 
 
-def start_prometheus(tmp_path: Path, target_port: int, alertmanager_port: int) -> Prometheus:
-    """Debian's Prometheus: scrapes the worker and evaluates the rules every second, and sends
-    what fires to the Alertmanager."""
-    binary = _binary("prometheus", "prometheus")
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
-        "alerting": {
-            "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]
-        },
-        "scrape_configs": [
-            {"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{target_port}"]}]}
-        ],
-    }
-    config_file = tmp_path / "prometheus.yml"
-    config_file.write_text(yaml.safe_dump(config))
-    port, log = free_port(), tmp_path / "prometheus.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config_file}",
-                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    server = Prometheus(process, port, log)
-    server.wait_for("ready", server.ready, timeout=30)
-    return server
-
-
 def test_a_critical_alert_reaches_the_watch_floor(
     namespace_settings: Settings,
     worker_factory: Callable[[], Worker],
@@ -205,7 +158,7 @@ def test_a_critical_alert_reaches_the_watch_floor(
     source.write_bytes(b"".join(orjson.dumps(p.model_dump(mode="json")) + b"\n" for p in story))
     assert expected_alerts(source)[("sanctioned_voyage", "critical")] == 1
     worker_factory()
-    prom = start_prometheus(tmp_path, namespace_settings.web_port, manager.port)
+    prom = start_prometheus(tmp_path, namespace_settings.web_port, alertmanager_port=manager.port)
     try:
         # The zero before the story: increase() needs it to see the first critical alert.
         up = f'up{{job="{JOB}"}}'
@@ -252,5 +205,4 @@ def test_a_critical_alert_reaches_the_watch_floor(
         firing = {a["labels"]["alertname"] for a in manager.get("/api/v2/alerts")}
         assert firing == {"ShipwatchCriticalAlert"}
     finally:
-        prom.process.terminate()
-        prom.process.wait(30)
+        prom.stop()

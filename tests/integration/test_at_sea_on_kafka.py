@@ -9,7 +9,7 @@ import pytest
 
 from bench.harness import start_worker
 from shipwatch.settings import Settings
-from tests.integration.kafka_helpers import cli, detect_alerts, settle
+from tests.fixtures.kafka import cli, detect_alerts, settle
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ import pytest
 from bench.harness import start_worker
 from shipwatch.scenarios.sea_days import DARK_AT_CHONGJIN, DARK_AT_VOSTOCHNY, SCENARIO_PATH
 from shipwatch.settings import Settings
-from tests.integration.kafka_helpers import cli, detect_alerts, settle
+from tests.fixtures.kafka import cli, detect_alerts, settle
 
 pytestmark = pytest.mark.integration
 

@@ -11,14 +11,14 @@ import pytest
 
 from shipwatch.scenarios.reference import SCENARIO_PATH
 from shipwatch.settings import Settings
-from tests.integration.kafka_helpers import (
+from tests.fixtures.kafka import (
     alert_id,
     cli,
     read_topic,
     scenario_alert_ids,
     settle,
 )
-from tests.integration.slow_flush_worker import FLUSH_MARK
+from tests.fixtures.slow_flush_worker import FLUSH_MARK
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -38,7 +38,7 @@ def test_a_worker_killed_mid_stream_loses_no_alert_and_invents_none(
     first.stop(signal.SIGKILL)
     # Recovers the tables from their changelogs, then resumes from the committed offsets; its
     # seeks are slowed to widen the window where Faust 0.15.3 lost messages (recovery_order.py).
-    worker_factory("tests.integration.slow_seek_worker")
+    worker_factory("tests.fixtures.slow_seek_worker")
     alerts = settle(
         namespace_settings, "alerts", at_least=len(expected), quiet=6, wait=240, key=alert_id
     )
@@ -52,7 +52,7 @@ def test_a_worker_killed_during_a_flush_loses_no_alert_and_invents_none(
     namespace_settings: Settings, worker_factory
 ):
     expected = scenario_alert_ids()
-    first = worker_factory("tests.integration.slow_flush_worker")
+    first = worker_factory("tests.fixtures.slow_flush_worker")
     assert cli(namespace_settings, "replay", str(SCENARIO_PATH), "--max").returncode == 0
     # Killed between "states durable" and "frames acknowledged" of its first flush: the
     # restarted worker recovers the newer states and reads those frames again.

@@ -22,7 +22,7 @@ from shipwatch.broker.ports import free_port
 from shipwatch.scenarios.reference import SCENARIO_PATH
 from shipwatch.settings import Settings
 from tests.fixtures import wait_until
-from tests.integration.kafka_helpers import (
+from tests.fixtures.kafka import (
     alert_id,
     cli,
     read_topic,

@@ -11,7 +11,7 @@ from bench.harness import start_worker
 from shipwatch.broker.ports import free_port
 from shipwatch.scenarios.reference import SCENARIO_PATH
 from shipwatch.settings import Settings
-from tests.integration.kafka_helpers import (
+from tests.fixtures.kafka import (
     alert_id,
     cli,
     read_topic,

@@ -18,13 +18,13 @@ import pytest
 from bench.harness import Worker, start_worker
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
+from geofences.map_areas import MapAreas
 from shipwatch.broker.ports import free_port
 from shipwatch.settings import Settings
-from shipwatch.web.fence_map import MapAreas
 from streams.bindings.history_sink import store_path
 from tests.fixtures import wait_until
+from tests.fixtures.kafka import cli
 from tests.fixtures.timeline import DPRK_TANKER, loading_then_delivery, voyage_statics
-from tests.integration.kafka_helpers import cli
 
 pytestmark = pytest.mark.integration
 EVIL = "<img src=x onerror=alert(1)>"

@@ -20,8 +20,8 @@ from tests.fixtures.ais_input import (
     tagged,
     with_checksum,
 )
+from tests.fixtures.kafka import cli, read_topic, settle
 from tests.fixtures.timeline import loading_then_delivery
-from tests.integration.kafka_helpers import cli, read_topic, settle
 
 pytestmark = pytest.mark.integration
 

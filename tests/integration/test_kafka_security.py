@@ -20,8 +20,8 @@ from bench.harness import REPO, start_worker
 from shipwatch.broker.ports import free_port
 from shipwatch.settings import Settings, env_for
 from tests.fixtures import wait_until
+from tests.fixtures.secure_broker import SecureBroker, secure_broker
 from tests.fixtures.timeline import loading_then_delivery
-from tests.integration.secure_broker import SecureBroker, secure_broker
 
 pytestmark = pytest.mark.integration
 

@@ -26,6 +26,7 @@ from bench.harness import Worker, start_worker
 from shipwatch.ais.records import Static
 from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
+from tests.fixtures.kafka import cli, detect_alerts
 from tests.fixtures.timeline import (
     DPRK_TANKER,
     OUTSIDE_VOSTOCHNY,
@@ -35,7 +36,6 @@ from tests.fixtures.timeline import (
     Timeline,
     loading_then_delivery,
 )
-from tests.integration.kafka_helpers import cli, detect_alerts
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from bench.harness import start_worker
 from shipwatch.scenarios.reference import SCENARIO_PATH
 from shipwatch.settings import Settings
 from tests.fixtures import wait_until
+from tests.fixtures.kafka import cli, detect_alerts, settle
 from tests.fixtures.timeline import RUSSIAN_TANKER, loading_then_delivery
-from tests.integration.kafka_helpers import cli, detect_alerts, settle
 
 pytestmark = pytest.mark.integration
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -11,17 +9,15 @@ from pathlib import Path
 
 import orjson
 import pytest
-import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import Worker
-from shipwatch.broker.ports import free_port
 from shipwatch.settings import Settings
-from tests.fixtures.deploy import RULES, dashboard_exprs, metric_names, rule_exprs
+from tests.fixtures.deploy import dashboard_exprs, metric_names, rule_exprs
 from tests.fixtures.detect import expected_alerts
-from tests.fixtures.prometheus import JOB, Prometheus
+from tests.fixtures.kafka import cli
+from tests.fixtures.prometheus import JOB, Prometheus, debian_binary, start_prometheus
 from tests.fixtures.timeline import loading_then_delivery
-from tests.integration.kafka_helpers import cli
 
 pytestmark = pytest.mark.integration
 
@@ -29,43 +25,17 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def prometheus_for(tmp_path: Path) -> Iterator[Callable[[int], Prometheus]]:
     """Start Prometheus scraping 127.0.0.1:<port> every second, with shipwatch's rules."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.skip("the prometheus binary is missing (scripts/system-deps.sh installs it)")
+    debian_binary("prometheus", "prometheus")  # a missing binary skips before the worker starts
     started: list[Prometheus] = []
 
     def start(target_port: int) -> Prometheus:
-        config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(RULES)],
-            "scrape_configs": [
-                {"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{target_port}"]}]}
-            ],
-        }
-        config_file = tmp_path / "prometheus.yml"
-        config_file.write_text(yaml.safe_dump(config))
-        port, log = free_port(), tmp_path / "prometheus.log"
-        with log.open("wb") as output:  # the child keeps its own descriptor
-            process = subprocess.Popen(
-                [
-                    binary,
-                    f"--config.file={config_file}",
-                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--log.level=warn",
-                ],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        server = Prometheus(process, port, log)
+        server = start_prometheus(tmp_path, target_port)
         started.append(server)
-        server.wait_for("ready", server.ready, timeout=30)
         return server
 
     yield start
     for server in started:
-        server.process.terminate()
-        server.process.wait(30)
+        server.stop()
 
 
 def exported_families(settings: Settings) -> set[str]:

@@ -25,13 +25,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bench.harness import Worker, start_worker
 from shipwatch.settings import Settings
 from tests.fixtures import wait_until
+from tests.fixtures.kafka import cli
 from tests.fixtures.timeline import (
     DPRK_TANKER,
     RUSSIAN_TANKER,
     loading_then_delivery,
     voyage_statics,
 )
-from tests.integration.kafka_helpers import cli
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.harness import Worker, start_worker
 from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
+from tests.fixtures.kafka import cli, settle
 from tests.fixtures.waiting import wait_until_in_process
-from tests.integration.kafka_helpers import cli, settle
 
 pytestmark = pytest.mark.integration
 
