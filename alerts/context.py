@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +18,26 @@ class RuleContext:
     """What the rules know beyond the event: fences, routes, watchlist, cargo factors."""
 
     fence_roles: Mapping[str, str] = field(default_factory=dict)
+    fence_names: Mapping[str, str] = field(default_factory=dict)  # id -> the fence's `name`
     routes: Sequence[Route] = DEFAULT_ROUTES
     watchlist: Watchlist = field(default_factory=Watchlist)
     cargo: CargoFactors = field(default_factory=CargoFactors)
     cap_bbl: float = UN_CAP_BBL
     cap_shares: tuple[float, ...] = CAP_SHARES
     sea_rules: SeaRules = field(default_factory=SeaRules)  # the at-sea thresholds
+
+    def port(self, fence_id: str) -> str:
+        """A fence as a title names it: its name up to any parenthesis or comma, else its id.
+
+        "Vostochny port (Wrangel Bay), Russia" reads "Vostochny port"; the id stays in the
+        evidence, where tools look for it."""
+        name = self.fence_names.get(fence_id) or ""
+        short = re.split(r"\s*[(,]", name, maxsplit=1)[0].strip()
+        return short or fence_id
+
+    def ports(self, fence_ids: Sequence[str]) -> str:
+        """Several fences as a title names them."""
+        return ", ".join(self.port(f) for f in fence_ids)
 
     def watch_reason(self, ev: Mapping[str, Any]) -> str | None:
         """Why the event's vessel is watched, or None."""

@@ -112,7 +112,7 @@ def dark_vessel(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
             severity=severity,
             mmsi=None,
             at=ev["ts"],
-            title=f"Unidentified ship seen by satellite {where} {ev['port']}",
+            title=f"Unidentified ship seen by satellite {where} {ctx.port(ev['port'])}",
             port=ev["port"],
             evidence=evidence,
         )

@@ -36,7 +36,7 @@ def sanctioned_voyage(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     }
     evidence["transit_h"] = round(ev["transit_s"] / 3600, 1)
     evidence["watched"] = ctx.watch_reason(ev)
-    title = f"Voyage {ev['origin']} → {ev['destination']} completed"
+    title = f"Voyage {ctx.port(ev['origin'])} → {ctx.port(ev['destination'])} completed"
     return [
         vessel_alert(
             "sanctioned_voyage",
@@ -66,7 +66,7 @@ def watchlist_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     }
     if ev["departed_at"] is None:
         identity = {"port": ev["port"], "arrived_at": ev["arrived_at"]}
-        title = f"Watch-listed vessel calling at {ev['port']}"
+        title = f"Watch-listed vessel calling at {ctx.port(ev['port'])}"
         return [
             vessel_alert(
                 "watchlist_port_call",
@@ -88,7 +88,9 @@ def watchlist_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
         "draught_arrival": before,
         "draught_departure": after,
     }
-    title = f"Watch-listed vessel left {ev['port']} loaded (+{after - before:.1f} m draught)"
+    title = (
+        f"Watch-listed vessel left {ctx.port(ev['port'])} loaded (+{after - before:.1f} m draught)"
+    )
     return [
         vessel_alert(
             "watchlist_port_call",
@@ -119,7 +121,7 @@ def ais_gap(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
         "to": ev["to"],
         "near": ev["near"],
     }
-    title = f"Watch-listed vessel silent {hours} h near {', '.join(ev['near'])}"
+    title = f"Watch-listed vessel silent {hours} h near {ctx.ports(ev['near'])}"
     return [
         vessel_alert(
             "ais_gap", ev, identity, "warning", ev["to_at"], title, evidence, port=ev["near"][0]
@@ -150,11 +152,12 @@ def dark_port_call(ev: dict[str, Any], ctx: RuleContext) -> list[Alert]:
     evidence = {"watched": reason} | {k: ev[k] for k in keys if k in ev}
     change = ev.get("draught_change")
     if change is None:
-        title = f"Possible dark call at {ev['port']} during a {ev['gap_h']} h AIS gap"
+        title = f"Possible dark call at {ctx.port(ev['port'])} during a {ev['gap_h']} h AIS gap"
         severity: Severity = "warning"
     else:
         identity["draught"] = True
-        title = f"Dark call at {ev['port']}: draught {change:+.1f} m across a {ev['gap_h']} h gap"
+        port, gap_h = ctx.port(ev["port"]), ev["gap_h"]
+        title = f"Dark call at {port}: draught {change:+.1f} m across a {gap_h} h gap"
         severity = "critical"
     at = ev.get("reported_at", ev["window_end"])
     return [

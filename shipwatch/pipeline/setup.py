@@ -27,10 +27,12 @@ def build_core(
     """The fence index and the rule context; without settings, the defaults."""
     fences = load_dir(geofences_dir)
     roles = {f.id: f.role for f in fences}
+    names = {f.id: f.name for f in fences}
     if settings is None:
-        return FenceIndex(fences), RuleContext(fence_roles=roles)
+        return FenceIndex(fences), RuleContext(fence_roles=roles, fence_names=names)
     ctx = RuleContext(
         fence_roles=roles,
+        fence_names=names,
         routes=load_routes(settings.routes_file) if settings.routes_file else DEFAULT_ROUTES,
         watchlist=watchlist_from(settings),
         cargo=cargo_factors(settings),

@@ -82,3 +82,15 @@ def test_alert_id_is_the_same_for_the_same_evidence_and_differs_otherwise():
 def test_the_whole_story_raises_one_call_alert_and_one_voyage_alert(run_detector):
     alerts = [r for s, r in run_detector(loading_then_delivery()) if s == "alerts"]
     assert sorted(a["kind"] for a in alerts) == ["sanctioned_voyage", "watchlist_port_call"]
+
+
+def test_titles_name_ports_by_their_names_and_evidence_keeps_the_ids() -> None:
+    named = RuleContext(
+        fence_roles=CTX.fence_roles,
+        fence_names={"vostochny": "Vostochny port (Wrangel Bay), Russia", "chongjin": "Chongjin"},
+    )
+    assert named.port("vostochny") == "Vostochny port"
+    assert named.port("chongjin") == "Chongjin"
+    assert named.port("unknown-fence") == "unknown-fence"  # a fence without a name keeps its id
+    assert CTX.port("vostochny") == "vostochny"
+    assert named.ports(["vostochny", "chongjin"]) == "Vostochny port, Chongjin"
