@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from bench.soak import Rebalance, Sample, analyse, rebalances, warmup_end
+from bench.soak_analysis import Rebalance, Sample, analyse, rebalances, warmup_end
 
 RATE = 200.0
 
