@@ -42,9 +42,15 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Commit what is already sent, so that the next owner repeats as little as possible.
-        await self.ingest.commit_sent(self.consumer, wait=True)
-        for tp in revoked:
-            self.stage.forget(tp.partition)
+        try:
+            await self.ingest.commit_sent(self.consumer, wait=True)
+        except Exception as exc:
+            # aiokafka only logs what a listener raises: the loop must stop on it instead,
+            # committing nothing more (the restarted loop reads the unacknowledged batch again).
+            self.ingest.failure = exc
+        finally:
+            for tp in revoked:
+                self.stage.forget(tp.partition)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("ingest: assigned %d raw partition(s)", len(assigned))
@@ -74,6 +80,7 @@ class Ingest:
         # The loop and the rebalance listener both commit: one at a time, so that a later
         # batch's offsets are never committed while an earlier batch still waits for its acks.
         self.committing = asyncio.Lock()
+        self.failure: BaseException | None = None  # a send that failed where it cannot raise
         # Bound once: a labels() lookup per batch would be wasted work.
         self.taken = metrics.STAGE_MESSAGES.labels(stage="ingest")
         self.decoded = metrics.STAGE_RECORDS.labels(stage="ingest")
@@ -103,12 +110,15 @@ class Ingest:
         )
         consumer.subscribe([self.raw_topic], listener=_Rebalance(self, stage, consumer))
         self.sent.clear()  # a restarted loop: what was in flight is read again
+        self.failure = None
         await consumer.start()
         try:
             while True:
                 # Short polls while something awaits its commit, so that it is not held back.
                 timeout_ms = 100 if self.sent else 1000
                 batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=MAX_RECORDS)
+                if self.failure is not None:
+                    raise self.failure
                 if batches:
                     offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
                     acks = await self._batch(stage, batches, consumer)
@@ -123,6 +133,8 @@ class Ingest:
         """Commit, in order, the batches whose records the broker has acknowledged (with
         `wait`, all of them, waiting); a failed send raises here, committing nothing after."""
         async with self.committing:
+            if self.failure is not None:
+                raise self.failure  # an earlier batch was lost: nothing after it may commit
             committed: Offsets = {}
             while self.sent and (wait or self.sent[0][1].done()):
                 offsets, acknowledged = self.sent.popleft()
@@ -147,7 +159,7 @@ class Ingest:
         now = time.monotonic()
         # Before this batch moves any progress on: a raw partition told idle that has input
         # again (written with this batch's, say) must hold the others back first.
-        acks += await self._wake(stage, consumer, now)
+        acks += await self._wake(stage, consumer, now, batches)
         for tp, messages in batches.items():
             self.quiet[tp.partition] = now
             self.last_seen[tp.partition] = now
@@ -183,12 +195,20 @@ class Ingest:
         ends = await consumer.end_offsets(tps)
         return {tp.partition for tp in tps if await consumer.position(tp) >= ends[tp]}
 
-    async def _wake(self, stage: IngestStage, consumer: AIOKafkaConsumer, now: float) -> Acks:
-        """Frames telling that raw partitions told idle have input again."""
+    async def _wake(
+        self,
+        stage: IngestStage,
+        consumer: AIOKafkaConsumer,
+        now: float,
+        batches: dict[TopicPartition, list[Any]],
+    ) -> Acks:
+        """Frames telling that raw partitions told idle have input again: in this fetch, or
+        still to read."""
         idle = [tp for tp in consumer.assignment() if stage.idle_told(tp.partition)]
         if not idle:
             return []
-        done = await self._caught_up(consumer, idle)
+        # One whose input is all in this fetch is already read to its end: caught up, yet awake.
+        done = await self._caught_up(consumer, [tp for tp in idle if tp not in batches])
         frames = [f for tp in idle if tp.partition not in done for f in stage.heartbeat(
             tp.partition, idle=False, now=now)]  # fmt: skip
         return await self.producer.send_partitioned(

@@ -412,16 +412,6 @@ def test_a_revocation_waits_for_the_sends_in_flight_and_commits_them_before_retu
     assert w.log.index("acked A") < w.log.index("commit {0: 3}") < w.log.index("revoked")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "streams/bindings/ingest.py: a send that fails while _Rebalance.on_partitions_revoked "
-        "drains `sent` (commit_sent(wait=True)) raises inside the listener, which aiokafka "
-        "only logs; the failed fetch has already been popped from `sent`, the loop goes on, "
-        "and its next commit_sent commits the later fetch's offsets, past records the broker "
-        "never took (and the revoked partitions are not forgotten by the stage)"
-    ),
-)
 def test_a_send_that_fails_during_a_revocation_lets_no_later_offset_be_committed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -522,15 +512,6 @@ def test_an_idle_partition_with_input_waiting_holds_the_others_back_before_the_n
     assert_partition_1_holds_first(w)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "streams/bindings/ingest.py Ingest._wake: a raw partition told idle whose new input "
-        "is all in this fetch is 'caught up' (its position is already past it), so it is not "
-        "woken; partition 0's frames, routed first, move the frames partitions on while 1 is "
-        "still idle there, and 1's older records arrive behind that progress"
-    ),
-)
 def test_an_idle_partition_whose_input_is_in_this_fetch_holds_the_others_back_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
