@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # watched by IMO and name, and alerts about them carry the entries (alerts/sanctions.py).
     sanctions_files: str = ""
     routes_file: Path | None = None  # JSON list of routes; default: Vostochny -> Chongjin
-    # The cargo estimate's factors and the cap: their defaults and reasons are in alerts/cargo.py.
+    # The cargo estimate's factors and the cap: their defaults and reasons: shipwatch/cargo.py.
     block_coefficient: float = Field(default=_CARGO.block_coefficient, gt=0, le=1)
     seawater_t_per_m3: float = Field(default=_CARGO.seawater_t_per_m3, gt=0.9, lt=1.1)
     barrels_per_tonne: float = Field(default=_CARGO.barrels_per_tonne, gt=5, lt=10)
@@ -106,6 +106,37 @@ class Settings(BaseSettings):
     # believed only from these addresses (comma-separated IPs or CIDRs); none: read-only pages.
     auth_proxy_header: str = "X-WEBAUTH-USER"
     trusted_proxies: str = ""
+
+    # Live feeds (`shipwatch feed`, docs/feeds.md). A source's name in metrics and logs: this map
+    # (JSON, source URL -> name), else the URL without credentials.
+    feed_names: dict[str, str] = Field(default_factory=dict)
+    feed_metrics_host: str = "127.0.0.1"
+    feed_metrics_port: int = Field(default=6067, ge=0, le=65535)  # the feed process's /metrics
+    # Lines held while Kafka is slow or away; past it TCP sources stop reading (the sender's
+    # buffers hold the data) and UDP and WebSocket sources count what they drop.
+    feed_buffer_max: int = Field(default=200_000, ge=100, le=10_000_000)
+    # A source silent this long is reconnected once and reported (Spire sends a keep-alive
+    # every 15 min: set more than 900 for it).
+    feed_quiet_s: float = Field(default=300.0, gt=0, le=86_400)
+    feed_backoff_cap_s: float = Field(default=300.0, gt=0, le=86_400)  # between reconnects
+    # The same AIS message heard by two receivers (or sent twice) within this window counts once.
+    feed_dedup_window_s: float = Field(default=20.0, ge=0, le=3600)
+    # A source whose tag-block clock differs from our receive time by more is reported.
+    feed_clock_tolerance_s: float = Field(default=300.0, gt=0, le=86_400)
+    feed_tcp_login: SecretStr | None = None  # a line sent after connecting (Spire: A|T|<token>)
+    aisstream_api_key: SecretStr | None = None
+    aisstream_url: str = "wss://stream.aisstream.io/v0/stream"
+    # [[[lat, lon], [lat, lon]], ...]: by default the Sea of Japan, both watched ports inside.
+    aisstream_boxes: list[list[list[float]]] = Field(
+        default_factory=lambda: [[[33.0, 127.0], [47.0, 142.0]]]
+    )
+    aisstream_mmsi: list[str] = Field(default_factory=list)  # at most 50, as the service allows
+    aisstream_message_types: list[str] = Field(default_factory=list)  # empty: every type
+    aishub_username: SecretStr | None = None
+    aishub_url: str = "https://data.aishub.net/ws.php"
+    aishub_box: tuple[float, float, float, float] = (33.0, 47.0, 127.0, 142.0)  # lat, lat, lon, lon
+    # AISHub answers nothing to a faster poll than once a minute.
+    aishub_interval_s: float = Field(default=60.0, ge=60, le=86_400)
 
     @field_validator("geofences_dir", "data_dir", "broker_home")
     @classmethod

@@ -20,6 +20,7 @@ from streams.errors import KafkaUnavailable
 from streams.kafka.config import client_options
 
 Acks = list[asyncio.Future[Any]]
+Headers = list[tuple[str, bytes]]
 
 
 class BulkProducer:
@@ -89,6 +90,27 @@ class BulkProducer:
                 acks.append(await self._send(batch, topic, partition))
                 batch = batches[partition] = producer.create_batch()
                 if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"a record of {len(value)} bytes for {topic} is too large")
+        for partition, batch in batches.items():
+            acks.append(await self._send(batch, topic, partition))
+        return acks
+
+    async def send_stamped(
+        self, topic: str, records: Iterable[tuple[int, bytes | None, bytes, int, Headers]]
+    ) -> Acks:
+        """(partition, key, value, timestamp ms, headers), one batch per partition (the feed:
+        what a source received, when, and from whom)."""
+        producer = self._started()
+        batches: dict[int, Any] = {}
+        acks: Acks = []
+        for partition, key, value, timestamp, headers in records:
+            batch = batches.get(partition)
+            if batch is None:
+                batch = batches[partition] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=timestamp, headers=headers) is None:
+                acks.append(await self._send(batch, topic, partition))
+                batch = batches[partition] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=timestamp, headers=headers) is None:
                     raise ValueError(f"a record of {len(value)} bytes for {topic} is too large")
         for partition, batch in batches.items():
             acks.append(await self._send(batch, topic, partition))

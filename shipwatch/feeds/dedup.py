@@ -1,0 +1,164 @@
+"""Many receivers, one sea: the same AIS message heard twice within a window passes once.
+
+Keyed on the message's payload (which holds the MMSI, so the key is per vessel), as
+AIS-catcher's `unique` filter does. A multi-sentence message is judged whole: its fragments
+are held until the last one comes, then all pass or all are dropped, so that a fragment one
+receiver missed cannot cost the message. A time line (`$PGHP`, a tag block alone) goes with the
+sentence after it, because it dates only that one. Other lines pass untouched: ingest judges
+them. JSON messages (aisstream.io) are keyed on their bytes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from shipwatch.feeds.received import Received
+
+GROUP_WAIT_S = 5.0  # a multipart still incomplete after this passes as it is (ingest judges it)
+MAX_KEYS = 2_000_000  # payloads remembered at most, whatever the window
+
+
+class Window:
+    """Keys seen within the last `window_s` seconds (by receive time)."""
+
+    def __init__(self, window_s: float, max_keys: int = MAX_KEYS) -> None:
+        self.window_s = window_s
+        self.max_keys = max_keys
+        self._seen: OrderedDict[bytes, float] = OrderedDict()
+
+    def first(self, key: bytes, t: float) -> bool:
+        """True the first time `key` is seen within the window; the window runs from then."""
+        seen = self._seen
+        horizon = t - self.window_s
+        while seen:
+            oldest, at = next(iter(seen.items()))
+            if at >= horizon and len(seen) < self.max_keys:
+                break
+            del seen[oldest]
+        if key in seen:
+            return False
+        seen[key] = t
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+@dataclass
+class _Stream:
+    """One sender's lines not yet passed: a time line, or a multipart's fragments."""
+
+    held: list[Received] = field(default_factory=list)
+    payloads: list[bytes] = field(default_factory=list)
+    group: tuple[bytes, bytes] | None = None  # (sequence id, fragment count) being collected
+    since: float = 0.0
+
+
+def _sentence(line: bytes) -> bytes:
+    if line[:1] == b"\\":
+        end = line.find(b"\\", 1)
+        return line[end + 1 :] if end > 0 else b""
+    return line
+
+
+class Deduplicator:
+    """Passes each AIS message once per window across every source of the process."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window = Window(window_s)
+        self.streams: dict[bytes, _Stream] = {}
+        self.duplicates = 0  # messages dropped
+
+    def take(self, item: Received) -> list[Received]:
+        """What passes on after `item`, in order (possibly nothing yet, possibly held lines)."""
+        if self.window.window_s <= 0:
+            return [item]
+        payload = item.payload
+        if payload[:1] == b"{":
+            return [item] if self._first(b"J" + payload, item.received_at) else []
+        sentence = _sentence(payload)
+        stream = self.streams.get(item.key)
+        if not sentence or sentence[:5] == b"$PGHP":  # a time line: it dates the next sentence
+            if stream is None:
+                stream = self.streams[item.key] = _Stream()
+            unfinished = self._release_group(stream)
+            stream.held.append(item)
+            stream.since = item.received_at
+            return unfinished
+        fields = sentence.split(b",", 6)
+        if sentence[:1] != b"!" or len(fields) < 7:
+            return [*self._release(stream), item] if stream else [item]
+        count, number, sequence, body = fields[1], fields[2], fields[3], fields[5]
+        if count == b"1":
+            held = self._release_group(stream) if stream else []
+            if self._first(body, item.received_at):
+                return [*held, *(self._take_held(stream)), item]
+            self._drop_held(stream)
+            return held
+        if stream is None:
+            stream = self.streams[item.key] = _Stream()
+        out: list[Received] = []
+        if stream.group != (sequence, count) or number == b"1":
+            out = self._release_group(stream)
+            stream.group, stream.since = (sequence, count), item.received_at
+        stream.held.append(item)
+        stream.payloads.append(body)
+        if number == count:
+            key = b"|".join(stream.payloads)
+            complete = self._take_held(stream)
+            stream.group, stream.payloads = None, []
+            if self._first(key, item.received_at):
+                out += complete
+        return out
+
+    def expire(self, now: float) -> list[Received]:
+        """Held lines of senders that stopped mid-message, passed on as they are."""
+        out: list[Received] = []
+        for key, stream in list(self.streams.items()):
+            if stream.held and now - stream.since >= GROUP_WAIT_S:
+                out += self._release(stream)
+            if not stream.held:
+                del self.streams[key]
+        return out
+
+    def flush(self) -> list[Received]:
+        """Everything held, for a clean stop."""
+        out = [line for stream in self.streams.values() for line in self._release(stream)]
+        self.streams.clear()
+        return out
+
+    def forget(self, key: bytes) -> list[Received]:
+        """A sender disconnected: what it left held passes on as it is."""
+        stream = self.streams.pop(key, None)
+        return self._release(stream) if stream else []
+
+    def _first(self, key: bytes, t: float) -> bool:
+        if self.window.first(key, t):
+            return True
+        self.duplicates += 1
+        return False
+
+    def _release(self, stream: _Stream | None) -> list[Received]:
+        if stream is None:
+            return []
+        out, stream.held, stream.payloads, stream.group = stream.held, [], [], None
+        return out
+
+    def _release_group(self, stream: _Stream | None) -> list[Received]:
+        # An unfinished multipart (a fragment lost): pass it as it is, with its time line.
+        if stream is None or stream.group is None:
+            return []
+        return self._release(stream)
+
+    @staticmethod
+    def _take_held(stream: _Stream | None) -> list[Received]:
+        if stream is None:
+            return []
+        out, stream.held, stream.payloads = stream.held, [], []
+        return out
+
+    @staticmethod
+    def _drop_held(stream: _Stream | None) -> None:
+        if stream is not None:
+            stream.held, stream.payloads = [], []

@@ -1,0 +1,73 @@
+"""What `shipwatch feed` receives, onto `<ns>.ais-raw`: the line as received, stamped.
+
+The value is the line (or JSON message) byte for byte; the Kafka timestamp is the receive
+time, which ingest's decoder uses for a line without a time of its own and never in place of
+one; the `source` header names the receiver. The key is the sender, so one sender's lines stay
+in order in one partition (a multipart message, a `$PGHP` line and the sentence it dates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+from shipwatch.pipeline.partitioner import murmur2
+from shipwatch.settings import Settings
+from streams.kafka.bulk_producer import BulkProducer
+
+
+class Stamped(Protocol):
+    """One received message (shipwatch.feeds.received.Received)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def key(self) -> bytes: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def received_at(self) -> float: ...
+
+
+class RawPublisher:
+    """Publishes batches of received messages and returns once the broker has them all."""
+
+    def __init__(self, settings: Settings, producer: BulkProducer) -> None:
+        self.topic = settings.topic("ais-raw")
+        self.producer = producer
+        self._partitions = 0
+        self._partition_of: dict[bytes, int] = {}  # sender key -> partition, remembered
+        self._headers: dict[str, list[tuple[str, bytes]]] = {}
+
+    async def publish(self, items: Sequence[Stamped]) -> None:
+        """Send and wait for every acknowledgement; raises what the producer raises."""
+        await self.producer.ready.wait()
+        if not self._partitions:
+            self._partitions = len(await self.producer.partitions(self.topic))
+        acks = await self.producer.send_stamped(
+            self.topic,
+            (
+                (
+                    self._partition(item.key),
+                    item.key,
+                    item.payload,
+                    int(item.received_at * 1000),
+                    self._header(item.source),
+                )
+                for item in items
+            ),
+        )
+        await asyncio.gather(*acks)
+
+    def _partition(self, key: bytes) -> int:
+        found = self._partition_of.get(key)
+        if found is None:
+            found = self._partition_of[key] = (murmur2(key) & 0x7FFFFFFF) % self._partitions
+        return found
+
+    def _header(self, source: str) -> list[tuple[str, bytes]]:
+        found = self._headers.get(source)
+        if found is None:
+            found = self._headers[source] = [("source", source.encode())]
+        return found
