@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Derive the land polygons drawn on the vessel pages' maps from GSHHG, via GMT.
 
-Writes ``streams/web/static/coast.geojson`` (served by the worker at /static/coast.geojson), one
+Writes ``shipwatch/web/static/coast.geojson`` (served by the worker at /static/coast.geojson), one
 GeoJSON FeatureCollection of land (Polygon/MultiPolygon, lon/lat, WGS 84) in two layers:
 
 * ``"detail": "regional"``: the whole region the watched traffic uses, lon 127.0-143.0 E,
@@ -26,7 +26,7 @@ Debian bookworm install the tools once (root):
     apt-get install -y gmt gmt-gshhg-full gmt-gshhg-high
 
 then run from the repository root: ``.venv/bin/python scripts/make-coastline.py``, and update
-``streams/web/static/COAST-LICENSE.md`` if the GSHHG version or the parameters changed.
+``shipwatch/web/static/COAST-LICENSE.md`` if the GSHHG version or the parameters changed.
 """
 
 from __future__ import annotations

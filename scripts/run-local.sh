@@ -34,7 +34,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-$SW replay scenarios/data/reference.csv --max
+$SW replay shipwatch/scenarios/data/reference.csv --max
 cat <<MSG
 
   Live alerts page:   http://127.0.0.1:$PORT/

@@ -1,1 +1,1 @@
-"""Kafka and Faust wiring of shipwatch: settings, topics, tables, agents and the CLI."""
+"""Kafka and Faust wiring: the app, its topics and tables, the agents binding the stages."""

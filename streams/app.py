@@ -98,9 +98,10 @@ def create_app(settings: Settings) -> Wiring:
         )
 
     topics = {name: raw_topic(name) for name in TOPICS}
-    # Keys are MMSI bytes. The tracks table's values are the states' JSON as bytes, written in
-    # bulk by the track stage's flush (streams/bindings/track.py) to the changelog partition of
-    # murmur2(key), never per key through Faust; the others' are JSON through Faust.
+    # tracks and voyages are keyed by MMSI bytes, caps by `<route>|<year>`. The tracks table's
+    # values are the states' JSON as bytes, written in bulk by the track stage's flush
+    # (streams/bindings/track.py) to the changelog partition of murmur2(key), never per key
+    # through Faust; the others' are JSON through Faust.
     tracks = app.Table("tracks", partitions=settings.partitions, key_type=bytes, value_type=bytes)
     voyages = app.Table("voyages", partitions=settings.partitions, key_type=bytes)
     caps = app.Table("caps", partitions=settings.partitions, key_type=bytes)

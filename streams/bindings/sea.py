@@ -1,6 +1,6 @@
 """The sea stage bound to Kafka: frames of samples, sightings and pairs in, by area cell.
 
-The track stage and ingest send the sea stage's input as frames on `<ns>.sea`, partitioned by
+The track stage sends the sea stage's input as frames on `<ns>.sea`, partitioned by
 the murmur2 of the record's key (its cell, its pair, or `watched`), so that each key's state
 lives in one partition of the `sea` table. A frame is applied at once; the records it makes for
 other keys go back onto the same topic, in frames, and its events to `voyage-events`, where the
