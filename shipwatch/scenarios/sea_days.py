@@ -19,7 +19,7 @@ satellite sightings, in time order, as `scenarios.at_sea` writes them):
   near Chongjin after that image;
 - filler: ships crossing the sea on days 1-2 only, on days 2-3, on days 3-4 only, and a
   trawler working all four days. The MMSIs are chosen for a 6-partition topic (Kafka's default
-  partitioner, `streams.kafka.partitioner.MmsiPartitioner`): partition 0 carries days 1-2 only,
+  partitioner, `shipwatch.pipeline.partitioner.MmsiPartitioner`): partition 0 carries days 1-2 only,
   partition 1 days 3-4 only, and the two vessels of the meeting are on different partitions for
   2 to 6 partitions, so that partitions consumed unevenly really differ in time.
 

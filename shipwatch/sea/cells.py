@@ -13,8 +13,8 @@ from typing import Any
 
 from geofences.movement import METRES_PER_NM, distance_m
 from shipwatch.sea.encounters import pair_key
-from shipwatch.sea.rules import SeaRules
 from shipwatch.sea.store import SeaStore
+from shipwatch.sea.thresholds import SeaRules
 from shipwatch.sea.zones import SeaZones
 
 Record = dict[str, Any]

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from shipwatch.ais.timefmt import iso_of
-from shipwatch.sea.rules import SPEED_BIN_KN, SeaRules, empty_histogram, median_of, speed_bin
 from shipwatch.sea.store import SeaStore
+from shipwatch.sea.thresholds import SPEED_BIN_KN, SeaRules, empty_histogram, median_of, speed_bin
 
 Record = dict[str, Any]
 

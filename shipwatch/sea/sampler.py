@@ -19,7 +19,7 @@ from typing import Any
 from geofences.movement import distance_m, speed_kn
 from shipwatch.ais.timefmt import iso_of
 from shipwatch.sea.grid import cells_near
-from shipwatch.sea.rules import SPEED_BIN_KN, SeaRules, empty_histogram, median_of, speed_bin
+from shipwatch.sea.thresholds import SPEED_BIN_KN, SeaRules, empty_histogram, median_of, speed_bin
 from shipwatch.sea.vessel_track import Loiter, SeaTrack
 from shipwatch.sea.zones import SeaZones
 

@@ -24,8 +24,8 @@ from shipwatch.ais.json_form import JsonRecord
 from shipwatch.ais.timefmt import epoch_of
 from shipwatch.sea import cells, encounters, watched
 from shipwatch.sea.grid import cell_of
-from shipwatch.sea.rules import SeaRules
 from shipwatch.sea.store import SeaStore
+from shipwatch.sea.thresholds import SeaRules
 from shipwatch.sea.zones import SeaZones
 from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress, low_watermark, note
 

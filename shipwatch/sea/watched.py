@@ -12,8 +12,8 @@ from typing import Any
 
 from geofences.movement import METRES_PER_NM, distance_m
 from shipwatch.ais.timefmt import iso_of
-from shipwatch.sea.rules import SeaRules
 from shipwatch.sea.store import SeaStore
+from shipwatch.sea.thresholds import SeaRules
 
 Record = dict[str, Any]
 KEY = "watched"

@@ -10,7 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from geofences.earth import METRES_PER_DEGREE, metres_per_degree_lon
 from geofences.index import FenceIndex
 from geofences.model import Fence, buffer_metres
-from shipwatch.sea.rules import SeaRules
+from shipwatch.sea.thresholds import SeaRules
 
 # The clearance zone's polygons are drawn this far inside and outside its true edge, more than
 # the buffer's chords cut off (48 m at 10 km with 8 segments a quarter circle): a point inside
