@@ -165,6 +165,9 @@ def test_the_pipelines_alerts_and_vessels_appear_on_the_page(
     # The map: both fences drawn, the tanker still loading shown inside Vostochny, by name.
     for fence in ("vostochny", "chongjin"):
         assert page.find_elements(By.CSS_SELECTOR, f'#maps path[data-fence="{fence}"]')
+        # A Leaflet map each, on the same base as the vessel page's: the land under the fence.
+        port = f'#maps figure[data-fence="{fence}"] .leaflet-container'
+        wait(page, lambda d, p=port: d.find_elements(By.CSS_SELECTOR, f"{p} path.coast"), 15)
     marker = f'#maps g[data-mmsi="{LATE_CALLER}"] circle.vessel-dot.inside'
     wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, marker), 15)
     assert "UNHA 2 (MMSI 445990102)" in page.find_element(By.ID, "maps").text
@@ -180,6 +183,11 @@ def test_the_pipelines_alerts_and_vessels_appear_on_the_page(
     if os.environ.get("SHIPWATCH_UPDATE_SCREENSHOT"):
         SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+    # Clicking the dot opens the vessel's page (a real click: no other marker is in its way).
+    page.find_element(By.CSS_SELECTOR, f'#maps a[href="/vessels/{LATE_CALLER}"]').click()
+    wait(page, lambda d: d.current_url.endswith(f"/vessels/{LATE_CALLER}"))
+    page.get(f"http://127.0.0.1:{settings.web_port}/")
+    wait(page, lambda d: d.find_element(By.ID, "status").text == "live", 20)
 
 
 def test_a_published_alert_appears_within_a_second_and_markup_stays_text(
@@ -198,6 +206,12 @@ def test_a_published_alert_appears_within_a_second_and_markup_stays_text(
     page.execute_script(
         """
         window.appearedAt = null;
+        window.catchUps = 0;  // fetches of /api/alerts: how a reconnecting page finds alerts
+        const realFetch = window.fetch;
+        window.fetch = (url, ...rest) => {
+          if (String(url) === "/api/alerts") window.catchUps += 1;
+          return realFetch(url, ...rest);
+        };
         new MutationObserver(() => {
           if (!window.appearedAt && document.querySelector('li[data-alert-id="evil-1"]'))
             window.appearedAt = Date.now();
@@ -209,9 +223,13 @@ def test_a_published_alert_appears_within_a_second_and_markup_stays_text(
     published = asyncio.run(produce(settings, "alerts", evil))
     wait(page, lambda d: d.execute_script("return window.appearedAt"), 5)
     latency = page.execute_script("return window.appearedAt") / 1000 - published
-    # Reported, not asserted: speed is the benchmarks' business, a loaded CI must not fail it.
     print(f"\npublish → visible on the page: {latency * 1000:.0f} ms")
-    assert latency >= 0  # seen after it was published, never from a stale page
+    # Pushed by the live stream: a page whose stream broke finds alerts only by a catch-up
+    # fetch when its EventSource reconnects, which it does after 2 s.
+    assert page.execute_script("return window.catchUps") == 0
+    # After it was sent (not from a stale page) and well within those 2 s: 15–80 ms here, the
+    # margin is a loaded CI's; how fast is the benchmarks' business.
+    assert 0 <= latency < 2.0, latency
     assert visible_ids(page)[0] == "evil-1"  # newest first
     shown = card(page, "evil-1")
     assert shown.find_element(By.CSS_SELECTOR, ".title").text == EVIL
@@ -328,6 +346,7 @@ def test_at_sea_findings_are_drawn_with_a_dark_vessels_candidates(
     asyncio.run(produce(settings, "alerts", dark, sts))
     mine = '#sea g.sea-mark[data-alert-id^="sea-"]'
     wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, mine)) == 2, 10)
+    wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, "#sea .leaflet-container path.coast"))
     sea_kinds = ("sts_encounter", "loitering", "dark_vessel")
     at_sea = [i for i in visible_ids(page) if card(page, i).get_attribute("data-kind") in sea_kinds]
     assert len(page.find_elements(By.CSS_SELECTOR, "#sea svg g.sea-mark")) == len(at_sea)

@@ -131,6 +131,20 @@ def no_dialog(driver: Any) -> None:
         driver.switch_to.alert.text  # noqa: B018 - reading it is what raises
 
 
+def centred(driver: Any, selector: str) -> bool:
+    """The element is shown within a tenth of the map's size from the map's centre."""
+    offsets = driver.execute_script(
+        """const found = document.querySelector(arguments[0]);
+        if (!found) return null;
+        const e = found.getBoundingClientRect();
+        const m = document.getElementById("map").getBoundingClientRect();
+        return [(e.x + e.width / 2 - m.x - m.width / 2) / m.width,
+                (e.y + e.height / 2 - m.y - m.height / 2) / m.height];""",
+        selector,
+    )
+    return offsets is not None and all(abs(o) < 0.1 for o in offsets)
+
+
 def timeline(driver: Any, **data: str) -> list[Any]:
     selector = "#timeline li" + "".join(f'[data-{k}="{v}"]' for k, v in data.items())
     return driver.find_elements(By.CSS_SELECTOR, selector)
@@ -179,14 +193,26 @@ def test_search_by_name_leads_to_the_vessels_page_with_track_timeline_cargo_and_
         for t in browser.find_elements(By.CSS_SELECTOR, "#timeline time")
     ]
     assert stamps == sorted(stamps, reverse=True)
-    # Clicking an entry at a port pans the map there.
-    before = browser.execute_script("return map.getCenter()")
+    # Clicking an entry at a port frames the port on the map, ringed, in the middle.
+    assert not browser.find_elements(By.CSS_SELECTOR, "#map path.focus-ring")
     calls[-1].click()
-    wait(browser, lambda d: d.execute_script("return map.getCenter()") != before)
+    wait(browser, lambda d: centred(d, "#map path.focus-ring"))
     assert "selected" in calls[-1].get_attribute("class")
     # The cargo: the loading at Vostochny, in barrels.
     cargo = browser.find_element(By.ID, "cargo").text
     assert "loaded" in cargo.lower() and "bbl" in cargo
+    # Its table stays inside its card where three cards share the row (it spilt out at 1400).
+    browser.set_window_size(1400, 860)
+    try:
+        table, card = (
+            browser.find_element(By.CSS_SELECTOR, selector).rect
+            for selector in ("#cargo table.deliveries", "#cargo .table-scroll")
+        )
+        panel = browser.find_element(By.CSS_SELECTOR, ".panel:has(#cargo)").rect
+        assert panel["x"] <= card["x"] and card["x"] + card["width"] <= panel["x"] + panel["width"]
+        assert table["width"] > 0
+    finally:
+        browser.set_window_size(1280, 860)
     # The export links are ours and download the evidence.
     links = {
         a.get_attribute("data-format"): a.get_attribute("href")

@@ -1,23 +1,13 @@
-"use strict";
 // The search page: /search?q=TEXT lists the vessels /api/search finds, each linking to its
 // page. Always a list, even for one exact hit, so that the address stays a shareable search.
 // Names and call signs are whatever vessels transmit: set with textContent only.
+import { el, vesselLink } from "./dom.js";
+import { flagText, obj, str, when } from "./format.js";
 
 const summary = document.getElementById("summary");
 const statusEl = document.getElementById("status");
 const table = document.getElementById("results");
 const rows = document.getElementById("result-rows");
-
-// el, str, obj and arr come from dom.js.
-function when(iso) {
-  const t = Date.parse(str(iso));
-  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 16).replace("T", " ") + " UTC" : str(iso);
-}
-function flagText(flag) {
-  const f = obj(flag);
-  if (f.code || f.country) return [str(f.code), str(f.country)].filter(Boolean).join(" ");
-  return f.mid ? "MID " + str(f.mid) : "—";
-}
 
 function row(result) {
   const r = obj(result);
@@ -25,15 +15,9 @@ function row(result) {
   const tr = el("tr");
   tr.dataset.mmsi = mmsi;
   const name = el("td", "name");
-  if (/^\d{1,9}$/.test(mmsi)) {
-    const a = el("a", "", str(r.name) || "unnamed vessel");
-    a.href = "/vessels/" + mmsi;
-    name.append(a);
-  } else {
-    name.textContent = str(r.name) || "unnamed vessel";
-  }
+  name.append(vesselLink(mmsi, "", str(r.name) || "unnamed vessel"));
   tr.append(name, el("td", "mono", mmsi), el("td", "wide mono", str(r.imo) || "—"),
-    el("td", "wide", str(r.callsign) || "—"), el("td", "", flagText(r.flag)),
+    el("td", "wide", str(r.callsign) || "—"), el("td", "", flagText(r.flag) || "—"),
     el("td", "wide", r.last_seen ? when(r.last_seen) : "—"));
   return tr;
 }

@@ -1,8 +1,10 @@
-"use strict";
 // A vessel's page: /vessels/<mmsi>[?days=N]. Everything shown comes from /api/vessels/<mmsi>,
 // whose names, titles and notes anyone with a transmitter (or a triage note) could have
 // written: values are set with textContent, setAttribute or DOM nodes only, never parsed as
 // HTML (Leaflet tooltips get elements, not strings).
+import { el, textNode } from "./dom.js";
+import { arr, evidenceText, flagText, latLon, ms, num, obj, severityOf, str, when } from "./format.js";
+import { L, addFences, baseMap, loadCoast, loadFences } from "./map.js";
 
 const DAY_CHOICES = [7, 30, 90];
 const DEFAULT_DAYS = 30;
@@ -33,22 +35,7 @@ const fences = new Map(); // fence id -> {name, role, bounds}
 
 // ---------------------------------------------------------------- small helpers
 
-// el, str, obj and arr come from dom.js.
-function num(v) {
-  const n = typeof v === "number" ? v : (typeof v === "string" && v.trim() !== "" ? Number(v) : NaN);
-  return Number.isFinite(n) ? n : null;
-}
-function latLon(lat, lon) {
-  const a = num(lat); const b = num(lon);
-  return a !== null && b !== null && Math.abs(a) <= 90 && Math.abs(b) <= 180 ? [a, b] : null;
-}
 function pair(v) { return Array.isArray(v) && v.length === 2 ? latLon(v[0], v[1]) : null; }
-function ms(iso) { const t = Date.parse(str(iso)); return Number.isFinite(t) ? t : null; }
-function when(iso) { // "2024-03-09 12:03 UTC"
-  const t = ms(iso);
-  if (t === null) return str(iso);
-  return new Date(t).toISOString().slice(0, 16).replace("T", " ") + " UTC";
-}
 function duration(seconds) {
   const s = num(seconds);
   if (s === null) return "";
@@ -69,11 +56,6 @@ function shipType(code) {
   const found = SHIP_TYPES.find(([lo, hi]) => n >= lo && n <= hi);
   return found ? n + " — " + found[2] : String(n);
 }
-function flagText(flag) {
-  const f = obj(flag);
-  if (f.code || f.country) return [str(f.code), str(f.country)].filter(Boolean).join(" ");
-  return f.mid ? "MID " + str(f.mid) : "";
-}
 function setStatus(text, error) {
   statusEl.textContent = text;
   statusEl.classList.toggle("error", Boolean(error));
@@ -87,57 +69,24 @@ function ownPath(href) {
 
 // ---------------------------------------------------------------- the map
 
-const L = window.L;
 let map = null;
 const layers = {};
 
-function textNode(text) { return el("span", "", text); } // tooltip content that is never HTML
-
 function setUpMap() {
-  if (!L) {
-    document.getElementById("map").append(el("p", "empty", "The map library did not load."));
-    return;
-  }
-  map = L.map("map", { zoomSnap: 0.25, zoomControl: true, worldCopyJump: false });
-  map.attributionControl.setPrefix("Leaflet");
-  // Panes keep the layers in order whatever arrives first: land under fences under the track.
-  for (const pane of ["coast", "fences", "focus"]) map.createPane(pane);
-  layers.coast = L.layerGroup().addTo(map);
-  layers.fences = L.layerGroup().addTo(map);
+  // The focus ring's pane is above the track: the ring stays visible over the line it marks.
+  map = baseMap(document.getElementById("map"), { zoomControl: true, panes: ["focus"] });
+  if (!map) return;
   layers.track = L.layerGroup().addTo(map);
   layers.events = L.layerGroup().addTo(map);
   layers.focus = L.layerGroup().addTo(map);
   map.setView([42.2, 131.5], 6);
+  loadCoast().then(land => { if (!land) document.getElementById("legend-land").hidden = true; });
 }
 
-async function loadCoast() {
-  // The coastline may not exist yet: a missing file leaves the plain sea, quietly.
+async function placeFences() {
+  const features = await loadFences(); // none when the worker cannot say: the track still shows
   if (!map) return;
-  try {
-    const reply = await fetch("/static/coast.geojson");
-    if (!reply.ok) throw new Error(String(reply.status));
-    const land = await reply.json();
-    L.geoJSON(land, { pane: "coast", interactive: false, className: "coast" }).addTo(layers.coast);
-  } catch (e) {
-    document.getElementById("legend-land").hidden = true;
-  }
-}
-
-async function loadFences() {
-  try {
-    const reply = await fetch("/api/geofences");
-    if (!reply.ok) return;
-    const collection = await reply.json();
-    for (const feature of arr(obj(collection).features)) {
-      const p = obj(feature.properties);
-      if (!map) continue;
-      const role = ["loading", "discharge", "watch"].includes(p.role) ? p.role : "";
-      const layer = L.geoJSON(feature, { pane: "fences", className: "fence " + role });
-      layer.bindTooltip(textNode(str(p.name) || str(p.id)), { sticky: true });
-      layer.addTo(layers.fences);
-      fences.set(str(p.id), { name: str(p.name), role, bounds: layer.getBounds() });
-    }
-  } catch (e) { /* no fences: the track is still drawn */ }
+  for (const [id, fence] of addFences(map, features)) fences.set(id, fence);
 }
 
 function drawTrack(track) {
@@ -386,8 +335,7 @@ function evidenceDetails(evidence) {
   details.append(el("summary", "", "evidence"));
   const dl = el("dl", "facts");
   for (const [key, value] of entries) {
-    dl.append(el("dt", "", key), el("dd", "mono", value === null || value === "" ? "—"
-      : typeof value === "object" ? JSON.stringify(value) : str(value)));
+    dl.append(el("dt", "", key), el("dd", "mono", evidenceText(value)));
   }
   details.append(dl);
   details.addEventListener("click", e => e.stopPropagation()); // opening it does not pan
@@ -399,7 +347,7 @@ function describe(entry) {
   const source = str(entry.source);
   const kind = str(entry.kind) || str(r.kind);
   if (source === "alert") {
-    const sev = ["critical", "warning", "info"].includes(r.severity) ? r.severity : "unknown";
+    const sev = severityOf(r.severity);
     return { group: "alert", cls: "alert " + sev, kind, severity: sev,
       text: str(r.title) || kind.replace(/_/g, " ") };
   }
@@ -503,7 +451,11 @@ function renderCargo(data) {
         el("td", "n", change !== null ? (change > 0 ? "+" : "") + change.toFixed(1) + " m" : "—"));
       table.append(row);
     }
-    box.append(table);
+    // A card can be narrower than the table's columns at their narrowest: the table scrolls
+    // sideways inside the card rather than spill out of it.
+    const scroller = el("div", "table-scroll");
+    scroller.append(table);
+    box.append(scroller);
   }
   if (cargo.basis) box.append(el("p", "basis", "Estimated from " + str(cargo.basis) + "."));
 }
@@ -686,7 +638,6 @@ for (const b of document.querySelectorAll(".days button")) {
 filterSel.addEventListener("change", applyFilter);
 
 setUpMap();
-loadCoast();
 // The fences first: an entry at a port is placed on its fence, and the view needs them when
 // the vessel has no fix in these days.
-loadFences().finally(load);
+placeFences().finally(load);

@@ -1,5 +1,5 @@
-"""The vessel and search pages' files: what they load exists and is ours, nothing inline, no
-data parsed as HTML, Leaflet vendored whole with its licence."""
+"""The pages' files (live, vessel and search): what they load exists and is ours, nothing
+inline, one top bar, no data parsed as HTML, Leaflet vendored whole with its licence."""
 
 from __future__ import annotations
 
@@ -16,13 +16,23 @@ from shipwatch.web import pages as web
 ROOT = Path(__file__).resolve().parents[4]
 STATIC = ROOT / "shipwatch" / "web" / "static"
 LEAFLET = STATIC / "vendor" / "leaflet"
-PAGES = ("vessel.html", "search.html")
-SCRIPTS = ("vessel.js", "search.js", "header.js")
-OURS = (*PAGES, *SCRIPTS, "vessel.css")
-SEARCH_BOX = (
-    '<form class="search" action="/search" method="get"',
-    '<input name="q"',
-    'placeholder="name, MMSI, IMO or call sign"',
+PAGES = ("index.html", "vessel.html", "search.html")
+# Every script of ours: the pages' modules and all they import (live/ is the live page's).
+SCRIPTS = tuple(
+    sorted(
+        p.relative_to(STATIC).as_posix()
+        for p in STATIC.rglob("*.js")
+        if "vendor" not in p.relative_to(STATIC).parts
+    )
+)
+OURS = (*PAGES, *SCRIPTS, "vessel.css", "style.css", "map.css")
+SVG_NAMESPACE = "http://www.w3.org"  # an identifier, not a resource
+TOP_BAR = (
+    'form.action = "/search"',
+    'form.method = "get"',
+    'input.name = "q"',
+    'input.placeholder = "name, MMSI, IMO or call sign"',
+    'el("a", "back", "← live alerts")',
 )
 
 
@@ -53,6 +63,8 @@ def test_a_page_has_no_inline_script_or_style(page: str) -> None:
     html = _text(page)
     scripts = re.findall(r"<script\b[^>]*>", html)
     assert scripts and all('src="/static/' in tag for tag in scripts), scripts
+    # Ours are modules (they import what they share); only vendored Leaflet is a classic one.
+    assert all('type="module"' in tag for tag in scripts if "/vendor/" not in tag), scripts
     bodies = re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.S)
     assert len(bodies) == len(scripts) and not any(b.strip() for b in bodies), "inline script"
     assert "<style" not in html and " style=" not in html, "inline style: the CSP forbids it"
@@ -60,21 +72,31 @@ def test_a_page_has_no_inline_script_or_style(page: str) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_has_the_search_box_and_a_way_back(page: str) -> None:
+def test_every_page_has_the_one_top_bar(page: str) -> None:
+    # Written once, by header.js: a page only marks its place and names itself.
     html = _text(page)
-    for part in SEARCH_BOX:
-        assert part in html, (page, part)
-    assert '<a class="back" href="/">' in html
-    assert 'src="/static/header.js"' in html
+    assert re.search(r'<header class="topbar" data-subtitle="[^"<]+">', html), page
+    assert '<script type="module" src="/static/header.js">' in html
+    assert "<form" not in html and 'class="back"' not in html, f"{page} restates the top bar"
 
 
-def test_the_vessel_page_loads_leaflet_before_its_script() -> None:
-    html = _text("vessel.html")
-    order = [
-        html.index(f'src="/static/{name}"') for name in ("vendor/leaflet/leaflet.js", "vessel.js")
-    ]
+def test_the_top_bar_has_the_search_box_and_a_way_back() -> None:
+    script = _text("header.js")
+    for part in TOP_BAR:
+        assert part in script, part
+
+
+@pytest.mark.parametrize(
+    ("page", "script"), [("vessel.html", "vessel.js"), ("index.html", "app.js")]
+)
+def test_a_page_with_a_map_loads_leaflet_before_its_script(page: str, script: str) -> None:
+    html = _text(page)
+    order = [html.index(f'src="/static/{name}"') for name in ("vendor/leaflet/leaflet.js", script)]
     assert order == sorted(order)
-    assert 'href="/static/vendor/leaflet/leaflet.css"' in html
+    styles = [
+        html.index(f'href="/static/{name}"') for name in ("vendor/leaflet/leaflet.css", "map.css")
+    ]
+    assert styles == sorted(styles)  # the base map's rules win over Leaflet's defaults
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -98,16 +120,22 @@ def test_the_scripts_never_parse_data_as_html(name: str) -> None:
         r"\.(?:bindTooltip|bindPopup|setContent|setTooltipContent)\(([^)]*)", script
     ):
         assert call.startswith("textNode("), f"{name}: tooltip content {call!r} is not a node"
+    # A div icon's string is set as HTML too: ours is an element built from text (glyphMarker).
+    for html in re.findall(r"divIcon\(\{\s*html:\s*([^,}]+)", script):
+        assert html == "glyph" and 'const glyph = svgEl("svg"' in script, f"{name}: icon {html}"
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_the_scripts_fetch_only_our_api_and_files(name: str) -> None:
     script = _text(name)
-    for target in re.findall(r"fetch\(\s*([^,)]+)", script):
+    for target in re.findall(r"(?:fetch|EventSource)\(\s*([^,)]+)", script):
         assert re.match(r'"/(api|static)/', target.strip()), f"{name} fetches {target}"
     # No default marker (its images are not vendored) and no tiles (there is no internet).
-    for needle in ("L.marker(", "L.icon(", "tileLayer", "L.Icon"):
+    for needle in ("L.icon(", "tileLayer", "L.Icon"):
         assert needle not in script, f"{name}: {needle}"
+    for marker in re.finditer(r"L\.marker\(", script):
+        following = script[marker.end() : marker.end() + 200]
+        assert "icon: L.divIcon(" in following, f"{name}: a marker with Leaflet's default icon"
 
 
 def test_the_vessel_script_keeps_export_links_on_our_origin() -> None:
@@ -118,7 +146,7 @@ def test_the_vessel_script_keeps_export_links_on_our_origin() -> None:
 
 @pytest.mark.parametrize("name", OURS)
 def test_our_files_name_no_other_host(name: str) -> None:
-    urls = set(re.findall(r"(?:https?:)?//[\w.-]+\.\w+", _text(name)))
+    urls = set(re.findall(r"(?:https?:)?//[\w.-]+\.\w+", _text(name))) - {SVG_NAMESPACE}
     assert not urls, f"{name} refers to {urls}"
 
 

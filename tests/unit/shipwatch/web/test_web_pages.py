@@ -15,11 +15,21 @@ from aiohttp.test_utils import TestClient, TestServer
 from faust.sensors.prometheus import PrometheusMonitor
 from prometheus_client.parser import text_string_to_metric_families
 
+from geofences.index import FenceIndex
+from geofences.loader import load_dir
 from shipwatch.settings import Settings
-from shipwatch.web import pages as web
+from shipwatch.worker import serve_pages
 from streams.app import create_app
 
-PAGES = ("/", "/static/app.js", "/static/style.css", "/api/alerts", "/api/geofences")
+PAGES = (
+    "/",
+    "/static/app.js",
+    "/static/live/alerts.js",
+    "/static/map.js",
+    "/static/style.css",
+    "/api/alerts",
+    "/api/geofences",
+)
 Replies = dict[str, tuple[int, dict[str, str], bytes]]
 
 
@@ -30,7 +40,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         namespace="unit-web", data_dir=tmp_path_factory.mktemp("data"), faust_metrics=True
     )
     wiring = create_app(settings)
-    web.register(wiring.app, settings)
+    serve_pages(wiring.app, settings, FenceIndex(load_dir(settings.geofences_dir)))
     yield wiring.app
 
 
@@ -83,8 +93,20 @@ def _static(name: str) -> str:
     return resources.files("shipwatch.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
+# The live page's script: app.js and the modules of live/ it imports.
+LIVE_SCRIPTS = (
+    "app.js",
+    *sorted(
+        f"live/{f.name}"
+        for f in resources.files("shipwatch.web").joinpath("static", "live").iterdir()
+        if f.name.endswith(".js")
+    ),
+)
+
+
 def test_the_page_loads_nothing_from_elsewhere() -> None:
-    for name in ("index.html", "app.js", "style.css"):
+    assert len(LIVE_SCRIPTS) > 1
+    for name in ("index.html", *LIVE_SCRIPTS, "style.css"):
         text = _static(name)
         # The SVG namespace is an identifier, not a resource.
         urls = set(re.findall(r"(?:https?:)?//[\w.-]+\.\w+", text)) - {"http://www.w3.org"}
@@ -92,8 +114,9 @@ def test_the_page_loads_nothing_from_elsewhere() -> None:
     assert "<script>" not in _static("index.html"), "inline script: the CSP forbids it"
 
 
-def test_the_script_never_parses_feed_data_as_html() -> None:
-    script = _static("app.js")
+@pytest.mark.parametrize("name", LIVE_SCRIPTS)
+def test_the_script_never_parses_feed_data_as_html(name: str) -> None:
+    script = _static(name)
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, sink
 
