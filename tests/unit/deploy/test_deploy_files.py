@@ -17,6 +17,7 @@ from faust.sensors.prometheus import FaustMetrics
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shipwatch.feeds.metrics import REGISTRY as FEED_REGISTRY
 from shipwatch.metrics import REGISTRY, init_series
 from shipwatch.pipeline.setup import build_core
 from shipwatch.settings import BUNDLED_GEOFENCES, Settings
@@ -80,7 +81,8 @@ FAUST_ENV_NAMES = frozenset(
 )
 FAUST_ENV_PREFIXES = ("FAUST_", "F_")
 
-SERVICES = {"kafka", "worker", "prometheus", "alertmanager", "grafana", "demo"}
+SERVICES = {"kafka", "worker", "prometheus", "alertmanager", "grafana", "demo", "feed"}
+PROFILED = {"demo": "demo", "feed": "feed"}  # services that start only when asked for
 
 
 # ---------------------------------------------------------------- helpers
@@ -206,9 +208,10 @@ def test_compose_has_the_services(services: dict[str, dict[str, Any]]) -> None:
     assert set(services) >= SERVICES
 
 
-def test_demo_runs_only_in_its_profile(services: dict[str, dict[str, Any]]) -> None:
-    assert services["demo"].get("profiles") == ["demo"]
-    for name in SERVICES - {"demo"}:
+def test_demo_and_feed_run_only_in_their_profiles(services: dict[str, dict[str, Any]]) -> None:
+    for name, profile in PROFILED.items():
+        assert services[name].get("profiles") == [profile], name
+    for name in SERVICES - set(PROFILED):
         assert not services[name].get("profiles"), f"{name} must start without a profile"
 
 
@@ -239,7 +242,25 @@ def test_worker_waits_for_a_healthy_broker(services: dict[str, dict[str, Any]]) 
     assert services["worker"].get("restart") == "unless-stopped"
 
 
-@pytest.mark.parametrize("name", ["worker", "demo"])
+def test_the_feed_publishes_a_source_and_serves_its_metrics(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    feed = services["feed"]
+    command = feed["command"]
+    argv = command if isinstance(command, list) else shlex.split(command)
+    assert argv[0] == "feed" and len(argv) >= 2
+    env = _environment(feed)
+    assert env["SHIPWATCH_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert env["SHIPWATCH_FEED_METRICS_HOST"] == "0.0.0.0"  # Prometheus scrapes it from outside
+    assert str(Settings().feed_metrics_port) in {str(p) for p in feed["ports"]}
+    assert feed["depends_on"]["kafka"]["condition"] == "service_healthy"
+    prometheus = load_yaml(ROOT / "deploy" / "prometheus" / "prometheus.yml")
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    [discovery] = jobs["shipwatch-feed"]["dns_sd_configs"]
+    assert discovery["names"] == ["feed"] and discovery["port"] == Settings().feed_metrics_port
+
+
+@pytest.mark.parametrize("name", ["worker", "demo", "feed"])
 def test_shipwatch_services_use_only_shipwatch_settings(
     services: dict[str, dict[str, Any]], name: str
 ) -> None:
@@ -364,11 +385,13 @@ def _series_names(registry: CollectorRegistry) -> set[str]:
 
 
 def declared_metrics() -> set[str]:
-    """What a worker exports: streams.metrics, Faust's sensor under our prefix, and `up`."""
+    """What a worker and a feed export: shipwatch.metrics, Faust's sensor under our prefix, the
+    feed's own registry, and `up`."""
     faust_registry = CollectorRegistry()
     FaustMetrics.create(faust_registry, FAUST_PREFIX)
     # `up` is Prometheus's own series for each scrape target.
-    return _series_names(REGISTRY) | _series_names(faust_registry) | {"up"}
+    worker = _series_names(REGISTRY) | _series_names(faust_registry)
+    return worker | _series_names(FEED_REGISTRY) | {"up"}
 
 
 def test_dashboard_panels_use_the_provisioned_datasource() -> None:
@@ -401,7 +424,8 @@ def test_every_queried_metric_is_declared(source: str) -> None:
 
 # Series that cannot honestly exist before the worker has measured something: consumer lag is
 # read from the broker every 10 s after start (a zero before that would claim "caught up").
-MEASURED_LATER = frozenset({"shipwatch_consumer_lag"})
+# The feed's series are on the feed process's /metrics, one per source it was started with.
+MEASURED_LATER = frozenset({"shipwatch_consumer_lag"}) | _series_names(FEED_REGISTRY)
 
 
 def test_every_queried_series_is_on_metrics_from_start_up() -> None:
