@@ -131,7 +131,18 @@ class Settings(BaseSettings):
         default_factory=lambda: [[[33.0, 127.0], [47.0, 142.0]]]
     )
     aisstream_mmsi: list[str] = Field(default_factory=list)  # at most 50, as the service allows
-    aisstream_message_types: list[str] = Field(default_factory=list)  # empty: every type
+    # The message types decoded (shipwatch.ais.aisstream_json); empty: every type, and ingest
+    # rejects the others (base stations, aids to navigation, ...) as dead letters.
+    aisstream_message_types: list[str] = Field(
+        default_factory=lambda: [
+            "PositionReport",
+            "StandardClassBPositionReport",
+            "ExtendedClassBPositionReport",
+            "LongRangeAisBroadcastMessage",
+            "ShipStaticData",
+            "StaticDataReport",
+        ]
+    )
     aishub_username: SecretStr | None = None
     aishub_url: str = "https://data.aishub.net/ws.php"
     aishub_box: tuple[float, float, float, float] = (33.0, 47.0, 127.0, 142.0)  # lat, lat, lon, lon

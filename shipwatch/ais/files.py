@@ -71,8 +71,13 @@ def sniff(first_line: bytes) -> str:
 
 
 def _key_of(line: bytes) -> bytes | None:
+    # The MMSI of a normalized record, an AISHub report or an aisstream.io message (its
+    # MetaData), so that a vessel's lines stay in order in one partition.
     try:
-        mmsi = orjson.loads(line).get("mmsi")
+        obj = orjson.loads(line)
+        mmsi = obj.get("mmsi", obj.get("MMSI"))
+        if mmsi is None and isinstance(obj.get("MetaData"), dict):
+            mmsi = obj["MetaData"].get("MMSI")
     except (orjson.JSONDecodeError, AttributeError):
         return None
     return str(mmsi).encode() if isinstance(mmsi, int | str) and str(mmsi).isdigit() else None

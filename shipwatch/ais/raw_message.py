@@ -1,9 +1,12 @@
 """One message of the raw topic to records: the single decoder that ingest, decode and detect share.
 
-A raw message is either a normalized JSON record or a CSV row wrapped by the file reader as
-`{"format": "<dialect>", "row": {column: text}}`. Both are stateless. NMEA sentences need state
-(multi-sentence messages, time from earlier lines): `ais.decoder.StreamDecoder` handles them and
-hands everything else to `decode_message`.
+A raw message is a normalized JSON record (it has a lowercase `kind`), a CSV row wrapped by the
+file reader as `{"format": "<dialect>", "row": {column: text}}`, or a live feed's message as the
+JSON it arrived in: an aisstream.io message (`MessageType`, `MetaData`, or its `{"error": ...}`)
+or an AISHub vessel (uppercase `MMSI`, `LATITUDE`, `TIME`, ...; or its reply header `ERROR`).
+The shape is told by a few key lookups, after the normalized record's own. All are stateless.
+NMEA sentences need state (multi-sentence messages, time from earlier lines):
+`ais.decoder.StreamDecoder` handles them and hands everything else to `decode_message`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from shipwatch.ais import dma_csv, mapped_csv, noaa_csv
+from shipwatch.ais import aishub_json, aisstream_json, dma_csv, mapped_csv, noaa_csv
 from shipwatch.ais.errors import Rejected
 from shipwatch.ais.normalized_json import decode_record
 from shipwatch.ais.records import AnyRecord, Sighting
@@ -68,8 +71,14 @@ def decode_message(payload: bytes, nulled: Nulled | None = None) -> list[AnyReco
             raise Rejected("unknown_format", f"CSV dialect {obj['format']!r}")
         cells = {str(k): "" if v is None else str(v) for k, v in row.items()}
         records = [*decoder(cells, dropped)]
-    else:
+    elif "kind" in obj:
         records = [decode_record(obj, dropped)]
+    elif "MessageType" in obj or "MetaData" in obj or "error" in obj:
+        records = [*aisstream_json.decode(obj, dropped)]
+    elif "MMSI" in obj or "ERROR" in obj:
+        records = [*aishub_json.decode(obj, dropped)]
+    else:
+        records = [decode_record(obj, dropped)]  # Rejected: unsupported_kind
     first = records[0]
     if not isinstance(first, Sighting) and not is_vessel_mmsi(first.mmsi):
         raise Rejected("not_a_vessel", f"MMSI {first.mmsi} is not a ship station")
