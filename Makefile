@@ -69,10 +69,13 @@ bench: install system-deps ## performance: 1,000,000 positions; throughput vs th
 	$(BIN)/python -m bench.run
 	@echo "what the at-sea hop and the vessel history cost: the same traffic with each off"
 	$(BIN)/python -m bench.variants base nosea nohistory --positions 200000 --vessels 3000 --repeat 2
+	@echo "the live feed: NMEA sentences per second from a local TCP server into Kafka"
+	$(BIN)/python -m bench.feed --lines 1000000
 
 bench-quick: install system-deps ## the same, smaller: 100,000 positions of 300 vessels (~4 min)
 	$(BIN)/python -m bench.run --quick
 	$(BIN)/python -m bench.variants base nosea nohistory --positions 100000 --vessels 3000
+	$(BIN)/python -m bench.feed --lines 300000
 
 MINUTES ?= 5
 soak: install system-deps ## memory soak: a worker under steady traffic from a fixed fleet; does its RSS level off (MINUTES=5, ~6 min)
