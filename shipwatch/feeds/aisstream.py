@@ -87,7 +87,7 @@ class AisStream:
     async def _session(self, session: aiohttp.ClientSession) -> str:
         try:
             async with session.ws_connect(self.url, heartbeat=HEARTBEAT_S) as ws:
-                await ws.send_bytes(self.subscribe)
+                await ws.send_str(self.subscribe.decode())  # a text frame, as documented
                 self.source.connected()
                 try:
                     return await self._read(ws)

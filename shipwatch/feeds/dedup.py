@@ -1,11 +1,15 @@
 """Many receivers, one sea: the same AIS message heard twice within a window passes once.
 
 Keyed on the message's payload (which holds the MMSI, so the key is per vessel), as
-AIS-catcher's `unique` filter does. A multi-sentence message is judged whole: its fragments
-are held until the last one comes, then all pass or all are dropped, so that a fragment one
-receiver missed cannot cost the message. A time line (`$PGHP`, a tag block alone) goes with the
-sentence after it, because it dates only that one. Other lines pass untouched: ingest judges
-them. JSON messages (aisstream.io) are keyed on their bytes.
+AIS-catcher's `unique` filter does. Two copies are the same message when their times are within
+the window: each copy's own time (its tag block's `c:`) where it has one, else its receive
+time. A moored vessel repeats its position report word for word minutes apart, and a recorded
+day can arrive within a second: the message's own time tells those apart. A multi-sentence
+message is judged whole: its fragments are held until the last one comes, then all pass or all
+are dropped, so that a fragment one receiver missed cannot cost the message. A time line
+(`$PGHP`, a tag block alone) goes with the sentence after it, because it dates only that one.
+Other lines pass untouched: ingest judges them. JSON messages (aisstream.io) are keyed on their
+bytes.
 """
 
 from __future__ import annotations
@@ -13,32 +17,41 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from shipwatch.feeds.clock import tag_time
 from shipwatch.feeds.received import Received
 
 GROUP_WAIT_S = 5.0  # a multipart still incomplete after this passes as it is (ingest judges it)
 MAX_KEYS = 2_000_000  # payloads remembered at most, whatever the window
+TIMES_KEPT = 4  # message times remembered per payload (a vessel repeating itself word for word)
 
 
 class Window:
-    """Keys seen within the last `window_s` seconds (by receive time)."""
+    """Keys seen lately, each with the times of its copies that passed."""
 
     def __init__(self, window_s: float, max_keys: int = MAX_KEYS) -> None:
         self.window_s = window_s
         self.max_keys = max_keys
-        self._seen: OrderedDict[bytes, float] = OrderedDict()
+        # key -> (receive time of the last copy passed, message times of the last few passed),
+        # in receive order
+        self._seen: OrderedDict[bytes, tuple[float, tuple[float, ...]]] = OrderedDict()
 
-    def first(self, key: bytes, t: float) -> bool:
-        """True the first time `key` is seen within the window; the window runs from then."""
+    def first(self, key: bytes, received_at: float, at: float | None = None) -> bool:
+        """False for a copy of a message passed with a time (`at`, else the receive time)
+        within the window of this one's; keys are forgotten `window_s` after they were heard."""
         seen = self._seen
-        horizon = t - self.window_s
+        horizon = received_at - self.window_s
         while seen:
-            oldest, at = next(iter(seen.items()))
-            if at >= horizon and len(seen) < self.max_keys:
+            oldest, (heard, _) = next(iter(seen.items()))
+            if heard >= horizon and len(seen) < self.max_keys:
                 break
             del seen[oldest]
-        if key in seen:
+        when = received_at if at is None else at
+        passed = seen.pop(key, None)
+        times = passed[1] if passed is not None else ()
+        if any(abs(when - t) <= self.window_s for t in times):
+            seen[key] = (received_at, times)
             return False
-        seen[key] = t
+        seen[key] = (received_at, (*times[-(TIMES_KEPT - 1) :], when))
         return True
 
     def __len__(self) -> int:
@@ -53,6 +66,14 @@ class _Stream:
     payloads: list[bytes] = field(default_factory=list)
     group: tuple[bytes, bytes] | None = None  # (sequence id, fragment count) being collected
     since: float = 0.0
+
+
+def _time_of(stream: _Stream | None, line: bytes) -> float | None:
+    # The line's own time, else that of the time line held for it.
+    own = tag_time(line)
+    if own is None and stream is not None:
+        own = next((t for t in map(tag_time, (i.payload for i in stream.held)) if t), None)
+    return own
 
 
 def _sentence(line: bytes) -> bytes:
@@ -76,7 +97,7 @@ class Deduplicator:
             return [item]
         payload = item.payload
         if payload[:1] == b"{":
-            return [item] if self._first(b"J" + payload, item.received_at) else []
+            return [item] if self._first(b"J" + payload, item.received_at, None) else []
         sentence = _sentence(payload)
         stream = self.streams.get(item.key)
         if not sentence or sentence[:5] == b"$PGHP":  # a time line: it dates the next sentence
@@ -92,7 +113,7 @@ class Deduplicator:
         count, number, sequence, body = fields[1], fields[2], fields[3], fields[5]
         if count == b"1":
             held = self._release_group(stream) if stream else []
-            if self._first(body, item.received_at):
+            if self._first(body, item.received_at, _time_of(stream, payload)):
                 return [*held, *(self._take_held(stream)), item]
             self._drop_held(stream)
             return held
@@ -106,9 +127,10 @@ class Deduplicator:
         stream.payloads.append(body)
         if number == count:
             key = b"|".join(stream.payloads)
+            at = next((t for t in map(tag_time, (i.payload for i in stream.held)) if t), None)
             complete = self._take_held(stream)
             stream.group, stream.payloads = None, []
-            if self._first(key, item.received_at):
+            if self._first(key, item.received_at, at):
                 out += complete
         return out
 
@@ -133,8 +155,8 @@ class Deduplicator:
         stream = self.streams.pop(key, None)
         return self._release(stream) if stream else []
 
-    def _first(self, key: bytes, t: float) -> bool:
-        if self.window.first(key, t):
+    def _first(self, key: bytes, received_at: float, at: float | None) -> bool:
+        if self.window.first(key, received_at, at):
             return True
         self.duplicates += 1
         return False

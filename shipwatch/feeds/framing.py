@@ -59,6 +59,6 @@ class LineFramer:
 
     def reset(self) -> None:
         """The sender is gone: forget its partial line."""
-        if self._partial:
+        if self._partial and not self._skipping:  # (the rest of a line sent on as too long)
             self.discarded += 1
         self._partial, self._skipping = b"", False

@@ -22,7 +22,7 @@ class SourceSpec:
     kind: Kind
     host: str
     port: int
-    url: str  # as given (it cannot hold credentials: they are refused)
+    url: str  # normalized: the scheme, the host (IPv6 in brackets) and the port
     name: str
 
 
@@ -30,8 +30,10 @@ def parse_source(text: str, names: Mapping[str, str] | None = None) -> SourceSpe
     """A source URL, checked; FeedError names what is wrong."""
     parts = urlsplit(text.strip())
     scheme = parts.scheme.lower()
+    # Errors name the scheme, never the rest: a mistyped URL may hold a key.
+    shown = f"{parts.scheme}://..." if parts.scheme else "the source"
     if scheme not in KINDS:
-        raise FeedError(f"{text!r}: not a feed source; use {USAGE}")
+        raise FeedError(f"{shown}: not a feed source; use {USAGE}")
     kind: Kind = scheme
     if parts.username is not None or parts.password is not None:
         raise FeedError(
@@ -40,23 +42,24 @@ def parse_source(text: str, names: Mapping[str, str] | None = None) -> SourceSpe
             "never from the command line"
         )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise FeedError(f"{text!r}: a source is only a scheme, a host and a port ({USAGE})")
+        raise FeedError(f"{shown}: a source is only a scheme, a host and a port ({USAGE})")
     host, port = parts.hostname or "", None
     try:
         port = parts.port
     except ValueError as exc:
-        raise FeedError(f"{text!r}: the port is not a number from 0 to 65535") from exc
+        raise FeedError(f"{shown}: the port is not a number from 0 to 65535") from exc
     if kind in ("aisstream", "aishub"):
         if host or port is not None:
-            raise FeedError(f"{text!r}: {kind}:// takes no host or port (they are settings)")
+            raise FeedError(f"{shown}: {kind}:// takes no host or port (they are settings)")
         port = 0
     elif port is None:
-        raise FeedError(f"{text!r}: a port is needed ({USAGE})")
+        raise FeedError(f"{shown}: a port is needed ({USAGE})")
     elif kind == "tcp" and not host:
-        raise FeedError(f"{text!r}: tcp:// needs the host to connect to ({USAGE})")
+        raise FeedError(f"{shown}: tcp:// needs the host to connect to ({USAGE})")
     elif not host:
         host = LISTEN_ALL
-    url = f"{kind}://{host}:{port}" if kind not in ("aisstream", "aishub") else f"{kind}://"
+    bracketed = f"[{host}]" if ":" in host else host  # IPv6
+    url = f"{kind}://{bracketed}:{port}" if kind not in ("aisstream", "aishub") else f"{kind}://"
     name = (names or {}).get(text.strip()) or (names or {}).get(url) or url
     return SourceSpec(kind, host, port, url, name)
 

@@ -66,9 +66,11 @@ class TcpClient:
         spec = self.source.spec
         while True:
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(spec.host, spec.port), CONNECT_TIMEOUT_S
-                )
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                # that comes as the connection completes (CPython gh-86296), and a stopping
+                # feed would read on.
+                async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                    reader, writer = await asyncio.open_connection(spec.host, spec.port)
             except (OSError, TimeoutError) as exc:
                 delay = self.backoff.next_delay()
                 log.warning("feed %s: cannot connect (%s); again in %.1f s", spec.name, exc, delay)
@@ -106,7 +108,8 @@ class TcpClient:
         too_long = 0
         while True:
             try:
-                data = await asyncio.wait_for(reader.read(READ_BYTES), self.quiet_s)
+                async with asyncio.timeout(self.quiet_s):
+                    data = await reader.read(READ_BYTES)
             except TimeoutError:
                 if not self.quiet_reconnected:
                     self.quiet_reconnected = True
@@ -140,26 +143,30 @@ class TcpListener:
     def __init__(self, source: Source, outlet: Outlet, quiet_s: float) -> None:
         self.source, self.outlet = source, outlet
         self.quiet_s = quiet_s
-        self.peers = 0
         self.server: asyncio.Server | None = None
+        self.receivers: set[asyncio.StreamWriter] = set()
 
     async def run(self) -> None:
-        """Listen until cancelled."""
+        """Listen until cancelled; then close every receiver's connection too."""
         spec = self.source.spec
         self.server = await asyncio.start_server(self._serve, spec.host, spec.port)
+        self.source.connected()  # a listener is "connected" while it listens
         log.info("feed %s: listening on %s:%d", spec.name, spec.host, spec.port)
         try:
-            async with self.server:
-                await self.server.serve_forever()
+            await self.server.serve_forever()
         finally:
+            self.server.close()
+            # Server.close() leaves accepted connections open (3.11), and 3.12 would wait for
+            # them: a stopping feed closes them itself.
+            for writer in list(self.receivers):
+                writer.close()
             self.source.disconnected()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername") or ("?", 0)
         key = f"{self.source.name}|{peer[0]}:{peer[1]}".encode()
         keep_alive(writer)
-        self.peers += 1
-        self.source.connected()
+        self.receivers.add(writer)
         log.info("feed %s: receiver %s:%s connected", self.source.name, peer[0], peer[1])
         framer = LineFramer()
         too_long = 0
@@ -181,7 +188,5 @@ class TcpListener:
             if framer.discarded:
                 self.source.metrics.cut.inc(framer.discarded)
             self.outlet.gone(key)
-            self.peers -= 1
-            if not self.peers:
-                self.source.disconnected()
+            self.receivers.discard(writer)
             await close(writer)

@@ -1,0 +1,222 @@
+"""Deduplicator: the same AIS message heard by two receivers within the window passes once,
+a multipart judged whole, a time line with the sentence it dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shipwatch.feeds.dedup import GROUP_WAIT_S, Deduplicator, Window
+from shipwatch.feeds.received import Received
+
+
+def _sentence(count: int, number: int, seq: str, body: str, channel: str = "A") -> bytes:
+    return f"!AIVDM,{count},{number},{seq},{channel},{body},0*00".encode()
+
+
+def _item(payload: bytes, key: bytes = b"a", t: float = 0.0) -> Received:
+    return Received(key.decode(), key, payload, t)
+
+
+def _payloads(items: list[Received]) -> list[bytes]:
+    return [i.payload for i in items]
+
+
+TIME = b"\\c:1709856000*55\\"
+PGHP = b"$PGHP,1,2024,3,8,0,0,0,0,219,2190047,2190047,1,4C*5A"
+ONE = _sentence(1, 1, "", "13u?etPv2;0n:dDPwUM1U1Cb069D")
+TAGGED_ONE = b"\\s:r,c:1709856000*00\\" + ONE
+PART1 = _sentence(2, 1, "3", "55NBjP01mtGIL@CW;SM<D60P5Ld000000000000P0`<3557l0<50@kk@K5h@00")
+PART2 = _sentence(2, 2, "3", "00000000000")
+
+
+def test_a_message_heard_again_within_the_window_is_dropped_and_counted() -> None:
+    dedup = Deduplicator(window_s=20)
+    t0 = 1709856000.0  # the tag block's time: receivers heard it then
+    assert _payloads(dedup.take(_item(ONE, b"a", t0))) == [ONE]
+    assert dedup.take(_item(ONE, b"b", t0 + 1)) == []
+    assert dedup.take(_item(TAGGED_ONE, b"b", t0 + 2)) == []  # the same payload, tagged
+    assert dedup.duplicates == 2
+
+
+def test_the_same_payload_at_another_time_of_its_own_is_another_message() -> None:
+    # A moored vessel repeats its report word for word; a recorded day arrives within a second.
+    dedup = Deduplicator(window_s=20)
+    later = b"\\s:r,c:1709856300*00\\" + ONE  # five minutes later by its own time
+    assert dedup.take(_item(TAGGED_ONE, b"a", 5.0))
+    assert dedup.take(_item(later, b"a", 5.1))
+    assert dedup.take(_item(TAGGED_ONE, b"b", 5.2)) == []  # the first again, another receiver
+    assert dedup.duplicates == 1
+
+
+def test_the_window_runs_from_the_first_time_a_message_is_heard() -> None:
+    dedup = Deduplicator(window_s=10)
+    assert dedup.take(_item(ONE, t=0.0))
+    assert not dedup.take(_item(ONE, t=10.0))  # still within (the horizon is inclusive)
+    assert dedup.take(_item(ONE, t=10.5))  # the window of the first hearing has passed
+    assert not dedup.take(_item(ONE, t=15.0))  # and a new one runs from 10.5
+    assert dedup.duplicates == 2
+
+
+def test_a_window_forgets_old_keys_and_holds_at_most_max_keys() -> None:
+    window = Window(5.0, max_keys=3)
+    for n in range(3):
+        assert window.first(b"k%d" % n, float(n))
+    assert len(window) == 3
+    assert window.first(b"k3", 3.0)  # the oldest goes to make room
+    assert len(window) == 3
+    assert window.first(b"k0", 3.5)  # forgotten: new again
+    assert window.first(b"late", 100.0)
+    assert len(window) == 1  # everything older than 5 s is gone
+
+
+def test_a_window_of_zero_passes_everything() -> None:
+    dedup = Deduplicator(window_s=0)
+    for item in (_item(ONE), _item(ONE), _item(PART1), _item(TIME)):
+        assert dedup.take(item) == [item]
+    assert dedup.duplicates == 0
+
+
+def test_json_is_keyed_on_its_bytes_and_other_lines_pass_untouched() -> None:
+    dedup = Deduplicator(window_s=20)
+    message = b'{"MessageType":"PositionReport","MetaData":{"MMSI":273000001}}'
+    assert dedup.take(_item(message, b"a"))
+    assert dedup.take(_item(message, b"b")) == []
+    gga = b"$GPGGA,000000,0000.00,N,00000.00,E,1,08,0.9,0,M,0,M,,*47"
+    assert dedup.take(_item(gga, b"a")) and dedup.take(_item(gga, b"b"))
+    assert dedup.take(_item(b"garbage", b"a")) and dedup.take(_item(b"garbage", b"b"))
+    assert dedup.duplicates == 1
+
+
+def test_a_multipart_passes_whole_from_whichever_receiver_completes_it_first() -> None:
+    dedup = Deduplicator(window_s=20)
+    assert dedup.take(_item(PART1, b"a")) == []  # held until complete
+    assert dedup.take(_item(PART1, b"b")) == []
+    out = dedup.take(_item(PART2, b"b"))
+    assert [(i.key, i.payload) for i in out] == [(b"b", PART1), (b"b", PART2)]
+    assert dedup.take(_item(PART2, b"a")) == []  # a's copy: dropped whole
+    assert dedup.duplicates == 1
+    assert dedup.flush() == []
+
+
+def test_a_fragment_one_receiver_missed_does_not_cost_the_message() -> None:
+    dedup = Deduplicator(window_s=20)
+    assert dedup.take(_item(PART1, b"a")) == []
+    # a missed PART2: its next message releases the unfinished one as it is (ingest judges it)
+    assert _payloads(dedup.take(_item(ONE, b"a"))) == [PART1, ONE]
+    assert dedup.take(_item(PART1, b"b")) == []
+    assert _payloads(dedup.take(_item(PART2, b"b"))) == [PART1, PART2]  # b's whole copy
+    assert dedup.duplicates == 0
+
+
+def test_a_time_line_goes_with_the_sentence_it_dates_and_is_dropped_with_it() -> None:
+    dedup = Deduplicator(window_s=20)
+    for time_line in (TIME, PGHP):
+        dedup = Deduplicator(window_s=20)
+        assert dedup.take(_item(time_line, b"a")) == []
+        assert _payloads(dedup.take(_item(ONE, b"a"))) == [time_line, ONE]
+        assert dedup.take(_item(time_line, b"b")) == []
+        assert dedup.take(_item(ONE, b"b")) == []  # a duplicate: its time line goes too
+        assert dedup.flush() == []
+    assert dedup.take(_item(TIME, b"c")) == []
+    assert dedup.take(_item(PART1, b"c")) == []
+    assert _payloads(dedup.take(_item(PART2, b"c"))) == [TIME, PART1, PART2]
+
+
+def test_held_lines_pass_as_they_are_after_the_group_wait_or_on_flush_or_forget() -> None:
+    dedup = Deduplicator(window_s=20)
+    dedup.take(_item(PART1, b"a", 100.0))
+    dedup.take(_item(TIME, b"b", 101.0))
+    dedup.take(_item(PART1, b"c", 102.0))
+    assert dedup.expire(100.0 + GROUP_WAIT_S - 0.01) == []
+    assert [(i.key, i.payload) for i in dedup.expire(100.0 + GROUP_WAIT_S)] == [(b"a", PART1)]
+    assert _payloads(dedup.forget(b"b")) == [TIME]
+    assert dedup.forget(b"b") == []
+    assert [(i.key, i.payload) for i in dedup.flush()] == [(b"c", PART1)]
+    assert dedup.streams == {}
+
+
+# ---------------------------------------------------------------- two receivers, any order
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One message as a receiver sends it: maybe a time line, then its sentences."""
+
+    index: int
+    lines: tuple[bytes, ...]
+    fragments: int
+
+
+@st.composite
+def _units(draw: st.DrawFn) -> list[Unit]:
+    units = []
+    for index in range(draw(st.integers(1, 12))):
+        parts = draw(st.sampled_from([1, 1, 2, 3]))
+        seq = "" if parts == 1 else str(draw(st.integers(0, 9)))
+        channel = draw(st.sampled_from("AB"))
+        body = f"B{index:03d}"
+        lines = [_sentence(parts, n, seq, f"{body}p{n}", channel) for n in range(1, parts + 1)]
+        time_line = draw(st.sampled_from([None, "tag", "pghp"]))
+        if time_line == "tag":
+            lines.insert(0, b"\\c:%d*00\\" % (1709856000 + index))
+        elif time_line == "pghp":
+            lines.insert(0, b"$PGHP,1,2024,3,8,0,0,%d,0,219,1,1,1,4C*00" % index)
+        units.append(Unit(index, tuple(lines), parts))
+    return units
+
+
+def _copy(units: list[Unit], lost: list[bool]) -> list[tuple[Unit, list[bytes], bool]]:
+    """A receiver's copy: a multipart whose `lost` flag is set misses its last fragment."""
+    out = []
+    for unit, lose in zip(units, lost, strict=False):
+        if lose and unit.fragments > 1:
+            out.append((unit, list(unit.lines[:-1]), False))
+        else:
+            out.append((unit, list(unit.lines), True))
+    return out
+
+
+@given(_units(), st.data())
+def test_two_receivers_interleaved_anyhow_pass_each_message_once_and_whole(
+    units: list[Unit], data: st.DataObject
+) -> None:
+    lost = {
+        key: data.draw(st.lists(st.booleans(), min_size=len(units), max_size=len(units)))
+        for key in (b"a", b"b")
+    }
+    copies = {key: _copy(units, lost[key]) for key in (b"a", b"b")}
+    queues = {key: [line for _, lines, _ in copies[key] for line in lines] for key in copies}
+    dedup = Deduplicator(window_s=20)
+    out: list[Received] = []
+    t = 0.0
+    while queues[b"a"] or queues[b"b"]:
+        ready = [key for key in (b"a", b"b") if queues[key]]
+        key = data.draw(st.sampled_from(ready)) if len(ready) > 1 else ready[0]
+        t += 0.001
+        out += dedup.take(_item(queues[key].pop(0), key, t))
+    out += dedup.flush()
+
+    passed_whole: dict[int, list[bytes]] = {}
+    for key in (b"a", b"b"):
+        mine = [i.payload for i in out if i.key == key]
+        sent = [line for _, lines, _ in copies[key] for line in lines]
+        it = iter(sent)
+        assert all(line in it for line in mine)  # a receiver's lines keep their order
+        for unit, lines, whole in copies[key]:
+            present = [line in mine for line in lines]
+            if whole:
+                assert all(present) or not any(present)  # a whole message: all or nothing
+                if all(present):
+                    at = mine.index(lines[0])
+                    assert mine[at : at + len(lines)] == lines  # together, as sent
+                    passed_whole.setdefault(unit.index, []).append(key)
+            else:
+                assert all(present)  # an unfinished one passes as it is
+    for unit in units:
+        had_whole = [key for key in (b"a", b"b") if copies[key][unit.index][2]]
+        assert len(passed_whole.get(unit.index, [])) == (1 if had_whole else 0), unit
+    both_whole = sum(copies[b"a"][u.index][2] and copies[b"b"][u.index][2] for u in units)
+    assert dedup.duplicates == both_whole
