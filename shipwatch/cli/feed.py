@@ -41,7 +41,8 @@ async def feed(settings: Settings, sources: list[str], record: Path | None) -> S
     specs = parse_sources(sources, settings.feed_names)
     producer = BulkProducer(settings)
     publisher = RawPublisher(settings, producer)
-    running = Feed(specs, settings, publisher.publish, record)  # a missing setting fails here
+    # A missing setting fails here, before anything starts.
+    running = Feed(specs, settings, publisher.publish, record, publisher.status)
     await ensure_topics(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

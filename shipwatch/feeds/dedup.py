@@ -22,7 +22,8 @@ from shipwatch.feeds.received import Received
 
 GROUP_WAIT_S = 5.0  # a multipart still incomplete after this passes as it is (ingest judges it)
 MAX_KEYS = 2_000_000  # payloads remembered at most, whatever the window
-TIMES_KEPT = 4  # message times remembered per payload (a vessel repeating itself word for word)
+TIMES_KEPT = 256  # message times kept per payload: a moored vessel repeats itself word for word,
+# and a receiver catching up after a cut replays many of its repeats within the window
 
 
 class Window:

@@ -33,16 +33,21 @@ class Source:
         self.clock = ClockWatch(clock_tolerance_s)
         self.lines = 0
         self.connections = 0  # made so far: every one after the first is a reconnect
+        self.up = False
+        self.received = 0  # messages, for the status the live page shows
+        self.last_heard: float | None = None
 
     def connected(self) -> None:
         """A connection (or the listener) is up."""
         if self.connections:
             self.metrics.reconnects.inc()
         self.connections += 1
+        self.up = True
         self.metrics.connected.set(1)
 
     def disconnected(self) -> None:
         """The connection is down."""
+        self.up = False
         self.metrics.connected.set(0)
 
     def heard(self, count: int, size: int, now: float) -> None:
@@ -50,6 +55,8 @@ class Source:
         self.metrics.messages.inc(count)
         self.metrics.bytes.inc(size)
         self.metrics.last_message = now
+        self.received += count
+        self.last_heard = now
 
     def check_clock(self, line: bytes, now: float) -> None:
         """Sample the source's clock against ours; report when it goes off or comes back."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from shipwatch.feeds.outlet import Outlet, Source
 from shipwatch.feeds.received import Received
 from shipwatch.feeds.recording import Recorder
 from shipwatch.feeds.sources import SourceSpec
+from shipwatch.feeds.status import STATUS_EVERY_S, StatusReport
 from shipwatch.feeds.tcp import TcpClient, TcpListener
 from shipwatch.feeds.udp import UdpListener
 from shipwatch.settings import Settings
@@ -37,6 +39,7 @@ WAIT_S = 0.05  # for the first message of a batch
 PUBLISH_BACKOFF_CAP_S = 30.0
 
 Publish = Callable[[Sequence[Received]], Awaitable[None]]  # returns once Kafka acknowledged
+Report = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]  # (key, value) status records
 
 
 class Runs(Protocol):
@@ -96,6 +99,7 @@ class Feed:
         settings: Settings,
         publish: Publish,
         record: Path | None = None,
+        report: Report | None = None,
     ) -> None:
         self.outlet = Outlet(settings.feed_buffer_max, Deduplicator(settings.feed_dedup_window_s))
         self.sources = [Source(spec, settings.feed_clock_tolerance_s) for spec in specs]
@@ -104,6 +108,8 @@ class Feed:
             for spec, source in zip(specs, self.sources, strict=True)
         ]
         self.publish = publish
+        self.report = report
+        self.status = StatusReport(self.sources)
         self.recorder = Recorder(record) if record else None
         self.summary = Summary()
         self._sources_done = False
@@ -113,6 +119,7 @@ class Feed:
         pairs = zip(self.connections, self.sources, strict=True)
         tasks = [asyncio.create_task(c.run(), name=s.name) for c, s in pairs]
         publisher = asyncio.create_task(self._publishing(), name="publisher")
+        reporting = asyncio.create_task(self._reporting(), name="status")
         stopping = asyncio.create_task(stop.wait())
         try:
             done, _ = await asyncio.wait(
@@ -126,6 +133,8 @@ class Feed:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             stopping.cancel()
+            reporting.cancel()
+            await asyncio.gather(reporting, return_exceptions=True)
             self.outlet.close()
             self._sources_done = True
             if not publisher.done():
@@ -134,6 +143,17 @@ class Feed:
                 self.recorder.close()
         self.summary.duplicates = self.outlet.dedup.duplicates
         return self.summary
+
+    async def _reporting(self) -> None:
+        """Each source's status every few seconds, for the live page; a failure is logged."""
+        if self.report is None:
+            return
+        while True:
+            await asyncio.sleep(STATUS_EVERY_S)
+            try:
+                await self.report(self.status.records(time.time()))
+            except Exception as exc:  # the status is a courtesy: never stop the feed for it
+                log.warning("feed: status not published: %r", exc)
 
     async def _publishing(self) -> None:
         backoff = Backoff(cap_s=PUBLISH_BACKOFF_CAP_S)

@@ -720,3 +720,20 @@ class AlertState(TypedDict):
     version: Annotated[int, Field(ge=1)]
     """1 for the first action, one more for each; two records of one version: a concurrent
     write from another worker replaced the other (last write wins)"""
+
+
+@_closed
+class FeedStatus(TypedDict):
+    """One live source of `shipwatch feed`, as it stood (every few seconds, keyed by source)."""
+
+    source: Annotated[str, Field(min_length=1, max_length=300)]
+    connected: bool
+    """connected (a listener: listening)"""
+    messages_per_s: Annotated[float, Field(ge=0)]
+    """messages received per second since the previous status"""
+    last_message_at: Time | None
+    """when the source's last message came (null: none yet)"""
+    reconnects: Annotated[int, Field(ge=0)]
+    clock_offset_s: float | None
+    """median of the source's tag-block time minus the receive time (null: no tag blocks)"""
+    at: Time

@@ -96,6 +96,11 @@ TOPICS: dict[str, TopicRecords] = {
         "record is the alert's whole state after an action (acknowledged, assignee, false "
         "positive, notes, the last 50 actions, version); the newest record per key wins.",
     ),
+    "feed-status": TopicRecords(
+        et.FeedStatus,
+        "Each live source of `shipwatch feed`, every few seconds, keyed by its name: connected, "
+        "messages per second, its last message, reconnects and clock offset (the live page).",
+    ),
 }
 # Topics without a schema, and why.
 UNDESCRIBED = {

@@ -10,6 +10,7 @@ from aiohttp import web as aioweb
 
 from geofences.index import FenceIndex
 from shipwatch.metrics import LIVE_VIEWERS
+from shipwatch.web.feed_status import FeedBoard
 from shipwatch.web.fence_map import NearbyVessels, fences_geojson
 from shipwatch.web.live_feed import AlertFeed
 from shipwatch.web.responses import SECURITY_HEADERS, event_stream, json_response
@@ -58,6 +59,7 @@ class LiveViews:
         self.feed = AlertFeed(vessels=self.directory)
         self.nearby = NearbyVessels(index)
         self.geojson = fences_geojson(index)
+        self.feeds = FeedBoard()
 
     def followers(self) -> dict[str, Handle]:
         """Topic name -> what to do with each of its JSON objects (and its publication ms)."""
@@ -66,6 +68,7 @@ class LiveViews:
             "statics": lambda value, _: self.directory.add_static(value),
             # Not `positions`: reading every fix of the world cost the worker a third of its CPU.
             "nearby": lambda value, _: self.nearby.add_position(value),
+            "feed-status": self.feeds.add,
         }
 
 
@@ -82,6 +85,9 @@ def register(web_app: aioweb.Application, views: LiveViews) -> None:
         snapshot = views.nearby.snapshot()
         directory = views.directory
         return json_response([{**v, "vessel": directory.describe(v["mmsi"])} for v in snapshot])
+
+    async def feeds(request: aioweb.Request) -> aioweb.Response:
+        return json_response(views.feeds.view())
 
     async def stream(request: aioweb.Request) -> aioweb.StreamResponse:
         return await _event_stream(request, views.feed)
@@ -100,6 +106,7 @@ def register(web_app: aioweb.Application, views: LiveViews) -> None:
     router.add_get("/api/alerts", recent)
     router.add_get("/api/geofences", geofences)
     router.add_get("/api/vessels", vessels)
+    router.add_get("/api/feeds", feeds)
     router.add_get("/api/stream", stream)
 
 

@@ -20,7 +20,7 @@ from streams.kafka.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 # How far back each reader starts, in messages per partition: bounded start-up work.
-BACKLOG = {"alerts": 500, "statics": 20_000, "nearby": 5_000}
+BACKLOG = {"alerts": 500, "statics": 20_000, "nearby": 5_000, "feed-status": 200}
 DEFAULT_BACKLOG = 500
 
 Handle = Callable[[dict[str, Any], int | None], None]  # a JSON object and its publication ms

@@ -35,6 +35,7 @@ class RawPublisher:
 
     def __init__(self, settings: Settings, producer: BulkProducer) -> None:
         self.topic = settings.topic("ais-raw")
+        self.status_topic = settings.topic("feed-status")
         self.producer = producer
         self._partitions = 0
         self._partition_of: dict[bytes, int] = {}  # sender key -> partition, remembered
@@ -58,6 +59,14 @@ class RawPublisher:
                 for item in items
             ),
         )
+        await asyncio.gather(*acks)
+
+    async def status(self, records: list[tuple[bytes, bytes]]) -> None:
+        """Each source's status onto `<ns>.feed-status` (compacted, keyed by source)."""
+        topic = self.topic.removesuffix("ais-raw") + "feed-status"
+        acks = [
+            a for key, value in records for a in await self.producer.send_one(topic, key, value)
+        ]
         await asyncio.gather(*acks)
 
     def _partition(self, key: bytes) -> int:

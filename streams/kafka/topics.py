@@ -29,6 +29,7 @@ TOPICS = (
     "sea",  # internal: frames of samples, sightings and pairs for the sea stage, by area cell
     "history",  # internal: the fixes vessel pages keep (all on the map areas, thinned elsewhere)
     "alert-state",  # the analysts' triage of each alert (compacted, keyed by alert_id)
+    "feed-status",  # each live source's state, from `shipwatch feed` (compacted, by source)
 )
 # These carry per-vessel order into tables: they must share one partition count.
 COPARTITIONED = ("frames", "geofence-events", "voyage-events")
@@ -38,7 +39,7 @@ COPARTITIONED = ("frames", "geofence-events", "voyage-events")
 TABLES = STATES  # the states the stage graph declares (pipeline/graph.py)
 COMPACTED = {"cleanup.policy": "compact"}
 # Topics that keep the newest record per key forever, like the changelogs.
-COMPACTED_TOPICS = ("alert-state",)
+COMPACTED_TOPICS = ("alert-state", "feed-status")
 
 
 def changelog(settings: Settings, table: str) -> str:

@@ -376,3 +376,41 @@ def test_at_sea_findings_are_drawn_with_a_dark_vessels_candidates(
     assert page.find_elements(By.CSS_SELECTOR, "#sea img, #maps img, script:not([src])") == []
     severe = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
+
+
+def test_each_live_source_has_a_line_under_the_top_bar(page: Any, settings: Settings) -> None:
+    """What `shipwatch feed` reports on `<ns>.feed-status`, as the watch floor reads it."""
+    now = time.time()
+
+    def iso(t: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
+
+    def status(source: str, rate: float, silent_s: float) -> dict[str, Any]:
+        return {
+            "source": source,
+            "connected": True,
+            "messages_per_s": rate,
+            "last_message_at": iso(now - silent_s),
+            "reconnects": 0,
+            "clock_offset_s": None,
+            "at": iso(now),
+        }
+
+    async def report() -> None:
+        await ensure_topics(settings)
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+        await producer.start()
+        try:
+            for s in (status("roof", 812.0, 1), status("aisstream", 0.0, 240)):
+                topic = settings.topic("feed-status")
+                await producer.send_and_wait(topic, orjson.dumps(s), key=s["source"].encode())
+        finally:
+            await producer.stop()
+
+    asyncio.run(report())
+    lines = lambda d: [li.text for li in d.find_elements(By.CSS_SELECTOR, "#sources li")]  # noqa: E731
+    wait(page, lambda d: len(lines(d)) == 2, 20)
+    assert lines(page) == [
+        "feed aisstream: connected, silent for 4 min",
+        "feed roof: connected, 812 msg/s",
+    ]

@@ -6,7 +6,9 @@ import { refilter } from "./live/alerts.js";
 import "./live/cases.js";
 import { startFeeds } from "./live/feeds.js";
 import { startMaps } from "./live/maps.js";
+import { startSources } from "./live/sources.js";
 
 startMaps();
+startSources();
 refilter();
 startFeeds();
