@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 import orjson
 
-from shipwatch.feeds import metrics
 from shipwatch.feeds.backoff import Backoff
 from shipwatch.feeds.errors import FeedError, TooManyRequests
 from shipwatch.feeds.outlet import Outlet, Source
@@ -116,7 +115,7 @@ class AisHub:
         for vessel in vessels:
             mmsi, when = vessel.get("MMSI"), vessel.get("TIME")
             if self.reported.get(mmsi) == when:
-                metrics.DUPLICATES.inc()
+                self.source.metrics.duplicates.inc()
                 continue
             if len(self.reported) >= MAX_VESSELS:
                 self.reported.clear()

@@ -37,9 +37,10 @@ MALFORMED = Counter(
 )  # fmt: skip
 DUPLICATES = Counter(
     "shipwatch_duplicate_positions",
-    "AIS messages dropped as already heard within the window (another receiver, a repeat)",
-    registry=REGISTRY,
-)
+    "AIS messages dropped as already heard within the window (another receiver, a repeat), "
+    "by the source whose copy was dropped: that receiver heard the fix too",
+    ["source"], registry=REGISTRY,
+)  # fmt: skip
 CLOCK_OFFSET = Gauge(
     "shipwatch_feed_clock_offset_seconds",
     "Median of the source's tag-block time minus our receive time, over its last lines",
@@ -74,5 +75,6 @@ class SourceMetrics:
         self.buffer_full = DROPPED.labels(source=source, reason="buffer_full")
         self.cut = DROPPED.labels(source=source, reason="cut")
         self.too_long = MALFORMED.labels(source=source, reason="too_long")
+        self.duplicates = DUPLICATES.labels(source=source)
         self.last_message = time.time()
         LAST_MESSAGE_AGE.labels(source=source).set_function(lambda: time.time() - self.last_message)

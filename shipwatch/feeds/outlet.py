@@ -106,7 +106,7 @@ class Outlet:
         """Lines of one sender (TCP): waits while the buffer is full."""
         before = self.dedup.duplicates
         items = self._accepted(source, key, lines)
-        metrics.DUPLICATES.inc(self.dedup.duplicates - before)
+        source.metrics.duplicates.inc(self.dedup.duplicates - before)
         while len(self.buffer) >= self.buffer_max:
             self._not_full.clear()
             await self._not_full.wait()
@@ -120,7 +120,7 @@ class Outlet:
             return
         before = self.dedup.duplicates
         items = self._accepted(source, key, lines)
-        metrics.DUPLICATES.inc(self.dedup.duplicates - before)
+        source.metrics.duplicates.inc(self.dedup.duplicates - before)
         self._add(items)
 
     def gone(self, key: bytes) -> None:

@@ -38,6 +38,7 @@ class UdpListener:
     def __init__(self, source: Source, outlet: Outlet) -> None:
         self.source, self.outlet = source, outlet
         self.framers: OrderedDict[str, LineFramer] = OrderedDict()
+        self.port: int | None = None  # the bound port, once listening (port 0 picks one)
 
     async def run(self) -> None:
         """Listen until cancelled."""
@@ -49,6 +50,7 @@ class UdpListener:
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            self.port = sock.getsockname()[1]
         self.source.connected()
         log.info("feed %s: listening for datagrams on %s:%d", spec.name, spec.host, spec.port)
         try:

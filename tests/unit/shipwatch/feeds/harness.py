@@ -59,8 +59,16 @@ def heard(source: str) -> float:
     return sample("shipwatch_feed_messages_total", source=source)
 
 
-def duplicates() -> float:
-    return sample("shipwatch_duplicate_positions_total")
+def duplicates(source: str | None = None) -> float:
+    """Duplicates dropped: of one source's copies, or of every source's."""
+    if source is not None:
+        return sample("shipwatch_duplicate_positions_total", source=source)
+    return sum(
+        s.value
+        for family in REGISTRY.collect()
+        for s in family.samples
+        if s.name == "shipwatch_duplicate_positions_total"
+    )
 
 
 class Published:

@@ -59,6 +59,10 @@ def test_two_receivers_replaying_the_same_recording_publish_each_message_once() 
         assert duplicates() - before == len(MESSAGES)  # one copy's messages, multiparts once
         assert summary.duplicates == len(MESSAGES)
         assert summary.published == len(LINES)
+        # Evidence of who heard what: each receiver's copies that another had brought first.
+        published_by = {s: sum(1 for i in running.published.items if i.source == s) for s in (a, b)}
+        assert duplicates(a) + duplicates(b) == len(MESSAGES)
+        assert duplicates(a) > 0 or published_by[a] == len(LINES)
 
     asyncio.run(scenario())
 
