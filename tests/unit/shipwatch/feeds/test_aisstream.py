@@ -12,12 +12,8 @@ import pytest
 from pydantic import SecretStr
 
 from shipwatch.feeds.backoff import THROTTLED_S
-from tests.fixtures.feed_servers import (
-    AisStreamServer,
-    Behaviour,
-    aisstream_position,
-    eventually,
-)
+from tests.fixtures.feed_servers import AisStreamServer, Behaviour, aisstream_position
+from tests.fixtures.waiting import eventually
 from tests.unit.shipwatch.feeds.harness import RunningFeed, connected, reconnects, unique
 
 BOXES = [[[33.0, 127.0], [47.0, 142.0]], [[1.5, 2.5], [3.5, 4.5]]]

@@ -7,7 +7,8 @@ import asyncio
 from collections import Counter
 
 from shipwatch.feeds.received import Received
-from tests.fixtures.feed_servers import NmeaReplayServer, eventually, messages_of, nmea_recording
+from tests.fixtures.feed_servers import NmeaReplayServer, messages_of, nmea_recording
+from tests.fixtures.waiting import eventually
 from tests.unit.shipwatch.feeds.harness import RunningFeed, duplicates, heard, unique
 
 LINES = nmea_recording(200, multiparts=3)

@@ -24,11 +24,11 @@ from tests.fixtures.feed_servers import (
     T0,
     NmeaReplayServer,
     aisstream_position,
-    eventually,
     position_line,
     tag_block,
     voyage_lines,
 )
+from tests.fixtures.waiting import eventually
 from tests.unit.shipwatch.feeds.harness import RunningFeed, unique
 
 MMSI = 273_300_000

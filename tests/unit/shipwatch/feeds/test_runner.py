@@ -13,7 +13,8 @@ from shipwatch.feeds.errors import FeedError
 from shipwatch.feeds.received import Received
 from shipwatch.feeds.runner import Feed
 from shipwatch.feeds.sources import parse_sources
-from tests.fixtures.feed_servers import NmeaReplayServer, eventually, free_port, nmea_recording
+from tests.fixtures.feed_servers import NmeaReplayServer, free_port, nmea_recording
+from tests.fixtures.waiting import eventually
 from tests.unit.shipwatch.feeds.harness import Published, RunningFeed, feed_settings, unique
 
 LINES = nmea_recording(20, multiparts=1)

@@ -9,7 +9,8 @@ from typing import Literal
 import pytest
 from pydantic import SecretStr
 
-from tests.fixtures.feed_servers import NmeaReplayServer, eventually, nmea_recording
+from tests.fixtures.feed_servers import NmeaReplayServer, nmea_recording
+from tests.fixtures.waiting import eventually
 from tests.unit.shipwatch.feeds.harness import (
     RunningFeed,
     connected,

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import random
 
-from tests.fixtures.feed_servers import eventually, nmea_recording
+from tests.fixtures.feed_servers import nmea_recording
+from tests.fixtures.waiting import eventually
 from tests.unit.shipwatch.feeds.harness import (
     RunningFeed,
     connected,

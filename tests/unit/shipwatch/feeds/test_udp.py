@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.fixtures.feed_servers import UdpSender, eventually, free_port, nmea_recording
+from tests.fixtures.feed_servers import UdpSender, free_port, nmea_recording
+from tests.fixtures.waiting import eventually
 from tests.unit.shipwatch.feeds.harness import RunningFeed, connected, heard, unique
 
 LINES = nmea_recording(12, multiparts=1, tag_every=3)
