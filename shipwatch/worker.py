@@ -18,7 +18,7 @@ from alerts.context import RuleContext
 from geofences.index import FenceIndex
 from shipwatch.settings import Settings
 from shipwatch.web import history, pages, triage
-from streams import monitoring
+from streams import health, monitoring
 from streams.app import Wiring, create_app
 from streams.bindings import agents, webhook
 from streams.bindings.history_sink import HistorySink
@@ -38,6 +38,7 @@ def compose(settings: Settings, index: FenceIndex, ctx: RuleContext) -> Wiring:
 def serve_pages(app: faust.App, settings: Settings, index: FenceIndex) -> pages.LiveViews:
     """Add /metrics and the pages to the app's web server, and the tasks that feed them."""
     monitoring.register(app, settings)
+    health.register(app)
     web_app = cast(AiohttpWeb, app.web).web_app  # Faust's web server is aiohttp's
     views = pages.LiveViews(index)
     pages.register(web_app, views)

@@ -414,3 +414,24 @@ def test_each_live_source_has_a_line_under_the_top_bar(page: Any, settings: Sett
         "feed aisstream: connected, silent for 4 min",
         "feed roof: connected, 812 msg/s",
     ]
+
+
+def test_a_running_worker_is_healthy_and_ready(worker: Worker, settings: Settings) -> None:
+    """What an orchestrator asks: the loop answers, and the partitions are recovered."""
+    import urllib.error
+    import urllib.request
+
+    from tests.fixtures.waiting import wait_until
+
+    base = f"http://127.0.0.1:{settings.web_port}"
+
+    def answer(path: str) -> tuple[int, dict[str, Any]]:
+        try:
+            with urllib.request.urlopen(base + path, timeout=5) as reply:
+                return reply.status, orjson.loads(reply.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, orjson.loads(refused.read())
+
+    assert answer("/healthz") == (200, {"status": "ok"})
+    _, body = wait_until(lambda: (r := answer("/readyz"))[0] == 200 and r, 60, "ready")
+    assert body == {"ready": True, "reasons": []}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from faust.sensors.prometheus import FaustMetrics
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -750,3 +751,45 @@ def test_dockerfile_copies_every_package() -> None:
     }
     assert not packages & ignored, f"packages left out of the image: {sorted(packages & ignored)}"
     assert {"tests", ".venv", ".git"} <= ignored
+
+
+# ---------------------------------------------------------------- health in deployments
+
+
+def test_compose_checks_the_workers_health(services: dict[str, dict[str, Any]]) -> None:
+    check = " ".join(map(str, services["worker"]["healthcheck"]["test"]))
+    assert f"127.0.0.1:{WEB_PORT}/healthz" in check
+
+
+def test_the_kubernetes_example_probes_health_and_readiness() -> None:
+    documents = list(
+        yaml.safe_load_all((ROOT / "deploy" / "kubernetes" / "worker.yaml").read_text())
+    )
+    kinds = {d["kind"]: d for d in documents}
+    assert set(kinds) == {"Deployment", "Service"}
+    [container] = kinds["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["worker"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["web"] == WEB_PORT
+    env = {e["name"]: e["value"] for e in container["env"]}
+    for variable in env:
+        assert variable.removeprefix("SHIPWATCH_").lower() in Settings.model_fields, variable
+    assert env["SHIPWATCH_WEB_HOST"] == "0.0.0.0"
+    selector = kinds["Deployment"]["spec"]["selector"]["matchLabels"]
+    assert kinds["Service"]["spec"]["selector"] == selector
+
+
+def test_the_systemd_unit_runs_the_worker_and_waits_for_healthz() -> None:
+    import configparser
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read_string((ROOT / "deploy" / "systemd" / "shipwatch-worker.service").read_text())
+    service = unit["Service"]
+    assert service["ExecStart"].split()[-1] == "worker"
+    assert service["ExecStart"].split()[0].endswith("/shipwatch")
+    assert "/healthz" in service["ExecStartPost"]
+    assert service["Restart"] == "on-failure" and service["KillSignal"] == "SIGTERM"
+    assert unit["Install"]["WantedBy"] == "multi-user.target"

@@ -53,7 +53,7 @@ def served(app: Any) -> Replies:
         await client.start_server()
         try:
             result = {}
-            for path in (*PAGES, "/metrics"):
+            for path in (*PAGES, "/metrics", "/healthz", "/readyz"):
                 reply = await client.get(path)
                 result[path] = (reply.status, dict(reply.headers), await reply.read())
             return result
@@ -131,3 +131,14 @@ def test_fausts_table_and_router_pages_are_not_mounted(app: Any) -> None:
     mounted = {prefix for prefix, _ in app.web._enabled_blueprints()}
     assert "/table" not in mounted and "/router" not in mounted
     assert "/table" in {prefix for prefix, _ in faust.App("x", env={}).web._enabled_blueprints()}
+
+
+def test_healthz_answers_and_readyz_says_why_a_worker_is_not_ready(served: Replies) -> None:
+    status, headers, body = served["/healthz"]
+    assert status == 200 and orjson.loads(body) == {"status": "ok"}
+    status, headers, body = served["/readyz"]
+    # Not started: no consumer group joined, no table recovered.
+    assert status == 503 and headers["Content-Type"] == "application/json"
+    answer = orjson.loads(body)
+    assert answer["ready"] is False
+    assert any("consumer group" in reason for reason in answer["reasons"])

@@ -1,0 +1,65 @@
+"""`/healthz` and `/readyz` on the worker's web port, for an orchestrator (systemd, Kubernetes).
+
+`/healthz` answers 200 once the worker's event loop serves requests at all. `/readyz` answers
+200 once the worker has its partitions and every table partition it owns has been recovered
+from its changelog, and 503 with the reasons otherwise: still joining the group, rebalancing, or
+recovering (with how many changelog records are left and for how long it has been at it).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web as aioweb
+from faust.types import AppT
+
+JSON = {"Content-Type": "application/json"}
+
+
+class Readiness:
+    """Why the worker is not ready yet, read from Faust's state at each request."""
+
+    def __init__(self, app: AppT) -> None:
+        self.app = app
+        self.recovering_since: float | None = None
+
+    def reasons(self) -> list[str]:
+        """What holds the worker back; empty when it is ready."""
+        app: Any = self.app
+        found = []
+        recovery = app.tables.recovery
+        if not app.consumer_generation_id:
+            found.append("not yet in the consumer group: no partitions assigned")
+        if app.rebalancing:
+            found.append("rebalancing: partitions are moving between workers")
+        if app.in_recovery or not recovery.completed.is_set():
+            now = time.monotonic()
+            if self.recovering_since is None:
+                self.recovering_since = now
+            left = recovery.active_remaining_total()
+            found.append(
+                f"recovering tables: {left} changelog records left, "
+                f"for {now - self.recovering_since:.0f} s"
+            )
+        else:
+            self.recovering_since = None
+        return found
+
+
+def register(app: AppT) -> Readiness:
+    """Add /healthz and /readyz to the app's web server."""
+    readiness = Readiness(app)
+
+    async def healthz(web: Any, request: Any) -> Any:
+        return aioweb.Response(body=b'{"status":"ok"}', headers=JSON)
+
+    async def readyz(web: Any, request: Any) -> Any:
+        reasons = readiness.reasons()
+        body = orjson.dumps({"ready": not reasons, "reasons": reasons})
+        return aioweb.Response(body=body, status=503 if reasons else 200, headers=JSON)
+
+    app.page("/healthz")(healthz)
+    app.page("/readyz")(readyz)
+    return readiness

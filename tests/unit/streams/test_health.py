@@ -1,0 +1,43 @@
+"""/readyz's reasons from Faust's state: joining, rebalancing, recovering, then ready."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from streams.health import Readiness
+
+
+def faust_app(**state: Any) -> Any:
+    completed = asyncio.Event()
+    if state.pop("recovered", False):
+        completed.set()
+    left = state.pop("left", 0)
+    recovery = SimpleNamespace(completed=completed, active_remaining_total=lambda: left)
+    defaults = {"consumer_generation_id": 3, "rebalancing": False, "in_recovery": False}
+    return SimpleNamespace(tables=SimpleNamespace(recovery=recovery), **(defaults | state))
+
+
+def test_a_worker_with_its_partitions_recovered_is_ready() -> None:
+    assert Readiness(faust_app(recovered=True)).reasons() == []
+
+
+def test_each_reason_a_worker_is_not_ready_is_named() -> None:
+    assert (
+        Readiness(faust_app(consumer_generation_id=0, recovered=False))
+        .reasons()[0]
+        .startswith("not yet in the consumer group")
+    )
+    assert "rebalancing" in Readiness(faust_app(rebalancing=True, recovered=True)).reasons()[0]
+    [recovering] = Readiness(faust_app(in_recovery=True, left=1234, recovered=False)).reasons()
+    assert "1234 changelog records left" in recovering
+
+
+def test_a_recovery_that_ends_clears_its_clock() -> None:
+    app = faust_app(in_recovery=True, left=10, recovered=False)
+    readiness = Readiness(app)
+    assert readiness.reasons() and readiness.recovering_since is not None
+    app.in_recovery = False
+    app.tables.recovery.completed.set()
+    assert readiness.reasons() == [] and readiness.recovering_since is None
