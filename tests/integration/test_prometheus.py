@@ -12,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import Worker
+from shipwatch.feeds.metrics import REGISTRY as FEED_REGISTRY
 from shipwatch.settings import Settings
 from tests.fixtures.deploy import dashboard_exprs, metric_names, rule_exprs
 from tests.fixtures.detect import expected_alerts
@@ -93,8 +94,14 @@ def test_prometheus_scrapes_the_worker_and_the_rules_fire(
     rules = {r["name"]: r for g in prom.api("rules")["groups"] for r in g["rules"]}
     assert all(r["health"] == "ok" for r in rules.values()), rules
 
-    # Everything the dashboard and the rules query is on this worker's /metrics.
+    # Everything the dashboard and the rules query is on this worker's /metrics, but for the
+    # feed's series: `shipwatch feed` serves those on its own port (shipwatch.feeds.metrics).
     families = exported_families(namespace_settings) | {"up"}
+    feed_families = {family.name for family in FEED_REGISTRY.collect()}
     queried = {n for expr in dashboard_exprs() + rule_exprs() for n in metric_names(expr)}
-    missing = {name for name in queried if family_of(name, families) is None}
+    missing = {
+        name
+        for name in queried
+        if family_of(name, families) is None and family_of(name, feed_families) is None
+    }
     assert not missing, f"queried but not exported: {sorted(missing)}"
