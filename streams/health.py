@@ -57,7 +57,9 @@ def register(app: AppT) -> Readiness:
 
     async def readyz(web: Any, request: Any) -> Any:
         reasons = readiness.reasons()
-        body = orjson.dumps({"ready": not reasons, "reasons": reasons})
+        # `reason` in one line for a probe's log, `reasons` each on its own for a person.
+        answer = {"ready": not reasons, "reason": "; ".join(reasons) or None, "reasons": reasons}
+        body = orjson.dumps(answer)
         return aioweb.Response(body=body, status=503 if reasons else 200, headers=JSON)
 
     app.page("/healthz")(healthz)

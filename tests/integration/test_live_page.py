@@ -434,4 +434,4 @@ def test_a_running_worker_is_healthy_and_ready(worker: Worker, settings: Setting
 
     assert answer("/healthz") == (200, {"status": "ok"})
     _, body = wait_until(lambda: (r := answer("/readyz"))[0] == 200 and r, 60, "ready")
-    assert body == {"ready": True, "reasons": []}
+    assert body == {"ready": True, "reason": None, "reasons": []}

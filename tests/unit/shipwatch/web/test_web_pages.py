@@ -142,3 +142,4 @@ def test_healthz_answers_and_readyz_says_why_a_worker_is_not_ready(served: Repli
     answer = orjson.loads(body)
     assert answer["ready"] is False
     assert any("consumer group" in reason for reason in answer["reasons"])
+    assert answer["reason"] == "; ".join(answer["reasons"])
