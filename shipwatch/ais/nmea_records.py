@@ -23,6 +23,7 @@ HANDLED_TYPES = POSITION_TYPES | STATIC_TYPES
 # sent 2 bits short, and type 24 part A with or without its 8 spare bits).
 MIN_BITS = {1: 168, 2: 168, 3: 168, 5: 420, 18: 168, 19: 312, 24: 160, 27: 96}
 LONG_RANGE_SOG_NA = 63.0  # type 27 sends whole knots, 63 meaning "not available"
+LONG_RANGE_COG_NA = 511  # ... and whole degrees, 511 meaning "not available"
 MERGE_MEMORY = 100_000  # vessels whose type 24 parts are remembered (oldest forgotten first)
 
 Data = Mapping[str, Any]
@@ -53,16 +54,17 @@ def position(data: Data, ts: datetime, nulled: Nulled | None = None) -> Position
     """The position of a type 1, 2, 3, 18, 19 or 27 message; Rejected `no_position` without one.
     Invalid optional fields become null, named in `nulled`."""
     lat, lon = values.coordinates(data.get("lat"), data.get("lon"))
-    sog = data.get("speed")
-    if data["msg_type"] == 27 and sog == LONG_RANGE_SOG_NA:
-        sog = None
+    sog, course = data.get("speed"), data.get("course")
+    if data["msg_type"] == 27:
+        sog = None if sog == LONG_RANGE_SOG_NA else sog
+        course = None if course == LONG_RANGE_COG_NA else course
     fields = {
         "mmsi": data["mmsi"],
         "ts": ts,
         "lat": lat,
         "lon": lon,
         "sog": values.sog(sog, nulled),
-        "cog": values.cog(data.get("course"), nulled),
+        "cog": values.cog(course, nulled),
         "heading": values.heading(data.get("heading"), nulled),
         "nav_status": data.get("status"),
     }

@@ -249,3 +249,17 @@ def test_nmea_files_with_crlf_tag_blocks_and_gatehouse_lines_decode(tmp_path: Pa
         "decode: 1 position, 1 static; 2 rejected (bad_checksum=1, bad_nmea=1); "
         "1 skipped (type_21=1)"
     )
+
+
+def test_a_long_range_course_of_511_is_not_available_not_invalid() -> None:
+    from datetime import UTC, datetime
+
+    from shipwatch.ais.nmea_records import position
+
+    when = datetime(2024, 3, 7, tzinfo=UTC)
+    nulled: list[str] = []
+    data = {"msg_type": 27, "mmsi": TANKER, "lat": 42.5, "lon": 133.1, "speed": 8.0}
+    record = position(data | {"course": 511}, when, nulled)
+    assert record.cog is None and nulled == []  # 511 in type 27 says "not available"
+    record = position(data | {"course": 400}, when, nulled)
+    assert record.cog is None and nulled == ["cog"]  # anything else out of range is invalid
