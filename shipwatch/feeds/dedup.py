@@ -14,6 +14,7 @@ bytes.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -69,6 +70,34 @@ class _Stream:
     since: float = 0.0
 
 
+_JSON_MMSI = re.compile(rb'"(?:MMSI|mmsi)"\s*:\s*"?(\d{1,9})')
+
+
+def vessel_of(body: bytes) -> bytes | None:
+    """The MMSI in an AIS payload's first 38 bits (type 6, repeat 2, MMSI 30), as decimal text;
+    None when the payload is too short or not 6-bit armoured."""
+    if len(body) < 7:
+        return None
+    bits = 0
+    for c in body[:7]:
+        v = c - 48
+        if v > 40:
+            v -= 8
+        if not 0 <= v < 64:
+            return None
+        bits = (bits << 6) | v
+    return str((bits >> 4) & 0x3FFFFFFF).encode()
+
+
+def _json_vessel(payload: bytes) -> bytes | None:
+    found = _JSON_MMSI.search(payload)
+    return found.group(1) if found else None
+
+
+def _keyed(items: list[Received], vessel: bytes | None) -> list[Received]:
+    return [item.for_vessel(vessel) for item in items] if vessel else items
+
+
 def _time_of(stream: _Stream | None, line: bytes) -> float | None:
     # The line's own time, else that of the time line held for it.
     own = tag_time(line)
@@ -98,7 +127,9 @@ class Deduplicator:
             return [item]
         payload = item.payload
         if payload[:1] == b"{":
-            return [item] if self._first(b"J" + payload, item.received_at, None) else []
+            if not self._first(b"J" + payload, item.received_at, None):
+                return []
+            return [item.for_vessel(_json_vessel(payload))]
         sentence = _sentence(payload)
         stream = self.streams.get(item.key)
         if not sentence or sentence[:5] == b"$PGHP":  # a time line: it dates the next sentence
@@ -115,7 +146,7 @@ class Deduplicator:
         if count == b"1":
             held = self._release_group(stream) if stream else []
             if self._first(body, item.received_at, _time_of(stream, payload)):
-                return [*held, *(self._take_held(stream)), item]
+                return [*held, *_keyed([*self._take_held(stream), item], vessel_of(body))]
             self._drop_held(stream)
             return held
         if stream is None:
@@ -127,12 +158,13 @@ class Deduplicator:
         stream.held.append(item)
         stream.payloads.append(body)
         if number == count:
+            stream_first = stream.payloads[0]
             key = b"|".join(stream.payloads)
             at = next((t for t in map(tag_time, (i.payload for i in stream.held)) if t), None)
             complete = self._take_held(stream)
             stream.group, stream.payloads = None, []
             if self._first(key, item.received_at, at):
-                out += complete
+                out += _keyed(complete, vessel_of(stream_first))
         return out
 
     def expire(self, now: float) -> list[Received]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,6 +10,14 @@ class Received:
     """A line or JSON message as received, with who sent it and when it came."""
 
     source: str  # the source's name: the `source` label of the feed metrics
-    key: bytes  # Kafka key: one sender's lines stay in order in one partition (multiparts)
+    key: bytes  # the sender: its lines are framed, grouped and deduplicated together
     payload: bytes  # as received: an NMEA line without its line ending, or one JSON object
     received_at: float  # epoch seconds by our clock: the Kafka timestamp, beside the line's own
+    # The vessel's MMSI (as the positions topic keys it), set on every line of a whole message
+    # (a multipart's fragments, the time line that dates it): the Kafka key, so that a vessel's
+    # messages stay in order in one partition whichever receiver brought each. None: the sender.
+    vessel: bytes | None = None
+
+    def for_vessel(self, vessel: bytes | None) -> Received:
+        """The same, keyed on Kafka by `vessel`."""
+        return self if vessel is None else replace(self, vessel=vessel)

@@ -2,8 +2,10 @@
 
 The value is the line (or JSON message) byte for byte; the Kafka timestamp is the receive
 time, which ingest's decoder uses for a line without a time of its own and never in place of
-one; the `source` header names the receiver. The key is the sender, so one sender's lines stay
-in order in one partition (a multipart message, a `$PGHP` line and the sentence it dates).
+one; the `source` header names the receiver. The key is the vessel's MMSI, set on every line of
+a whole message (a multipart's fragments, a `$PGHP` line and the sentence it dates), so that a
+vessel's messages stay in order in one partition whichever receiver brought each; a line that
+names no vessel is keyed by its sender.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Stamped(Protocol):
     def payload(self) -> bytes: ...
     @property
     def received_at(self) -> float: ...
+    @property
+    def vessel(self) -> bytes | None: ...
 
 
 class RawPublisher:
@@ -50,8 +54,8 @@ class RawPublisher:
             self.topic,
             (
                 (
-                    self._partition(item.key),
-                    item.key,
+                    self._partition(item.vessel or item.key),
+                    item.vessel or item.key,
                     item.payload,
                     int(item.received_at * 1000),
                     self._header(item.source),

@@ -220,3 +220,35 @@ def test_two_receivers_interleaved_anyhow_pass_each_message_once_and_whole(
         assert len(passed_whole.get(unit.index, [])) == (1 if had_whole else 0), unit
     both_whole = sum(copies[b"a"][u.index][2] and copies[b"b"][u.index][2] for u in units)
     assert dedup.duplicates == both_whole
+
+
+def test_every_line_of_a_message_is_keyed_by_its_vessel_whoever_heard_it() -> None:
+    """So that a vessel's messages stay in order in one Kafka partition across receivers."""
+    from shipwatch.feeds.dedup import vessel_of
+
+    dedup = Deduplicator(window_s=20)
+    single = dedup.take(_item(ONE, b"a", 1.0))
+    assert [i.vessel for i in single] == [vessel_of(ONE.split(b",")[5])]
+    assert dedup.take(_item(PGHP, b"b", 2.0)) == []  # held: it dates the next sentence
+    assert dedup.take(_item(PART1, b"b", 2.1)) == []
+    group = dedup.take(_item(PART2, b"b", 2.2))
+    assert [i.payload for i in group] == [PGHP, PART1, PART2]
+    assert {i.vessel for i in group} == {vessel_of(PART1.split(b",")[5])}
+    assert None not in {i.vessel for i in group}
+    aisstream = b'{"MessageType": "PositionReport", "MetaData": {"MMSI": 273000001}}'
+    assert [i.vessel for i in dedup.take(_item(aisstream, b"c", 3.0))] == [b"273000001"]
+    other = b"$GPGGA,1,2,3*00"  # names no vessel: keyed by its sender
+    assert [i.vessel for i in dedup.take(_item(other, b"c", 3.1))] == [None]
+
+
+def test_the_mmsi_is_read_from_the_payloads_first_bits() -> None:
+    from pyais import encode_dict
+
+    from shipwatch.feeds.dedup import vessel_of
+
+    for mmsi in (445123456, 273000001, 1, 999999999):
+        line = encode_dict({"type": 1, "mmsi": mmsi, "lat": 1.0, "lon": 2.0})[0]
+        assert vessel_of(line.split(",")[5].encode()) == str(mmsi).encode()
+    assert vessel_of(b"13u") is None  # too short
+    assert vessel_of(b"13u?etP\x7f") == vessel_of(b"13u?etP")  # only the first 7 characters
+    assert vessel_of(b"1~u?etPv") is None  # not 6-bit armoured
