@@ -70,6 +70,8 @@ class _Stream:
     since: float = 0.0
 
 
+# AIS 6-bit armour: "0".."W" are 0..39, "`".."w" are 40..63; anything else is not a payload.
+_SIX_BIT = [c - 48 if 48 <= c <= 87 else c - 56 if 96 <= c <= 119 else -1 for c in range(256)]
 _JSON_MMSI = re.compile(rb'"(?:MMSI|mmsi)"\s*:\s*"?(\d{1,9})')
 
 
@@ -80,10 +82,8 @@ def vessel_of(body: bytes) -> bytes | None:
         return None
     bits = 0
     for c in body[:7]:
-        v = c - 48
-        if v > 40:
-            v -= 8
-        if not 0 <= v < 64:
+        v = _SIX_BIT[c]
+        if v < 0:
             return None
         bits = (bits << 6) | v
     return str((bits >> 4) & 0x3FFFFFFF).encode()
@@ -95,7 +95,9 @@ def _json_vessel(payload: bytes) -> bytes | None:
 
 
 def _keyed(items: list[Received], vessel: bytes | None) -> list[Received]:
-    return [item.for_vessel(vessel) for item in items] if vessel else items
+    for item in items:  # the deduplicator's own items, released once: set in place
+        item.vessel = vessel
+    return items
 
 
 def _time_of(stream: _Stream | None, line: bytes) -> float | None:
@@ -129,7 +131,7 @@ class Deduplicator:
         if payload[:1] == b"{":
             if not self._first(b"J" + payload, item.received_at, None):
                 return []
-            return [item.for_vessel(_json_vessel(payload))]
+            return _keyed([item], _json_vessel(payload))
         sentence = _sentence(payload)
         stream = self.streams.get(item.key)
         if not sentence or sentence[:5] == b"$PGHP":  # a time line: it dates the next sentence
