@@ -18,10 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from functools import reduce
 from pathlib import Path
 
 from pyais import encode_dict
+from pyais.util import checksum
 
 from bench.harness import cpu_seconds, free_port, private_broker
 from shipwatch.settings import Settings, env_for
@@ -48,8 +48,7 @@ def sentences(count: int) -> list[bytes]:
             digits.append(_ARMOUR[n % 64])
             n //= 64
         body = f"{head[1:]},A,{payload[:20]}{digits.decode()}{payload[24:]},{tail}".encode()
-        checksum = reduce(lambda a, b: a ^ b, body, 0)
-        out.append(b"!" + body + f"*{checksum:02X}".encode())
+        out.append(b"!" + body + f"*{checksum(body):02X}".encode())
     return out
 
 

@@ -85,7 +85,7 @@ class AisHub:
             while True:
                 try:
                     await self.poll(session)
-                    self.backoff.held(self.interval_s * 2)  # a good answer: start over
+                    self.backoff.reset()  # a good answer: start over
                     wait = self.interval_s
                 except TooManyRequests as exc:
                     self.backoff.throttled()

@@ -39,4 +39,8 @@ class Backoff:
     def held(self, seconds: float) -> None:
         """A connection lasted `seconds`: if it was stable, start over."""
         if seconds >= STABLE_S:
-            self.attempt, self.floor_s = 0, 0.0
+            self.reset()
+
+    def reset(self) -> None:
+        """It worked: the next wait starts from the shortest again, with no floor."""
+        self.attempt, self.floor_s = 0, 0.0

@@ -100,15 +100,21 @@ def _keyed(items: list[Received], vessel: bytes | None) -> list[Received]:
     return items
 
 
+def _first_time(items: list[Received]) -> float | None:
+    # The first tag-block time among the lines of a message (a time line held for it included).
+    return next((t for t in map(tag_time, (i.payload for i in items)) if t), None)
+
+
 def _time_of(stream: _Stream | None, line: bytes) -> float | None:
     # The line's own time, else that of the time line held for it.
     own = tag_time(line)
     if own is None and stream is not None:
-        own = next((t for t in map(tag_time, (i.payload for i in stream.held)) if t), None)
+        own = _first_time(stream.held)
     return own
 
 
-def _sentence(line: bytes) -> bytes:
+def sentence_of(line: bytes) -> bytes:
+    """The line without its tag block (empty for a tag block alone, or one never closed)."""
     if line[:1] == b"\\":
         end = line.find(b"\\", 1)
         return line[end + 1 :] if end > 0 else b""
@@ -132,7 +138,7 @@ class Deduplicator:
             if not self._first(b"J" + payload, item.received_at, None):
                 return []
             return _keyed([item], _json_vessel(payload))
-        sentence = _sentence(payload)
+        sentence = sentence_of(payload)
         stream = self.streams.get(item.key)
         if not sentence or sentence[:5] == b"$PGHP":  # a time line: it dates the next sentence
             if stream is None:
@@ -162,7 +168,7 @@ class Deduplicator:
         if number == count:
             stream_first = stream.payloads[0]
             key = b"|".join(stream.payloads)
-            at = next((t for t in map(tag_time, (i.payload for i in stream.held)) if t), None)
+            at = _first_time(stream.held)
             complete = self._take_held(stream)
             stream.group, stream.payloads = None, []
             if self._first(key, item.received_at, at):

@@ -16,6 +16,7 @@ from collections import deque
 from shipwatch.feeds import metrics
 from shipwatch.feeds.clock import ClockWatch
 from shipwatch.feeds.dedup import Deduplicator
+from shipwatch.feeds.framing import LineFramer
 from shipwatch.feeds.received import Received
 from shipwatch.feeds.sources import SourceSpec
 
@@ -58,6 +59,20 @@ class Source:
         self.received += count
         self.last_heard = now
 
+    def lines_of(self, framer: LineFramer, data: bytes) -> list[bytes]:
+        """The lines `data` completes in a sender's framer; lines cut as too long counted."""
+        before = framer.too_long
+        lines = framer.feed(data)
+        if framer.too_long != before:
+            self.metrics.too_long.inc(framer.too_long - before)
+        return lines
+
+    def sender_gone(self, framer: LineFramer) -> None:
+        """A sender's connection ended: its partial line is dropped, and counted as cut."""
+        framer.reset()
+        if framer.discarded:
+            self.metrics.cut.inc(framer.discarded)
+
     def check_clock(self, line: bytes, now: float) -> None:
         """Sample the source's clock against ours; report when it goes off or comes back."""
         self.lines += 1
@@ -95,18 +110,18 @@ class Outlet:
     def _accepted(self, source: Source, key: bytes, lines: list[bytes]) -> list[Received]:
         now = time.time()
         source.heard(len(lines), sum(map(len, lines)), now)
+        before = self.dedup.duplicates
         out: list[Received] = []
         for line in lines:
             if line[:1] == b"\\":
                 source.check_clock(line, now)
             out += self.dedup.take(Received(source.name, key, line, now))
+        source.metrics.duplicates.inc(self.dedup.duplicates - before)
         return out
 
     async def put(self, source: Source, key: bytes, lines: list[bytes]) -> None:
         """Lines of one sender (TCP): waits while the buffer is full."""
-        before = self.dedup.duplicates
         items = self._accepted(source, key, lines)
-        source.metrics.duplicates.inc(self.dedup.duplicates - before)
         while len(self.buffer) >= self.buffer_max:
             self._not_full.clear()
             await self._not_full.wait()
@@ -118,10 +133,7 @@ class Outlet:
             source.heard(len(lines), sum(map(len, lines)), time.time())
             source.metrics.buffer_full.inc(len(lines))
             return
-        before = self.dedup.duplicates
-        items = self._accepted(source, key, lines)
-        source.metrics.duplicates.inc(self.dedup.duplicates - before)
-        self._add(items)
+        self._add(self._accepted(source, key, lines))
 
     def gone(self, key: bytes) -> None:
         """A sender disconnected: what the deduplicator held of it passes on."""

@@ -13,18 +13,16 @@ by the first time among its parts, and a time line between fragments would move 
 from __future__ import annotations
 
 import re
-from functools import reduce
 from pathlib import Path
 from typing import BinaryIO
 
+from pyais.util import checksum
+
 from shipwatch.feeds.clock import tag_time
+from shipwatch.feeds.dedup import sentence_of
 from shipwatch.feeds.received import Received
 
 _TAG_VALUE_UNSAFE = re.compile(rb"[,*\\!$\s]")
-
-
-def _checksum(body: bytes) -> str:
-    return f"{reduce(lambda a, b: a ^ b, body, 0):02X}"
 
 
 def time_line(source: str, received_at: float) -> bytes:
@@ -33,15 +31,12 @@ def time_line(source: str, received_at: float) -> bytes:
     # Milliseconds cut, not rounded: the Kafka timestamp the stream dates it by is int(t * 1000).
     millis = int(received_at * 1000)
     body = b"s:" + name + b",c:" + f"{millis // 1000}.{millis % 1000:03d}".encode()
-    return b"\\" + body + b"*" + _checksum(body).encode() + b"\\"
+    return b"\\" + body + b"*" + f"{checksum(body):02X}".encode() + b"\\"
 
 
 def _fragment(line: bytes) -> tuple[bytes, bytes] | None:
     """(count, number) of a multi-sentence AIS line's fragment; None for anything else."""
-    sentence = line
-    if sentence[:1] == b"\\":
-        end = sentence.find(b"\\", 1)
-        sentence = sentence[end + 1 :] if end > 0 else b""
+    sentence = sentence_of(line)
     if sentence[:1] != b"!":
         return None
     fields = sentence.split(b",", 3)

@@ -171,7 +171,7 @@ class Feed:
                     delay = backoff.next_delay()
                     log.warning("feed: not published (%r); again in %.1f s", exc, delay)
                     await asyncio.sleep(delay)
-            backoff.held(backoff.cap_s * 2)
+            backoff.reset()
             if self.recorder:
                 self.recorder.write(items)
             self.summary.published += len(items)

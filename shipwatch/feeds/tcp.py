@@ -90,9 +90,7 @@ class TcpClient:
             except (OSError, asyncio.IncompleteReadError) as exc:
                 why = f"cut: {exc}"
             finally:
-                framer.reset()
-                if framer.discarded:
-                    self.source.metrics.cut.inc(framer.discarded)
+                self.source.sender_gone(framer)
                 self.outlet.gone(self.key)
                 self.source.disconnected()
                 await close(writer)
@@ -105,7 +103,6 @@ class TcpClient:
 
     async def _read(self, reader: asyncio.StreamReader, framer: LineFramer) -> str:
         warned = False
-        too_long = 0
         while True:
             try:
                 async with asyncio.timeout(self.quiet_s):
@@ -129,10 +126,7 @@ class TcpClient:
             if not data:
                 return "closed by the server"
             self.quiet_reconnected = False
-            lines = framer.feed(data)
-            if framer.too_long != too_long:
-                self.source.metrics.too_long.inc(framer.too_long - too_long)
-                too_long = framer.too_long
+            lines = self.source.lines_of(framer, data)
             if lines:
                 await self.outlet.put(self.source, self.key, lines)
 
@@ -169,24 +163,18 @@ class TcpListener:
         self.receivers.add(writer)
         log.info("feed %s: receiver %s:%s connected", self.source.name, peer[0], peer[1])
         framer = LineFramer()
-        too_long = 0
         try:
             while True:
                 data = await reader.read(READ_BYTES)
                 if not data:
                     break
-                lines = framer.feed(data)
-                if framer.too_long != too_long:
-                    self.source.metrics.too_long.inc(framer.too_long - too_long)
-                    too_long = framer.too_long
+                lines = self.source.lines_of(framer, data)
                 if lines:
                     await self.outlet.put(self.source, key, lines)
         except OSError as exc:
             log.warning("feed %s: receiver %s cut: %s", self.source.name, peer[0], exc)
         finally:
-            framer.reset()
-            if framer.discarded:
-                self.source.metrics.cut.inc(framer.discarded)
+            self.source.sender_gone(framer)
             self.outlet.gone(key)
             self.receivers.discard(writer)
             await close(writer)

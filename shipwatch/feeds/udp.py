@@ -68,10 +68,6 @@ class UdpListener:
                 self.framers.popitem(last=False)
         else:
             self.framers.move_to_end(sender)
-        too_long = framer.too_long
-        lines = framer.feed(data)
-        lines += framer.complete_sentence()
-        if framer.too_long != too_long:
-            self.source.metrics.too_long.inc(framer.too_long - too_long)
+        lines = self.source.lines_of(framer, data) + framer.complete_sentence()
         if lines:
             self.outlet.offer(self.source, f"{self.source.name}|{sender}".encode(), lines)

@@ -76,17 +76,20 @@ class MmsiPartitioner:
 
 
 class KeyPartitioner:
-    """The partition of string keys (the sea stage's cells, pairs, `watched`), remembered."""
+    """The partition of other keys (the sea stage's cells, pairs, `watched`; the feed's
+    vessels and senders), remembered."""
 
     def __init__(self, partitions: int) -> None:
         self.partitions = partitions
-        self._seen: dict[str, int] = {}
+        self._seen: dict[str | bytes, int] = {}
 
-    def __call__(self, key: str) -> int:
-        """murmur2 of the key's bytes mod the partition count, as any Kafka client picks."""
+    def __call__(self, key: str | bytes) -> int:
+        """murmur2 of the key's bytes (a str's UTF-8) mod the partition count, as any Kafka
+        client picks."""
         found = self._seen.get(key)
         if found is None:
             if len(self._seen) >= MAX_CACHED:
                 self._seen.clear()
-            found = self._seen[key] = (murmur2(key.encode()) & 0x7FFFFFFF) % self.partitions
+            raw = key.encode() if isinstance(key, str) else key
+            found = self._seen[key] = (murmur2(raw) & 0x7FFFFFFF) % self.partitions
         return found

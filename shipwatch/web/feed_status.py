@@ -7,8 +7,9 @@ or "silent for 4 min". A status not renewed for `STALE_S` means the feed process
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
+
+from shipwatch.ais.timefmt import epoch_of
 
 STALE_S = 30.0  # six missed reports: the feed process stopped, or cannot reach Kafka
 KEEP = 200  # sources shown at most
@@ -16,7 +17,7 @@ KEEP = 200  # sources shown at most
 
 def _epoch(value: Any) -> float | None:
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        return epoch_of(str(value))
     except ValueError:
         return None
 

@@ -21,6 +21,7 @@ from streams.kafka.config import client_options
 
 Acks = list[asyncio.Future[Any]]
 Headers = list[tuple[str, bytes]]
+NO_HEADERS: Headers = []  # shared, never changed: aiokafka only reads it
 
 
 class BulkProducer:
@@ -79,27 +80,14 @@ class BulkProducer:
         self, topic: str, records: Iterable[tuple[int, bytes | None, bytes]]
     ) -> Acks:
         """(partition, key, value) triples as one batch per partition (more when one fills)."""
-        producer = self._started()
-        batches: dict[int, Any] = {}
-        acks: Acks = []
-        for partition, key, value in records:
-            batch = batches.get(partition)
-            if batch is None:
-                batch = batches[partition] = producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                acks.append(await self._send(batch, topic, partition))
-                batch = batches[partition] = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    raise ValueError(f"a record of {len(value)} bytes for {topic} is too large")
-        for partition, batch in batches.items():
-            acks.append(await self._send(batch, topic, partition))
-        return acks
+        return await self.send_stamped(topic, ((p, k, v, None, NO_HEADERS) for p, k, v in records))
 
     async def send_stamped(
-        self, topic: str, records: Iterable[tuple[int, bytes | None, bytes, int, Headers]]
+        self, topic: str, records: Iterable[tuple[int, bytes | None, bytes, int | None, Headers]]
     ) -> Acks:
-        """(partition, key, value, timestamp ms, headers), one batch per partition (the feed:
-        what a source received, when, and from whom)."""
+        """(partition, key, value, timestamp ms or None for now, headers), one batch per
+        partition (more when one fills); the feed stamps what a source received, when, and from
+        whom."""
         producer = self._started()
         batches: dict[int, Any] = {}
         acks: Acks = []

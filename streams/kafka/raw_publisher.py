@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
-from shipwatch.pipeline.partitioner import murmur2
+from shipwatch.pipeline.partitioner import KeyPartitioner
 from shipwatch.settings import Settings
 from streams.kafka.bulk_producer import BulkProducer
 
@@ -41,43 +41,37 @@ class RawPublisher:
         self.topic = settings.topic("ais-raw")
         self.status_topic = settings.topic("feed-status")
         self.producer = producer
-        self._partitions = 0
-        self._partition_of: dict[bytes, int] = {}  # sender key -> partition, remembered
+        self._partition: KeyPartitioner | None = None  # once the topic's partitions are known
         self._headers: dict[str, list[tuple[str, bytes]]] = {}
 
     async def publish(self, items: Sequence[Stamped]) -> None:
         """Send and wait for every acknowledgement; raises what the producer raises."""
         await self.producer.ready.wait()
-        if not self._partitions:
-            self._partitions = len(await self.producer.partitions(self.topic))
+        if self._partition is None:
+            self._partition = KeyPartitioner(len(await self.producer.partitions(self.topic)))
+        partition = self._partition
+        keyed = ((item.vessel or item.key, item) for item in items)
         acks = await self.producer.send_stamped(
             self.topic,
             (
                 (
-                    self._partition(item.vessel or item.key),
-                    item.vessel or item.key,
+                    partition(key),
+                    key,
                     item.payload,
                     int(item.received_at * 1000),
                     self._header(item.source),
                 )
-                for item in items
+                for key, item in keyed
             ),
         )
         await asyncio.gather(*acks)
 
     async def status(self, records: list[tuple[bytes, bytes]]) -> None:
         """Each source's status onto `<ns>.feed-status` (compacted, keyed by source)."""
-        topic = self.topic.removesuffix("ais-raw") + "feed-status"
-        acks = [
-            a for key, value in records for a in await self.producer.send_one(topic, key, value)
-        ]
+        acks = []
+        for key, value in records:
+            acks += await self.producer.send_one(self.status_topic, key, value)
         await asyncio.gather(*acks)
-
-    def _partition(self, key: bytes) -> int:
-        found = self._partition_of.get(key)
-        if found is None:
-            found = self._partition_of[key] = (murmur2(key) & 0x7FFFFFFF) % self._partitions
-        return found
 
     def _header(self, source: str) -> list[tuple[str, bytes]]:
         found = self._headers.get(source)
