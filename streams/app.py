@@ -9,7 +9,7 @@ import faust
 from faust.types import TableT, TopicT
 
 from shipwatch.settings import Settings
-from streams.faust_patches.commit_safety import commit_after_changelogs
+from streams.faust_patches.commit_safety import commit_after_changelogs, no_commit_after_crash
 from streams.faust_patches.fetch_tuning import batch_fetches
 from streams.faust_patches.recovery_order import seek_before_fetch
 from streams.kafka.config import faust_broker_url, ssl_context
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> Wiring:
     """A Faust app configured only from our settings (Faust's own env variables are ignored)."""
     batch_fetches()
     commit_after_changelogs()
+    no_commit_after_crash()
     seek_before_fetch()
     app = faust.App(
         settings.namespace,

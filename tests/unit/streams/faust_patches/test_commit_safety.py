@@ -1,10 +1,13 @@
-"""Commits wait for the changelog records buffered before them, within a bound."""
+"""Commits wait for the changelog records buffered before them, within a bound; a crashed
+worker commits nothing more."""
 
 from __future__ import annotations
 
 import asyncio
 
+import faust
 import pytest
+from faust.transport.consumer import Consumer
 
 from streams.faust_patches import commit_safety
 
@@ -33,3 +36,44 @@ def test_a_stuck_buffer_gives_up_after_the_limit(monkeypatch: pytest.MonkeyPatch
     buffer = Buffer(size=3, per_call=0)  # the broker is away: nothing goes out
     asyncio.run(commit_safety.flush_until_empty(buffer))
     assert buffer.size == 3 and buffer.calls > 1
+
+
+class Crashable:
+    """What the commit looks at: the consumer's app and whether it crashed."""
+
+    def __init__(self, crashed: bool) -> None:
+        self.app = faust.App("commit-safety-test", env={})
+        if crashed:
+            self.app._crash(RuntimeError("an agent raised"))  # what mode's crash() sets
+
+
+def committing(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    calls: list[object] = []
+
+    async def commit_tps(self: object, tps: object, start_new_transaction: bool) -> bool:
+        calls.append(tps)
+        return True
+
+    monkeypatch.setattr(commit_safety, "_commit_tps", commit_tps)
+    return calls
+
+
+def test_a_crashed_worker_commits_nothing(monkeypatch: pytest.MonkeyPatch):
+    calls = committing(monkeypatch)
+    consumer = Crashable(crashed=True)
+    did = asyncio.run(commit_safety._commit_unless_crashed(consumer, ["tp"], True))
+    assert did is False and calls == []
+
+
+def test_a_running_worker_commits_as_faust_does(monkeypatch: pytest.MonkeyPatch):
+    calls = committing(monkeypatch)
+    consumer = Crashable(crashed=False)
+    did = asyncio.run(commit_safety._commit_unless_crashed(consumer, ["tp"], True))
+    assert did is True and calls == [["tp"]]
+
+
+def test_the_patch_replaces_the_consumers_commit(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(Consumer, "_commit_tps", Consumer._commit_tps)  # restored afterwards
+    commit_safety.no_commit_after_crash()
+    commit_safety.no_commit_after_crash()  # idempotent
+    assert Consumer._commit_tps is commit_safety._commit_unless_crashed
