@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -137,6 +138,16 @@ class Worker:
         for name, _, value in series(self.page()):
             out[name] = out.get(name, 0.0) + value
         return out
+
+    def ready(self) -> tuple[bool, str | None]:
+        """What /readyz says: ready or not, and the reason when not."""
+        url = f"http://127.0.0.1:{self.web_port}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as page:
+                answer = json.loads(page.read())
+        except urllib.error.HTTPError as refused:  # 503: not ready, with the reasons
+            answer = json.loads(refused.read())
+        return bool(answer["ready"]), answer["reason"]
 
     def series(self) -> list[Series]:
         """Every sample of /metrics with its labels."""

@@ -260,3 +260,23 @@ def observe_all(histogram: Histogram, amounts: list[float]) -> None:
         if count:
             bucket.inc(count)
     total.inc(sum(amounts))
+
+RECOVERY_STALLS = Counter(
+    "shipwatch_recovery_stalls",
+    "Table recoveries that got no changelog record for SHIPWATCH_RECOVERY_STALL_S while records "
+    "were left, by what the worker did: reread (seek back), restart (the recovery), stop (the "
+    "worker, for its supervisor to restart)",
+    ["action"],
+    registry=REGISTRY,
+)
+RECOVERY_REMAINING = Gauge(
+    "shipwatch_recovery_remaining_records",
+    "Changelog records this worker's table recovery still has to read (0 when not recovering)",
+    registry=REGISTRY,
+)
+RECOVERY_STALLED_SECONDS = Gauge(
+    "shipwatch_recovery_stalled_seconds",
+    "How long the table recovery has gone without a changelog record while records are left "
+    "(0 when it is progressing or done)",
+    registry=REGISTRY,
+)

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     # A raw partition quiet for this long (wall clock) gives up its unfinished multipart
     # messages: their event-time timeout needs later input, which a quiet feed never sends.
     multipart_idle_s: float = Field(default=60.0, gt=0, le=86_400)
+    # A table recovery that receives no changelog record for this long while records are left
+    # is stalled: the worker reads them again, then restarts the recovery, then stops itself for
+    # its supervisor to restart it (streams/recovery_watch.py). A flush of the track stage under
+    # way for this long makes /readyz say so.
+    recovery_stall_s: float = Field(default=60.0, gt=0, le=86_400)
     # Faust's own per-message sensor on /metrics (faust_*): it cost a quarter of the worker's
     # CPU (docs/performance.md), so it is off unless asked for; shipwatch_* metrics are always on.
     faust_metrics: bool = False

@@ -24,21 +24,31 @@ from streams.bindings import agents, webhook
 from streams.bindings.history_sink import HistorySink
 from streams.kafka.followers import follow_topic
 from streams.kafka.triage_topic import follow_triage
+from streams.recovery_watch import RecoveryWatch, watch_recovery
 
 
 def compose(settings: Settings, index: FenceIndex, ctx: RuleContext) -> Wiring:
     """The Faust app with the agents, the webhooks, /metrics and every page, ready to run."""
     wiring = create_app(settings)
-    agents.register(wiring, index, ctx)
+    track = agents.register(wiring, index, ctx)
     webhook.register(wiring)
-    serve_pages(wiring.app, settings, index)
+    watch = RecoveryWatch(settings.recovery_stall_s)
+    _keep_running(wiring.app, "recovery watch", partial(watch_recovery, wiring.app, watch))
+    readiness = health.Readiness(wiring.app, watch, track.flushing_for, settings.recovery_stall_s)
+    serve_pages(wiring.app, settings, index, readiness)
     return wiring
 
 
-def serve_pages(app: faust.App, settings: Settings, index: FenceIndex) -> pages.LiveViews:
-    """Add /metrics and the pages to the app's web server, and the tasks that feed them."""
+def serve_pages(
+    app: faust.App,
+    settings: Settings,
+    index: FenceIndex,
+    readiness: health.Readiness | None = None,
+) -> pages.LiveViews:
+    """Add /metrics, /healthz, /readyz and the pages to the app's web server, and the tasks
+    that feed the pages."""
     monitoring.register(app, settings)
-    health.register(app)
+    health.register(app, readiness)
     web_app = cast(AiohttpWeb, app.web).web_app  # Faust's web server is aiohttp's
     views = pages.LiveViews(index)
     pages.register(web_app, views)

@@ -9,6 +9,7 @@ import faust
 from faust.types import TableT, TopicT
 
 from shipwatch.settings import Settings
+from streams.faust_patches.changelog_rewind import rewind_dropped_changelog_records
 from streams.faust_patches.commit_safety import commit_after_changelogs, no_commit_after_crash
 from streams.faust_patches.fetch_tuning import batch_fetches
 from streams.faust_patches.recovery_order import seek_before_fetch
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> Wiring:
     commit_after_changelogs()
     no_commit_after_crash()
     seek_before_fetch()
+    rewind_dropped_changelog_records()
     app = faust.App(
         settings.namespace,
         env={},  # Faust would otherwise let BROKER_URL, WEB_PORT, ... override these arguments

@@ -2,18 +2,22 @@
 
 `/healthz` answers 200 once the worker's event loop serves requests at all. `/readyz` answers
 200 once the worker has its partitions and every table partition it owns has been recovered
-from its changelog, and 503 with the reasons otherwise: still joining the group, rebalancing, or
-recovering (with how many changelog records are left and for how long it has been at it).
+from its changelog, and 503 with the reasons otherwise: still joining the group, rebalancing,
+recovering (with how many changelog records are left and for how long it has been at it), a
+recovery stalled (streams/recovery_watch.py), or a flush of the track stage stuck.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from aiohttp import web as aioweb
 from faust.types import AppT
+
+from streams.recovery_watch import RecoveryWatch
 
 JSON = {"Content-Type": "application/json"}
 
@@ -21,8 +25,17 @@ JSON = {"Content-Type": "application/json"}
 class Readiness:
     """Why the worker is not ready yet, read from Faust's state at each request."""
 
-    def __init__(self, app: AppT) -> None:
+    def __init__(
+        self,
+        app: AppT,
+        watch: RecoveryWatch | None = None,
+        flushing_for: Callable[[], float] | None = None,
+        stuck_after_s: float = 60.0,
+    ) -> None:
         self.app = app
+        self.watch = watch
+        self.flushing_for = flushing_for  # seconds the track stage's flush has been under way
+        self.stuck_after_s = stuck_after_s
         self.recovering_since: float | None = None
 
     def reasons(self) -> list[str]:
@@ -43,14 +56,22 @@ class Readiness:
                 f"recovering tables: {left} changelog records left, "
                 f"for {now - self.recovering_since:.0f} s"
             )
+            if self.watch is not None and self.watch.stalled_s:
+                found.append(
+                    f"recovery stalled: no changelog record for {self.watch.stalled_s:.0f} s "
+                    "with records left"
+                )
         else:
             self.recovering_since = None
+        flushing = self.flushing_for() if self.flushing_for else 0.0
+        if flushing >= self.stuck_after_s:
+            found.append(f"flush stuck: the track stage's flush has waited {flushing:.0f} s")
         return found
 
 
-def register(app: AppT) -> Readiness:
+def register(app: AppT, readiness: Readiness | None = None) -> Readiness:
     """Add /healthz and /readyz to the app's web server."""
-    readiness = Readiness(app)
+    readiness = readiness or Readiness(app)
 
     async def healthz(web: Any, request: Any) -> Any:
         return aioweb.Response(body=b'{"status":"ok"}', headers=JSON)

@@ -73,6 +73,7 @@ class TrackBinding:
         self.frames: list[Any] = []  # consumed since the last flush, not yet acknowledged
         self.sends: list[Any] = []  # fence events and dead letters sent since the last flush
         self.last_flush = time.monotonic()
+        self.flushing_since: float | None = None  # monotonic, while a flush is under way
         self.lock = asyncio.Lock()
         self.taken = metrics.STAGE_MESSAGES.labels(stage="track")
         self.applied = metrics.STAGE_RECORDS.labels(stage="track")
@@ -190,6 +191,11 @@ class TrackBinding:
         async with self.lock:
             await self._guarded(self._flush())
 
+    def flushing_for(self) -> float:
+        """How long the flush under way has taken so far; 0 when none is (for /readyz)."""
+        since = self.flushing_since
+        return 0.0 if since is None else time.monotonic() - since
+
     async def _guarded(self, work: Awaitable[None]) -> None:
         try:
             await work
@@ -202,7 +208,13 @@ class TrackBinding:
             raise
 
     async def _flush(self) -> None:
-        self.last_flush = time.monotonic()
+        self.last_flush = self.flushing_since = time.monotonic()
+        try:
+            await self._write_back()
+        finally:
+            self.flushing_since = None
+
+    async def _write_back(self) -> None:
         frames, self.frames = self.frames, []
         sends, self.sends = self.sends, []
         await self.bulk.ready.wait()
