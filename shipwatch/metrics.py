@@ -188,6 +188,29 @@ HISTORY_LAG = Gauge(
 HISTORY_TOPICS = ("history", "statics", "geofence-events", "voyage-events", "alerts")
 
 
+# What a worker does about a stalled table recovery, in order (streams/recovery_watch.py).
+RECOVERY_ACTIONS = ("reread", "restart", "stop")
+RECOVERY_STALLS = Counter(
+    "shipwatch_recovery_stalls",
+    "Table recoveries that got no changelog record for SHIPWATCH_RECOVERY_STALL_S while records "
+    "were left, by what the worker did: reread (seek back), restart (the recovery), stop (the "
+    "worker, for its supervisor to restart)",
+    ["action"],
+    registry=REGISTRY,
+)
+RECOVERY_REMAINING = Gauge(
+    "shipwatch_recovery_remaining_records",
+    "Changelog records this worker's table recovery still has to read (0 when not recovering)",
+    registry=REGISTRY,
+)
+RECOVERY_STALLED_SECONDS = Gauge(
+    "shipwatch_recovery_stalled_seconds",
+    "How long the table recovery has gone without a changelog record while records are left "
+    "(0 when it is progressing or done)",
+    registry=REGISTRY,
+)
+
+
 def init_series(fences: list[str], routes: list[str]) -> None:
     """Export zeros for the label values known at start, so dashboards show 0, not 'no data'."""
     # A counter born at 1 shows no increase() in Prometheus: the alert rules need the zeros.
@@ -210,6 +233,8 @@ def init_series(fences: list[str], routes: list[str]) -> None:
         HISTORY_RECORDS.labels(topic=topic)
     for name in OPTIONAL_FIELD_NAMES:
         INVALID_FIELDS.labels(field=name)
+    for action in RECOVERY_ACTIONS:
+        RECOVERY_STALLS.labels(action=action)
     # Every series a panel or a rule queries exists from start-up ("0", not "No data"); only
     # shipwatch_consumer_lag waits for its first measurement (a zero would claim "caught up").
     for stage in PROCESSING_STAGES:
@@ -260,23 +285,3 @@ def observe_all(histogram: Histogram, amounts: list[float]) -> None:
         if count:
             bucket.inc(count)
     total.inc(sum(amounts))
-
-RECOVERY_STALLS = Counter(
-    "shipwatch_recovery_stalls",
-    "Table recoveries that got no changelog record for SHIPWATCH_RECOVERY_STALL_S while records "
-    "were left, by what the worker did: reread (seek back), restart (the recovery), stop (the "
-    "worker, for its supervisor to restart)",
-    ["action"],
-    registry=REGISTRY,
-)
-RECOVERY_REMAINING = Gauge(
-    "shipwatch_recovery_remaining_records",
-    "Changelog records this worker's table recovery still has to read (0 when not recovering)",
-    registry=REGISTRY,
-)
-RECOVERY_STALLED_SECONDS = Gauge(
-    "shipwatch_recovery_stalled_seconds",
-    "How long the table recovery has gone without a changelog record while records are left "
-    "(0 when it is progressing or done)",
-    registry=REGISTRY,
-)

@@ -28,7 +28,7 @@ from shipwatch import metrics
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 5.0
-ACTIONS = ("reread", "restart", "stop")
+ACTIONS = metrics.RECOVERY_ACTIONS
 # A group rebalancing, with no recovery under way, for this many stall periods is stuck too:
 # Faust's recovery loop can end for good on a timeout (faust/tables/recovery.py, `_wait`).
 REBALANCE_STALLS = 3
