@@ -1,10 +1,10 @@
 """Estimated deliveries per watched route and calendar year against the UN cap.
 
 `add_delivery(totals, delivery, ctx) -> (totals, barrels, alerts)`: the totals are keyed
-`<route>|<year>`, each `{"total": barrels, "seen": [delivery ids]}`; a delivery adds its
-estimated barrels once (a replayed or re-processed delivery is recognised by its id), and
-crossing a configured share of the cap raises a `cap_threshold` alert once per route, year
-and share.
+`<route>|<year>`, each `{"total": barrels, "seen": [delivery ids], ..., "v": FORMAT}`; a
+delivery adds its estimated barrels once (a replayed or re-processed delivery is recognised by
+its id), and crossing a configured share of the cap raises a `cap_threshold` alert once per
+route, year and share.
 """
 
 from __future__ import annotations
@@ -15,6 +15,13 @@ from alerts.context import RuleContext
 from alerts.models import Alert, alert_id_for
 from alerts.routes import route_for
 from shipwatch.cargo import crossed, estimate_barrels
+from shipwatch.errors import readable_format
+
+# The format of a totals entry (the caps table value), written as "v"; an entry without it is
+# version 1. Entries live for years: a change a reader could take for something else (the
+# positional lists of "deliveries" and "raised") raises it, and `add_delivery` reads every
+# older version too (tests/data/upgrade).
+FORMAT = 1
 
 
 def delivery_route(ev: dict[str, Any], ctx: RuleContext) -> str | None:
@@ -63,6 +70,7 @@ def add_delivery(
     year = ev["departed_at"][:4]
     key = f"{route}|{year}"
     entry = totals.get(key) or {"total": 0.0, "seen": []}
+    readable_format(entry.get("v"), FORMAT, f"the caps table value {key!r}")
     if delivery_id(ev) in entry["seen"]:
         return totals, None, []
     counted: list[list[Any]] = list(entry.get("deliveries", []))
@@ -87,6 +95,7 @@ def add_delivery(
         "seen": [*entry["seen"], delivery_id(ev)],
         "deliveries": counted,
         "raised": raised,
+        "v": FORMAT,
     }
     return {**totals, key: new_entry}, barrels, alerts
 

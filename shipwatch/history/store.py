@@ -16,11 +16,16 @@ from typing import Any
 import orjson
 
 from shipwatch.ais.timefmt import iso_of
+from shipwatch.errors import readable_format
 from shipwatch.history.model import Fix, TimelineEntry, VesselHistory
 from shipwatch.history.records import IDENTITY_FIELDS, Batch, Record, identity_changes
 
 DAY_S = 86_400.0
 SEARCH_LIMIT = 50  # vessels a search lists
+# The database's format, as SQLite's `user_version` (0, a database made before, is version 1).
+# A change of the tables raises it, and `HistoryStore` migrates every older version on opening
+# (tests/data/upgrade keeps each release's database).
+FORMAT = 1
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS fixes (
         mmsi INTEGER NOT NULL, t REAL NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
@@ -59,8 +64,16 @@ class HistoryStore:
         # transactions, which the stored offsets then read again.
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        found = self.db.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            readable_format(found or None, FORMAT, f"the history database {path}")
+        except Exception:
+            self.db.close()
+            raise
         for statement in SCHEMA:
             self.db.execute(statement)
+        if found != FORMAT:
+            self.db.execute(f"PRAGMA user_version = {FORMAT}")
 
     def close(self) -> None:
         """Close the database."""

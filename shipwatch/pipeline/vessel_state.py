@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from geofences.track_state import TrackState
+from shipwatch.errors import readable_format
 from shipwatch.sea.vessel_track import SeaTrack
+
+# The format of the table value, written as "v" (last: a scan of the table reads "visits" first,
+# geofences.track_state.OUTSIDE_EVERY_FENCE). A value without it is version 1. A change a reader
+# could take for something else (a field of a positional list such as "pending" or "sea", a
+# unit) raises it, and `from_dict` reads every older version too: tests/data/upgrade keeps each
+# release's values (docs/guarantees.md, "Upgrades keep state").
+FORMAT = 1
 
 
 @dataclass(slots=True)
@@ -20,15 +28,17 @@ class VesselState(TrackState):
     sea: SeaTrack | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: the tracker's, with "sea" only when there is one."""
+        """JSON-ready form: the tracker's, with "sea" only when there is one, and "v"."""
         data = TrackState.to_dict(self)
         if self.sea is not None:
             data["sea"] = self.sea.to_list()
+        data["v"] = FORMAT
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Inverse of to_dict."""
+        """Inverse of to_dict; StateFormatError for a newer release's value."""
+        readable_format(data.get("v"), FORMAT, "a tracks table value")
         state = super(VesselState, cls).from_dict(data)  # slots: no bare super()
         state.sea = SeaTrack.from_list(data["sea"]) if data.get("sea") else None
         return state

@@ -15,9 +15,14 @@ from typing import Any
 
 from shipwatch.ais.timefmt import epoch_of
 from shipwatch.cargo import CHANGE_MIN_M
+from shipwatch.errors import readable_format
 from shipwatch.voyages import draught
 
 MAX_HISTORY = 8  # completed calls kept per vessel for evidence; older ones are pruned
+# The format of the voyages table value, written as "v"; a value without it is version 1. A
+# change a reader could take for something else ("draughts" and "hull" are positional lists)
+# raises it, and `from_dict` reads every older version too (tests/data/upgrade).
+FORMAT = 1
 
 
 @dataclass(slots=True)
@@ -67,11 +72,13 @@ class VoyageState:
             "vessel": self.vessel,
             "last_gap": self.last_gap,
             "last_seq": self.last_seq,
+            "v": FORMAT,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VoyageState:
-        """Inverse of to_dict."""
+        """Inverse of to_dict; StateFormatError for a newer release's value."""
+        readable_format(data.get("v"), FORMAT, "a voyages table value")
         return cls(
             {k: Call(**c) for k, c in data.get("open", {}).items()},
             [Call(**c) for c in data.get("calls", [])],
