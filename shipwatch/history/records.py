@@ -13,8 +13,14 @@ from shipwatch.ais.timefmt import EventTimes, epoch_of
 Record = dict[str, Any]
 _epoch = EventTimes()  # a feed's fixes share their seconds: each ISO time parsed once
 # When an event happened, by kind where its own time field says it best; else the first of
-# EVENT_TIMES it carries. A voyage sits at its departure, between the two port calls.
-EVENT_TIME_OF = {"voyage": "departed_at", "delivery": "arrived_at", "port_call": "arrived_at"}
+# EVENT_TIMES it carries. A voyage sits at its departure, between the two port calls; a dark
+# port call at the start of the AIS gap that hid it.
+EVENT_TIME_OF = {
+    "voyage": "departed_at",
+    "delivery": "arrived_at",
+    "port_call": "arrived_at",
+    "dark_port_call": "window_start",
+}
 EVENT_TIMES = ("at", "started_at", "from_at", "arrived_at", "departed_at", "ts")
 # What makes a later record of the same event replace the earlier one (a port call is published
 # on arrival with `departed_at` null, again on leaving); other events are kept as published.

@@ -184,6 +184,23 @@ def test_a_voyage_sits_at_its_departure_and_a_delivery_at_its_arrival() -> None:
     assert event_time({"kind": "enter", "at": "2024-03-07T00:00:00Z"}) == "2024-03-07T00:00:00Z"
 
 
+def test_a_dark_port_call_sits_at_the_start_of_the_gap_that_hid_it(store: HistoryStore) -> None:
+    call = {
+        "kind": "dark_port_call",
+        "mmsi": DPRK_TANKER,
+        "port": "chongjin",
+        "window_start": "2024-03-09T00:00:00Z",
+        "window_end": "2024-03-10T06:00:00Z",
+    }
+    assert event_time(call) == "2024-03-09T00:00:00Z"
+    store.write(batch("voyage-events", [call]))
+    store.write(batch("history", fixes()))
+    history = store.vessel(DPRK_TANKER)
+    assert history is not None
+    (entry,) = [e for e in history.timeline if e.kind == "dark_port_call"]
+    assert entry.at == "2024-03-09T00:00:00Z" and entry.record["port"] == "chongjin"
+
+
 def test_cargo_estimates_a_loading_and_a_delivery(store: HistoryStore) -> None:
     base = {"mmsi": DPRK_TANKER, "imo": None, "name": None}
     voyage = base | {"kind": "voyage", "origin": "vostochny", "destination": "chongjin"}
