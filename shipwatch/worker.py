@@ -19,7 +19,7 @@ from geofences.index import FenceIndex
 from shipwatch.settings import Settings
 from shipwatch.web import history, pages, triage
 from streams import health, monitoring
-from streams.app import Wiring, create_app
+from streams.app import Wiring, before_recovery, create_app
 from streams.bindings import agents, webhook
 from streams.bindings.history_sink import HistorySink
 from streams.kafka.followers import follow_topic
@@ -33,10 +33,21 @@ def compose(settings: Settings, index: FenceIndex, ctx: RuleContext) -> Wiring:
     track = agents.register(wiring, index, ctx)
     webhook.register(wiring)
     watch = RecoveryWatch(settings.recovery_stall_s)
-    _keep_running(wiring.app, "recovery watch", partial(watch_recovery, wiring.app, watch))
     readiness = health.Readiness(wiring.app, watch, track.flushing_for, settings.recovery_stall_s)
     serve_pages(wiring.app, settings, index, readiness)
+    before_recovery(wiring.app, partial(_serve_and_watch, wiring.app, watch))
     return wiring
+
+
+async def _serve_and_watch(app: faust.App, watch: RecoveryWatch) -> None:
+    # The web server (/healthz, /readyz, /metrics: the pages read memory, never a table) and the
+    # recovery watch run from the start, through the first recovery; Faust would start them
+    # only after it. Both steps are done once per process, however often the app restarts.
+    await app.on_started_init_web_server()
+    if not getattr(app, "_shipwatch_watching", False):
+        app._shipwatch_watching = True  # type: ignore[attr-defined]
+        watching = monitoring.supervised("recovery watch", partial(watch_recovery, app, watch))
+        app.add_future(watching())
 
 
 def serve_pages(

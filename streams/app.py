@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,3 +112,18 @@ def create_app(settings: Settings) -> Wiring:
     # Keyed by area cell, pair or `watched` (streams/bindings/sea.py); values JSON bytes.
     sea = app.Table("sea", partitions=settings.partitions, key_type=bytes, value_type=bytes)
     return Wiring(app, settings, topics, tracks, voyages, caps, sea)
+
+
+def before_recovery(app: faust.App, begin: Callable[[], Awaitable[None]]) -> None:
+    """Run `begin` each time the app starts, before it waits for its table recovery.
+
+    Faust starts its web server, timers and tasks only once the first recovery is over
+    (faust/app/base.py, `App.on_started`): a long recovery would have no /healthz to answer a
+    liveness probe, and a stalled one nothing to notice it."""
+    started = app.on_start
+
+    async def on_start() -> None:
+        await started()
+        await begin()
+
+    app.on_start = on_start  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from streams.health import Readiness
+from streams.recovery_watch import RecoveryWatch
 
 
 def faust_app(**state: Any) -> Any:
@@ -41,3 +42,15 @@ def test_a_recovery_that_ends_clears_its_clock() -> None:
     app.in_recovery = False
     app.tables.recovery.completed.set()
     assert readiness.reasons() == [] and readiness.recovering_since is None
+
+
+def test_a_stalled_recovery_and_a_stuck_flush_are_named() -> None:
+    watch = RecoveryWatch(stall_s=60.0)
+    watch.stalled_s = 75.0
+    app = faust_app(in_recovery=True, left=8, recovered=False)
+    reasons = Readiness(app, watch, flushing_for=lambda: 90.0, stuck_after_s=60.0).reasons()
+    assert any(r.startswith("recovery stalled: no changelog record for 75 s") for r in reasons)
+    stuck = "flush stuck: the track stage's flush has waited 90 s"
+    assert any(r.startswith(stuck) for r in reasons)
+    done = faust_app(recovered=True)
+    assert Readiness(done, watch, flushing_for=lambda: 1.0, stuck_after_s=60.0).reasons() == []
