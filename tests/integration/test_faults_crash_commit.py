@@ -14,7 +14,7 @@ from shipwatch.scenarios.reference import SCENARIO_PATH
 from shipwatch.settings import Settings
 from streams.kafka.config import client_options
 from tests.fixtures.failing_send_worker import FAIL_MARK
-from tests.fixtures.kafka import alert_id, cli, scenario_alert_ids, settle
+from tests.fixtures.kafka import cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -33,7 +33,6 @@ async def committed(settings: Settings) -> dict[TopicPartition, int]:
 def test_a_worker_crashing_on_a_refused_send_commits_nothing_past_it(
     namespace_settings: Settings, worker_factory
 ):
-    expected = scenario_alert_ids()
     failing = worker_factory("tests.fixtures.failing_send_worker")
     assert cli(namespace_settings, "replay", str(SCENARIO_PATH), "--max").returncode == 0
     deadline = time.monotonic() + 120
@@ -46,13 +45,8 @@ def test_a_worker_crashing_on_a_refused_send_commits_nothing_past_it(
     topic, partition, offset = found.group(1), int(found.group(2)), int(found.group(3))
     at = asyncio.run(committed(namespace_settings)).get(TopicPartition(topic, partition))
     # Offsets before it were committed while it waited; its own never was, not even by the
-    # commit a stopping consumer makes (streams/faust_patches/commit_safety.py).
+    # commit a stopping consumer makes (streams/faust_patches/commit_safety.py), so the next
+    # worker reads it again (that a restarted worker then publishes every alert is
+    # tests/integration/test_faults.py's).
     assert at is not None and 0 < at <= offset, f"committed {at}, failed at {offset}"
     assert "no offset is committed from now on" in failing.tail(200_000)
-
-    # A worker started after it reads the message again, and nothing is missing.
-    worker_factory()
-    alerts = settle(
-        namespace_settings, "alerts", at_least=len(expected), quiet=6, wait=240, key=alert_id
-    )
-    assert {alert_id(v) for v in alerts} == expected
