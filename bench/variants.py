@@ -10,6 +10,9 @@ per position. A variant is a comma-separated set of:
   nomap     the live page does not follow the nearby-positions topic inside the worker
   nosea     no at-sea stage (SHIPWATCH_AT_SEA=false): what the encounter/sighting hop costs
   nohistory no vessel history (SHIPWATCH_HISTORY=false): what the thinning and the sink cost
+  histproc  the history's sink in a process of its own (SHIPWATCH_HISTORY_SINK=separate and a
+            `shipwatch history` beside the worker, its CPU a position reported too): what the
+            history costs the worker when it only thins the fixes
 
 `linger` and `nomap` change the worker from outside, for measuring only; `sensor` and `asyncio`
 are settings a user may choose. `base` is the worker as it is.
@@ -30,18 +33,19 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.harness import REPO, Worker, env_for, free_port, load, private_broker
+from bench.harness import REPO, Worker, cpu_seconds, env_for, free_port, load, private_broker
 from bench.traffic import traffic
 from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
 
-KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea", "nohistory"}
+KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea", "nohistory", "histproc"}
 # Variants that are settings: passed to the worker as its environment.
 SETTINGS = {
     "sensor": {"SHIPWATCH_FAUST_METRICS": "true"},
     "asyncio": {"SHIPWATCH_UVLOOP": "false"},
     "nosea": {"SHIPWATCH_AT_SEA": "false"},
     "nohistory": {"SHIPWATCH_HISTORY": "false"},
+    "histproc": {"SHIPWATCH_HISTORY_SINK": "separate"},
 }
 
 
@@ -71,6 +75,17 @@ def patched_worker(variant: set[str]) -> int:
         setattr(shipwatch.worker, "follow_topic", follow_but_nearby)  # noqa: B010
 
     return main(["worker", "--loglevel", "info"])
+
+
+def history_process(env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
+    """`shipwatch history` for the worker's namespace, on a port of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "shipwatch", "history"],
+        env=env | {"SHIPWATCH_HISTORY_WEB_PORT": str(free_port())},
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def compare(variants: list[str], positions: int, vessels: int, repeat: int) -> None:
@@ -105,15 +120,28 @@ def compare(variants: list[str], positions: int, vessels: int, repeat: int) -> N
                     stderr=subprocess.STDOUT,
                 )
                 worker = Worker(process, log, settings.web_port, handle)
+                beside = history_process(env, handle) if "histproc" in parts else None
                 try:
+                    worker.wait_ready()
+                    beside_cpu = cpu_seconds(beside.pid) if beside else 0.0
                     d = drain(worker, positions, broker_pid)
+                    beside_cpu = cpu_seconds(beside.pid) - beside_cpu if beside else 0.0
                 finally:
                     worker.stop()
+                    if beside is not None:
+                        beside.terminate()
+                        beside.wait(30)
+                also = (
+                    f"  history process {beside_cpu / positions * 1e6:.1f} µs/position"
+                    if beside
+                    else ""
+                )
                 print(
                     f"{variant:<24} {d.per_s:>7,.0f}/s  steady {d.steady_per_s:>7,.0f}/s  "
-                    f"worker CPU {d.cpu_ms_per_position:.2f} ms/position  "
+                    f"worker CPU {d.cpu_ms_per_position * 1000:.1f} µs/position  "
+                    f"first after {d.first_after_s:.2f} s  "
                     f"cores: worker {d.worker_cores:.2f}, broker {d.broker_cores:.2f}, "
-                    f"others {d.others_cores:.2f}",
+                    f"others {d.others_cores:.2f}{also}",
                     flush=True,
                 )
     finally:

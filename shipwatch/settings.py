@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     # The vessel pages' history (docs/pages.md, "Vessel pages"): SQLite in data_dir, written by a
     # sink in every worker from all partitions, so that each worker's pages show every vessel.
     history: bool = True
+    # Where the sink runs: in every worker (`worker`), or in `shipwatch history` processes of
+    # their own (`separate`; the workers then keep no store and serve no vessel pages: the
+    # history process does), on this machine or another.
+    history_sink: Literal["worker", "separate"] = "worker"
+    history_web_port: int = Field(default=6068, ge=0, le=65535)  # `shipwatch history`'s pages
     history_retention_days: float = Field(default=30.0, gt=0, le=3650)
     history_thin_s: float = Field(default=300.0, ge=0, le=86_400)  # one fix per vessel this often
     history_turn_deg: float = Field(default=30.0, gt=0, le=180)  # ... and at every turn this large

@@ -67,7 +67,8 @@ def serve_pages(
     triage.register(web_app, board)
     _keep_running(app, "triage state", partial(follow_triage, settings, board))
     _keep_running(app, "triage alert ids", board.watch_alerts)
-    if settings.history:
+    if settings.history and settings.history_sink == "worker":
+        # Else `shipwatch history` keeps the store and serves these pages (cli/history.py).
         sink = HistorySink(settings)
         _keep_running(app, "history sink", sink.run)
         found = history.HistoryPages(settings, sink, board.board.lookup)

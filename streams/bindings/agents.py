@@ -64,6 +64,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     at_sea = SeaBinding(t, w.sea, sea, bulk, w.settings.namespace)
     w.app.agent(t["sea"], name=f"{w.settings.namespace}.sea")(_named("sea", at_sea.run))
     w.app.on_partitions_revoked.connect(at_sea.on_revoked)
+    w.app.timer(0.25)(at_sea.flush_if_due)
     w.app.timer(1.0)(at_sea.announce)
 
     # The one-record stages, as the graph declares them (pipeline/graph.py).

@@ -1,11 +1,13 @@
-"""The history sink: every partition of the history topics into this worker's SQLite store.
+"""The history sink: every partition of the history topics into a SQLite store.
 
-Each worker keeps a whole copy, so that any worker's vessel pages show every vessel: it reads
-all partitions with no consumer group, and stores the offsets it reached in the same
-transaction as the rows, so a restart resumes exactly there. The topics are light: positions
-come thinned by ingest (`history`), the rest are statics, events and alerts. SQLite runs in
-one thread of its own, which the pages' reads share, so the event loop never waits on a disk.
-"""
+It runs in every worker (`SHIPWATCH_HISTORY_SINK=worker`), or in `shipwatch history` processes
+of their own (`separate`, shipwatch/cli/history.py), which take its thread and its fetches off
+the workers. Each keeps a whole copy, so that any worker's (or history process's) vessel pages
+show every vessel: it reads all partitions with no consumer group, and stores the offsets it
+reached in the same transaction as the rows, so a restart resumes exactly there. The topics are
+light: positions come thinned by ingest (`history`), the rest are statics, events and alerts.
+SQLite runs in one thread of its own, which the pages' reads share, so the event loop never
+waits on a disk."""
 
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ class HistorySink:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.path = store_path(settings)
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="history")
         self.store: HistoryStore | None = None
         self.opened = asyncio.Event()
@@ -54,9 +57,16 @@ class HistorySink:
         return await asyncio.get_running_loop().run_in_executor(self.thread, fn, *args)
 
     def _open(self) -> HistoryStore:
-        path = store_path(self.settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return HistoryStore(path, self.settings.history_retention_days * DAY_S)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return HistoryStore(self.path, self.settings.history_retention_days * DAY_S)
+
+    async def close(self) -> None:
+        """Close the store (after `run` has stopped) and its thread."""
+        if self.store is not None:
+            store, self.store = self.store, None
+            self.opened.clear()
+            await self.call(store.close)
+        self.thread.shutdown(wait=True)
 
     async def ready(self) -> HistoryStore:
         """The store, once open."""
@@ -74,8 +84,8 @@ class HistorySink:
         consumer = AIOKafkaConsumer(
             **client_options(self.settings), enable_auto_commit=False, fetch_max_wait_ms=200
         )
-        await consumer.start()
         try:
+            await consumer.start()
             counts = await ensure_topics(self.settings)
             names = [self.settings.topic(t) for t in metrics.HISTORY_TOPICS]
             tps = [TopicPartition(n, p) for n in names for p in range(counts[n])]

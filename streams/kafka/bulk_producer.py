@@ -77,13 +77,16 @@ class BulkProducer:
         )
 
     async def send_partitioned(
-        self, topic: str, records: Iterable[tuple[int, bytes | None, bytes]]
+        self, topic: str, records: Iterable[tuple[int, bytes | None, bytes | None]]
     ) -> Acks:
-        """(partition, key, value) triples as one batch per partition (more when one fills)."""
+        """(partition, key, value) triples as one batch per partition (more when one fills); a
+        value of None is a tombstone (a table's deleted key)."""
         return await self.send_stamped(topic, ((p, k, v, None, NO_HEADERS) for p, k, v in records))
 
     async def send_stamped(
-        self, topic: str, records: Iterable[tuple[int, bytes | None, bytes, int | None, Headers]]
+        self,
+        topic: str,
+        records: Iterable[tuple[int, bytes | None, bytes | None, int | None, Headers]],
     ) -> Acks:
         """(partition, key, value, timestamp ms or None for now, headers), one batch per
         partition (more when one fills); the feed stamps what a source received, when, and from
@@ -99,7 +102,8 @@ class BulkProducer:
                 acks.append(await self._send(batch, topic, partition))
                 batch = batches[partition] = producer.create_batch()
                 if batch.append(key=key, value=value, timestamp=timestamp, headers=headers) is None:
-                    raise ValueError(f"a record of {len(value)} bytes for {topic} is too large")
+                    size = len(value or b"")
+                    raise ValueError(f"a record of {size} bytes for {topic} is too large")
         for partition, batch in batches.items():
             acks.append(await self._send(batch, topic, partition))
         return acks

@@ -1,4 +1,4 @@
-"""The sea binding's store and frames: watermarks kept between frames, progress after records."""
+"""The sea binding's store and frames: watermarks kept between flushes, progress after records."""
 
 from __future__ import annotations
 
@@ -12,21 +12,30 @@ from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
 from streams.bindings.sea import TableStore
 
 
-class Table(dict):  # type: ignore[type-arg]
-    """A Faust table as the binding uses it: bytes keys and values, written on commit."""
+class Data(dict):  # type: ignore[type-arg]
+    """A Faust table's data as the binding uses it: bytes keys and values, written on flush."""
 
     writes = 0
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
-        Table.writes += 1
+        Data.writes += 1
         super().__setitem__(key, value)
 
 
+class Table:
+    def __init__(self) -> None:
+        self.data = Data()
+
+    def __getitem__(self, key: bytes) -> bytes:
+        return self.data[key]
+
+
 def frame(table: Table, clocks: dict, progress: Progress, core) -> None:
+    """One frame, then a flush (as if a second had passed)."""
     store = TableStore(table, clocks)
     rules = core[1].sea_rules
     sea_batch(store, [], rules, SeaZones(core[0], rules), 0, progress)
-    store.commit()
+    store.written(store.take())
 
 
 def test_a_partitions_watermarks_survive_frames_that_do_not_write_them(core) -> None:
@@ -35,9 +44,9 @@ def test_a_partitions_watermarks_survive_frames_that_do_not_write_them(core) -> 
     table, clocks = Table(), {}
     frame(table, clocks, Progress(TRACK_LEVEL, 0, 2, 1000.0), core)
     frame(table, clocks, Progress(TRACK_LEVEL, 1, 2, 5000.0), core)  # both heard: written
-    written = Table.writes
+    written = Data.writes
     frame(table, clocks, Progress(TRACK_LEVEL, 1, 2, 9000.0), core)  # above the slowest
-    assert Table.writes == written  # nothing moved: nothing written
+    assert Data.writes == written  # nothing moved: nothing written
     frame(table, clocks, Progress(TRACK_LEVEL, 0, 2, 8000.0), core)  # the slowest moves on
     stored = orjson.loads(table[b"wm:0"])
     assert stored["marks"]["1"]["p"] == {"0": [8000.0, False], "1": [9000.0, False]}
@@ -49,6 +58,22 @@ def test_a_new_owner_reads_the_watermarks_from_the_table(core) -> None:
     recovered = TableStore(table, {}).get("wm:0")
     assert recovered["marks"]["1"]["p"] == {"0": [4000.0, False]}
     assert MemoryStore().get("wm:0") is None  # (a MemoryStore starts empty, as detect does)
+
+
+def test_a_key_changed_by_many_frames_is_written_once_with_its_last_value() -> None:
+    table = Table()
+    store = TableStore(table, {})
+    store.put("c:1", {"ticks": [1]})
+    store.get("c:1")["ticks"].append(2)  # the stage changes values in place, then puts them
+    store.put("c:1", store.get("c:1"))
+    store.put("c:2", {"ticks": [3]})
+    store.delete("c:2")
+    changes = store.take()
+    assert sorted(changes) == [(b"c:1", b'{"ticks":[1,2]}'), (b"c:2", None)]
+    assert store.take() == []  # taken: nothing changed since
+    store.written(changes)
+    assert table.data == {b"c:1": b'{"ticks":[1,2]}'}
+    assert TableStore(table, {}).get("c:1") == {"ticks": [1, 2]}  # read back from the table
 
 
 def test_a_sea_frame_carries_its_records_then_the_progress_that_covers_them() -> None:

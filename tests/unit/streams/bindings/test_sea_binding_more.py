@@ -3,9 +3,11 @@ through `SeaBinding.run`, with recording stand-ins for Faust and the bulk produc
 sea stage.
 
 What matters: a frame's events and forwarded records are acknowledged before its state is
-written; a frame that is not one is dead-lettered and the next applied; a send that fails stops
-the worker with the frame's state unwritten; each partition's watermark is announced to every
-sea partition when it moves; after a revocation the watermarks come from the table again.
+written, its state (each changed key once, in one batch per partition) before the frame is
+acknowledged; a frame that is not one is dead-lettered and the next applied; a send that fails
+stops the worker with the frame's state unwritten and the frame unacknowledged; each partition's
+watermark is announced to every sea partition when it moves; after a revocation the watermarks
+come from the table again and what was not flushed is dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from streams.bindings.sea import SeaBinding
 
 NS = "seamore"  # its own: the binding keeps each topic's partitioner for the process
 SEA = f"{NS}.sea"
+CHANGELOG = f"{NS}-sea-changelog"
 PARTITIONS = 3
 T0 = datetime(2024, 3, 7, tzinfo=UTC)
 FAR_SOUTH = (40.0, 132.0)  # open sea, hundreds of km from every port
@@ -102,23 +105,24 @@ class Topic:
         return future
 
     def get_topic_name(self) -> str:
-        return f"{NS}.{self.name}"
+        return f"{NS}-{self.name}" if self.name.endswith("changelog") else f"{NS}.{self.name}"
 
 
 @dataclass
 class App:
     crashed: list[BaseException] = field(default_factory=list)
+    consumer_generation_id: int = 1
 
     async def crash(self, reason: BaseException) -> None:
         self.crashed.append(reason)
 
 
-class Table(dict[bytes, bytes]):
-    """The `sea` table: bytes in and out, every write and delete noted; it knows its app."""
+class Data(dict[bytes, bytes]):
+    """The `sea` table's data: bytes in and out, every write and delete noted."""
 
     def __init__(self, log: Log) -> None:
         super().__init__()
-        self.log, self.app = log, App()
+        self.log = log
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self.log.append(f"write {key.decode()}")
@@ -129,11 +133,23 @@ class Table(dict[bytes, bytes]):
         return super().pop(key, default)
 
 
+class Table:
+    """The `sea` table: its data, its changelog topic; it knows its app."""
+
+    def __init__(self, log: Log) -> None:
+        self.data, self.app = Data(log), App()
+        self.changelog_topic = Topic("sea-changelog", log)
+
+    def __getitem__(self, key: bytes) -> bytes:
+        return self.data[key]
+
+
 @dataclass
 class Message:
     partition: int
     offset: int
     topic: str = SEA
+    generation_id: int = 1
 
 
 @dataclass
@@ -144,12 +160,29 @@ class Event:
 
 
 class Stream:
-    def __init__(self, events: list[Event]) -> None:
-        self._events = events
+    """A noack stream: the binding acknowledges each frame itself, after its flush."""
+
+    def __init__(self, events: list[Event], log: Log | None = None) -> None:
+        self._events, self.log = events, log if log is not None else Log()
+        self.acked: list[int] = []
+
+    def noack(self) -> Stream:
+        return self
 
     async def events(self) -> Any:
         for event in self._events:
             yield event
+
+    async def ack(self, event: Event) -> bool:
+        self.log.append(f"ack {event.message.offset}")
+        self.acked.append(event.message.offset)
+        return True
+
+
+async def drive(sea: SeaBinding, stream: Stream) -> None:
+    """The agent over the frames, then the timer's flush (a second later)."""
+    await sea.run(stream)
+    await sea.flush()
 
 
 def binding(core: Any, log: Log, table: Table | None = None) -> tuple[SeaBinding, Bulk, Table]:
@@ -205,7 +238,8 @@ def test_a_frames_events_and_forwarded_records_are_acknowledged_before_its_state
     sea, bulk, table = binding(core, log)
     records = [sighting("s-far", FAR_SOUTH, core), sighting("s-port", AT_VOSTOCHNY, core)]
 
-    asyncio.run(sea.run(Stream([Event(frame(records, decided_now(core)), Message(1, 0))])))
+    stream = Stream([Event(frame(records, decided_now(core)), Message(1, 0))], log)
+    asyncio.run(drive(sea, stream))
     w1 = T0.timestamp() + core[1].sea_rules.sighting_wait_s
     # Nobody's AIS at the far one: a `sighting` event, keyed by its id, on its key's partition.
     (event,) = [s for s in bulk.sent if s.topic == f"{NS}.voyage-events"]
@@ -218,8 +252,14 @@ def test_a_frames_events_and_forwarded_records_are_acknowledged_before_its_state
     assert [(r["kind"], r["sighting_id"]) for r in forwarded["records"]] == [("dark", "s-port")]
     assert forwarded["progress"] == {"l": 2, "s": 1, "n": PARTITIONS, "t": w1, "i": False}
     # The state (the partition's watermarks among it) only once both were acknowledged.
-    first_write = min(i for i, e in enumerate(log) if e.startswith(("write", "delete")))
+    # Then it is written to the changelog, and only once that is acknowledged is the frame.
+    first_write = log.index(f"send {CHANGELOG}")
     assert {"acked " + SEA, f"acked {NS}.voyage-events"} <= set(log[:first_write])
+    assert log.index(f"acked {CHANGELOG}") < log.index("ack 0")
+    assert log[-1] == "ack 0"
+    changelog = [s for s in bulk.sent if s.topic == CHANGELOG]
+    assert {s.partition for s in changelog} == {1}  # where the frame came from
+    assert len({s.key for s in changelog}) == len(changelog)  # each key once
     assert orjson.loads(table[b"wm:1"])["marks"]["1"]["p"] == {"0": [w1 + 600.0, False]}
     assert table.app.crashed == []
 
@@ -233,7 +273,8 @@ def test_a_frame_that_is_not_a_frame_is_dead_lettered_and_the_next_is_applied(co
         Event(b"{not json", Message(2, 7), key=b"k"),
         Event(frame(records, decided_now(core)), Message(2, 8)),
     ]
-    asyncio.run(sea.run(Stream(frames)))
+    stream = Stream(frames)
+    asyncio.run(drive(sea, stream))
     dead = [orjson.loads(v) for _, v in sea.topics["dead-letters"].sent]
     assert [(d["reason"], d["stage"], d["source"]["offset"]) for d in dead] == [
         ("bad_frame", "sea", 7),
@@ -244,7 +285,8 @@ def test_a_frame_that_is_not_a_frame_is_dead_lettered_and_the_next_is_applied(co
     assert "sonar" in dead[1]["detail"]
     events = [orjson.loads(s.value) for s in bulk.sent if s.topic == f"{NS}.voyage-events"]
     assert [e["sighting_id"] for e in events] == ["s-far"]
-    assert b"wm:2" in table
+    assert b"wm:2" in table.data
+    assert stream.acked == [7, 8]  # the dead letters acknowledged first
     assert table.app.crashed == []
 
 
@@ -258,12 +300,14 @@ def test_a_send_that_fails_stops_the_worker_and_the_frames_state_is_not_written(
         Event(frame([sighting("s-far", FAR_SOUTH, core)], decided_now(core)), Message(0, 3)),
         Event(frame([], decided_now(core)), Message(0, 4)),
     ]
+    stream = Stream(frames, log)
     with pytest.raises(KafkaTimeoutError):
-        asyncio.run(sea.run(Stream(frames)))
+        asyncio.run(drive(sea, stream))
     assert [type(c) for c in table.app.crashed] == [KafkaTimeoutError]
     assert sea.topics["dead-letters"].sent == []  # dead-lettered, its offset would be committed
-    assert dict(table) == {}  # the restarted worker reads the frame again over the old state
-    assert not any(e.startswith(("write", "delete")) for e in log)
+    assert dict(table.data) == {}  # the restarted worker reads the frame again over the old state
+    assert not any(e.startswith(("write", "delete", f"send {CHANGELOG}")) for e in log)
+    assert stream.acked == []
 
 
 def test_each_watermark_is_announced_to_every_sea_partition_when_it_moves(core: Any) -> None:
@@ -306,6 +350,7 @@ def test_after_a_revocation_the_watermarks_come_from_the_table_not_from_memory(
         await sea.announce()
         while_away = bulk.frames()[before:] if len(bulk.sent) > before else []
         await other.on_frame(Event(frame([], track_progress(core, 900.0)), Message(1, 1)))
+        await other.flush()
         # Partition 1 comes back, its table as the changelog left it; a frame with no progress.
         await sea.on_frame(Event(frame([]), Message(1, 2)))
         before = len(bulk.sent)
@@ -315,3 +360,32 @@ def test_after_a_revocation_the_watermarks_come_from_the_table_not_from_memory(
     while_away, back = asyncio.run(scenario())
     assert while_away == []  # a revoked partition is announced by its new owner, not by us
     assert {f["progress"]["t"] for _, f in back} == {T0.timestamp() + 900.0}
+
+
+def test_frames_until_a_flush_write_each_changed_key_once_and_a_revocation_drops_them(
+    core: Any,
+) -> None:
+    log = Log()
+    sea, bulk, table = binding(core, log)
+    far = [sighting(f"s-{i}", FAR_SOUTH, core) for i in range(3)]
+
+    async def scenario() -> Stream:
+        stream = Stream([], log)
+        sea.stream = stream  # type: ignore[assignment]
+        for offset, record in enumerate(far[:2]):  # waiting for the watermark: cell state
+            await sea.apply(Event(frame([record], track_progress(core, 0.0)), Message(0, offset)))
+        assert not any(e.startswith("write") for e in log)  # nothing durable before the flush
+        await sea.flush()
+        await sea.apply(Event(frame([far[2]], track_progress(core, 0.0)), Message(0, 2)))
+        await sea.on_revoked()  # partitions move before the next flush
+        await sea.flush()
+        return stream
+
+    stream = asyncio.run(scenario())
+    changelog = [s for s in bulk.sent if s.topic == CHANGELOG]
+    keys = [s.key for s in changelog]
+    assert len(keys) == len(set(keys))  # the two frames' changes to one cell: written once
+    assert b"wm:0" in keys and any(k != b"wm:0" for k in keys)
+    assert stream.acked == [0, 1]  # the third frame: read again by the next owner
+    head = next(k for k in keys if k != b"wm:0" and b"@" not in k)
+    assert len(orjson.loads(table.data[head])["pending"]) == 2
