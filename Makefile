@@ -64,7 +64,7 @@ scenario: install ## regenerate the bundled scenarios (reference, at sea, four d
 clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
 
-.PHONY: bench bench-quick soak
+.PHONY: bench bench-quick soak soak-week scale-loop
 bench: install system-deps ## performance: 1,000,000 positions; throughput vs the batch baseline, stages, 2 workers, capacity, latency, memory, the at-sea hop and the history sink (~11 min)
 	$(BIN)/python -m bench.run
 	@echo "what the at-sea hop and the vessel history cost: the same traffic with each off"
@@ -80,6 +80,16 @@ bench-quick: install system-deps ## the same, smaller: 100,000 positions of 300 
 MINUTES ?= 5
 soak: install system-deps ## memory soak: a worker under steady traffic from a fixed fleet; does its RSS level off (MINUTES=5, ~6 min)
 	$(BIN)/python -m bench.soak --minutes $(MINUTES)
+
+DAYS ?= 7
+SPEED ?= 250
+WEEK_ARGS ?=
+soak-week: install system-deps ## a week of event time for 3,000 vessels through one worker at SPEED x real time, every retention rule checked (DAYS=7, SPEED=250: ~45 min)
+	$(BIN)/python -m bench.soak_week --days $(DAYS) --speed $(SPEED) $(WEEK_ARGS)
+
+RUNS ?= 20
+scale-loop: install system-deps ## the 2 -> 3 -> 2 workers scale test (one stopped, one killed) RUNS times in a row; counts the clean runs (~2.5 min a run)
+	scripts/scale_test_loop.sh $(RUNS)
 
 .PHONY: schemas
 schemas: install ## regenerate the JSON Schemas of every topic's records (schemas/)

@@ -242,6 +242,12 @@ def _memory_rows(r: dict[str, Any], s: dict[str, Any]) -> list[str]:
             _target("bytes_per_vessel", s["meets"]["bytes_per_vessel"]),
         ),
         _row(
+            "  from",
+            "the slope of RSS over vessels done"
+            if m.get("bytes_per_vessel_method", "slope") == "slope"
+            else f"the growth over the phase: {m.get('bytes_per_vessel_why', '')}",
+        ),
+        _row(
             "  overall (RSS growth / vessels)",
             _fmt(m["bytes_per_vessel_overall"], ",.0f", " B"),
             f"{m['rss_start_mb']:.0f} -> {m['rss_end_mb']:.0f} MB",

@@ -25,7 +25,9 @@ Phases:
  5. two workers: the same M positions on a fresh namespace, drained by two workers of one group
     (bench.two_workers); then workers and partitions for the world feed from the one-worker
     rate (bench.capacity);
- 6. memory: new vessels join a fresh worker at a steady rate; VmRSS against vessels tracked;
+ 6. memory: new vessels join a fresh worker at a steady rate; VmRSS against vessels tracked
+    (bench.memory_phase: sampled until every vessel is done, a slope when there are points to
+    fit, else the growth over the phase, and why);
  7. the pure stages in-process (bench.stages) and the table state sizes, after the broker
     has stopped.
 """
@@ -40,10 +42,8 @@ import logging
 import math
 import random
 import shutil
-import statistics
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 import uuid
@@ -53,13 +53,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
 
-from bench import baseline, capacity, latency, profile, report, stages, two_workers
-from bench.drain import Drain, drain, wait_applied
+from bench import baseline, capacity, latency, memory_phase, profile, report, stages, two_workers
+from bench.drain import Drain, drain
 from bench.harness import (
     Worker,
-    applied,
     create_topic,
     free_port,
     load,
@@ -73,7 +71,6 @@ from shipwatch.ais.raw_message import decode_message
 from shipwatch.pipeline.detector import Detector
 from shipwatch.pipeline.setup import build_core
 from shipwatch.settings import BUNDLED_GEOFENCES, Settings
-from streams.kafka.config import client_options
 from streams.kafka.topics import ensure_topics
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -145,62 +142,6 @@ def state_sizes(sample: list[tuple[bytes, bytes]]) -> dict[str, float]:
         "memory_mean": held / n,
         "vessels_near_fence": sum(1 for t in detector.tracks.values() if t.pending or t.visits),
         "voyage_states": len(detector.voyages),
-    }
-
-
-async def _paced(settings: Settings, messages: list[tuple[bytes, bytes]], rate: float) -> None:
-    producer = AIOKafkaProducer(**client_options(settings), acks="all", linger_ms=5)
-    await producer.start()
-    topic, start, pending = settings.topic("ais-raw"), time.perf_counter(), []
-    try:
-        for i, (key, value) in enumerate(messages):
-            ahead = i / rate - (time.perf_counter() - start)
-            if ahead > 0:
-                await asyncio.sleep(ahead)
-            pending.append(await producer.send(topic, value, key=key))
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-
-
-def memory(
-    settings: Settings, messages: list[tuple[bytes, bytes]], rate: float, out: Path
-) -> dict[str, Any]:
-    """VmRSS against vessels tracked while new vessels join a fresh worker at a steady rate.
-
-    Bytes per vessel = the least-squares slope of RSS over vessels, from the moment a fifth of
-    them have joined (the start-up allocations are done by then).
-    """
-    worker = start_worker(settings, out / "worker-memory.log")
-    try:
-        worker.wait_ready()
-        time.sleep(2)
-        samples = [(0, worker.rss_mb())]
-        sender = threading.Thread(target=lambda: asyncio.run(_paced(settings, messages, rate)))
-        sender.start()
-        while sender.is_alive():
-            time.sleep(1.0)
-            samples.append((applied(worker.metrics()), worker.rss_mb()))
-        sender.join()
-        wait_applied(worker, len(messages))
-        time.sleep(1.0)
-        samples.append((applied(worker.metrics()), worker.rss_mb()))
-    finally:
-        worker.stop()
-    tail = [(n, mb) for n, mb in samples if n >= len(messages) / 5]
-    slope = (
-        statistics.linear_regression([n for n, _ in tail], [mb for _, mb in tail]).slope
-        if len({n for n, _ in tail}) > 2
-        else math.nan
-    )
-    return {
-        "vessels": len(messages),
-        "rate_per_s": rate,
-        "rss_start_mb": samples[0][1],
-        "rss_end_mb": samples[-1][1],
-        "samples": samples,
-        "bytes_per_new_vessel": slope * 2**20,
-        "bytes_per_vessel_overall": (samples[-1][1] - samples[0][1]) * 2**20 / len(messages),
     }
 
 
@@ -343,8 +284,14 @@ def _memory(base: Settings, plan: Plan, per_s: float, out: Path) -> dict[str, An
     asyncio.run(ensure_topics(mem))
     rate = plan.load_share * 2 * per_s
     count = int(min(50_000, max(2_000, rate * plan.memory_s)))
-    say(f"memory: {count:,} new vessels join a fresh worker at {rate:,.0f}/s")
-    return memory(mem, new_vessels(count, plan.seed), rate, out)
+    say(f"memory: {count:,} new vessels join a fresh worker at up to {rate:,.0f}/s")
+    found = memory_phase.measure(mem, new_vessels(count, plan.seed), rate, out, say)
+    say(
+        f"memory: {found['bytes_per_new_vessel']:,.0f} B a vessel "
+        f"({found['bytes_per_vessel_method']}{', ' if found['bytes_per_vessel_why'] else ''}"
+        f"{found['bytes_per_vessel_why']})"
+    )
+    return found
 
 
 def run(plan: Plan, out: Path, keep: bool, skip_profile: bool) -> dict[str, Any]:

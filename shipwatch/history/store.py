@@ -4,6 +4,11 @@ Written in batches, one transaction each, together with the topic offsets the ba
 after a crash the store resumes from exactly what it holds. Every row has a natural key (a fix
 by vessel and time, an event by its identity, an alert by its id), so a record read twice is
 stored once. Retention runs on event time: replayed 2024 traffic is not deleted for its age.
+The store prunes itself as it writes, whenever the newest fix has moved on by a
+`PRUNE_SHARE` of the retention since the last prune, and does not store what is already past
+the retention: so what it holds stays within the retention (and that share) however fast event
+time runs, a replay at 250 times real time as much as a live feed; the sink's wall-clock prune
+stays as a backstop for a quiet feed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from shipwatch.history.model import Fix, TimelineEntry, VesselHistory
 from shipwatch.history.records import IDENTITY_FIELDS, Batch, Record, identity_changes
 
 DAY_S = 86_400.0
+PRUNE_SHARE = 1 / 24  # of the retention: how far the newest fix moves between prunes
 SEARCH_LIMIT = 50  # vessels a search lists
 # The database's format, as SQLite's `user_version` (0, a database made before, is version 1).
 # A change of the tables raises it, and `HistoryStore` migrates every older version on opening
@@ -59,6 +65,9 @@ class HistoryStore:
 
     def __init__(self, path: Path | str, retention_s: float = 30 * DAY_S) -> None:
         self.retention_s = retention_s
+        self.prune_every_s = retention_s * PRUNE_SHARE  # of event time
+        self.newest: float | None = None  # the newest fix written through this store
+        self.pruned_at: float | None = None  # the newest fix at the last prune
         self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         # WAL: readers never wait for the writer; NORMAL sync: a power cut may lose the last
         # transactions, which the stored offsets then read again.
@@ -85,7 +94,18 @@ class HistoryStore:
         return {(topic, partition): offset for topic, partition, offset in rows}
 
     def write(self, batch: Batch) -> None:
-        """Store a batch and the offsets it reaches, all or nothing."""
+        """Store a batch and the offsets it reaches, all or nothing. Fixes, events and alerts
+        already past the retention behind the newest fix are not stored (a prune would delete
+        them): what the store holds is within its retention at every moment but between two
+        prunes (`prune_due`)."""
+        if batch.fixes:
+            newest = max(fix[1] for fix in batch.fixes)
+            self.newest = newest if self.newest is None else max(self.newest, newest)
+        if self.newest is not None:
+            cutoff = self.newest - self.retention_s
+            batch.fixes = [fix for fix in batch.fixes if fix[1] >= cutoff]
+            batch.events = [event for event in batch.events if event[1] >= cutoff]
+            batch.alerts = [alert for alert in batch.alerts if alert[1] >= cutoff]
         db = self.db
         db.execute("BEGIN")
         try:
@@ -123,6 +143,19 @@ class HistoryStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self.prune_due()
+
+    def prune_due(self) -> int:
+        """Prune when the newest fix has moved on by `prune_every_s` since the last prune (the
+        first batch after opening only starts the clock); rows deleted."""
+        if self.newest is None:
+            return 0
+        if self.pruned_at is None:
+            self.pruned_at = self.newest
+            return 0
+        if self.newest - self.pruned_at < self.prune_every_s:
+            return 0
+        return self.prune(self.newest)
 
     def _statics(self, statics: list[tuple[int, float, Record]]) -> None:
         """Merge static reports in event-time order; record what each changed."""
@@ -151,11 +184,14 @@ class HistoryStore:
                 [(mmsi, t, f, orjson.dumps(old), orjson.dumps(new)) for f, old, new in changes],
             )
 
-    def prune(self) -> int:
-        """Delete what is older than the retention behind the newest fix; rows deleted."""
-        newest = self.db.execute("SELECT max(t) FROM fixes").fetchone()[0]
+    def prune(self, newest: float | None = None) -> int:
+        """Delete what is older than the retention behind the newest fix (the database's, or
+        `newest`: the newest written, which spares a scan of every fix); rows deleted."""
+        if newest is None:
+            newest = self.db.execute("SELECT max(t) FROM fixes").fetchone()[0]
         if newest is None:
             return 0
+        self.pruned_at = newest
         cutoff = newest - self.retention_s
         deleted = 0
         self.db.execute("BEGIN")

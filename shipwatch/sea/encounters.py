@@ -5,9 +5,13 @@ lower MMSI), generated when the later of the two samples arrives. The owning cel
 the pair drifts, and cells sit on partitions that run unevenly: so observations are held until
 every sea partition's progress (the level-2 watermark) passes them, and applied in time order.
 A run goes on while close ticks follow each other (`max_gap_ticks` may be missing); it ends
-when the pair is seen apart, or a close tick comes after a longer gap. It counts as an
+when the pair is seen apart, or a close tick comes after a longer gap, or the watermark passes
+the last close tick by more than that gap with nothing more seen of the pair (a vessel fell
+silent, or the two drifted apart beyond the distance that says so). It counts as an
 encounter once it lasts `encounter_min_s` with both vessels' median speed below `slow_kn`: then
 one event per vessel, and again when it ends. A repeated or late observation changes nothing.
+A pair's state is deleted `retention_s` after its run ended: nothing is kept of a pair for
+longer than that once its vessels are no longer close.
 """
 
 from __future__ import annotations
@@ -55,8 +59,9 @@ def observe_pair(
 
 
 def release(store: SeaStore, key: str, w2: float, rules: SeaRules) -> list[Record]:
-    """The watermark moved on: apply the held observations up to it, in time order; forget
-    a run that ended longer than `retention_s` ago."""
+    """The watermark moved on: apply the held observations up to it, in time order; end a
+    run that can no longer go on (`stale_at`); forget a run that ended longer than
+    `retention_s` ago."""
     state: Record | None = store.get(key)
     if state is None:
         return []
@@ -67,6 +72,16 @@ def release(store: SeaStore, key: str, w2: float, rules: SeaRules) -> list[Recor
             events += _apply(state, obs, rules)
         else:
             state.setdefault("buf", []).append(obs)
+    run: Record | None = state.get("run")
+    if run is not None and stale_at(run, rules) < w2:
+        # Every observation up to the watermark is applied and none was close in time: a
+        # close tick after this would start a new run, so this one is over. Ended here, it
+        # is ended even when no observation ever comes again (a vessel gone silent, two
+        # vessels drifted apart beyond `apart_distance_m` while slow), as the next close tick
+        # would have ended it; and its state is forgotten with its end marker.
+        del state["run"]
+        state["ended"] = run["last"]
+        events += _ended(run)
     ended = state.get("ended")
     if "buf" not in state and ended is not None and ended + rules.retention_s < w2:
         store.delete(key)  # no repeat can be that old: the marker has done its work
@@ -76,14 +91,24 @@ def release(store: SeaStore, key: str, w2: float, rules: SeaRules) -> list[Recor
 
 
 def due_at(store: SeaStore, key: str, rules: SeaRules) -> float | None:
-    """When the pair next has work: its first held observation, or its end marker expires."""
+    """When the pair next has work: its first held observation, its run can no longer go on,
+    or its end marker expires."""
     state: Record | None = store.get(key)
     if state is None:
         return None
+    times = []
     if state.get("buf"):
-        return float(state["buf"][0]["t"])
-    ended = state.get("ended")
-    return None if ended is None else ended + rules.retention_s
+        times.append(float(state["buf"][0]["t"]))
+    if state.get("run") is not None:
+        times.append(stale_at(state["run"], rules))
+    elif state.get("ended") is not None:
+        times.append(state["ended"] + rules.retention_s)
+    return min(times) if times else None
+
+
+def stale_at(run: Record, rules: SeaRules) -> float:
+    """When a run can no longer go on: a close tick after this starts a new one (`_apply`)."""
+    return float(run["last"] + (rules.max_gap_ticks + 1) * rules.tick_s)
 
 
 def _put(store: SeaStore, key: str, state: Record) -> None:

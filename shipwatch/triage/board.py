@@ -9,7 +9,10 @@ after one action, because compaction keeps only the newest record per key:
      "updated_at", "version": n}
 
 Bounded: the last MAX_ACTIONS actions and MAX_NOTES notes, notes of at most MAX_TEXT
-characters, names of at most MAX_NAME.
+characters, names of at most MAX_NAME; and the board keeps the states of the MAX_STATES alerts
+written to most recently (in topic order), forgetting the least recently written first: a
+worker reading the topic from its beginning ends with the same states. A forgotten alert shows
+as open on the pages, as an alert nobody acted on; its record stays on the topic.
 
 `apply_action(state, alert_id, action, who, at)` gives the next record (version + 1);
 `TriageBoard.apply(record)` takes records in topic order, so the board holds, per alert,
@@ -33,6 +36,8 @@ from shipwatch.triage.actions import ACTIONS, MAX_NAME, MAX_TEXT, Action
 MAX_ACTIONS = 50  # actions kept per alert, newest last
 MAX_NOTES = 50  # notes kept per alert, newest last
 MAX_ID = 300  # characters of an alert id
+# Alerts whose state the board keeps: about a year of a busy team's actions, 20-40 MB at most.
+MAX_STATES = 20_000
 
 
 class Mark(TypedDict):
@@ -217,10 +222,12 @@ def read_record(value: Mapping[str, Any]) -> TriageState | None:
 
 
 class TriageBoard:
-    """The current triage state of every alert with a record, from the topic in order."""
+    """The current triage state of the alerts with a record, from the topic in order: the
+    `keep` (default MAX_STATES) written to most recently."""
 
-    def __init__(self) -> None:
-        self.states: dict[str, TriageState] = {}
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = keep
+        self.states: dict[str, TriageState] = {}  # least recently written first
         self.conflicts = 0  # records that replaced a state without building on it
         self.last_conflict: str | None = None
 
@@ -247,8 +254,17 @@ class TriageBoard:
             # record re-published). The topic's order decides: it replaces ours anyway.
             self.conflicts += 1
             self.last_conflict = record["alert_id"]
-        self.states[record["alert_id"]] = record
+        self.put(record)
         return record
+
+    def put(self, record: TriageState) -> None:
+        """Keep an alert's state as the most recently written; past the bound, forget the
+        least recently written."""
+        self.states.pop(record["alert_id"], None)
+        self.states[record["alert_id"]] = record
+        bound = MAX_STATES if self.keep is None else self.keep
+        while len(self.states) > bound:
+            del self.states[next(iter(self.states))]
 
     def remove(self, alert_id: str) -> bool:
         """A tombstone (null value) on the topic: forget the alert's state."""

@@ -182,7 +182,7 @@ class TriageService:
             log.warning("triage: %s not read back in %.0f s", record["alert_id"], WRITE_TIMEOUT_S)
             current = self.board.get(record["alert_id"])
             if current is None or current["version"] < record["version"]:
-                self.board.states[record["alert_id"]] = record
+                self.board.put(record)
                 self._push(dict(record))
         return record
 

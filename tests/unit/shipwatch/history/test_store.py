@@ -8,10 +8,11 @@ from typing import Any
 import orjson
 import pytest
 
+from shipwatch.ais.timefmt import epoch_of
 from shipwatch.cargo import CargoFactors
 from shipwatch.history.cargo import cargo_of
 from shipwatch.history.records import Batch, event_time
-from shipwatch.history.store import DAY_S, HistoryStore
+from shipwatch.history.store import DAY_S, PRUNE_SHARE, HistoryStore
 from shipwatch.pipeline.frames import frame_of
 from tests.fixtures.timeline import DPRK_TANKER, OUTSIDE_VOSTOCHNY, T0, VOSTOCHNY_BERTH, Timeline
 
@@ -149,12 +150,47 @@ def test_a_bad_value_is_skipped_and_counted_the_rest_of_the_batch_is_kept(
 def test_retention_deletes_what_is_older_than_its_days_behind_the_newest_fix(
     tmp_path: Path,
 ) -> None:
-    store = HistoryStore(tmp_path / "h.sqlite3", retention_s=0.5 * 3600)
+    store = HistoryStore(tmp_path / "h.sqlite3")
     store.write(batch("history", fixes()))  # two hours of fixes
+    store.retention_s = 0.5 * 3600  # a shorter retention from now on (a restart with it)
     deleted = store.prune()
     history = store.vessel(DPRK_TANKER)
     assert history is not None and deleted > 0
     assert all(f.ts >= "2024-03-07T01:30:00Z" for f in history.track)
+
+
+def test_the_store_prunes_itself_as_event_time_moves_on_however_fast_it_runs(
+    tmp_path: Path,
+) -> None:
+    # A replay at hundreds of times real time: the sink's wall-clock prune (every 10 min)
+    # would come days of event time apart. The store prunes whenever the newest fix has moved
+    # on by a share of the retention since the last prune.
+    retention = 0.5 * 3600
+    store = HistoryStore(tmp_path / "h.sqlite3", retention_s=retention)
+    records = fixes()  # two hours of fixes
+    for i, record in enumerate(records):
+        store.write(batch("history", [record], offset=i))
+        history = store.vessel(DPRK_TANKER)
+        assert history is not None
+        newest, oldest = history.track[-1].ts, history.track[0].ts
+        age = epoch_of(newest) - epoch_of(oldest)
+        assert age <= retention * (1 + PRUNE_SHARE) + 60  # one fix's interval at most
+    assert epoch_of(records[-1]["ts"]) - epoch_of(records[0]["ts"]) > 3 * retention
+
+
+def test_what_is_already_past_the_retention_is_not_stored(store: HistoryStore) -> None:
+    # A fix and an event a year older than the newest fix (a late replay, a voyage's departure
+    # long ago): a prune would delete them, so they are not written at all.
+    old = {"kind": "position", "mmsi": DPRK_TANKER, "lat": 42.0, "lon": 133.0}
+    old |= {"ts": "2023-01-01T00:00:00Z", "sog": 10.0, "cog": 0.0, "heading": None}
+    store.write(batch("history", [old, *fixes()]))
+    event = {"kind": "port_call", "mmsi": DPRK_TANKER, "port": "vostochny"}
+    event |= {"arrived_at": "2023-01-02T00:00:00Z", "departed_at": "2023-01-03T00:00:00Z"}
+    store.write(batch("voyage-events", [event]))
+    history = store.vessel(DPRK_TANKER, days=3650)
+    assert history is not None and history.track[0].ts == fixes()[0]["ts"]
+    assert history.events == []
+    assert store.offsets()[("voyage-events", 0)] == 1  # read, and past
 
 
 def test_the_store_outlives_its_process(tmp_path: Path) -> None:

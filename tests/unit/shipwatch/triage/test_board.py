@@ -286,6 +286,28 @@ def test_any_value_on_the_topic_leaves_a_bounded_board(values: list[dict[str, An
         assert read_record(state) == state
 
 
+def test_the_board_keeps_the_alerts_written_to_most_recently() -> None:
+    board = TriageBoard(keep=3)
+    for n in range(5):
+        board.apply(apply_action(None, f"alert-{n}", Action("acknowledge"), "alice", at(n)))
+    assert list(board.states) == ["alert-2", "alert-3", "alert-4"]
+    # A new record for a kept alert makes it the most recent: the oldest other one goes.
+    board.apply(board.act("alert-2", Action("note", text="seen"), "bob", at(6)))
+    board.apply(apply_action(None, "alert-5", Action("acknowledge"), "alice", at(7)))
+    assert list(board.states) == ["alert-4", "alert-2", "alert-5"]
+    assert status(board.get("alert-0")) == "open"  # forgotten: as if nobody had acted
+
+
+def test_the_default_bound_is_read_when_the_board_fills(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipwatch.triage import board as module
+
+    monkeypatch.setattr(module, "MAX_STATES", 2)
+    board = TriageBoard()
+    for n in range(4):
+        board.apply(apply_action(None, f"alert-{n}", Action("acknowledge"), "alice", at(n)))
+    assert list(board.states) == ["alert-2", "alert-3"]
+
+
 def test_lookup_gives_a_plain_copy_for_the_vessel_pages() -> None:
     board = TriageBoard()
     assert board.lookup(ALERT) is None

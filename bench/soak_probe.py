@@ -1,0 +1,383 @@
+"""`python -m bench.soak_probe worker ...`: `shipwatch worker` with a look inside, for soaks.
+
+Bench code only: the product never imports it. It runs the same main as the `shipwatch` command
+and, beside it, a thread that every SOAK_PROBE_EVERY_S seconds (default 60) writes what the
+worker holds to the JSON file SOAK_PROBE_OUT (atomically replaced; each report is also appended
+to the .jsonl beside it):
+ - the Faust tables' key counts, the `sea` table's keys by kind (cell heads, cell ticks, pairs
+   with a run, with only an end marker, with held observations; the watermarks), the oldest
+   cell tick and pair end marker against the partitions' watermarks;
+ - the sizes of what the pages keep in memory (the alert feed, the vessel directory, the
+   vessels near the fences, the live sources, the triage board and its remembered alert ids),
+   the track stage's write-back cache, the sea stage's kept clocks, ingest's thinner;
+ - with SOAK_HOLDERS=1: who holds the heap's bytes (bench.soak_probe._holders);
+ - with SOAK_PATCH=sea_json_bytes: the sea binding's table values are made their own size
+   (see `_patch`);
+ - with SOAK_TRIM_S=<s>: glibc's malloc_trim(0) every s seconds;
+ - with SOAK_TRACEMALLOC=1 (tracemalloc started before anything is imported; it slows the
+   worker down and costs memory): the Python heap traced, the top allocation sites, and what
+   grew since the previous dump, by line.
+SOAK_SHRINK (`name=value,...`) lowers in-memory bounds before the app is built, so that a soak
+shorter than their fill time still sees them hold: `triage_states` (shipwatch.triage.board
+MAX_STATES), `remembered_ids` (shipwatch.web.triage REMEMBERED_IDS), `feed_alerts`
+(shipwatch.web.live_feed KEEP).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import sys
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+TRACE = os.environ.get("SOAK_TRACEMALLOC") == "1"
+if TRACE:  # one frame a trace: more makes the worker too slow to keep up with a soak
+    tracemalloc.start(int(os.environ.get("SOAK_TRACEMALLOC_FRAMES", "1")))
+
+HOLDERS = os.environ.get("SOAK_HOLDERS") == "1"
+EVERY_S = float(os.environ.get("SOAK_PROBE_EVERY_S", "60"))
+OUT = os.environ.get("SOAK_PROBE_OUT", "")
+TOP = 40
+
+
+def _patch() -> None:
+    """SOAK_PATCH=sea_json_bytes: the sea binding serializes its table values with
+    shipwatch.ais.json_form.json_bytes (a bytes object of its own size) instead of
+    orjson.dumps (whose result keeps orjson's 4 KiB working buffer, or more for a big value:
+    4 KiB of RSS for every cell, tick and pair the sea table holds). The product change, made
+    here until streams/bindings/sea.py makes it, to measure what it saves."""
+    if os.environ.get("SOAK_PATCH", "") != "sea_json_bytes":
+        return
+    import types
+
+    import orjson
+
+    from shipwatch.ais.json_form import json_bytes
+    from streams.bindings import sea
+
+    shim = types.SimpleNamespace(dumps=json_bytes, loads=orjson.loads)
+    sea.orjson = shim  # type: ignore[attr-defined]
+
+
+def _shrink() -> None:
+    spec = os.environ.get("SOAK_SHRINK", "")
+    if not spec:
+        return
+    from shipwatch.triage import board
+    from shipwatch.web import live_feed, triage
+
+    where = {
+        "triage_states": (board, "MAX_STATES"),
+        "remembered_ids": (triage, "REMEMBERED_IDS"),
+        "feed_alerts": (live_feed, "KEEP"),
+    }
+    for item in spec.split(","):
+        name, _, value = item.partition("=")
+        module, attribute = where[name.strip()]
+        setattr(module, attribute, int(value))
+
+
+class Probe:
+    """Finds the worker's long-lived objects once, then reports their sizes."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.found: dict[str, list[Any]] = {}
+        self.snapshot: tracemalloc.Snapshot | None = None
+        self.dumps = 0
+        self.lock = threading.Lock()
+
+    def find(self) -> bool:
+        """Look through the heap once for the objects to report on (after the app is up)."""
+        names = {
+            "Table": "tables",
+            "LiveViews": "views",
+            "TriageService": "triage",
+            "HistorySink": "history",
+            "SeaBinding": "sea",
+            "TrackBinding": "track",
+            "Thinner": "thinner",
+        }
+        found: dict[str, list[Any]] = {}
+        for obj in gc.get_objects():
+            kind = names.get(type(obj).__name__)
+            if kind is not None:
+                found.setdefault(kind, []).append(obj)
+        if "tables" in found and "views" in found:
+            self.found = found
+            return True
+        return False
+
+    def report(self) -> dict[str, Any]:
+        """What the worker holds now."""
+        if not self.found:
+            self.find()
+        out: dict[str, Any] = {"at": time.time(), "pid": os.getpid()}
+        for name, fn in (
+            ("tables", self._tables),
+            ("sea", self._sea),
+            ("views", self._views),
+            ("stages", self._stages),
+            ("gc", self._gc),
+        ):
+            for _ in range(5):  # the event loop changes these dicts while we read them
+                try:
+                    out[name] = fn()
+                    break
+                except RuntimeError:
+                    time.sleep(0.01)
+        if TRACE:
+            out["tracemalloc"] = self._trace()
+        if HOLDERS:
+            out["holders"] = _holders()
+        return out
+
+    def _store(self, table: Any) -> dict[bytes, Any]:
+        data = table.data
+        return getattr(data, "data", data)  # type: ignore[no-any-return]
+
+    def _tables(self) -> dict[str, int]:
+        out = {}
+        for table in self.found.get("tables", []):
+            store = self._store(table)
+            out[table.name] = len(store)
+            values = list(store.values())
+            out[f"{table.name}_bytes"] = sum(len(v) for v in values if isinstance(v, bytes))
+        return out
+
+    def _sea(self) -> dict[str, Any]:
+        sea = next((t for t in self.found.get("tables", []) if t.name == "sea"), None)
+        if sea is None:
+            return {}
+        keys = list(self._store(sea).items())
+        heads = ticks = runs = ended = held = clocks = other = 0
+        oldest_tick: float | None = None
+        oldest_end: float | None = None
+        oldest_run_last: float | None = None
+        w1: list[float] = []
+        w2: list[float] = []
+        for key, raw in keys:
+            k = key.decode(errors="replace")
+            if k.startswith("c:"):
+                if "@" in k:
+                    ticks += 1
+                    t = float(k.rsplit("@", 1)[1])
+                    oldest_tick = t if oldest_tick is None else min(oldest_tick, t)
+                else:
+                    heads += 1
+            elif k.startswith("p:"):
+                value = json.loads(raw)
+                if value.get("buf"):
+                    held += 1
+                if "run" in value:
+                    runs += 1
+                    last = float(value["run"]["last"])
+                    oldest_run_last = (
+                        last if oldest_run_last is None else min(oldest_run_last, last)
+                    )
+                elif "ended" in value:
+                    ended += 1
+                    e = float(value["ended"])
+                    oldest_end = e if oldest_end is None else min(oldest_end, e)
+            elif k.startswith("wm:"):
+                clocks += 1
+                marks = json.loads(raw).get("marks", {})
+                for level, into in (("1", w1), ("2", w2)):
+                    times = [p[0] for p in marks.get(level, {}).get("p", {}).values() if p[0]]
+                    if times:
+                        into.append(min(times))
+            else:
+                other += 1
+        return {
+            "keys": len(keys),
+            "cell_heads": heads,
+            "cell_ticks": ticks,
+            "pairs_running": runs,
+            "pairs_ended": ended,
+            "pairs_holding": held,
+            "clocks": clocks,
+            "other": other,
+            "oldest_tick": oldest_tick,
+            "oldest_end_marker": oldest_end,
+            "oldest_run_last": oldest_run_last,
+            "track_watermark": min(w1) if w1 else None,
+            "sea_watermark": min(w2) if w2 else None,
+        }
+
+    def _views(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for views in self.found.get("views", []):
+            out["feed_alerts"] = len(views.feed.alerts)
+            out["feed_subscribers"] = len(views.feed.subscribers)
+            out["directory"] = len(views.directory.vessels)
+            out["nearby"] = len(views.nearby.vessels)
+            out["feed_sources"] = len(views.feeds.sources)
+        for service in self.found.get("triage", []):
+            out["triage_states"] = len(service.board.states)
+            out["triage_ids"] = len(service.ids)
+            out["triage_subscribers"] = len(service.subscribers)
+        return out
+
+    def _stages(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for track in self.found.get("track", []):
+            out["track_cached_states"] = len(track.states.states)
+            out["track_frames_unacked"] = len(track.frames)
+            out["track_sends"] = len(track.sends)
+            out["track_marks"] = len(track.marks)
+        for sea in self.found.get("sea", []):
+            out["sea_clocks"] = len(sea.clocks)
+            out["sea_watermarks"] = len(sea.watermarks)
+        out["thinner_vessels"] = sum(len(t.kept) for t in self.found.get("thinner", []))
+        return out
+
+    def _gc(self) -> dict[str, Any]:
+        return {
+            "counts": list(gc.get_count()),
+            "objects": len(gc.get_objects()),
+            "pymalloc_blocks": sys.getallocatedblocks(),
+            "malloc": _mallinfo(),
+        }
+
+    def _trace(self) -> dict[str, Any]:
+        snapshot = tracemalloc.take_snapshot().filter_traces(
+            (tracemalloc.Filter(False, tracemalloc.__file__),)
+        )
+        current, peak = tracemalloc.get_traced_memory()
+        top = snapshot.statistics("lineno")[:TOP]
+        out: dict[str, Any] = {
+            "traced_mb": current / 2**20,
+            "peak_mb": peak / 2**20,
+            "top": [[str(s.traceback[0]), s.size, s.count] for s in top],
+        }
+        if self.snapshot is not None:
+            grew = snapshot.compare_to(self.snapshot, "lineno")[:TOP]
+            out["grew"] = [[str(s.traceback[0]), s.size_diff, s.count_diff] for s in grew]
+            stacks = snapshot.compare_to(self.snapshot, "traceback")[:8]
+            out["grew_stacks"] = [
+                [s.size_diff, s.count_diff, [str(f) for f in s.traceback[-8:]]] for s in stacks
+            ]
+        self.snapshot = snapshot
+        return out
+
+    def dump(self) -> None:
+        """Write the report (atomically: a reader never sees half a file)."""
+        with self.lock:
+            report = self.report()
+            self.dumps += 1
+            report["dump"] = self.dumps
+            tmp = self.out.with_suffix(".tmp")
+            tmp.write_text(json.dumps(report))
+            tmp.replace(self.out)
+            with self.out.with_suffix(".jsonl").open("a") as log:
+                log.write(json.dumps({k: v for k, v in report.items() if k != "tracemalloc"}))
+                log.write("\n")
+
+
+def _holders(least: int = 64, top: int = 12) -> dict[str, Any]:
+    """Who holds the heap's buffers: bytes and bytearrays of `least` bytes or more, reached
+    from each object the garbage collector tracks directly or through the untracked tuples and
+    dicts it holds (those made only of atomic values, such as a dict of bytes to bytes, are not
+    tracked themselves): totals by the holder's type, the largest holders, the longest ones."""
+    by_type: dict[str, list[int]] = {}
+    single: list[tuple[int, int, str, int, str]] = []
+    for obj in gc.get_objects():
+        held = count = 0
+        reached = 0
+        for ref in gc.get_referents(obj):
+            if isinstance(ref, bytes | bytearray):
+                if len(ref) >= least:
+                    held += len(ref)
+                    count += 1
+            elif isinstance(ref, tuple | dict) and not gc.is_tracked(ref):
+                for inner in gc.get_referents(ref):
+                    if isinstance(inner, bytes | bytearray) and len(inner) >= least:
+                        held += len(inner)
+                        count += 1
+                        reached = max(reached, len(ref))
+        if held:
+            name = type(obj).__name__
+            entry = by_type.setdefault(name, [0, 0])
+            entry[0] += held
+            entry[1] += count
+            size = len(obj) if isinstance(obj, dict | list | tuple | set) else -1
+            sample = ""
+            if isinstance(obj, dict) and obj:
+                sample = repr(next(iter(obj)))[:60]
+            elif isinstance(obj, list) and obj:
+                sample = repr(obj[0])[:60]
+            single.append((held, count, name, size, sample))
+    single.sort(reverse=True)
+    kinds = sorted(by_type.items(), key=lambda kv: kv[1][0], reverse=True)[:top]
+    return {
+        "by_type": [[name, held, count] for name, (held, count) in kinds],
+        "single": [list(s) for s in single[:top]],
+    }
+
+
+def _mallinfo() -> dict[str, int]:
+    """glibc's heap: in use, free but kept, mmapped (mallinfo2), in bytes; {} elsewhere."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        fields = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks")
+        fields += ("uordblks", "fordblks", "keepcost")
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_size_t) for name in fields]
+
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return {}
+    return {
+        "arena": info.arena,
+        "in_use": info.uordblks,
+        "free": info.fordblks,
+        "mmapped": info.hblkhd,
+        "top_pad": info.keepcost,
+    }
+
+
+def _trim_loop(every: float) -> None:
+    """SOAK_TRIM_S=<s>: glibc's malloc_trim(0) every so often, which hands the free pages
+    inside the heap back to the system (an experiment: what the allocator keeps)."""
+    libc = ctypes.CDLL("libc.so.6")
+    while True:
+        time.sleep(every)
+        libc.malloc_trim(0)
+
+
+def _loop(probe: Probe) -> None:
+    time.sleep(min(EVERY_S, 20.0))
+    while True:
+        try:
+            probe.dump()
+        except Exception as exc:  # a probe must never take the worker down
+            print(f"soak probe: {exc!r}", file=sys.stderr)
+        time.sleep(EVERY_S)
+
+
+def main() -> int:
+    """Start the probe's thread, then run `shipwatch` as its command line says."""
+    _patch()
+    _shrink()
+    trim = float(os.environ.get("SOAK_TRIM_S", "0"))
+    if trim > 0:
+        threading.Thread(target=_trim_loop, args=(trim,), name="soak-trim", daemon=True).start()
+    if OUT:
+        probe = Probe(Path(OUT))
+        # Not on a signal: Faust's worker takes SIGUSR1 (it dumps the tasks' stacks).
+        threading.Thread(target=_loop, args=(probe,), name="soak-probe", daemon=True).start()
+    from shipwatch.cli.main import main as shipwatch_main
+
+    return shipwatch_main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

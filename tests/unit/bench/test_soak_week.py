@@ -1,0 +1,134 @@
+"""The week soak's analysis on synthetic weeks (levelling, leaking, too short), its checks, and
+the week's traffic: streamed, every vessel in the box all week, pairs meeting at sea."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Callable
+
+from bench.soak_week_analysis import (
+    DAY_S,
+    HistoryCheck,
+    WeekSample,
+    analyse_week,
+    checks,
+    warm_index,
+)
+from bench.traffic import SEA_BOX, T0
+from bench.week_traffic import _box_point, meeting, meetings_plan, week_traffic
+from geofences.movement import distance_m
+
+VESSELS = 3000
+RETENTION = 1.5 * DAY_S
+SPEED = 250.0
+
+
+def week(rss: Callable[[float], float], days: float = 7.0, every: float = 10.0) -> list[WeekSample]:
+    """A sample every `every` wall seconds at SPEED x real time; 50 positions per event second;
+    the whole fleet seen in the first minute of wall time."""
+    out = []
+    for k in range(int(days * DAY_S / SPEED / every) + 1):
+        t = k * every
+        done = int(t * SPEED * 50)
+        vessels = min(VESSELS, int(VESSELS * t / 60))
+        out.append(WeekSample(t, T0 + t * SPEED, rss(t), done, done, vessels, 320, 40.0, 0.0))
+    return out
+
+
+def test_a_week_that_levels_off_passes_and_its_slopes_are_per_hour_and_per_day() -> None:
+    # Up to 5 MB over Ready in the first day of event time, flat after.
+    samples = week(lambda t: 100.0 + 5.0 * (1 - math.exp(-t * SPEED / (0.2 * DAY_S))))
+    a = analyse_week(samples, VESSELS, 100, RETENTION)
+    assert a.warmed_up and a.levels_off and a.per_vessel_ok
+    assert abs(a.slope_mb_per_wall_h) < 0.1 and abs(a.slope_mb_per_event_day) < 0.1
+    assert a.over_ready_bytes_per_vessel == (samples[-1].rss_mb - 100.0) * 2**20 / VESSELS
+    assert a.growth_bytes_per_vessel < 2.0  # the warm part is flat
+    # Warm once the history retention (1.5 days) and 6 h more have passed in event time.
+    assert a.warm_event_t >= T0 + RETENTION + 6 * 3600
+
+
+def test_a_slow_leak_is_a_wall_slope_and_a_daily_figure() -> None:
+    # 2 MB per hour of wall time: 0.33 MB per simulated day at 250 x.
+    samples = week(lambda t: 110.0 + 2.0 * t / 3600)
+    a = analyse_week(samples, VESSELS, 100, RETENTION)
+    assert not a.levels_off
+    assert math.isclose(a.slope_mb_per_wall_h, 2.0, rel_tol=1e-6)
+    assert math.isclose(a.slope_mb_per_event_day, 2.0 * 24 / SPEED, rel_tol=1e-6)
+
+
+def test_a_run_shorter_than_its_retention_is_not_warmed_up() -> None:
+    samples = week(lambda t: 100.0, days=1.0)
+    assert warm_index(samples, 100, RETENTION) is None
+    assert not analyse_week(samples, VESSELS, 100, RETENTION).warmed_up
+
+
+def test_the_checks_fail_a_history_past_its_retention_and_an_unbounded_board() -> None:
+    samples = week(lambda t: 100.0)
+    history = HistoryCheck(
+        RETENTION,
+        {"fixes": [T0, T0 + 3 * DAY_S, 10], "events": [T0 + 2 * DAY_S, T0 + 3 * DAY_S, 2]},
+        3000,
+        None,
+        100,
+        0,
+        1.0,
+    )
+    probe = {
+        "views": {"triage_states": 41, "triage_ids": 10, "feed_alerts": 5, "nearby": 1},
+        "views_extra": {},
+        "tables": {"tracks": 3000},
+        "sea": {},
+    }
+    r = {
+        "history": history.__dict__,
+        "probe": [probe],
+        "fleet": {"vessels": 3000, "meeting": 46},
+        "shrink": "triage_states=40,remembered_ids=2000",
+        "analysis": analyse_week(samples, VESSELS, 100, RETENTION).__dict__,
+    }
+    found = {c["name"]: c["ok"] for c in checks(r)}
+    assert found["history fixes"] is False  # 3 days behind, 1.5 kept
+    assert found["history events"] is True
+    assert found["triage board"] is False and found["remembered alert ids"] is True
+    assert found["metric series"] is True
+
+
+def test_the_week_streams_and_keeps_every_vessel_in_the_sea() -> None:
+    fleet, items = week_traffic(300, seed=3, days=1.0)
+    assert fleet.vessels == 300 and fleet.meeting + fleet.steaming + fleet.callers > 0
+    lat0, lat1, lon0, lon1 = SEA_BOX
+    previous = 0
+    for t, _, _, line in itertools.islice(items, 50_000):
+        assert t >= previous  # in event-time order
+        previous = t
+        fields = dict(part.split(":", 1) for part in line.decode()[1:-1].split(","))
+        lat, lon = float(fields['"lat"']), float(fields['"lon"'])
+        # The open sea, or the two ports north of it (Vostochny 42.7 N, Chongjin 41.8 N).
+        assert lat0 - 0.5 <= lat <= 43.0 and lon0 - 1.0 <= lon <= lon1 + 0.5
+        assert lat >= lat0 - 0.5 and (lat <= lat1 + 0.5 or 129.5 <= lon <= 133.5)
+    assert previous > T0 + 2 * 3600  # 50,000 positions are hours of a 300-vessel fleet
+
+
+def test_paired_vessels_meet_close_and_slow_on_time() -> None:
+    rng = random.Random(1)
+    starts = {n: _box_point(rng) for n in range(4)}
+    plans = meetings_plan(random.Random(2), starts, 2.0)
+    m, _ = plans[0][0]
+    partner = next(n for n in range(1, 4) if plans[n][0][0] == m)
+    tracks = {}
+    for n in (0, partner):
+        positions = {}
+        for t, _, _, line in meeting(random.Random(n), n, 1000 + n, T0, starts[n], plans[n]):
+            if t > m.end:
+                break
+            if t >= m.start + 1800:
+                fields = dict(part.split(":", 1) for part in line.decode()[1:-1].split(","))
+                positions[t // 600] = (float(fields['"lat"']), float(fields['"lon"']))
+        tracks[n] = positions
+    common = sorted(set(tracks[0]) & set(tracks[partner]))
+    assert len(common) >= 8  # at least 80 minutes of shared ticks
+    for tick in common:
+        a, b = tracks[0][tick], tracks[partner][tick]
+        assert distance_m(a[0], a[1], b[0], b[1]) < 500
