@@ -87,7 +87,7 @@ from streams.bindings.agents import MessageBinding
 from streams.bindings.guard import send_dead_letter
 from streams.bindings.history_sink import HistorySink
 from streams.bindings.ingest import Ingest
-from streams.bindings.sea import send_events, send_sea
+from streams.bindings.sea import TableStore, send_events, send_sea
 from streams.bindings.track import TrackBinding
 from streams.kafka import replayer
 from streams.kafka.bulk_producer import BulkProducer
@@ -492,51 +492,22 @@ async def _track(
     await track.tell_progress()
 
 
-class SeaTable:
-    """The sea stage's store over the `sea` table, written as the sea binding writes it: after a
-    frame, each key it changed once, the value's JSON (orjson) or a tombstone, on the frame's
-    partition. Values are read from the table for each frame, but for the partitions' clocks
-    (`wm:<p>`), which the binding keeps in memory between frames (streams/bindings/sea.py)."""
+class SeaTable(TableStore):
+    """The sea binding's store (streams/bindings/sea.py) over a stand-in table, flushed after
+    each frame: each key it changed once, the value's JSON (orjson) or a tombstone, on the
+    frame's partition, as the binding's flush writes them."""
 
     def __init__(self, table: Any, wire: Wire) -> None:
+        super().__init__(SimpleNamespace(data={}))
         self.topic = table.changelog_topic.get_topic_name()
         self.wire = wire
-        self.data: dict[str, bytes] = {}
-        self.values: dict[str, Any] = {}
-        self.clocks: dict[str, Any] = {}
-        self.changed: set[str] = set()
-
-    def get(self, key: str) -> Any | None:
-        """The value: this frame's, a kept clock, or the table's."""
-        if key not in self.values:
-            stored = self.data.get(key)
-            kept = self.clocks.get(key)
-            self.values[key] = kept if kept is not None else (_json(stored) if stored else None)
-        return self.values[key]
-
-    def put(self, key: str, value: Any) -> None:
-        """Set the value (written at `commit`)."""
-        self.values[key] = value
-        self.changed.add(key)
-        if key.startswith("wm:") and value is not None:
-            self.clocks[key] = value
-
-    def delete(self, key: str) -> None:
-        """Forget the key (a tombstone at `commit`)."""
-        self.put(key, None)
 
     def commit(self, partition: int) -> None:
         """The frame's changes onto the changelog."""
-        for key in sorted(self.changed):
-            value = self.values[key]
-            raw = None if value is None else orjson.dumps(value)
-            if raw is None:
-                self.data.pop(key, None)
-            else:
-                self.data[key] = raw
-            self.wire.append(self.topic, partition, key.encode(), raw)
-        self.changed.clear()
-        self.values.clear()
+        changes = sorted(self.take())
+        self.written(changes)
+        for key, raw in changes:
+            self.wire.append(self.topic, partition, key, raw)
 
 
 async def _sea(
