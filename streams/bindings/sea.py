@@ -31,6 +31,7 @@ from faust import Stream
 from faust.types import EventT, StreamT, TopicT
 
 from shipwatch import metrics
+from shipwatch.ais.json_form import json_bytes
 from shipwatch.pipeline.frames import frames_of, parse_frame
 from shipwatch.pipeline.partitioner import KeyPartitioner
 from shipwatch.sea.sampler import SeaContext
@@ -86,10 +87,11 @@ class TableStore:
         self.put(key, None)
 
     def take(self) -> list[Change]:
-        """The changes since the last `take`, serialized now; the values read since are
-        forgotten (read from the table again, once written there: see `written`)."""
+        """The changes since the last `take`, serialized now (each value a bytes object of its
+        own size: the table keeps it, and orjson's own result holds 4 KiB); the values read
+        since are forgotten (read from the table again, once written there: see `written`)."""
         changes = [
-            (key.encode(), None if (v := self.values[key]) is None else orjson.dumps(v))
+            (key.encode(), None if (v := self.values[key]) is None else json_bytes(v))
             for key in self.changed
         ]
         self.changed.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import orjson
 
 from shipwatch.pipeline.frames import frame_of, parse_frame
@@ -74,6 +76,15 @@ def test_a_key_changed_by_many_frames_is_written_once_with_its_last_value() -> N
     store.written(changes)
     assert table.data == {b"c:1": b'{"ticks":[1,2]}'}
     assert TableStore(table, {}).get("c:1") == {"ticks": [1, 2]}  # read back from the table
+
+
+def test_the_table_keeps_each_value_in_bytes_of_its_own_size() -> None:
+    # orjson.dumps hands back its 4 KiB working buffer: kept as the table's value, 17,000 sea
+    # keys held 25 MB more than their JSON (the week soak, docs/performance-log.md).
+    store = TableStore(Table(), {})
+    store.put("c:1", {"ticks": [], "pending": []})
+    [(_, value)] = store.take()
+    assert value is not None and sys.getsizeof(value) < len(value) + 100
 
 
 def test_a_sea_frame_carries_its_records_then_the_progress_that_covers_them() -> None:
