@@ -58,6 +58,31 @@ def test_a_slow_leak_is_a_wall_slope_and_a_daily_figure() -> None:
     assert math.isclose(a.slope_mb_per_event_day, 2.0 * 24 / SPEED, rel_tol=1e-6)
 
 
+def test_a_backlogs_buffers_are_told_from_a_leak() -> None:
+    # Flat at 150 MB when caught up; 15 MB more while 10 s of traffic behind, in the middle.
+    def behind(t: float) -> bool:
+        return 1200 <= t <= 1500
+
+    samples = [
+        WeekSample(
+            s.t_s,
+            s.event_t,
+            s.rss_mb + (15.0 if behind(s.t_s) else 0.0),
+            s.processed - (int(10 * SPEED * 50) if behind(s.t_s) else 0),
+            s.published,
+            s.vessels,
+            s.series,
+            s.history_mb,
+            s.held_s,
+        )
+        for s in week(lambda t: 150.0)
+    ]
+    a = analyse_week(samples, VESSELS, 100, RETENTION)
+    assert a.judged_on == "caught_up" and a.levels_off
+    assert abs(a.caught_up_slope_mb_per_wall_h) < 0.01
+    assert a.caught_up_samples < a.warm_samples
+
+
 def test_a_run_shorter_than_its_retention_is_not_warmed_up() -> None:
     samples = week(lambda t: 100.0, days=1.0)
     assert warm_index(samples, 100, RETENTION) is None
