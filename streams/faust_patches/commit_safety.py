@@ -48,12 +48,18 @@ def commit_after_changelogs() -> None:
 # closed, and that last commit would take its offset past the message whose output was never
 # made: with the broker reachable, the output is lost. Once the app has crashed nothing more is
 # committed; the restarted worker reads again from the last commit made before the crash.
+# The commit raises rather than returns: the stopping consumer then ends as it did when that
+# commit failed on the stopped producer, instead of waiting on a broker that may be gone.
+class CrashedNoCommit(RuntimeError):
+    """A crashed worker's consumer asked to commit: it never does."""
+
+
 async def _commit_unless_crashed(self: Any, tps: Any, start_new_transaction: bool) -> bool:
     if self.app._crashed.is_set():
         if not getattr(self, "_shipwatch_told_no_commit", False):
             self._shipwatch_told_no_commit = True
             log.warning("the worker crashed: no offset is committed from now on")
-        return False
+        raise CrashedNoCommit("the worker crashed: no offset is committed")
     return bool(await _commit_tps(self, tps, start_new_transaction=start_new_transaction))
 
 

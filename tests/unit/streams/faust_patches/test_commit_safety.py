@@ -61,8 +61,9 @@ def committing(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 def test_a_crashed_worker_commits_nothing(monkeypatch: pytest.MonkeyPatch):
     calls = committing(monkeypatch)
     consumer = Crashable(crashed=True)
-    did = asyncio.run(commit_safety._commit_unless_crashed(consumer, ["tp"], True))
-    assert did is False and calls == []
+    with pytest.raises(commit_safety.CrashedNoCommit):
+        asyncio.run(commit_safety._commit_unless_crashed(consumer, ["tp"], True))
+    assert calls == []
 
 
 def test_a_running_worker_commits_as_faust_does(monkeypatch: pytest.MonkeyPatch):
