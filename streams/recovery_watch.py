@@ -24,6 +24,7 @@ from typing import Any
 from faust.types import AppT
 
 from shipwatch import metrics
+from streams.faust_patches.changelog_rewind import read_from
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ async def act(app: Any, stall: Stall) -> None:
     )
     if stall.action == "reread":
         applied = recovery.active_offsets
-        targets = {tp: max(0, (applied.get(tp) or -1) + 1) for tp in stall.partitions}
+        targets = {tp: read_from(applied.get(tp)) for tp in stall.partitions}
         try:
             await consumer.seek_wait(targets)
         except Exception as exc:  # a rebalance moved them: the next recovery seeks anyway

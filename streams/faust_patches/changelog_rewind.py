@@ -74,6 +74,12 @@ async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
             await rewind(self, dropped)
 
 
+def read_from(applied: int | None) -> int:
+    """Where a changelog partition is read again: just after the last record its table applied
+    (None or -1: none yet, so from the start)."""
+    return max(0, (applied if applied is not None else -1) + 1)
+
+
 def rewind_targets(
     dropped: dict[Any, int], assigned: set[Any], applied: dict[Any, int | None]
 ) -> dict[Any, int]:
@@ -83,8 +89,7 @@ def rewind_targets(
     for tp, first in dropped.items():
         if tp not in assigned:
             continue  # moved away: its next owner's recovery seeks it
-        last = applied.get(tp)
-        targets[tp] = max(0, min(first, (last if last is not None else -1) + 1))
+        targets[tp] = max(0, min(first, read_from(applied.get(tp))))
     return targets
 
 
