@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Derive the land polygons drawn on the vessel pages' maps from GSHHG, via GMT.
 
-Writes ``shipwatch/web/static/coast.geojson`` (served by the worker at /static/coast.geojson), one
+Writes ``geofences/data/coast.geojson`` (read by the on-land rule, served by the worker at
+/static/coast.geojson), one
 GeoJSON FeatureCollection of land (Polygon/MultiPolygon, lon/lat, WGS 84) in two layers:
 
 * ``"detail": "regional"``: the whole region the watched traffic uses, lon 127.0-143.0 E,
@@ -26,7 +27,7 @@ Debian bookworm install the tools once (root):
     apt-get install -y gmt gmt-gshhg-full gmt-gshhg-high
 
 then run from the repository root: ``.venv/bin/python scripts/make-coastline.py``, and update
-``shipwatch/web/static/COAST-LICENSE.md`` if the GSHHG version or the parameters changed.
+``geofences/data/COAST-LICENSE.md`` if the GSHHG version or the parameters changed.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from shapely.ops import polygonize, unary_union
 
 ROOT = Path(__file__).resolve().parent.parent
 FENCES = ROOT / "geofences" / "fences"
-OUT = ROOT / "shipwatch" / "web" / "static" / "coast.geojson"
+OUT = ROOT / "geofences" / "data" / "coast.geojson"
 
 REGION = (127.0, 143.0, 33.0, 47.5)  # west, east, south, north
 REGIONAL_RES = "h"

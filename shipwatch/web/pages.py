@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web as aioweb
 
+from geofences.coast import coast_bytes
 from geofences.index import FenceIndex
 from shipwatch.metrics import LIVE_VIEWERS
 from shipwatch.web.feed_status import FeedBoard
@@ -20,6 +21,7 @@ Handle = Callable[[dict[str, Any], int | None], None]  # a topic's JSON object, 
 
 # The HTML pages: each a static file whose script reads what it shows from /api.
 PAGES = {"/": "index.html", "/vessels/{mmsi:[0-9]{1,9}}": "vessel.html", "/search": "search.html"}
+COAST_STATIC = "coast.geojson"  # served at /static/coast.geojson, read from geofences/data
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -45,6 +47,8 @@ def static_files() -> dict[str, tuple[bytes, str]]:
             if suffix in CONTENT_TYPES:  # licences and notes stay files, not pages
                 relative = str(entry).split("/shipwatch/web/static/", 1)[1]
                 found[relative] = (entry.read_bytes(), CONTENT_TYPES[suffix])
+    # The coastline the maps draw is the one the on-land rule reads: geofences' package data.
+    found[COAST_STATIC] = (coast_bytes(), CONTENT_TYPES[".geojson"])
     return found
 
 

@@ -1,6 +1,7 @@
-"""The committed coastline (streams/web/static/coast.geojson) the vessel pages draw as land.
+"""The committed coastline (geofences/data/coast.geojson) the vessel pages draw as land.
 
-Made by scripts/make-coastline.py from GSHHG; these checks read only the committed file.
+Made by scripts/make-coastline.py from GSHHG; these checks read only the committed file. It is
+geofences' package data (the on-land rule reads it) and the pages load it at /static/coast.geojson.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import pytest
 import shapely
 from shapely.geometry import Point, shape
 
+from shipwatch.web.pages import static_files
 from tests.fixtures.timeline import CHONGJIN_BERTH, VOSTOCHNY_BERTH
 
 ROOT = Path(__file__).resolve().parents[4]
-COAST = ROOT / "shipwatch" / "web" / "static" / "coast.geojson"
-LICENSE = ROOT / "shipwatch" / "web" / "static" / "COAST-LICENSE.md"
+COAST = ROOT / "geofences" / "data" / "coast.geojson"
+LICENSE = ROOT / "geofences" / "data" / "COAST-LICENSE.md"
 FENCES = ROOT / "geofences" / "fences"
 
 # (lat, lon)
@@ -50,6 +52,12 @@ def land(collection):
 
 def test_file_is_small_enough_to_serve():
     assert COAST.stat().st_size < 2_000_000
+
+
+def test_the_pages_get_it_at_static_coast_geojson():
+    body, content_type = static_files()["coast.geojson"]
+    assert body == COAST.read_bytes()
+    assert content_type == "application/geo+json"
 
 
 def test_is_a_feature_collection_of_valid_land_polygons(collection):

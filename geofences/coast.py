@@ -1,0 +1,311 @@
+"""The bundled coastline as a land index: how far inland a position lies (the on-land rule).
+
+The coastline is `geofences/data/coast.geojson` (GSHHG 2.3.7, high resolution over the region,
+full resolution around each bundled port; licence and making in `data/COAST-LICENSE.md`). The
+web pages draw the same file, served at /static/coast.geojson.
+
+`LandIndex.inland_m` runs for every position of every vessel, so most answers come from a
+grid of cells classified once: a position outside the coastline's box is unknown (None); in a
+cell with no land it is at sea (0.0) with no geometry call; only in a cell the shore crosses is
+the point tested against the land, and only a point on land is measured to the shore.
+
+Distances use geofences.earth's sphere, in a local projection around the point (metres per
+degree of latitude, and of longitude at its latitude), as every other distance in shipwatch.
+
+Mind the resolution: GSHHG is no chart. Around ports it can be hundreds of metres off
+(Vostochny's berths lie about 560 m from the drawn shore; Chongjin's breakwaters are missing),
+and lakes are drawn as land. A rule on top must allow for that (a margin, and the fences).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import math
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+
+from geofences.earth import METRES_PER_DEGREE, metres_per_degree_lon
+
+COAST_RESOURCE = "data/coast.geojson"  # inside the geofences package (package data)
+CELL_DEG = 0.05  # grid cells: about 5.6 km by 4 km in the region
+DEEP_M = 2_000.0  # a "deep" cell: every point of it at least this far inland
+FIRST_REACH_M = 1_500.0  # a point on land is first measured to the shore segments this near
+FEW_SEGMENTS = 64  # up to this many candidate segments are measured in Python, more in numpy
+EDGE_EPS_DEG = 1e-9  # cells are classified a hair larger than they are: float rounding
+
+# Cell kinds, one byte per cell.
+SEA = 0  # no land in the cell (nor on its edge): every point of it is at sea
+MIXED = 1  # the shore crosses the cell (or comes near): test the point against the land
+DEEP = 2  # the cell and DEEP_M around it are land: every point of it is inland, measure it
+KIND_NAMES = {SEA: "sea", MIXED: "mixed", DEEP: "deep"}
+
+
+def coast_bytes() -> bytes:
+    """The bundled coastline's GeoJSON, as the package holds it (the web pages serve these)."""
+    return resources.files("geofences").joinpath(COAST_RESOURCE).read_bytes()
+
+
+@functools.cache
+def land_index() -> LandIndex:
+    """The bundled coastline's index, built on first use (about a second) and kept."""
+    return LandIndex(json.loads(coast_bytes()))
+
+
+class LandIndex:
+    """Land polygons, their shore as segments in an STRtree, and a grid of classified cells."""
+
+    def __init__(
+        self, collection: Mapping[str, Any], *, cell_deg: float = CELL_DEG, deep_m: float = DEEP_M
+    ) -> None:
+        features = list(collection.get("features") or [])
+        geoms = [shape(f["geometry"]) for f in features]
+        land = shapely.union_all(geoms) if geoms else shapely.Polygon()
+        if not land.is_valid:
+            land = shapely.make_valid(land)
+        shapely.prepare(land)
+        self.land = land
+        self.coverage = _coverage(features, land)
+        west, south, east, north = self.coverage
+        self._west, self._south = west, south
+        self._width, self._height = east - west, north - south
+        self._segments = _shore(land, self.coverage)
+        self._rows_of: list[tuple[float, float, float, float]] = [
+            (x0, y0, x1, y1) for x0, y0, x1, y1 in self._segments.tolist()
+        ]
+        self._shore: Any = (
+            shapely.STRtree(shapely.linestrings(self._segments.reshape(-1, 2, 2)))
+            if len(self._segments)
+            else None
+        )
+        # The grid.
+        self.cell_deg = cell_deg
+        self._inv_cell = 1.0 / cell_deg
+        self._cols = max(1, math.ceil(self._width / cell_deg - 1e-9))
+        self._rows = max(1, math.ceil(self._height / cell_deg - 1e-9))
+        self._cells = _classify(
+            land, self._shore, self.coverage, self._cols, self._rows, cell_deg, deep_m
+        )
+
+    def covers(self, lat: float, lon: float) -> bool:
+        """True when the point lies in the coastline's box (where the file says land or sea)."""
+        x, y = lon - self._west, lat - self._south
+        return 0.0 <= x <= self._width and 0.0 <= y <= self._height
+
+    def inland_m(self, lat: float, lon: float) -> float | None:
+        """Metres from the point to the nearest shore when it is on land; 0.0 at sea; None when
+        the point is outside the coastline's coverage (unknown: never evidence of anything).
+
+        Near the coverage's edge the distance is at most the distance to that edge: the shore
+        beyond it is unknown, so the answer never overstates how far inland a point is.
+        """
+        x, y = lon - self._west, lat - self._south
+        if not (0.0 <= x <= self._width and 0.0 <= y <= self._height):  # NaN too
+            return None
+        col = int(x * self._inv_cell)
+        row = int(y * self._inv_cell)
+        if col >= self._cols:
+            col = self._cols - 1
+        if row >= self._rows:
+            row = self._rows - 1
+        kind = self._cells[row * self._cols + col]
+        if kind == SEA:
+            return 0.0
+        if kind == DEEP:  # no shore within deep_m: straight to the wider search
+            return self._shore_m(lat, lon, 0.0)
+        if not shapely.contains_xy(self.land, lon, lat):
+            return 0.0
+        return self._shore_m(lat, lon, FIRST_REACH_M)
+
+    def cell_kind(self, lat: float, lon: float) -> str | None:
+        """The grid cell's class at the point: "sea", "mixed" or "deep" (None outside)."""
+        if not self.covers(lat, lon):
+            return None
+        col = min(int((lon - self._west) * self._inv_cell), self._cols - 1)
+        row = min(int((lat - self._south) * self._inv_cell), self._rows - 1)
+        return KIND_NAMES[self._cells[row * self._cols + col]]
+
+    def cell_counts(self) -> dict[str, int]:
+        """How many cells of each kind the grid holds (for the bench and the docs)."""
+        return {name: self._cells.count(bytes([kind])) for kind, name in KIND_NAMES.items()}
+
+    def shore_m(self, lat: float, lon: float) -> float:
+        """Metres from the point to the nearest drawn shore, on land or at sea alike (capped at
+        the distance to the coverage's edge, beyond which the shore is unknown)."""
+        return self._shore_m(lat, lon, FIRST_REACH_M)
+
+    def _shore_m(self, lat: float, lon: float, first_reach: float) -> float:
+        west, south, east, north = self.coverage
+        lon_m = metres_per_degree_lon(lat)
+        edge_m = max(
+            min(
+                (lat - south) * METRES_PER_DEGREE,
+                (north - lat) * METRES_PER_DEGREE,
+                (lon - west) * lon_m,
+                (east - lon) * lon_m,
+            ),
+            0.0,
+        )
+        if self._shore is None:
+            return edge_m
+        # Most points on land are near the shore: measure the segments within first_reach.
+        # Every segment within `reach` metres is found (in the box of that half-side), so a
+        # distance within reach is the answer, and one beyond it bounds the answer.
+        reach = min(first_reach, edge_m)
+        metres = self._nearest(lat, lon, lon_m, reach) if reach > 0.0 else math.inf
+        if metres > reach and reach < edge_m:
+            if metres == math.inf:  # none in the box: the nearest segment in degrees bounds it
+                _, (deg,) = self._shore.query_nearest(
+                    shapely.Point(lon, lat), return_distance=True, all_matches=False
+                )
+                metres = float(deg) * METRES_PER_DEGREE  # no degree is longer than that
+            reach = min(metres * (1 + 1e-9) + 1e-6, edge_m)
+            metres = self._nearest(lat, lon, lon_m, reach)
+        return min(metres, edge_m)
+
+    def _nearest(self, lat: float, lon: float, lon_m: float, reach: float) -> float:
+        """Metres to the nearest of the shore segments whose boxes meet the box of half-side
+        `reach` metres around the point (infinite when none does).
+
+        Distances are in the local projection: in plain Python for a few segments (numpy's
+        overhead per call is larger than their sums), else in numpy.
+        """
+        dlat = reach / METRES_PER_DEGREE
+        dlon = reach / lon_m
+        hits = self._shore.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        if len(hits) == 0:
+            return math.inf
+        k = lon_m / METRES_PER_DEGREE  # the local projection, in degrees of latitude
+        if len(hits) <= FEW_SEGMENTS:
+            rows = self._rows_of
+            best = math.inf
+            for i in hits.tolist():
+                x0, y0, x1, y1 = rows[i]
+                ax = (x0 - lon) * k
+                ay = y0 - lat
+                dx = (x1 - x0) * k
+                dy = y1 - y0
+                # The point of the segment nearest the origin: a + t (b - a), t in [0, 1].
+                t = -(ax * dx + ay * dy) / (dx * dx + dy * dy)
+                if t < 0.0:
+                    t = 0.0
+                elif t > 1.0:
+                    t = 1.0
+                px = ax + t * dx
+                py = ay + t * dy
+                d2 = px * px + py * py
+                if d2 < best:
+                    best = d2
+        else:
+            seg = self._segments[hits]
+            ax = (seg[:, 0] - lon) * k
+            ay = seg[:, 1] - lat
+            dx = (seg[:, 2] - seg[:, 0]) * k
+            dy = seg[:, 3] - seg[:, 1]
+            t = np.minimum(np.maximum(-(ax * dx + ay * dy) / (dx * dx + dy * dy), 0.0), 1.0)
+            px = ax + t * dx
+            py = ay + t * dy
+            best = float((px * px + py * py).min())
+        return math.sqrt(best) * METRES_PER_DEGREE
+
+
+def _coverage(features: list[Any], land: Any) -> tuple[float, float, float, float]:
+    """West, south, east, north of the file's boxes (each feature's `bbox` property), or of
+    the land when a feature has none."""
+    boxes: list[Any] = [(f.get("properties") or {}).get("bbox") for f in features]
+    if boxes and all(isinstance(b, list | tuple) and len(b) == 4 for b in boxes):
+        return (
+            float(min(b[0] for b in boxes)),
+            float(min(b[1] for b in boxes)),
+            float(max(b[2] for b in boxes)),
+            float(max(b[3] for b in boxes)),
+        )
+    if land.is_empty:
+        return (0.0, 0.0, -1.0, -1.0)  # covers nothing
+    west, south, east, north = land.bounds
+    return (float(west), float(south), float(east), float(north))
+
+
+def _shore(land: Any, coverage: tuple[float, float, float, float]) -> Any:
+    """The shore as an array of segments (lon0, lat0, lon1, lat1), one a row. The land's
+    outline where the file's box cut it is no shore and is left out, as are empty segments."""
+    west, south, east, north = coverage
+    rows = []
+    for ring in shapely.get_rings(shapely.get_parts(land)):
+        coords = shapely.get_coordinates(ring).tolist()
+        for (x0, y0), (x1, y1) in itertools.pairwise(coords):
+            if (x0, y0) == (x1, y1):
+                continue
+            if (x0 == x1 and x0 in (west, east)) or (y0 == y1 and y0 in (south, north)):
+                continue  # along the coverage's edge: a cut, not a shore
+            rows.append((x0, y0, x1, y1))
+    return np.array(rows, dtype=float).reshape(-1, 4)
+
+
+def _classify(
+    land: Any,
+    shore: Any,
+    coverage: tuple[float, float, float, float],
+    cols: int,
+    rows: int,
+    cell_deg: float,
+    deep_m: float,
+) -> bytes:
+    """One byte per cell, row by row from the south-west: SEA, MIXED or DEEP.
+
+    A cell no shore segment touches is all land or all sea, as its centre is; a land cell
+    with no shore within deep_m of it (and inside the coverage by as much) is DEEP.
+    """
+    west, south, east, north = coverage
+    count = cols * rows
+    cells = bytearray([SEA]) * count
+    if land.is_empty:
+        return bytes(cells)
+    x0 = [west + (i % cols) * cell_deg for i in range(count)]
+    y0 = [south + (i // cols) * cell_deg for i in range(count)]
+    eps = EDGE_EPS_DEG
+    half = cell_deg / 2
+    on_land = shapely.contains_xy(land, [x + half for x in x0], [y + half for y in y0]).tolist()
+    crossed: set[int] = set()
+    if shore is not None:
+        boxes = shapely.box(
+            [x - eps for x in x0],
+            [y - eps for y in y0],
+            [x + cell_deg + eps for x in x0],
+            [y + cell_deg + eps for y in y0],
+        )
+        crossed = set(shore.query(boxes, predicate="intersects")[0].tolist())
+    inland = []
+    margins = []
+    dlat = deep_m / METRES_PER_DEGREE + eps
+    for i in range(count):
+        if i in crossed:
+            cells[i] = MIXED
+        elif on_land[i]:
+            # Grown by deep_m, in degrees at the poleward corner (where a degree of longitude
+            # is shortest): every point of the cell has that much around it.
+            poleward = max(abs(y0[i] - dlat), abs(y0[i] + cell_deg + dlat))
+            dlon = deep_m / metres_per_degree_lon(poleward) + eps
+            margin = (x0[i] - dlon, y0[i] - dlat, x0[i] + cell_deg + dlon, y0[i] + cell_deg + dlat)
+            inside = west <= margin[0] and south <= margin[1]
+            if inside and margin[2] <= east and margin[3] <= north:
+                inland.append(i)
+                margins.append(margin)
+            else:
+                cells[i] = MIXED  # near the coverage's edge: measured, not trusted deep
+    near: set[int] = set()
+    if shore is not None and margins:
+        near = set(
+            shore.query(shapely.box(*zip(*margins, strict=True)), predicate="intersects")[
+                0
+            ].tolist()
+        )
+    for k, i in enumerate(inland):
+        cells[i] = MIXED if k in near else DEEP
+    return bytes(cells)
