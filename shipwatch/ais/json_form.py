@@ -16,9 +16,10 @@ import orjson
 
 from shipwatch.ais.errors import Rejected
 from shipwatch.ais.raw_message import MAX_MESSAGE_BYTES, decode_message, is_vessel_mmsi
-from shipwatch.ais.records import AnyRecord, Position, Sighting, iso
+from shipwatch.ais.records import AnyRecord, Position, Scene, Sighting, iso
 
 JsonRecord = dict[str, Any]  # a record as published on `positions` / `statics` / `sightings`
+# (where scenes go too)
 
 _POSITION_FIELDS = frozenset(Position.model_fields)
 _ISO_Z_LEN = len("2024-03-07T00:00:00Z")
@@ -48,7 +49,7 @@ def as_json(record: AnyRecord) -> JsonRecord:
             "nav_status": record.nav_status,
         }
     if isinstance(record, Sighting):
-        return {
+        sighting = {
             "kind": "sighting",
             "sighting_id": record.sighting_id,
             "ts": iso(record.ts),
@@ -56,6 +57,18 @@ def as_json(record: AnyRecord) -> JsonRecord:
             "lon": record.lon,
             "length_m": record.length_m,
             "source": record.source,
+        }
+        if record.scene_id is not None:  # written only when known, as the model dumps it
+            sighting["scene_id"] = record.scene_id
+        return sighting
+    if isinstance(record, Scene):
+        return {
+            "kind": "scene",
+            "scene_id": record.scene_id,
+            "ts": iso(record.ts),
+            "footprint": record.footprint,  # already normalized (ais.geojson); never changed
+            "source": record.source,
+            "min_length_m": record.min_length_m,
         }
     return record.model_dump(mode="json")  # statics are rare: the model's own dump
 
@@ -111,7 +124,7 @@ def decode_json_form(payload: bytes, nulled: list[str] | None = None) -> list[Js
     """`decode_message` in the published JSON form; raises Rejected the same way, and names
     the optional fields it set to null in `nulled` the same way.
 
-    Statics and sightings (rare) take the models' path through `decode_message`; so does a
+    Statics, sightings and scenes (rare) take the models' path through `decode_message`; so does a
     position with an invalid optional field (the fast path has nothing to null)."""
     if len(payload) <= MAX_MESSAGE_BYTES and payload[:1] == b"{":
         try:

@@ -5,14 +5,15 @@ topic are self-describing (`{"format": "csv", "row": {"mmsi": ..., "ts": ...}}`)
 needs no mapping of its own.
 
 A mapping that names `sighting_id` (and not `mmsi`) reads satellite sightings instead of AIS:
-`sighting_id`, `ts`, `lat` and `lon` required, `length_m` and `source` optional (a row without
-a source gets null). Its rows carry `sighting_id` and no `mmsi`, which is how `decode_row`
-tells them apart. Global Fishing Watch's SAR vessel detections (Sentinel-1; their columns as
-in GFW's BigQuery tables and the CSVs exported from them) load with `--columns` set to
+`sighting_id`, `ts`, `lat` and `lon` required, `length_m`, `source` and `scene_id` optional (a
+row without a source gets null). Its rows carry `sighting_id` and no `mmsi`, which is how
+`decode_row` tells them apart. Global Fishing Watch's SAR vessel detections (Sentinel-1; their
+columns as in GFW's BigQuery tables and the CSVs exported from them) load with `--columns` set to
 
     sighting_id=detect_id,ts=detect_timestamp,lat=detect_lat,lon=detect_lon,length_m=length_m
 
-and an export that names them `timestamp`, `lat` and `lon` with
+(add `scene_id=scene_id` to pair each detection with its scene's footprint, given as a `scene`
+record in normalized JSON), and an export that names them `timestamp`, `lat` and `lon` with
 `sighting_id=detect_id,ts=timestamp,lat=lat,lon=lon,length_m=length_m`. Their `ssvid` or `mmsi`
 column (GFW's own AIS match) stays unmapped: mapping `mmsi` would make the rows AIS. BigQuery's
 CSV times ("2022-01-01 05:30:12 UTC") are read as they are.
@@ -37,7 +38,7 @@ POSITION_FIELDS = ("sog", "cog", "heading", "nav_status")
 STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "beam", "draught")
 FIELDS = (*REQUIRED, *POSITION_FIELDS, *STATIC_FIELDS, "destination", "eta")  # AIS rows
 SIGHTING_REQUIRED = ("sighting_id", "ts", "lat", "lon")
-SIGHTING_FIELDS = (*SIGHTING_REQUIRED, "length_m", "source")
+SIGHTING_FIELDS = (*SIGHTING_REQUIRED, "length_m", "source", "scene_id")
 _KNOWN = (*FIELDS, *(f for f in SIGHTING_FIELDS if f not in FIELDS))
 _UTC_SUFFIX = " UTC"
 
@@ -95,7 +96,7 @@ def _time(text: str | None) -> datetime | str | None:
 
 def decode_sighting(row: Mapping[str, str], nulled: Nulled | None = None) -> list[AnyRecord]:
     """Decode one renamed sighting row; Rejected `missing_field` / `invalid_field` names a bad
-    required field; a bad `length_m` or `source` becomes null, named in `nulled`."""
+    required field; a bad `length_m`, `source` or `scene_id` becomes null, named in `nulled`."""
     missing = [f for f in SIGHTING_REQUIRED if cell(row, f) is None]
     if missing:
         raise Rejected("missing_field", ", ".join(missing))
@@ -106,6 +107,7 @@ def decode_sighting(row: Mapping[str, str], nulled: Nulled | None = None) -> lis
         "lon": number(row, "lon"),
         "length_m": optional_number(row, "length_m", "length_m", nulled),
         "source": values.text(cell(row, "source")),
+        "scene_id": cell(row, "scene_id"),  # None: not written (`Sighting`)
     }
     return [validated(Sighting, fields, nulled)]
 

@@ -1,5 +1,5 @@
-"""Decoding of JSON records already in the contract's normalized form (positions, statics and
-satellite sightings)."""
+"""Decoding of JSON records already in the contract's normalized form (positions, statics,
+satellite sightings and scenes)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from shipwatch.ais.errors import Rejected
-from shipwatch.ais.records import OPTIONAL_FIELDS, AnyRecord, Position, Record, Sighting, Static
+from shipwatch.ais.records import (
+    OPTIONAL_FIELDS,
+    AnyRecord,
+    Position,
+    Record,
+    Scene,
+    Sighting,
+    Static,
+)
 from shipwatch.ais.values import Nulled
 
-M = TypeVar("M", Position, Static, Sighting)
+M = TypeVar("M", Position, Static, Sighting, Scene)
 
 
 def rejection_from(exc: ValidationError) -> Rejected:
@@ -46,8 +54,8 @@ def validated(model: type[M], fields: dict[str, Any], nulled: Nulled | None = No
 
 
 def decode_record(obj: dict[str, Any], nulled: Nulled | None = None) -> AnyRecord:
-    """Validate one normalized record (`kind` position, static or sighting); invalid optional
-    fields become null, named in `nulled`."""
+    """Validate one normalized record (`kind` position, static, sighting or scene); invalid
+    optional fields become null, named in `nulled` (a scene has none: a bad one is rejected)."""
     kind = obj.get("kind")
     if kind == "position":
         return validated(Position, obj, nulled)
@@ -55,9 +63,11 @@ def decode_record(obj: dict[str, Any], nulled: Nulled | None = None) -> AnyRecor
         return validated(Static, obj, nulled)
     if kind == "sighting":
         return validated(Sighting, obj, nulled)
+    if kind == "scene":
+        return validated(Scene, obj, nulled)
     raise Rejected(
         "unsupported_kind",
-        f"kind must be 'position', 'static' or 'sighting', got {kind!r}",
+        f"kind must be 'position', 'static', 'sighting' or 'scene', got {kind!r}",
     )
 
 

@@ -19,7 +19,7 @@ import orjson
 from shipwatch.ais import aishub_json, aisstream_json, dma_csv, mapped_csv, noaa_csv
 from shipwatch.ais.errors import Rejected
 from shipwatch.ais.normalized_json import decode_record
-from shipwatch.ais.records import AnyRecord, Sighting
+from shipwatch.ais.records import AnyRecord, Imagery
 from shipwatch.ais.values import Nulled
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -80,8 +80,8 @@ def decode_message(payload: bytes, nulled: Nulled | None = None) -> list[AnyReco
     else:
         records = [decode_record(obj, dropped)]  # Rejected: unsupported_kind
     first = records[0]
-    if not isinstance(first, Sighting) and not is_vessel_mmsi(first.mmsi):
+    if not isinstance(first, Imagery) and not is_vessel_mmsi(first.mmsi):
         raise Rejected("not_a_vessel", f"MMSI {first.mmsi} is not a ship station")
-    if dropped and nulled is not None:  # a satellite sighting (no MMSI) is kept as it is
+    if dropped and nulled is not None:  # a satellite sighting or scene (no MMSI) is kept
         nulled.extend(dropped)
     return records

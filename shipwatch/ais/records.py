@@ -1,9 +1,10 @@
-"""The normalized records of the contract: positions, static/voyage data and sightings."""
+"""The normalized records of the contract: positions, static/voyage data, satellite sightings
+and the scenes (image footprints) they come from."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -11,10 +12,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
+    SerializerFunctionWrapHandler,
     StringConstraints,
+    model_serializer,
 )
 
+from shipwatch.ais.geojson import Footprint, checked_footprint
+
 Mmsi = Annotated[int, Field(ge=1, le=999_999_999)]
+# A satellite detection's or scene's own id, e.g. S1A-20240308-0001 or GFW's detect_id.
+ImageryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
 def iso(ts: datetime) -> str:
@@ -76,30 +84,61 @@ class Sighting(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["sighting"] = "sighting"
-    sighting_id: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
-    ]
+    sighting_id: ImageryId
     ts: UtcTime
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     length_m: float | None = Field(default=None, gt=0, le=600)  # estimated from the image
     source: str | None = Field(default=None, max_length=60)  # e.g. "sentinel-1"
+    # The scene (`Scene`) the detection was made in; not written when unknown, so that a
+    # sighting without one keeps the JSON form it always had.
+    scene_id: ImageryId | None = None
+
+    @model_serializer(mode="wrap")
+    def _scene_id_when_known(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("scene_id", "") is None:
+            del data["scene_id"]
+        return data
+
+
+class Scene(BaseModel):
+    """What a satellite image covered, and when: where an absence of sightings is evidence.
+
+    Not a `_Record`: it names no vessel. Its fields, in this order, are its JSON form's keys.
+    Every field is checked, none nulled: a bad footprint or size floor would make (or hide)
+    `not_in_imagery` alerts, so a bad scene is rejected with its reason.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["scene"] = "scene"
+    scene_id: ImageryId
+    ts: UtcTime  # the acquisition time (the image's middle, for a long strip)
+    footprint: Annotated[Footprint, PlainValidator(checked_footprint)]  # GeoJSON, [lon, lat]
+    source: str | None = Field(default=None, max_length=60)  # e.g. "sentinel-1"
+    # Vessels this long or shorter may be missed by the image: their absence proves nothing.
+    min_length_m: float | None = Field(default=None, gt=0, le=600)
 
 
 Record = Position | Static  # the records of a vessel (`.mmsi`): what tracks and frames carry
-AnyRecord = Position | Static | Sighting  # every record an input may give
+AnyRecord = Position | Static | Sighting | Scene  # every record an input may give
+Imagery = Sighting | Scene  # the records of no vessel: keyed by their own id, not an MMSI
 
 # The fields a record is still worth having without: an invalid value in one of them becomes
 # null (and is counted), where an invalid required field rejects the input.
 OPTIONAL_FIELDS: dict[type[AnyRecord], frozenset[str]] = {
     Position: frozenset({"sog", "cog", "heading", "nav_status"}),
     Static: frozenset(Static.model_fields) - {"kind", "mmsi", "ts"},
-    Sighting: frozenset({"length_m", "source"}),
+    Sighting: frozenset({"length_m", "source", "scene_id"}),
+    Scene: frozenset(),
 }
 # Every optional field name, in the order of the records' fields (the metric's label values).
 OPTIONAL_FIELD_NAMES = tuple(
-    name
-    for model in OPTIONAL_FIELDS
-    for name in model.model_fields
-    if name in OPTIONAL_FIELDS[model]
+    dict.fromkeys(
+        name
+        for model in OPTIONAL_FIELDS
+        for name in model.model_fields
+        if name in OPTIONAL_FIELDS[model]
+    )
 )

@@ -43,7 +43,8 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the subcommand."""
     p = sub.add_parser(
-        "decode", help="print normalized records (positions, statics, sightings) as JSON lines"
+        "decode",
+        help="print normalized records (positions, statics, sightings, scenes) as JSON lines",
     )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add_input_options(p)

@@ -1,9 +1,10 @@
 """The records published on each topic, as types: what the emitters really produce.
 
-TypedDicts for the dict records (fence events, voyage events, dead letters, frames, sightings); the
-pydantic models `Position`, `Static` and `Alert` for the rest. Every TypedDict refuses keys
-it does not name (`extra="forbid"`), so validating real outputs against these types proves
-that the types and the emitters agree. `pipeline.schemas` publishes them as JSON Schemas.
+TypedDicts for the dict records (fence events, voyage events, dead letters, frames, sightings and
+scenes); the pydantic models `Position`, `Static` and `Alert` for the rest. Every TypedDict
+refuses keys it does not name (`extra="forbid"`), so validating real outputs against these
+types proves that the types and the emitters agree. `pipeline.schemas` publishes them as JSON
+Schemas.
 """
 
 # No `from __future__ import annotations` here: with string annotations the TypedDicts'
@@ -52,6 +53,7 @@ __all__ = [
     "IdentityChangeImo",
     "IdentityChangeName",
     "IdentityChangePosition",
+    "ImageryRecord",
     "KafkaOffset",
     "KafkaSource",
     "Loitering",
@@ -60,6 +62,9 @@ __all__ = [
     "PublishedAlert",
     "PublishedPosition",
     "PublishedStatic",
+    "SceneMultiPolygon",
+    "ScenePolygon",
+    "SceneRecord",
     "SightingEvent",
     "SightingEventKind",
     "SightingRecord",
@@ -117,6 +122,49 @@ class SightingRecord(TypedDict):
     """estimated from the image, metres; null when the source gives none"""
     source: Annotated[str, Field(max_length=60)] | None
     """the satellite or provider, e.g. sentinel-1; null when not given"""
+    scene_id: NotRequired[Annotated[str, Field(min_length=1, max_length=120)]]
+    """the scene (image) the detection was made in; absent when not given"""
+
+
+LonLat = tuple[Annotated[float, Field(ge=-180, le=180)], Annotated[float, Field(ge=-90, le=90)]]
+Ring = Annotated[list[LonLat], Field(min_length=4)]
+
+
+@_closed
+class ScenePolygon(TypedDict):
+    """A GeoJSON Polygon: closed rings of [lon, lat], the first the outline, the rest holes."""
+
+    type: Literal["Polygon"]
+    coordinates: Annotated[list[Ring], Field(min_length=1)]
+
+
+@_closed
+class SceneMultiPolygon(TypedDict):
+    """A GeoJSON MultiPolygon: polygons, each as a Polygon's coordinates."""
+
+    type: Literal["MultiPolygon"]
+    coordinates: Annotated[list[Annotated[list[Ring], Field(min_length=1)]], Field(min_length=1)]
+
+
+@_closed
+class SceneRecord(TypedDict):
+    """What a satellite image covered, and when (ais.records.Scene as ais.json_form.as_json
+    writes it): no MMSI, keyed by scene_id on `sightings`."""
+
+    kind: Literal["scene"]
+    scene_id: Annotated[str, Field(min_length=1, max_length=120)]
+    """the scene's own id, e.g. S1A-20240312-0007; sightings name it as their scene_id"""
+    ts: Time
+    """the acquisition time"""
+    footprint: Annotated[ScenePolygon | SceneMultiPolygon, Field(discriminator="type")]
+    """what the image covered: a valid polygon of at most 1,000,000 km2"""
+    source: Annotated[str, Field(max_length=60)] | None
+    """the satellite or provider, e.g. sentinel-1; null when not given"""
+    min_length_m: Annotated[float, Field(gt=0, le=600)] | None
+    """vessels this long or shorter may not show in the image; null when not given"""
+
+
+ImageryRecord = Annotated[SightingRecord | SceneRecord, Field(discriminator="kind")]
 
 
 # --- geofence-events: geofences.tracker and geofences.static_reports, numbered -------------
@@ -567,6 +615,187 @@ DarkPortCallEvent = Annotated[
     Annotated[DarkPortCall, Tag("feasible")] | Annotated[DarkPortCallConfirmed, Tag("confirmed")],
     Discriminator(_dark_call_shape),
 ]
+# --- integrity (integrity/, sea/swaps.py, sea/scenes.py): identities and positions that lie --
+
+
+@_closed
+class IntegrityFix(TypedDict):
+    """One vessel's fix an identity finding compared."""
+
+    at: Time
+    lat: Lat
+    lon: Lon
+
+
+@_closed
+class IdentityConflict(_VoyageEvent):
+    """Two MMSIs broadcast one IMO (or one name and size) where one ship could not be both
+    (integrity.identity_groups): one event per pair; `mmsi` is the lower MMSI."""
+
+    kind: Literal["identity_conflict"]
+    other_mmsi: Mmsi
+    other_name: str | None
+    by: Literal["imo", "name"]
+    key: str
+    """the group: `i:<imo>` or `n:<name>|<length>|<beam>`"""
+    at: Time
+    fix: IntegrityFix
+    other_fix: IntegrityFix
+    distance_km: Annotated[float, Field(ge=0)]
+    hours_apart: Annotated[float, Field(ge=0)]
+    implied_kn: Annotated[float, Field(ge=0)]
+    port: str | None
+    """the watched port within the scope radius of this vessel's fix, if any"""
+    other_port: str | None
+
+
+@_closed
+class IdentityStatusRef(TypedDict):
+    """A status list's entry for an IMO (a scrapped or lost ship)."""
+
+    status: str
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    source: str | None
+
+
+@_closed
+class InvalidIdentity(_VoyageEvent):
+    """An IMO failing its check digit, an MMSI of no country, or a zombie IMO."""
+
+    kind: Literal["invalid_identity"]
+    reason: Literal["imo_check_digit", "mid", "zombie"]
+    at: Time
+    lat: Lat
+    lon: Lon
+    port: str | None
+    status: NotRequired[IdentityStatusRef | None]
+    """zombie: the status list's entry"""
+    told_before: NotRequired[bool]
+    """present (true) when found earlier out of scope: told again on coming near a port"""
+
+
+@_closed
+class SwapCandidate(TypedDict):
+    """A new identity that could be the silent vessel."""
+
+    mmsi: Mmsi
+    name: str | None
+    imo: Imo | None
+    first_seen_at: Time
+    lat: Lat
+    lon: Lon
+    distance_km: float
+    """from the silent vessel's last fix"""
+    ship_type: int
+    length: float
+    beam: float
+
+
+@_closed
+class IdentitySwap(_VoyageEvent):
+    """A watched vessel fell silent at sea and a new identity of its type and size appeared
+    within its reach (sea.swaps); `mmsi` is the silent vessel."""
+
+    kind: Literal["identity_swap"]
+    silent_since: Time
+    last_lat: Lat | None
+    last_lon: Lon | None
+    ship_type: int
+    length: float
+    beam: float
+    at: Time
+    lat: Lat
+    lon: Lon
+    candidates: list[Mmsi]
+    candidate_details: list[SwapCandidate]
+    port: str | None
+
+
+class _Tampering(_VoyageEvent):
+    kind: Literal["position_tampering"]
+    at: Time
+    lat: Lat
+    lon: Lon
+    port: str | None
+
+
+@_closed
+class TamperingOnLand(_Tampering):
+    """Consecutive fixes far inland, outside every fence (integrity.vessel_checks)."""
+
+    reason: Literal["on_land"]
+    fixes: int
+    inland_m: Annotated[int, Field(ge=0)]
+    since: Time
+    first_lat: Lat
+    first_lon: Lon
+
+
+@_closed
+class Jump(TypedDict):
+    """A fix the tracker held out as impossible."""
+
+    at: Time
+    lat: Lat
+    lon: Lon
+    jump_km: float
+
+
+@_closed
+class TamperingJumps(_Tampering):
+    """Repeated impossible jumps that other vessels near it did not make."""
+
+    reason: Literal["jumps"]
+    jumps: list[Jump]
+    window_h: float
+
+
+@_closed
+class SceneSighting(TypedDict):
+    """A sighting of the same scene elsewhere (no AIS vessel matched it)."""
+
+    sighting_id: str
+    lat: Lat
+    lon: Lon
+    distance_km: float
+
+
+@_closed
+class TamperingNotInImagery(_Tampering):
+    """A satellite scene covered the vessel's AIS position and saw no one there."""
+
+    reason: Literal["not_in_imagery"]
+    scene_id: str
+    scene_source: str | None
+    inside_m: Annotated[int, Field(ge=0)]
+    length: float
+    sightings_elsewhere: list[SceneSighting]
+
+
+def _tampering_shape(value: Any) -> str:
+    return str(value.get("reason")) if isinstance(value, dict) else "on_land"
+
+
+PositionTampering = Annotated[
+    Annotated[TamperingOnLand, Tag("on_land")]
+    | Annotated[TamperingJumps, Tag("jumps")]
+    | Annotated[TamperingNotInImagery, Tag("not_in_imagery")],
+    Discriminator(_tampering_shape),
+]
+
+
+@_closed
+class GnssInterference(_VoyageEvent):
+    """A vessel's jumps shared with others near it at the time: interference, not tampering."""
+
+    kind: Literal["gnss_interference"]
+    at: Time
+    lat: Lat
+    lon: Lon
+    vessels: list[Mmsi]
+    jumps: list[Jump]
+
+
 IdentityChange = Annotated[
     IdentityChangePosition | IdentityChangeImo | IdentityChangeName, Field(discriminator="field")
 ]
@@ -580,7 +809,12 @@ VoyageEvent = Annotated[
     | GapRetracted
     | Encounter
     | Loitering
-    | SightingEventKind,
+    | SightingEventKind
+    | IdentityConflict
+    | InvalidIdentity
+    | IdentitySwap
+    | PositionTampering
+    | GnssInterference,
     Field(discriminator="kind"),
 ]
 

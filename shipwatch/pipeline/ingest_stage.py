@@ -5,9 +5,10 @@ JSON and CSV rows through the stateless fast path), and routes each record: one 
 record on `positions` or `statics` for outside consumers, positions in a fence's map area also
 on `nearby`, the fixes the vessel pages keep on `history`, and every record into a frame of its
 vessel's partition for the track stage. Every rejected input becomes a dead letter with its
-source. Pure: the binding sends what it returns. A satellite sighting names no vessel: it goes
-to `sightings` for outside readers, and into a frame (spread by its id) so that the track stage
-passes it on to the sea stage behind the same event-time progress as the AIS around it.
+source. Pure: the binding sends what it returns. A satellite sighting names no vessel, nor does
+a satellite scene (what an image covered): each goes to `sightings` for outside readers, keyed
+by its own id, and into a frame (spread by that id) so that the track stage passes it on to the
+sea stage behind the same event-time progress as the AIS around it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from shipwatch.pipeline.frames import FRAME_MAX_RECORDS, frame_of, frames_of
 from shipwatch.watermarks import RAW_LEVEL, Progress
 
 KeyValue = tuple[bytes | None, bytes]
+# The records of no vessel, by kind: the field that keys them on `sightings` and spreads them
+# over the frames.
+IMAGERY_IDS = {"sighting": "sighting_id", "scene": "scene_id"}
 _epoch = EventTimes()  # for the history's thinning: a batch's fixes share their seconds
 
 
@@ -72,7 +76,8 @@ class Routed:
     statics: list[tuple[int, bytes]] = field(default_factory=list)
     nearby: list[tuple[int, bytes]] = field(default_factory=list)
     history: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
-    sightings: list[tuple[str, bytes]] = field(default_factory=list)  # (sighting_id, record)
+    # (sighting_id or scene_id, record): satellite sightings and scenes
+    sightings: list[tuple[str, bytes]] = field(default_factory=list)
     frames: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, frame)
     dead_letters: list[KeyValue] = field(default_factory=list)
     latest: float | None = None  # the newest event time among the batch's records
@@ -215,15 +220,17 @@ class IngestStage:
         t = _epoch(record["ts"])
         if out.latest is None or t > out.latest:
             out.latest = t
-        if record["kind"] == "sighting":  # no MMSI: no track, spread over the frames by id
+        kind = record["kind"]
+        if kind in IMAGERY_IDS:  # no MMSI: no track, spread over the frames by its own id
             blob = json_bytes(record)
-            out.sightings.append((record["sighting_id"], blob))
-            spread = zlib.crc32(record["sighting_id"].encode())
+            own_id = record[IMAGERY_IDS[kind]]
+            out.sightings.append((own_id, blob))
+            spread = zlib.crc32(own_id.encode())
             framed.setdefault(self.routing.frame_partition(spread), []).append(blob)
             return
         mmsi = record["mmsi"]
         blob = json_bytes(record)
-        if record["kind"] == "position":
+        if kind == "position":
             out.positions.append((mmsi, blob))
             on_map = self.routing.on_map(record["lat"], record["lon"])
             if on_map:

@@ -46,9 +46,10 @@ TOPICS: dict[str, TopicRecords] = {
         "null for the rest.",
     ),
     "sightings": TopicRecords(
-        et.SightingRecord,
-        "A satellite sighting (a vessel detected in an image, e.g. Sentinel-1 SAR): no MMSI, "
-        "keyed by sighting_id.",
+        et.ImageryRecord,
+        "A satellite sighting (a vessel detected in an image, e.g. Sentinel-1 SAR), keyed by "
+        "sighting_id, or a satellite scene (what an image covered, and when), keyed by "
+        "scene_id: no MMSI.",
     ),
     "nearby": TopicRecords(
         et.PublishedPosition,

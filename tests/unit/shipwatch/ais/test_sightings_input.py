@@ -137,11 +137,11 @@ def test_a_bad_optional_value_is_null_and_counted(field: str, value: Any) -> Non
     assert nulled == [field]
 
 
-def test_the_unsupported_kind_message_lists_the_three_kinds() -> None:
+def test_the_unsupported_kind_message_lists_the_four_kinds() -> None:
     with pytest.raises(Rejected) as caught:
         decode_record({**SIGHTING, "kind": "detection"})
     assert caught.value.reason == "unsupported_kind"
-    assert "'position', 'static' or 'sighting'" in caught.value.detail
+    assert "'position', 'static', 'sighting' or 'scene'" in caught.value.detail
 
 
 # --- a GFW SAR detections CSV through --columns ---------------------------------------------
