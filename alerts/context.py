@@ -10,6 +10,7 @@ from typing import Any
 from alerts.routes import DEFAULT_ROUTES, Route
 from alerts.watchlist import Watchlist
 from shipwatch.cargo import CAP_SHARES, UN_CAP_BBL, CargoFactors
+from shipwatch.integrity.status_files import IdentityStatus
 from shipwatch.sea.thresholds import SeaRules
 
 
@@ -25,6 +26,10 @@ class RuleContext:
     cap_bbl: float = UN_CAP_BBL
     cap_shares: tuple[float, ...] = CAP_SHARES
     sea_rules: SeaRules = field(default_factory=SeaRules)  # the at-sea thresholds
+    # The integrity checks (shipwatch.integrity; their thresholds are `sea_rules.integrity`):
+    # on or off, and the status lists' ships (IMO -> scrapped or lost, and when).
+    integrity: bool = True
+    identity_statuses: Mapping[int, IdentityStatus] = field(default_factory=dict)
 
     def port(self, fence_id: str) -> str:
         """A fence as a title names it: its name up to any parenthesis or comma, else its id.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.context import RuleContext
+from alerts.integrity_alerts import INTEGRITY_RULES
 from alerts.models import Alert
 from alerts.sea_alerts import SEA_RULES
 from alerts.voyage_alerts import (
@@ -24,6 +25,7 @@ RULES = {
     "identity_change": (identity_change,),
     "gap_retracted": (retractions,),
     **SEA_RULES,
+    **INTEGRITY_RULES,
 }
 
 

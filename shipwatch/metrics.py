@@ -114,6 +114,26 @@ SIGHTINGS = Counter(
     ["matched"],
     registry=REGISTRY,
 )
+IDENTITY_KINDS = ("identity_conflict", "invalid_identity", "identity_swap")
+TAMPERING_REASONS = ("on_land", "jumps", "not_in_imagery")
+IDENTITY_FINDINGS = Counter(
+    "shipwatch_identity_findings",
+    "Identity findings (events) for every vessel, in the alerts' scope or not: one IMO or name "
+    "on two ships, invalid or zombie identities, identity swaps",
+    ["kind"],
+    registry=REGISTRY,
+)
+TAMPERING_FINDINGS = Counter(
+    "shipwatch_tampering_findings",
+    "Position-tampering findings (events) for every vessel, in the alerts' scope or not, by reason",
+    ["reason"],
+    registry=REGISTRY,
+)
+GNSS_INTERFERENCE = Counter(
+    "shipwatch_gnss_interference",
+    "Jump patterns not counted as tampering because other vessels near it jumped with it",
+    registry=REGISTRY,
+)
 ACTIVE_ENCOUNTERS = Gauge(
     "shipwatch_active_encounters",
     "Encounters going on (started, not yet ended) seen by this worker since it started",
@@ -155,6 +175,10 @@ ALERT_KINDS = (
     "sts_encounter",
     "loitering",
     "dark_vessel",
+    "identity_conflict",
+    "invalid_identity",
+    "identity_swap",
+    "position_tampering",
 )
 SEVERITIES = ("info", "warning", "critical")
 WEBHOOK_RESULTS = ("delivered", "dead_lettered")
@@ -227,6 +251,10 @@ def init_series(fences: list[str], routes: list[str]) -> None:
         ESTIMATED_BARRELS.labels(route=route)
     for matched in ("true", "false"):
         SIGHTINGS.labels(matched=matched)
+    for kind in IDENTITY_KINDS:
+        IDENTITY_FINDINGS.labels(kind=kind)
+    for reason in TAMPERING_REASONS:
+        TAMPERING_FINDINGS.labels(reason=reason)
     for reason in ("repeat", "too_late", "cell_full"):
         SEA_SAMPLES_DROPPED.labels(reason=reason)
     for topic in HISTORY_TOPICS:
@@ -250,7 +278,8 @@ def init_series(fences: list[str], routes: list[str]) -> None:
 
 
 def count_sea_events(events: list[dict[str, Any]]) -> None:
-    """The at-sea metrics of a batch of events (both vessels' events of a pair count once)."""
+    """The at-sea and integrity metrics of a batch of events (both vessels' events of a pair
+    count once)."""
     for ev in events:
         kind, ended = ev["kind"], ev.get("ended_at") is not None
         if kind == "encounter" and ev["mmsi"] < ev["other_mmsi"]:
@@ -263,6 +292,12 @@ def count_sea_events(events: list[dict[str, Any]]) -> None:
             LOITERING_VESSELS.dec() if ended else LOITERING_VESSELS.inc()
         elif kind == "sighting":
             SIGHTINGS.labels(matched=str(ev["matched_mmsi"] is not None).lower()).inc()
+        elif kind in IDENTITY_KINDS and not ev.get("told_before"):
+            IDENTITY_FINDINGS.labels(kind=kind).inc()
+        elif kind == "position_tampering":
+            TAMPERING_FINDINGS.labels(reason=ev["reason"]).inc()
+        elif kind == "gnss_interference":
+            GNSS_INTERFERENCE.inc()
 
 
 def observe_all(histogram: Histogram, amounts: list[float]) -> None:

@@ -101,6 +101,15 @@ class Settings(BaseSettings):
     # Short, because a partition counts as idle only once it is also caught up: no input left.
     watermark_idle_s: float = Field(default=10.0, gt=0, le=86_400)
 
+    # Integrity (docs/detection.md, "Integrity"): identities and positions that lie. Alerts go to
+    # watched vessels and to any vessel within `integrity_port_radius_m` of a watched port; the
+    # rest are events. Status lists (comma-separated CSV paths: imo,status,date[,name,source];
+    # docs/identity-lists.md) make a position under a scrapped or lost ship's IMO a zombie.
+    integrity: bool = True
+    identity_status_files: str = ""
+    integrity_port_radius_m: float = Field(default=50_000.0, ge=0, le=1_000_000)
+    identity_new_days: float = Field(default=30.0, gt=0, le=3650)  # unseen this long: a new MMSI
+
     # The vessel pages' history (docs/pages.md, "Vessel pages"): SQLite in data_dir, written by a
     # sink in every worker from all partitions, so that each worker's pages show every vessel.
     history: bool = True

@@ -121,8 +121,8 @@ def event_row(record: Record, raw: bytes) -> tuple[int, float, str, bytes, bytes
 
 
 def alert_row(record: Record, raw: bytes) -> tuple[str, float, list[int], bytes]:
-    """(alert_id, t, the vessels it concerns, record): its own MMSI, or a dark vessel's
-    candidates, and an encounter's other vessel."""
+    """(alert_id, t, the vessels it concerns, record): its own MMSI, or a dark vessel's (or an
+    identity swap's) candidates, and an encounter's or an identity conflict's other vessel."""
     alert_id = record["alert_id"]
     if not isinstance(alert_id, str):
         raise TypeError("alert_id")
@@ -134,6 +134,8 @@ def alert_row(record: Record, raw: bytes) -> tuple[str, float, list[int], bytes]
     other = evidence.get("other")
     if isinstance(other, dict) and isinstance(other.get("mmsi"), int):
         vessels.append(other["mmsi"])
+    if isinstance(evidence.get("other_mmsi"), int):  # the other side of an identity conflict
+        vessels.append(evidence["other_mmsi"])
     return alert_id, epoch_of(record["at"]), sorted(set(vessels)), raw
 
 

@@ -24,13 +24,11 @@ from shipwatch.pipeline.cap_stage import Totals
 from shipwatch.pipeline.graph import READER, Send, message_stages
 from shipwatch.pipeline.track_stage import Event, track_batch
 from shipwatch.pipeline.vessel_state import VesselState
-from shipwatch.pipeline.watched import watched_by
+from shipwatch.pipeline.watched import sea_context
 from shipwatch.pipeline.write_back import WriteBack
-from shipwatch.sea.sampler import SeaContext
 from shipwatch.sea.stage import SeaBatch, end_of_input, sea_batch
 from shipwatch.sea.store import MemoryStore
 from shipwatch.sea.thresholds import SeaRules
-from shipwatch.sea.zones import SeaZones
 from shipwatch.voyages import machine
 from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
 
@@ -69,7 +67,7 @@ class Detector:
     ) -> None:
         self.index, self.ctx = index, ctx
         rules = sea_rules or ctx.sea_rules
-        self.sea = SeaContext(rules, SeaZones(index, rules), watched_by(ctx))
+        self.sea = sea_context(index, ctx, rules)
         self.sea_store = MemoryStore()
         self._tracks: WriteBack[VesselState] = WriteBack(_nothing_stored, VesselState)
         # The one-record stages of the graph and their states (JSON values by key, as tables).

@@ -221,8 +221,9 @@ class PartitionedRunner:
         yield from self._drain()
 
     def _raw_partition_of(self, record: JsonRecord) -> int:
-        """The raw partition `replay` writes a record to: by MMSI; a sighting, unkeyed, to any."""
-        if record["kind"] == "sighting":
+        """The raw partition `replay` writes a record to: by MMSI; a sighting or a scene,
+        unkeyed, to any."""
+        if record["kind"] in ("sighting", "scene"):
             return self.rng.randrange(len(self._raws))
         return self._raw_of(record["mmsi"])
 
@@ -247,6 +248,8 @@ class PartitionedRunner:
         """The frames partition a record is read from, as ingest routes it."""
         if record["kind"] == "sighting":  # no vessel: spread over the frames by its id
             return self._frame_of(zlib.crc32(record["sighting_id"].encode()))
+        if record["kind"] == "scene":
+            return self._frame_of(zlib.crc32(record["scene_id"].encode()))
         return self._frame_of(record["mmsi"])
 
     def _drain(self) -> Iterator[Output]:

@@ -4,6 +4,7 @@ sanctions lists."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from alerts.watchlist import Watchlist, load, load_sanctions
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
 from shipwatch.cargo import CargoFactors
+from shipwatch.integrity.status_files import IdentityStatus, load_statuses
+from shipwatch.integrity.thresholds import IntegrityRules
 from shipwatch.sea.thresholds import SKYLIGHT, SeaRules
 from shipwatch.settings import Settings
 
@@ -39,6 +42,8 @@ def build_core(
         cap_bbl=settings.cap_bbl,
         cap_shares=tuple(sorted(settings.cap_shares)),
         sea_rules=sea_rules_from(settings),
+        integrity=settings.integrity and settings.at_sea,
+        identity_statuses=statuses_from(settings),
     )
     return FenceIndex(fences), ctx
 
@@ -73,4 +78,20 @@ def sea_rules_from(settings: Settings) -> SeaRules:
         "sighting_wait_s": settings.sighting_wait_s,
         "lateness_s": settings.watermark_lateness_s,
     }
-    return replace(preset, **{k: v for k, v in overrides.items() if v is not None})
+    integrity = replace(
+        IntegrityRules(),
+        port_radius_m=settings.integrity_port_radius_m,
+        new_after_days=settings.identity_new_days,
+    )
+    return replace(
+        preset, integrity=integrity, **{k: v for k, v in overrides.items() if v is not None}
+    )
+
+
+def statuses_from(settings: Settings) -> Mapping[int, IdentityStatus]:
+    """The status lists' ships (scrapped, lost), read at start."""
+    paths = split_paths(settings.identity_status_files)
+    statuses = load_statuses(paths) if paths else {}
+    for path in paths:
+        log.info("identity status list %s read", path)
+    return statuses

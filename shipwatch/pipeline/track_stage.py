@@ -19,11 +19,13 @@ from geofences import static_reports, tracker
 from geofences.index import FenceIndex
 from shipwatch.ais.json_form import JsonRecord
 from shipwatch.ais.timefmt import EventTimes
+from shipwatch.integrity import vessel_checks
+from shipwatch.integrity.vessel_checks import IntegrityContext
 from shipwatch.pipeline.vessel_state import VesselState
 from shipwatch.pipeline.write_back import WriteBack
 from shipwatch.sea import sampler
 from shipwatch.sea.sampler import SeaContext, SeaOut
-from shipwatch.sea.stage import sighting_input
+from shipwatch.sea.stage import scene_input, sighting_input
 
 Event = dict[str, Any]
 _epoch = EventTimes()  # shared by every batch: a feed's times repeat across frames
@@ -56,20 +58,31 @@ def track_record(
     With a sea context, an applied position also goes to the at-sea sampler (`sea_out`)."""
     mmsi = record["mmsi"]
     state = states.get(mmsi)
+    before = (state.last_t, state.last_lat, state.last_lon)
+    checks = sea.integrity if sea is not None and sea_out is not None else None
     if record["kind"] == "position":
         lat, lon = record["lat"], record["lon"]
         if tracker.advance_at_sea(state, t, lat, lon, index):
             states.dirty.add(mmsi)
             if sea is not None and sea_out is not None:
                 _observe_at_sea(state, record, t, sea, sea_out)
+                if checks is not None:
+                    _check_position(state, record, t, before, [], checks, sea_out)
             return []
         fix = tracker.Fix(mmsi, t, lat, lon, record["sog"])
         new_state, events = tracker.step(state, fix, index)
         if new_state is not state and sea is not None and sea_out is not None:
             _observe_at_sea(new_state, record, t, sea, sea_out)
+            if checks is not None:
+                _check_position(new_state, record, t, before, events, checks, sea_out)
     else:
         report = {k: record.get(k) for k in static_reports.FIELDS}
         new_state, events = static_reports.apply_static(state, mmsi, t, report)
+        if new_state is not state and checks is not None and sea_out is not None:
+            changed_imo = new_state.vessel.get("imo") != state.vessel.get("imo")
+            new_state.integrity = vessel_checks.on_static(
+                new_state.integrity, mmsi, t, before, new_state.vessel, changed_imo, checks, sea_out
+            )
     if new_state is state:
         return None
     numbered_state, numbered_events = tracker.numbered(new_state, events)
@@ -94,6 +107,31 @@ def _observe_at_sea(
     )
 
 
+def _check_position(
+    state: VesselState,
+    record: JsonRecord,
+    t: float,
+    before: tuple[float | None, float, float],
+    events: list[Event],
+    checks: IntegrityContext,
+    out: SeaOut,
+) -> None:
+    # As `_observe_at_sea`: the state is the cache's own.
+    state.integrity = vessel_checks.on_position(
+        state.integrity,
+        record["mmsi"],
+        t,
+        record["lat"],
+        record["lon"],
+        before,
+        not state.visits,
+        events,
+        state.vessel,
+        checks,
+        out,
+    )
+
+
 def track_batch(
     states: WriteBack[VesselState],
     records: Iterable[JsonRecord],
@@ -105,10 +143,13 @@ def track_batch(
     for i, record in enumerate(records):
         try:
             t = _epoch(record["ts"])
-            sighting = record["kind"] == "sighting"
-            if sighting:  # no vessel: straight on to its area cell
+            sighting = record["kind"] in ("sighting", "scene")
+            if sighting:  # no vessel: straight on to its area cell (a scene: the watched's)
                 if sea is not None:
-                    out.sea.records.append(sighting_input(record, sea.rules))
+                    if record["kind"] == "scene":
+                        out.sea.records.append(scene_input(record))
+                    else:
+                        out.sea.records.append(sighting_input(record, sea.rules))
             else:
                 events = track_record(states, record, t, index, sea, out.sea)
         except Exception as exc:  # a bug must cost one record, never the frame

@@ -23,15 +23,19 @@ FORMAT = 1
 
 @dataclass(slots=True)
 class VesselState(TrackState):
-    """The fence tracker's state and the vessel's last at-sea sample (most vessels: none)."""
+    """The fence tracker's state, the vessel's last at-sea sample and its integrity checks'
+    state (most vessels: neither)."""
 
     sea: SeaTrack | None = None
+    integrity: dict[str, Any] | None = None  # shipwatch.integrity.vessel_checks (most: none)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: the tracker's, with "sea" only when there is one, and "v"."""
         data = TrackState.to_dict(self)
         if self.sea is not None:
             data["sea"] = self.sea.to_list()
+        if self.integrity:
+            data["integrity"] = self.integrity
         data["v"] = FORMAT
         return data
 
@@ -41,4 +45,5 @@ class VesselState(TrackState):
         readable_format(data.get("v"), FORMAT, "a tracks table value")
         state = super(VesselState, cls).from_dict(data)  # slots: no bare super()
         state.sea = SeaTrack.from_list(data["sea"]) if data.get("sea") else None
+        state.integrity = data.get("integrity") or None
         return state

@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import orjson
 
-from shipwatch.ais.records import AnyRecord, Position, Sighting, Static
+from shipwatch.ais.records import AnyRecord, Position, Scene, Sighting, Static
 from shipwatch.scenarios.fleet import fictional_imo
 from shipwatch.scenarios.geo import (
     DPRK_EXIT,
@@ -118,7 +118,7 @@ class Ship:
 
     mmsi: int
     name: str
-    imo6: int  # the IMO number's first six digits (the check digit is made wrong)
+    imo6: int  # the IMO number's first six digits (fleet.fictional_imo makes it no ship's)
     callsign: str
     ship_type: int
     size: tuple[int, int]  # length, beam in metres
@@ -673,7 +673,7 @@ def records_of(track: Track) -> list[AnyRecord]:
 def records_from(tracks: Sequence[Track], planned: Sequence[PlannedSighting]) -> list[AnyRecord]:
     """A story's file: its vessels' records and its sightings in time order (positions before
     statics before sightings at the same second, then by MMSI or sighting id)."""
-    rank = {"position": 0, "static": 1, "sighting": 2}
+    rank = {"position": 0, "static": 1, "sighting": 2, "scene": 3}
     out: list[AnyRecord] = [r for tr in tracks for r in records_of(tr)]
     out += [
         Sighting(
@@ -684,7 +684,12 @@ def records_from(tracks: Sequence[Track], planned: Sequence[PlannedSighting]) ->
     ]  # fmt: skip
 
     def key(r: AnyRecord) -> tuple[datetime, int, str]:
-        who = r.sighting_id if isinstance(r, Sighting) else str(r.mmsi)
+        if isinstance(r, Sighting):
+            who = r.sighting_id
+        elif isinstance(r, Scene):
+            who = r.scene_id
+        else:
+            who = str(r.mmsi)
         return r.ts, rank[r.kind], who
 
     return sorted(out, key=key)

@@ -96,10 +96,13 @@ class Vessel:
 
 
 def fictional_imo(first6: int) -> int:
-    """A 7-digit IMO number whose check digit is wrong, so it cannot be a real ship's."""
-    digits = [int(d) for d in f"{first6:06d}"]
+    """A well-formed IMO number no ship holds: the first digit made 1 (ships' numbers, from
+    Lloyd's Register's series, are 5,000,000 and above), the check digit right, so that the
+    integrity rules take it for a real identity (a wrong check digit is `invalid_identity`)."""
+    body = 100_000 + first6 % 100_000
+    digits = [int(d) for d in f"{body:06d}"]
     check = sum(d * w for d, w in zip(digits, range(7, 1, -1), strict=True)) % 10
-    return first6 * 10 + (check + 5) % 10
+    return body * 10 + check
 
 
 def load(

@@ -24,7 +24,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from shipwatch.scenarios.fleet import VESSELS, PortCall, Vessel
-from shipwatch.scenarios.geo import PORTS, Point
+from shipwatch.scenarios.geo import PORTS, Point, distance_m
 from shipwatch.scenarios.tracks import HOUR_S, T0, Timeline, rows_of, timeline
 
 __all__ = [
@@ -87,6 +87,15 @@ CAP_SHARES = (0.5, 0.8, 1.0)
 # plans' stays are still (0-0.1 kn) and hours long; a silence within one ends its run.
 FENCE_CLEARANCE_M = 10_000.0
 LOITER_MIN_S = 2 * 3600
+# Identity swaps (docs/detection.md, "Integrity"): a watched vessel falls silent (here: its
+# track ends, for good) and within 48 h a vessel never seen before starts where the silent one
+# could have got to at 15 kn, with the same ship type and length and beam within 5 %. Tankers
+# leaving for the DPRK coast and others coming from it at the same point do just that.
+SWAP_WINDOW_S = 48 * 3600
+SWAP_SILENT_S = 1800  # silent at least this long before the new identity's first fix
+SWAP_SPEED_MPS = 15 * 1852 / 3600
+SWAP_SLACK_M = 1000.0
+SWAP_SIZE = 0.05
 
 
 @dataclass(frozen=True, order=True)
@@ -232,7 +241,27 @@ def expected_alerts() -> list[ExpectedAlert]:
                 out.append(ExpectedAlert("sanctioned_voyage", vessel.mmsi, route))
         # Long stays at unfenced Rajin are loitering at sea to the rules.
         out += [ExpectedAlert("loitering", vessel.mmsi, None) for _ in loitering_stays(tl)]
+        out += [ExpectedAlert("identity_swap", vessel.mmsi, None) for _ in swapped_for(vessel)]
     return sorted(out)
+
+
+def swapped_for(gone: Vessel) -> list[Vessel]:
+    """The vessels that could be `gone` under a new identity, once its track has ended."""
+    tl = timeline(gone)
+    end_t = tl.motions[-1].t1
+    end = tl.position_at(end_t)
+    found = []
+    for new in VESSELS:
+        start_t = new.start_h * HOUR_S
+        if new is gone or not end_t + SWAP_SILENT_S < start_t <= end_t + SWAP_WINDOW_S:
+            continue
+        reach = (start_t - end_t) * SWAP_SPEED_MPS + SWAP_SLACK_M
+        same = new.ship_type == gone.ship_type and all(
+            abs(a - b) <= SWAP_SIZE * max(a, b) for a, b in zip(new.size, gone.size, strict=True)
+        )
+        if same and distance_m(end, new.start) <= reach:
+            found.append(new)
+    return found
 
 
 def barrels(length_m: float, beam_m: float, change_m: float) -> int:

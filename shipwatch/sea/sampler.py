@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from geofences.grid import cells_near
 from geofences.movement import distance_m, speed_kn
 from shipwatch.ais.timefmt import iso_of
-from shipwatch.sea.grid import cells_near
+from shipwatch.integrity.vessel_checks import IntegrityContext
 from shipwatch.sea.thresholds import SPEED_BIN_KN, SeaRules, empty_histogram, median_of, speed_bin
 from shipwatch.sea.vessel_track import Loiter, SeaTrack
 from shipwatch.sea.zones import SeaZones
@@ -34,6 +35,7 @@ class SeaContext:
     rules: SeaRules
     zones: SeaZones
     watched: Callable[[int, dict[str, Any]], bool]  # (mmsi, latest static data)
+    integrity: IntegrityContext | None = None  # the identity and tampering checks, if on
 
 
 @dataclass(slots=True)
@@ -72,7 +74,7 @@ def observe(
     here = SeaTrack(t, lat, lon, speed, slow_at_sea, travels)
     if sea is None:
         if watched:
-            _watch(out, mmsi, here, None)
+            _watch(out, mmsi, here, None, vessel)
         return here if (travels or watched) else None
     here.loiter = sea.loiter
     silent = t - sea.t > rules.max_interp_s
@@ -82,7 +84,7 @@ def observe(
     else:
         _samples(out, mmsi, sea, here, vessel, ctx)
     if watched and (silent or _tick(t, rules) != _tick(sea.t, rules)):
-        _watch(out, mmsi, here, sea if silent else None)
+        _watch(out, mmsi, here, sea if silent else None, vessel)
     if not (travels or watched or here.loiter):
         return None
     return here
@@ -203,8 +205,11 @@ def _loitering(mmsi: int, run: Loiter, ended_at: str | None, vessel: dict[str, A
     }
 
 
-def _watch(out: SeaOut, mmsi: int, here: SeaTrack, before: SeaTrack | None) -> None:
-    """A watched vessel's fix, and the silence before it if there was one."""
+def _watch(
+    out: SeaOut, mmsi: int, here: SeaTrack, before: SeaTrack | None, vessel: dict[str, Any]
+) -> None:
+    """A watched vessel's fix, and the silence before it if there was one; with its type and
+    size, which a new identity after a silence is compared by (`identity_swap`)."""
     out.records.append(
         {
             "kind": "watch",
@@ -214,6 +219,13 @@ def _watch(out: SeaOut, mmsi: int, here: SeaTrack, before: SeaTrack | None) -> N
             "lat": here.lat,
             "lon": here.lon,
             "silent_from": None if before is None else [before.t, before.lat, before.lon],
+            "size": [
+                vessel.get("ship_type"),
+                vessel.get("length"),
+                vessel.get("beam"),
+                vessel.get("name"),
+                vessel.get("imo"),
+            ],
         }
     )
 

@@ -20,10 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from geofences.grid import cell_of
 from shipwatch.ais.json_form import JsonRecord
 from shipwatch.ais.timefmt import epoch_of
-from shipwatch.sea import cells, encounters, watched
-from shipwatch.sea.grid import cell_of
+from shipwatch.integrity import identity_groups, interference
+from shipwatch.sea import cells, encounters, scenes, swaps, watched
 from shipwatch.sea.store import SeaStore
 from shipwatch.sea.thresholds import SeaRules
 from shipwatch.sea.zones import SeaZones
@@ -88,8 +89,9 @@ class _Clock:
 
 
 def _level_of(key: str) -> int:
-    """Pairs run on the sea partitions' progress; cells and the watched vessels on the track's."""
-    return SEA_LEVEL if key.startswith("p:") else TRACK_LEVEL
+    """Pairs and scenes run on the sea partitions' progress (what they wait for is sent on by
+    other sea partitions); cells, the watched vessels and the identity groups on the track's."""
+    return SEA_LEVEL if key.startswith("p:") or key == scenes.KEY else TRACK_LEVEL
 
 
 def clock_key(partition: int) -> str:
@@ -117,6 +119,11 @@ def sighting_input(record: JsonRecord, rules: SeaRules) -> Record:
         "key": cell_of(record["lat"], record["lon"], rules.cell_deg),
         "t": epoch_of(record["ts"]),
     }
+
+
+def scene_input(record: JsonRecord) -> Record:
+    """A decoded scene as the sea stage takes it: beside the watched vessels, with epoch time."""
+    return {**record, "key": watched.KEY, "t": epoch_of(record["ts"])}
 
 
 def sea_batch(
@@ -180,6 +187,19 @@ def _release(
                 for dark in watched.release(store, w, rules):
                     _weigh(store, dark, rules, out)
                 clock.set_due(key, watched.due_at(store, rules))
+            elif key == swaps.KEY:
+                for new in swaps.release(store, w, rules):
+                    out.events.extend(swaps.decide(store, new, rules))
+                clock.set_due(key, swaps.due_at(store, rules))
+            elif key == scenes.KEY:
+                out.events.extend(scenes.release(store, w, rules))
+                clock.set_due(key, scenes.due_at(store, rules))
+            elif key.startswith(("i:", "n:")):
+                out.events.extend(identity_groups.release(store, key, w, rules.integrity))
+                clock.set_due(key, identity_groups.due_at(store, key, rules.integrity))
+            elif key.startswith("j:"):
+                out.events.extend(interference.release(store, key, w, rules.integrity))
+                clock.set_due(key, interference.due_at(store, key, rules.integrity))
             else:
                 for sighting in cells.take_due(store, key, w, rules):
                     _decide(store, sighting, rules, zones, out)
@@ -233,6 +253,26 @@ def _one(
             _weigh(store, rec, rules, out)
         else:
             clock.set_due(watched.DARK_KEY, watched.due_at(store, rules))
+    elif kind in ("ident", "jump", "jumps"):
+        group = identity_groups if kind == "ident" else interference
+        dropped = group.add(store, rec, rules.integrity, w1)
+        if dropped is not None:
+            out.dropped[dropped] = out.dropped.get(dropped, 0) + 1
+        clock.set_due(rec["key"], group.due_at(store, rec["key"], rules.integrity))
+    elif kind == "newcomer":
+        if swaps.hold(store, rec, rules, w1):
+            out.events.extend(swaps.decide(store, rec, rules))
+        else:
+            clock.set_due(swaps.KEY, swaps.due_at(store, rules))
+    elif kind == "scene":
+        if scenes.too_old(rec, rules, w1):
+            out.refused.append((rec, "scene_too_old", "older than the watched fixes kept"))
+        else:
+            scenes.hold(store, rec)
+            clock.set_due(scenes.KEY, scenes.due_at(store, rules))
+    elif kind == "scene_seen":
+        scenes.seen(store, rec)
+        clock.set_due(scenes.KEY, scenes.due_at(store, rules))
     else:
         raise ValueError(f"unknown sea record kind {kind!r}")
 
@@ -255,11 +295,28 @@ def _decide(
     store: SeaStore, sighting: Record, rules: SeaRules, zones: SeaZones, out: SeaBatch
 ) -> None:
     mmsi, metres = cells.match(store, sighting, rules)
+    if sighting.get("scene_id"):  # its scene is weighed beside the watched vessels: one hop
+        out.forward.append(_scene_seen(sighting, mmsi))
     port = None if mmsi is not None else cells.near_watched_port(zones, sighting)
     if port is None:
         out.events.append(cells.sighting_event(sighting, mmsi, metres))
     else:  # the watched vessels' fixes decide the candidates: one more hop
         out.forward.append({**sighting, **port, "kind": "dark", "key": watched.KEY})
+
+
+def _scene_seen(sighting: Record, mmsi: int | None) -> Record:
+    """A sighting of a scene, as its cell decided it, for the scene's decision."""
+    return {
+        "kind": "scene_seen",
+        "key": watched.KEY,
+        "scene_id": sighting["scene_id"],
+        "sighting_id": sighting["sighting_id"],
+        "t": sighting["t"],
+        "lat": sighting["lat"],
+        "lon": sighting["lon"],
+        "length_m": sighting.get("length_m"),
+        "matched_mmsi": mmsi,
+    }
 
 
 def end_of_input(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from shipwatch.integrity.thresholds import IntegrityRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class SeaRules:
     # this much (shipwatch/watermarks.py), so that records a partition applies out of order
     # by up to this long still count.
     lateness_s: float = 600.0
+    # The identity and position-tampering checks that join vessels here (shipwatch.integrity).
+    integrity: IntegrityRules = field(default_factory=IntegrityRules)
 
     @property
     def ghost_margin_m(self) -> float:

@@ -19,6 +19,7 @@ Record = dict[str, Any]
 KEY = "watched"
 DARK_KEY = "watched~dark"  # dark sightings waiting for the watermark (same partition as KEY)
 MAX_SILENCES = 64  # per vessel, the most recent: a bound on state, far above what matters
+MAX_FIXES = 96  # per vessel: a day of ticks, beyond the `retention_s` the fixes are kept for
 
 
 def note_fix(store: SeaStore, rec: Record, rules: SeaRules, w1: float | None) -> None:
@@ -37,6 +38,15 @@ def note_fix(store: SeaStore, rec: Record, rules: SeaRules, w1: float | None) ->
         vessel["silences"] = [s for s in vessel["silences"] if s[3] >= horizon]
     vessel["silences"] = vessel["silences"][-MAX_SILENCES:]
     vessel["last"] = [rec["t"], rec["lat"], rec["lon"]]
+    if rec.get("size") is not None:
+        vessel["size"] = rec["size"]
+    # Its recent fixes (one a tick), where a satellite scene looks for it: as long as a cell
+    # keeps its samples for late sightings.
+    fixes = vessel.get("fixes") or []
+    fixes.append(vessel["last"])
+    if w1 is not None:
+        fixes = [f for f in fixes if f[0] >= w1 - rules.retention_s]
+    vessel["fixes"] = fixes[-MAX_FIXES:]
     store.put(KEY, state)
 
 
@@ -81,7 +91,7 @@ def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Recor
     metres_per_s = rules.candidate_speed_kn * METRES_PER_NM / 3600
     found = []
     for mmsi, vessel in state.items():
-        before = _last_fix_before(vessel, t)
+        before = last_fix_before(vessel, t)
         if before is None or t - before[0] <= rules.max_interp_s:
             continue
         t0, lat0, lon0 = before
@@ -96,8 +106,8 @@ def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Recor
     return sorted(found, key=lambda c: (c["last_seen_km"], c["mmsi"]))
 
 
-def _last_fix_before(vessel: Record, t: float) -> tuple[float, float, float] | None:
-    """The vessel's last fix at or before `t` if a silence spans `t` or it is its latest."""
+def last_fix_before(vessel: Record, t: float) -> tuple[float, float, float] | None:
+    """A watched vessel's last fix at or before `t` if a silence spans `t` or it is its latest."""
     for t0, lat0, lon0, t1, _, _ in vessel["silences"]:
         if t0 <= t < t1:
             return t0, lat0, lon0

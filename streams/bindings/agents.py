@@ -21,9 +21,7 @@ from geofences.index import FenceIndex
 from geofences.map_areas import MapAreas
 from shipwatch import metrics
 from shipwatch.pipeline.graph import GRAPH, MessageStage, message_stages
-from shipwatch.pipeline.watched import watched_by
-from shipwatch.sea.sampler import SeaContext
-from shipwatch.sea.zones import SeaZones
+from shipwatch.pipeline.watched import sea_context
 from streams.app import Wiring
 from streams.bindings.guard import guarded
 from streams.bindings.ingest import Ingest
@@ -42,7 +40,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     metrics.init_series(list(index.by_id), [r.id for r in ctx.routes])
     bulk = BulkProducer(w.settings)
     w.app.task(supervised("bulk producer", bulk.run))
-    sea = SeaContext(ctx.sea_rules, SeaZones(index, ctx.sea_rules), watched_by(ctx))
+    sea = sea_context(index, ctx)
     ingest = Ingest(w.settings, bulk, MapAreas(index))
     w.app.task(supervised("ingest", ingest.run))
 

@@ -95,7 +95,7 @@ def test_the_file_is_a_small_marinecadastre_csv(rows: list[Row]) -> None:
     for row in rows:
         assert re.fullmatch(r"2024-03-(0[7-9]|[12]\d)T\d\d:\d\d:\d\d", row["BaseDateTime"])
         assert re.fullmatch(r"\d+\.\d{5}", row["LAT"]) and re.fullmatch(r"\d+\.\d{5}", row["LON"])
-        assert re.fullmatch(r"IMO9\d{6}", row["IMO"]) and row["TransceiverClass"] == "A"
+        assert re.fullmatch(r"IMO\d{7}", row["IMO"]) and row["TransceiverClass"] == "A"
         assert 0 <= float(row["COG"]) < 360 and row["Status"] in {"0", "1", "5"}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from alerts.context import RuleContext
+from geofences.grid import cell_of
 from geofences.index import FenceIndex
 from geofences.loader import load_dir
 from geofences.model import Fence
@@ -33,7 +34,6 @@ from shipwatch.scenarios.sea_days import (
     story,
     track_of,
 )
-from shipwatch.sea.grid import cell_of
 from shipwatch.settings import BUNDLED_GEOFENCES
 from tests.fixtures.detect import Outputs, decoded, detect_file
 

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from geofences.earth import METRES_PER_DEGREE
+from geofences.grid import cell_of, cells_near
 from geofences.movement import distance_m
 from shipwatch.ais.records import Position, Static
 from shipwatch.pipeline.detector import Detector
 from shipwatch.pipeline.watched import watched_by
-from shipwatch.sea.grid import cell_of, cells_near
 from shipwatch.sea.sampler import SeaContext, SeaOut, observe
 from shipwatch.sea.stage import SeaBatch, end_of_input, sea_batch, sighting_input
 from shipwatch.sea.store import MemoryStore

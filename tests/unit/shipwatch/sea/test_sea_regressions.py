@@ -8,11 +8,11 @@ import statistics
 from datetime import timedelta
 from typing import Any
 
+from geofences.grid import cell_of, cells_near
 from geofences.movement import distance_m
 from shipwatch.ais.records import Static
 from shipwatch.pipeline.detector import Detector
 from shipwatch.sea.encounters import observe_pair, pair_key
-from shipwatch.sea.grid import cell_of, cells_near
 from shipwatch.sea.store import MemoryStore
 from shipwatch.sea.thresholds import SPEED_BIN_KN, SeaRules, median_of, speed_bin
 from tests.fixtures.timeline import (
@@ -192,14 +192,14 @@ def test_a_repeated_close_observation_after_the_run_ended_changes_nothing():
     assert events(repeated) == events(records)
 
 
-# --- 6. sea/rules.py `ghost_margin_m` / sea/grid.py `cells_near`: reach beyond the margin ---
+# --- 6. sea/rules.py `ghost_margin_m` / geofences/grid.py `cells_near`: reach beyond the margin ---
 
 
 def test_a_vessel_within_a_sightings_reach_is_in_the_sightings_cell():
     """A sighting is matched only against samples in its home cell, within
     `sighting_match_m + length_m / 2`. (a) sea/rules.py `ghost_margin_m` assumes ships of
     at most 500 m (`half_longest_ship_m = 250.0`) but a Sighting may say up to 600 m: the
-    reach is then 1300 m, beyond the 1250 m margin. (b) sea/grid.py `cells_near` converts
+    reach is then 1300 m, beyond the 1250 m margin. (b) geofences/grid.py `cells_near` converts
     metres to degrees of longitude with 111,320 m per degree at the equator while distances
     are haversine on a 6,371 km sphere (111,195 m): 0.1 % short, so a vessel 1249 m due east
     across a column edge is not copied into the sighting's cell even for a 500 m ship.

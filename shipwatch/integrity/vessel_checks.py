@@ -1,0 +1,375 @@
+"""Per vessel, on the track stage's hot path: identity and position checks of one vessel.
+
+Each applied position and static report of a vessel passes here after the fence tracker. What
+one vessel's records alone decide becomes an event at once (an invalid or zombie identity,
+fixes on land, a pattern of jumps); what needs other vessels becomes a record for the sea
+stage, keyed so that the vessels it must meet arrive at the same key, where it is decided on
+the watermarks: an hourly fix per identity group (`i:<imo>`, `n:<name>|<length>|<beam>`), a
+new identity's first fix (beside the watched vessels), and jumps (jam cells, where many
+vessels jumping together say GNSS interference, not tampering).
+
+The state kept (`VesselState.integrity`) is None for nearly every vessel; most positions cost
+a land lookup and an hour comparison.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from geofences.grid import cell_of, cells_near
+from geofences.movement import impossible
+from shipwatch.ais.timefmt import iso_of
+from shipwatch.integrity.identifiers import imo_valid, mmsi_problem
+from shipwatch.integrity.scope import PortScope
+from shipwatch.integrity.status_files import IdentityStatus, zombie
+from shipwatch.integrity.thresholds import IntegrityRules
+
+Record = dict[str, Any]
+State = dict[str, Any]
+JAM_CELL_DEG = 1.0  # jam cells: wide, as GNSS interference covers tens of kilometres
+WATCHED_KEY = "watched"  # the sea stage's key of the watched vessels (shipwatch.sea.sampler)
+_SPACES = re.compile(r"\s+")
+# Valid by the check digit, and typed in by many crews who do not know theirs: not one ship.
+PLACEHOLDER_IMOS = frozenset({1234567})
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityContext:
+    """What the checks need besides the vessel: thresholds, the scope, land, status lists."""
+
+    rules: IntegrityRules
+    scope: PortScope
+    inland_m: Callable[[float, float], float | None]  # None: outside the coastline's coverage
+    statuses: Mapping[int, IdentityStatus]
+
+
+class Findings(Protocol):
+    """Where a record's checks put what they made: events now, records for the sea stage."""
+
+    events: list[Record]
+    records: list[Record]
+
+
+def on_position(
+    state: State | None,
+    mmsi: int,
+    t: float,
+    lat: float,
+    lon: float,
+    before: tuple[float | None, float, float],  # the vessel's last applied fix before this one
+    outside: bool,  # outside every fence
+    events: list[Record],  # the tracker's events for this fix (glitches among them)
+    vessel: Mapping[str, Any],
+    ctx: IntegrityContext,
+    out: Findings,
+) -> State | None:
+    """Check one position (applied or held out as a glitch); the vessel's new state."""
+    rules = ctx.rules
+    last_t, last_lat, last_lon = before
+    if last_t is None:
+        state = _first_seen(state, mmsi, t, lat, lon, vessel, ctx, out)
+    elif t - last_t > rules.new_after_days * 86_400:
+        state = _first_seen(state, mmsi, t, lat, lon, vessel, ctx, out)  # back after months
+    glitch = next((e for e in events if e["kind"] == "glitch"), None)
+    if glitch is not None:
+        return _jumped(state, mmsi, t, glitch, (last_lat, last_lon), vessel, ctx, out)
+    if any(e["kind"] == "identity" and e.get("field") == "position" for e in events):
+        # A second transmitter on this MMSI (the tracker's reuse run): not one ship's tampering.
+        state = _with(state, jumps=None)
+    if state is not None and state.get("jumps") and last_t is not None:
+        state = _moved_or_back(state, t, lat, lon)
+    if last_t is None or int(t // rules.identity_fix_s) != int(last_t // rules.identity_fix_s):
+        _identity_fixes(mmsi, t, lat, lon, vessel, ctx, out)
+    if outside:
+        state = _land(state, mmsi, t, lat, lon, vessel, ctx, out)
+    elif state is not None and state.get("land"):
+        state = _with(state, land=None)
+    if state is not None and state.get("bad"):
+        state = _into_scope(state, mmsi, t, lat, lon, vessel, ctx, out)
+    if state is not None and state.get("first") and _complete(vessel):
+        state = _newcomer(state, mmsi, vessel, ctx, out)
+    return state
+
+
+def on_static(
+    state: State | None,
+    mmsi: int,
+    t: float,
+    where: tuple[float | None, float, float],  # the vessel's last applied fix
+    vessel: Mapping[str, Any],
+    changed_imo: bool,
+    ctx: IntegrityContext,
+    out: Findings,
+) -> State | None:
+    """Check a static report just applied (its IMO, a zombie IMO, a new identity's size)."""
+    last_t, lat, lon = where
+    imo = vessel.get("imo")
+    if imo and last_t is not None:
+        if changed_imo and not imo_valid(imo):
+            state = _bad(state, mmsi, t, lat, lon, "imo_check_digit", vessel, ctx, out)
+        status = zombie(ctx.statuses, imo, t) if ctx.statuses else None
+        if status is not None:
+            state = _bad(state, mmsi, t, lat, lon, "zombie", vessel, ctx, out, status)
+    if state is not None and state.get("first"):
+        first = state["first"]
+        if t - first[0] > ctx.rules.swap_window_s:
+            state = _with(state, first=None)  # too late to be anyone's new identity
+        elif _complete(vessel):
+            state = _newcomer(state, mmsi, vessel, ctx, out)
+    return state
+
+
+def _with(state: State | None, **changes: Any) -> State | None:
+    """The state with fields set (None removes one); None when nothing is left."""
+    new = dict(state or {})
+    for key, value in changes.items():
+        if value is None:
+            new.pop(key, None)
+        else:
+            new[key] = value
+    return new or None
+
+
+def _first_seen(
+    state: State | None,
+    mmsi: int,
+    t: float,
+    lat: float,
+    lon: float,
+    vessel: Mapping[str, Any],
+    ctx: IntegrityContext,
+    out: Findings,
+) -> State | None:
+    problem = mmsi_problem(mmsi)
+    if problem is not None:
+        state = _bad(state, mmsi, t, lat, lon, "mid", vessel, ctx, out)
+    return _with(state, first=[t, lat, lon])
+
+
+def _complete(vessel: Mapping[str, Any]) -> bool:
+    """Type and size known: what a new identity is compared by."""
+    return bool(vessel.get("ship_type") and vessel.get("length") and vessel.get("beam"))
+
+
+def _newcomer(
+    state: State, mmsi: int, vessel: Mapping[str, Any], ctx: IntegrityContext, out: Findings
+) -> State | None:
+    t, lat, lon = state["first"]
+    out.records.append(
+        {
+            "kind": "newcomer",
+            "key": WATCHED_KEY,
+            "mmsi": mmsi,
+            "t": t,
+            "lat": lat,
+            "lon": lon,
+            "ship_type": vessel.get("ship_type"),
+            "length": vessel.get("length"),
+            "beam": vessel.get("beam"),
+            "name": vessel.get("name"),
+            "imo": vessel.get("imo"),
+            "port": ctx.scope.port(lat, lon),
+        }
+    )
+    return _with(state, first=None)
+
+
+def _base(
+    kind: str, mmsi: int, t: float, lat: float, lon: float, vessel: Mapping[str, Any]
+) -> Record:
+    return {
+        "kind": kind,
+        "mmsi": mmsi,
+        "at": iso_of(t),
+        "lat": round(lat, 5),
+        "lon": round(lon, 5),
+        "name": vessel.get("name"),
+        "imo": vessel.get("imo"),
+    }
+
+
+def _bad(
+    state: State | None,
+    mmsi: int,
+    t: float,
+    lat: float,
+    lon: float,
+    reason: str,
+    vessel: Mapping[str, Any],
+    ctx: IntegrityContext,
+    out: Findings,
+    status: IdentityStatus | None = None,
+) -> State | None:
+    """An invalid identity: an event now, and again once when the vessel comes into scope."""
+    bad: dict[str, Any] = dict((state or {}).get("bad") or {})
+    tag = f"{reason}:{vessel.get('imo') if reason != 'mid' else ''}"
+    if tag in bad:
+        return state
+    port = ctx.scope.port(lat, lon)
+    out.events.append(_invalid(mmsi, t, lat, lon, reason, vessel, port, status))
+    bad[tag] = [port is not None, _status_dict(status)]
+    return _with(state, bad=bad)
+
+
+def _status_dict(status: IdentityStatus | None) -> Record | None:
+    return None if status is None else status.evidence()
+
+
+def _invalid(
+    mmsi: int,
+    t: float,
+    lat: float,
+    lon: float,
+    reason: str,
+    vessel: Mapping[str, Any],
+    port: str | None,
+    status: IdentityStatus | Record | None,
+) -> Record:
+    event = _base("invalid_identity", mmsi, t, lat, lon, vessel)
+    event.update(reason=reason, port=port)
+    if status is not None:
+        event["status"] = status if isinstance(status, dict) else _status_dict(status)
+    return event
+
+
+def _into_scope(
+    state: State,
+    mmsi: int,
+    t: float,
+    lat: float,
+    lon: float,
+    vessel: Mapping[str, Any],
+    ctx: IntegrityContext,
+    out: Findings,
+) -> State | None:
+    """An invalid identity first found out of scope is told again when it comes near a port."""
+    bad = state["bad"]
+    if all(in_scope for in_scope, _ in bad.values()):
+        return state
+    port = ctx.scope.port(lat, lon)
+    if port is None:
+        return state
+    bad = dict(bad)
+    for tag, (in_scope, status) in sorted(bad.items()):
+        if not in_scope:
+            reason = tag.split(":", 1)[0]
+            event = _invalid(mmsi, t, lat, lon, reason, vessel, port, status)
+            event["told_before"] = True  # found out of scope: counted then, alerted now
+            out.events.append(event)
+            bad[tag] = [True, status]
+    return _with(state, bad=bad)
+
+
+def _land(
+    state: State | None,
+    mmsi: int,
+    t: float,
+    lat: float,
+    lon: float,
+    vessel: Mapping[str, Any],
+    ctx: IntegrityContext,
+    out: Findings,
+) -> State | None:
+    """Consecutive fixes far inland: one finding per run."""
+    rules = ctx.rules
+    inland = ctx.inland_m(lat, lon)
+    if inland is None or inland <= rules.on_land_m:
+        return state if state is None or not state.get("land") else _with(state, land=None)
+    # The run's least depth is told: every fix of it was at least that far inland.
+    run = (state or {}).get("land") or [0, t, lat, lon, inland]
+    run = [run[0] + 1, run[1], run[2], run[3], min(run[4], inland)]
+    if run[0] == rules.on_land_fixes:
+        event = _base("position_tampering", mmsi, t, lat, lon, vessel)
+        event.update(
+            reason="on_land",
+            port=ctx.scope.port(lat, lon),
+            fixes=run[0],
+            inland_m=round(run[4]),
+            since=iso_of(run[1]),
+            first_lat=round(run[2], 5),
+            first_lon=round(run[3], 5),
+        )
+        out.events.append(event)
+    return _with(state, land=run)
+
+
+def _jumped(
+    state: State | None,
+    mmsi: int,
+    t: float,
+    glitch: Record,
+    home: tuple[float, float],
+    vessel: Mapping[str, Any],
+    ctx: IntegrityContext,
+    out: Findings,
+) -> State | None:
+    """A fix the tracker held out: one more jump; enough in the window make a finding, decided
+    at the jam cell where the vessel really is (other vessels jumping there with it: GNSS)."""
+    rules = ctx.rules
+    lat, lon = home
+    jumps = [j for j in (state or {}).get("jumps") or [] if j[0] > t - rules.jumps_window_s]
+    jumps.append([t, glitch["lat"], glitch["lon"], glitch["jump_km"], lat, lon])
+    jump = {"kind": "jump", "mmsi": mmsi, "t": t, "lat": lat, "lon": lon}
+    for key in cells_near(lat, lon, JAM_CELL_DEG, rules.interference_radius_m, prefix="j"):
+        out.records.append({**jump, "key": key})
+    if len(jumps) == rules.jumps_min:
+        finding = _base("position_tampering", mmsi, t, lat, lon, vessel)
+        finding.update(
+            kind="jumps",
+            key=cell_of(lat, lon, JAM_CELL_DEG, prefix="j"),
+            t=t,
+            port=ctx.scope.port(lat, lon),
+            jumps=[{"at": iso_of(j[0]), "lat": j[1], "lon": j[2], "jump_km": j[3]} for j in jumps],
+            window_h=round(rules.jumps_window_s / 3600, 1),
+        )
+        out.records.append(finding)
+    return _with(state, jumps=jumps)
+
+
+def _moved_or_back(state: State, t: float, lat: float, lon: float) -> State | None:
+    """A fix the tracker applied after a held jump: if it agrees with the jump, not with the
+    track before it, the vessel really moved (a gap) and that jump was no jump."""
+    jumps = state["jumps"]
+    j = jumps[-1]
+    if j[0] >= t:
+        return state
+    back = not impossible(j[4], j[5], j[0], lat, lon, t)
+    if back or impossible(j[1], j[2], j[0], lat, lon, t):
+        return state
+    return _with(state, jumps=jumps[:-1] or None)
+
+
+def _identity_fixes(
+    mmsi: int,
+    t: float,
+    lat: float,
+    lon: float,
+    vessel: Mapping[str, Any],
+    ctx: IntegrityContext,
+    out: Findings,
+) -> None:
+    """One fix an hour to each identity group of the vessel: its IMO, its name and size."""
+    keys = []
+    imo = vessel.get("imo")
+    if imo and imo not in PLACEHOLDER_IMOS and imo_valid(imo):
+        keys.append(f"i:{imo}")
+    name = _SPACES.sub(" ", str(vessel.get("name") or "")).strip().upper()
+    length, beam = vessel.get("length"), vessel.get("beam")
+    if len(name) >= 3 and length and beam:
+        keys.append(f"n:{name}|{length:g}|{beam:g}")
+    if not keys:
+        return
+    fix = {
+        "kind": "ident",
+        "mmsi": mmsi,
+        "t": t,
+        "lat": lat,
+        "lon": lon,
+        "name": vessel.get("name"),
+        "imo": imo,
+        "port": ctx.scope.port(lat, lon),
+    }
+    out.records.extend({**fix, "key": key} for key in keys)

@@ -1,0 +1,105 @@
+"""Satellite scenes against the watched vessels: AIS says "I am here", the image saw no one.
+
+A scene (what an image covered) waits beside the watched vessels (`watched~scenes`) with the
+sightings of it, which the area cells send on once they have matched them. It is decided on the
+level-2 watermark (the sea partitions' own progress, as pairs are): by then every cell has
+decided the scene's sightings and sent them on, and every watched fix up to the scene's wait
+is here. The decision itself is `shipwatch.integrity.imagery`. Pure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipwatch.integrity import imagery
+from shipwatch.sea import watched
+from shipwatch.sea.store import SeaStore
+from shipwatch.sea.thresholds import SeaRules
+
+Record = dict[str, Any]
+KEY = "watched~scenes"  # beside the watched vessels (the records are routed by `watched.KEY`)
+MAX_SEEN = 20_000  # sightings kept waiting for their scene: a bound on state
+
+
+def _held(store: SeaStore) -> Record:
+    value: Record | None = store.get(KEY)
+    return value if value is not None else {"scenes": [], "seen": {}}
+
+
+def too_old(scene: Record, rules: SeaRules, w1: float | None) -> bool:
+    """Older than the watched fixes are kept for: nothing could be compared."""
+    return w1 is not None and scene["t"] < w1 - rules.retention_s + rules.tick_s
+
+
+def hold(store: SeaStore, scene: Record) -> None:
+    """Keep a scene until the level-2 watermark has passed its wait (a repeat: once)."""
+    held = _held(store)
+    if any(s["scene_id"] == scene["scene_id"] for s in held["scenes"]):
+        return
+    held["scenes"] = sorted([*held["scenes"], scene], key=lambda s: (s["t"], s["scene_id"]))
+    store.put(KEY, held)
+
+
+def seen(store: SeaStore, sighting: Record) -> None:
+    """Keep a sighting of a scene (matched or not), as its cell decided it."""
+    held = _held(store)
+    found = held["seen"].setdefault(sighting["scene_id"], [])
+    if any(s["sighting_id"] == sighting["sighting_id"] for s in found):
+        return
+    found.append({k: v for k, v in sighting.items() if k not in ("kind", "key")})
+    if sum(len(v) for v in held["seen"].values()) > MAX_SEEN:
+        oldest = min(held["seen"], key=lambda sid: min(s["t"] for s in held["seen"][sid]))
+        del held["seen"][oldest]
+    store.put(KEY, held)
+
+
+def due_at(store: SeaStore, rules: SeaRules) -> float | None:
+    """When the first scene's wait ends, or the oldest sighting of no scene is forgotten."""
+    held: Record | None = store.get(KEY)
+    if held is None:
+        return None
+    times = [s["t"] + rules.sighting_wait_s for s in held["scenes"]]
+    times += [s["t"] + rules.retention_s for found in held["seen"].values() for s in found]
+    return min(times) if times else None
+
+
+def release(store: SeaStore, w2: float, rules: SeaRules) -> list[Record]:
+    """Decide the scenes whose wait the watermark has passed: the `position_tampering` events."""
+    held: Record | None = store.get(KEY)
+    if held is None:
+        return []
+    events: list[Record] = []
+    due = [s for s in held["scenes"] if s["t"] + rules.sighting_wait_s <= w2]
+    for scene in due:
+        events += decide(store, scene, held["seen"].pop(scene["scene_id"], []), rules)
+    held["scenes"] = held["scenes"][len(due) :]
+    held["seen"] = {
+        sid: found
+        for sid, found in held["seen"].items()
+        if any(s["t"] + rules.retention_s > w2 for s in found)
+    }
+    if held["scenes"] or held["seen"]:
+        store.put(KEY, held)
+    else:
+        store.delete(KEY)
+    return events
+
+
+def decide(
+    store: SeaStore, scene: Record, sightings: list[Record], rules: SeaRules
+) -> list[Record]:
+    """One scene against every watched vessel with fixes around its time."""
+    state: Record = store.get(watched.KEY) or {}
+    vessels = []
+    for mmsi, vessel in sorted(state.items(), key=lambda kv: int(kv[0])):
+        size = vessel.get("size") or [None, None, None, None, None]
+        vessels.append(
+            {
+                "mmsi": int(mmsi),
+                "length": size[1],
+                "name": size[3] if len(size) > 3 else None,
+                "imo": size[4] if len(size) > 4 else None,
+                "fixes": vessel.get("fixes") or [],
+            }
+        )
+    return imagery.not_seen(scene, vessels, sightings, rules.integrity, rules.sighting_match_m)
