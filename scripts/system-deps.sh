@@ -2,7 +2,8 @@
 # Installs from Debian what the suite needs and the machine lacks: Java 17+ and Maven for the
 # local Kafka broker; Prometheus (prometheus, promtool) for the metrics and alert-rule tests;
 # Alertmanager (prometheus-alertmanager, amtool) for the routing config and the alert path tests;
-# Chromium and its WebDriver for the live-page tests (the browser is never downloaded).
+# Chromium and its WebDriver for the live-page tests (the browser is never downloaded); Node.js
+# to run the pages' pure modules (static/integrity.js) in the unit tests.
 # Does nothing when they are there; needs root (or sudo) otherwise.
 set -euo pipefail
 
@@ -24,6 +25,7 @@ fi
 # The tests drive these exact paths: Debian's builds, matched to each other.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -4,13 +4,16 @@
 // HTML (Leaflet tooltips get elements, not strings).
 import { el, textNode } from "./dom.js";
 import { arr, evidenceText, flagText, latLon, ms, num, obj, severityOf, str, when } from "./format.js";
-import { L, addFences, baseMap, loadCoast, loadFences } from "./map.js";
+import { asRecord, integrityMark, integrityMarkSize, integrityPlaces, integrityText, isIntegrity }
+  from "./integrity.js";
+import { L, addFences, baseMap, glyphMarker, loadCoast, loadFences } from "./map.js";
 
 const DAY_CHOICES = [7, 30, 90];
 const DEFAULT_DAYS = 30;
 const GAP_S = 6 * 3600; // fixes further apart than this: the track is broken, the gap dashed
 const NEAR_FIX_S = 3 * 3600; // an entry without a position is placed at a fix this close in time
 const FOCUS_ZOOM = 10;
+const INTEGRITY_R = 6; // px: the mark of a shared identity or a false position
 const EXPORTS = [["geojson", "GeoJSON"], ["csv", "CSV"], ["kml", "KML"], ["json", "JSON bundle"]];
 const SHIP_TYPES = [ // ITU-R M.1371 type codes, by range
   [20, 29, "wing in ground"], [30, 30, "fishing"], [31, 32, "towing"], [33, 33, "dredging"],
@@ -187,9 +190,23 @@ function fenceBounds(...ids) {
   return b;
 }
 
+// An integrity finding, event or alert, as its event record (an alert: its evidence).
+function integrityRecord(entry) {
+  const r = obj(entry.record);
+  const kind = str(entry.kind) || str(r.kind);
+  if (!isIntegrity(kind)) return null;
+  return entry.source === "alert" ? { ...asRecord(r), kind } : { ...r, kind };
+}
+
 function placeOf(entry) {
   const r = obj(entry.record);
   const ev = obj(r.evidence);
+  const finding = integrityRecord(entry);
+  if (finding) {
+    // Where the vessel said it was (the fix compared, the last one before a silence).
+    const own = integrityPlaces(finding, mmsi).find(p => p.role === "self");
+    if (own) return { point: own.point };
+  }
   const point = latLon(r.lat, r.lon) || latLon(ev.lat, ev.lon);
   if (point) return { point };
   const ends = [latLon(r.from_lat, r.from_lon), latLon(r.to_lat, r.to_lon), pair(r.from), pair(r.to)]
@@ -211,6 +228,8 @@ const GROUPS = {
   gap: "gap", gap_filled: "gap", ais_gap: "gap", gap_retracted: "gap", dark_port_call: "gap",
   encounter: "sea", loitering: "sea", sighting: "sea",
   identity: "identity", identity_change: "identity", draught: "identity", vessel: "identity",
+  identity_conflict: "integrity", invalid_identity: "integrity", identity_swap: "integrity",
+  position_tampering: "integrity", gnss_interference: "integrity",
 };
 const MINOR = new Set(["enter", "exit", "stop", "vessel", "glitch", "gap_filled"]);
 
@@ -290,6 +309,12 @@ function eventText(r) {
         + (r.ended_at ? "" : " so far");
     case "sighting":
       return "Seen by satellite" + (r.source ? " (" + str(r.source) + ")" : "");
+    case "identity_conflict":
+    case "invalid_identity":
+    case "identity_swap":
+    case "position_tampering":
+    case "gnss_interference":
+      return integrityText(r, mmsi);
     default:
       return kind.replace(/_/g, " ") || "event";
   }
@@ -348,8 +373,11 @@ function describe(entry) {
   const kind = str(entry.kind) || str(r.kind);
   if (source === "alert") {
     const sev = severityOf(r.severity);
+    const finding = integrityRecord(entry);
     return { group: "alert", cls: "alert " + sev, kind, severity: sev,
-      text: str(r.title) || kind.replace(/_/g, " ") };
+      text: str(r.title) || kind.replace(/_/g, " "),
+      // An integrity alert also says what was compared, in the timeline's words.
+      detail: finding ? integrityText(finding, mmsi) : "" };
   }
   if (source === "identity") {
     return { group: "identity", cls: "identity", kind: "identity", text: changeText(r.field, r.old, r.new) };
@@ -488,6 +516,7 @@ function renderTimeline(data) {
   const entries = arr(data.timeline).map(obj).filter(e => !(e.source === "identity"
     && obj(e.record).field === "draught" && draughtEvents.has(str(e.at))));
   const items = [];
+  const integrity = []; // [entry, d, go] of the integrity findings, marked once all are known
   entries.forEach((entry, index) => {
     const d = describe(entry);
     const li = el("li", d.cls);
@@ -507,6 +536,7 @@ function renderTimeline(data) {
     const place = placeOf(entry);
     if (place) top.append(el("span", "pin", "show on map"));
     li.append(top, el("div", "text", d.text));
+    if (d.detail && d.detail !== d.text) li.append(el("div", "detail", d.detail));
     if (entry.source === "alert") {
       const where = [r.route ? "route " + str(r.route) : "", r.port ? "port " + str(r.port) : ""]
         .filter(Boolean);
@@ -522,12 +552,16 @@ function renderTimeline(data) {
       li.addEventListener("click", go);
       li.addEventListener("keydown", e => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(); } });
       markAtSea(entry, d, place, go);
+      integrity.push([entry, d, go]);
     }
     items.push({ li, t: ms(entry.at), index });
   });
   // Newest first; entries at the same instant keep the API's order reversed (latest last in).
   items.sort((a, b) => ((b.t ?? -Infinity) - (a.t ?? -Infinity)) || (b.index - a.index));
   for (const item of items) timelineEl.append(item.li);
+  // An alert before the event it was raised on: the mark they share takes the alert's colour.
+  integrity.sort((a, b) => Number(b[0].source === "alert") - Number(a[0].source === "alert"));
+  for (const [entry, d, go] of integrity) markIntegrity(entry, d, go);
   applyFilter();
 }
 
@@ -543,6 +577,35 @@ function markAtSea(entry, d, place, go) {
     .bindTooltip(textNode(when(entry.at) + ": " + d.text))
     .on("click", go)
     .addTo(layers.events);
+}
+
+// Integrity findings are marked where they put the vessel, unlike every other mark: a square for
+// an identity, a crossed circle for a false position; with the other side of a shared identity
+// (dashed to it), the new identities of a swap, the jumps, and the scene's other detections.
+// An alert and the event it was raised on are marked once.
+function markIntegrity(entry, d, go) {
+  const finding = integrityRecord(entry);
+  if (!map || !finding) return;
+  const places = integrityPlaces(finding, mmsi);
+  const own = places.find(p => p.role === "self");
+  if (!own) return;
+  const key = "integrity|" + finding.kind + "|" + own.point.map(v => v.toFixed(4)).join(",");
+  if (marked.has(key)) return;
+  marked.add(key);
+  const text = integrityText(finding, mmsi);
+  for (const p of places) {
+    if (p === own) continue;
+    if (p.role === "other" && finding.kind === "identity_conflict") {
+      L.polyline([own.point, p.point], { className: "integrity-link", dashArray: "4 6" })
+        .bindTooltip(textNode(text), { sticky: true }).addTo(layers.events);
+    }
+    L.circleMarker(p.point, { radius: p.role === "jump" ? 4 : 5, className: "integrity-" + p.role })
+      .bindTooltip(textNode(p.label)).addTo(layers.events);
+  }
+  const severity = entry.source === "alert" ? d.severity : "";
+  glyphMarker(own.point, integrityMark(finding.kind, severity, INTEGRITY_R,
+    when(entry.at) + ": " + text), integrityMarkSize(INTEGRITY_R))
+    .on("click", go).addTo(layers.events);
 }
 
 function select(li, place, label) {

@@ -522,6 +522,73 @@ def test_the_rules_cover_the_sea() -> None:
     assert "dark_vessel" in rules["ShipwatchCriticalAlert"]["expr"]
 
 
+# The integrity metrics (CONTRACT.md, "Integrity"; issue 22) and the alert kinds of its rules.
+INTEGRITY_METRICS = frozenset(
+    {
+        "shipwatch_identity_findings_total",
+        "shipwatch_tampering_findings_total",
+        "shipwatch_gnss_interference_total",
+    }
+)
+IDENTITY_ALERT_KINDS = ("identity_conflict", "invalid_identity", "identity_swap")
+INTEGRITY_ALERT_KINDS = (*IDENTITY_ALERT_KINDS, "position_tampering")
+
+
+def test_the_dashboard_has_an_integrity_row() -> None:
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    panels = all_panels(dashboard["panels"])
+    rows = [i for i, p in enumerate(panels) if p.get("type") == "row"]
+    start = next(i for i in rows if panels[i]["title"] == "Integrity")
+    end = next((i for i in rows if i > start), len(panels))
+    exprs = [t["expr"] for p in panels[start + 1 : end] for t in p["targets"]]
+    queried = {name for expr in exprs for name in metric_names(expr)}
+    assert INTEGRITY_METRICS | {"shipwatch_alerts_total"} <= queried
+    assert any("by (kind)" in e for e in exprs if "identity_findings" in e)
+    assert any("by (reason)" in e for e in exprs if "tampering_findings" in e)
+    alerts = [e for e in exprs if "shipwatch_alerts_total" in e]
+    assert alerts and all(kind in alerts[0] for kind in INTEGRITY_ALERT_KINDS)
+    # The row sits where the rows before and after it leave room: nothing overlaps.
+    boxes = [p["gridPos"] for p in panels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x"] + a["w"] <= b["x"]
+                or b["x"] + b["w"] <= a["x"]
+                or a["y"] + a["h"] <= b["y"]
+                or b["y"] + b["h"] <= a["y"]
+            )
+            assert apart, f"panels overlap at {a} and {b}"
+
+
+def test_the_rules_cover_integrity() -> None:
+    rules = _rules()
+    identity = rules["ShipwatchIdentityAlert"]
+    assert metric_names(identity["expr"]) == {"shipwatch_alerts_total"}
+    assert 'severity="critical"' in identity["expr"] and "by (kind)" in identity["expr"]
+    assert all(kind in identity["expr"] for kind in IDENTITY_ALERT_KINDS)
+    assert "position_tampering" not in identity["expr"]
+    tampering = rules["ShipwatchTamperingAlert"]
+    assert metric_names(tampering["expr"]) == {"shipwatch_alerts_total"}
+    assert 'kind="position_tampering"' in tampering["expr"]
+    assert 'severity="critical"' in tampering["expr"]
+    for name in ("ShipwatchIdentityAlert", "ShipwatchTamperingAlert"):
+        assert rules[name]["labels"]["severity"] == "critical", name  # the watch floor
+    # A burst of false positions (GNSS interference, a bad feed) is the operators' to look at;
+    # not_in_imagery is evidence against one ship, not against a receiver.
+    burst = rules["ShipwatchPositionFindingsBurst"]
+    assert burst["labels"]["severity"] == "warning"
+    assert metric_names(burst["expr"]) == {
+        "shipwatch_tampering_findings_total",
+        "shipwatch_gnss_interference_total",
+    }
+    assert "on_land" in burst["expr"] and "jumps" in burst["expr"]
+    assert "not_in_imagery" not in burst["expr"]
+    # Each finding notifies once: the generic critical rule leaves the integrity kinds alone.
+    critical = rules["ShipwatchCriticalAlert"]["expr"]
+    assert "kind!~" in critical
+    assert all(kind in critical for kind in INTEGRITY_ALERT_KINDS)
+
+
 def test_prometheus_loads_the_rules_file_compose_mounts(
     services: dict[str, dict[str, Any]],
 ) -> None:

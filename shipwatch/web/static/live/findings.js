@@ -1,7 +1,10 @@
-// At-sea findings (ship-to-ship encounters, loitering, dark vessels): where they are, the words
-// for them and the mark each kind gets on a map.
+// At-sea findings (ship-to-ship encounters, loitering, dark vessels) and integrity findings
+// (identities and positions that lie): where they are, the words for them and the mark each kind
+// gets on a map.
 import { el, svgEl, vesselLink } from "../dom.js";
 import { hasMmsi, latLon, num, obj, severityOf, shortTime, str } from "../format.js";
+import { INTEGRITY_KINDS, INTEGRITY_LABEL, asRecord, integrityMark, integrityMarkSize,
+  integrityPosition, integrityText, otherVessels } from "../integrity.js";
 
 export const SEA_KINDS = ["sts_encounter", "loitering", "dark_vessel"];
 export const SEA_LABEL = { sts_encounter: "ship-to-ship encounter", loitering: "loitering",
@@ -117,3 +120,53 @@ export function seaMark(a, r) {
   }
   return g;
 }
+
+// ---------------------------------------------------------------- integrity findings
+
+export { INTEGRITY_KINDS, INTEGRITY_LABEL };
+
+// [lat, lon] of an integrity alert (its evidence's own position), or null.
+export function integrityAlertPosition(a) {
+  if (!a || !INTEGRITY_KINDS.includes(str(a.kind))) return null;
+  return integrityPosition(asRecord(a), "");
+}
+
+// [lat, lon] of any finding a map shows, at sea or of integrity, or null.
+export function findingPosition(a) { return seaPosition(a) || integrityAlertPosition(a); }
+
+export function integrityDescription(a) {
+  const v = obj(a.vessel);
+  const ev = obj(a.evidence);
+  const extra = [integrityText(asRecord(a), "")];
+  if (a.port) extra.push("port " + str(a.port));
+  return { vessels: vesselName(v.name || ev.name, a.mmsi), when: shortTime(a.at), extra };
+}
+
+// The other vessels an integrity alert names (the other side of a shared identity, the new
+// identities of a swap), each a link to its page.
+export function otherLinks(a) {
+  const others = otherVessels(asRecord(a), str(a.mmsi));
+  const label = str(a.kind) === "identity_swap" ? "candidates: " : "with: ";
+  const box = el("div", "candidates", label + (others.length ? "" : "none"));
+  others.forEach((m, i) => {
+    if (i) box.append(document.createTextNode(", "));
+    box.append(vesselLink(m, "", m));
+  });
+  return box;
+}
+
+function integrityTooltip(a) {
+  const d = integrityDescription(a);
+  const lines = [(INTEGRITY_LABEL[str(a.kind)] || str(a.kind)) + " · " + str(a.severity),
+    d.vessels, d.when, ...d.extra];
+  if (str(a.status) === "retracted") lines.push("retracted");
+  return lines.join("\n");
+}
+
+export function integrityAlertMark(a, r) {
+  const g = integrityMark(a.kind, a.severity, r, integrityTooltip(a),
+    str(a.status) === "retracted" ? "retracted" : "");
+  g.setAttribute("data-alert-id", str(a.alert_id));
+  return g;
+}
+export { integrityMarkSize };

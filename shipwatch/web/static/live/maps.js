@@ -1,32 +1,42 @@
 // What the live page's maps show and when they are drawn again: the ports with the vessels
-// around them (/api/vessels, every few seconds) and the at-sea findings the list shows.
+// around them (/api/vessels, every few seconds), and the at-sea and integrity findings the list
+// shows.
 import { hasMmsi, str } from "../format.js";
 import { loadFences } from "../map.js";
 import { isShown, onAlert, onRefilter, sortKey } from "./alerts.js";
-import { seaPosition } from "./findings.js";
+import { integrityAlertPosition, seaPosition } from "./findings.js";
 import { drawPortMaps, setUpPortMaps } from "./port-maps.js";
-import { drawSeaMap } from "./sea-map.js";
+import { drawIntegrityMap, drawSeaMap } from "./sea-map.js";
 
 const VESSELS_REFRESH_MS = 5000;
 
 const atSea = new Map(); // alert id -> at-sea alert with a position
+const integrity = new Map(); // alert id -> integrity alert with a position
 const alerted = new Set(); // MMSIs with an alert: ringed on the port maps
 let vessels = []; // the last answer of /api/vessels
 let portsReady = false;
 
-function shownAtSea() {
-  return [...atSea.values()].filter(a => isShown(str(a.alert_id)))
+function shownOf(found) {
+  return [...found.values()].filter(a => isShown(str(a.alert_id)))
     .sort((x, y) => sortKey(y).localeCompare(sortKey(x))); // newest first, like the list
 }
+function shownAtSea() { return shownOf(atSea); }
 
-function hasDark() { return [...atSea.values()].some(a => str(a.kind) === "dark_vessel"); }
+// Whether a port map shows any of them: dark vessels and integrity findings are on both.
+function onPortMaps() {
+  return integrity.size > 0 || [...atSea.values()].some(a => str(a.kind) === "dark_vessel");
+}
 
 function drawPorts() {
-  if (portsReady) drawPortMaps(vessels, alerted, shownAtSea().filter(a => str(a.kind) === "dark_vessel"));
+  if (portsReady) {
+    drawPortMaps(vessels, alerted, shownAtSea().filter(a => str(a.kind) === "dark_vessel"),
+      shownOf(integrity));
+  }
 }
 
 // Many alerts arrive at once on a catch-up: draw once after them, not once per alert. The port
-// maps are drawn again only when a dark vessel (shown on them too) may have changed.
+// maps are drawn again only when a dark vessel or an integrity finding (shown on them too) may
+// have changed.
 let seaPending = false;
 let portsPending = false;
 function schedule(ports) {
@@ -36,6 +46,7 @@ function schedule(ports) {
   setTimeout(() => {
     seaPending = false;
     drawSeaMap(shownAtSea());
+    drawIntegrityMap(shownOf(integrity));
     if (portsPending) { portsPending = false; drawPorts(); }
   }, 0);
 }
@@ -50,18 +61,21 @@ function refreshVessels() {
 onAlert((a, first) => {
   const id = str(a.alert_id);
   if (!first) {
-    const known = atSea.get(id);
-    if (known) atSea.set(id, { ...known, status: "retracted" });
-    schedule(!!known && str(known.kind) === "dark_vessel");
+    const known = atSea.get(id) || integrity.get(id);
+    if (known) (atSea.has(id) ? atSea : integrity).set(id, { ...known, status: "retracted" });
+    schedule(!!known && (str(known.kind) === "dark_vessel" || integrity.has(id)));
     return;
   }
   if (hasMmsi(a.mmsi)) alerted.add(str(a.mmsi));
   if (seaPosition(a)) {
     atSea.set(id, a);
     if (str(a.kind) === "dark_vessel") schedule(true);
+  } else if (integrityAlertPosition(a)) {
+    integrity.set(id, a);
+    schedule(true);
   }
 });
-onRefilter(() => schedule(hasDark()));
+onRefilter(() => schedule(onPortMaps()));
 
 export function startMaps() {
   loadFences().then(fences => {

@@ -1,13 +1,16 @@
 // One small map per watched port: the fence and the waters around it, the vessels there (from
-// /api/vessels), ringed when they have an alert, and the dark vessels seen at the port.
+// /api/vessels), ringed when they have an alert, the dark vessels seen at the port, and the
+// integrity findings in its view (a false position, a shared identity near the port).
 import { el, svgEl, vesselHref, vesselLink } from "../dom.js";
 import { arr, mmsiText, obj, shortTime, str } from "../format.js";
 import { IN_A_COLUMN, L, addFences, baseMap, boxBounds, glyphMarker } from "../map.js";
-import { seaMark, seaMarkSize, seaPosition } from "./findings.js";
+import { integrityAlertMark, integrityAlertPosition, integrityMarkSize, seaMark, seaMarkSize,
+  seaPosition } from "./findings.js";
 
 const DOT_R = 5; // px
 const RING_R = 9.5;
 const DARK_R = 6;
+const INTEGRITY_R = 5.5;
 const INSIDE_LISTED = 8;
 
 const host = document.getElementById("maps");
@@ -53,8 +56,8 @@ function vesselMark(v, state, alerted) {
 }
 
 // Draw what the ports have now: `vessels` of /api/vessels, the MMSIs with an `alerted` set,
-// the `dark` vessel alerts the list shows.
-export function drawPortMaps(vessels, alerted, dark) {
+// the `dark` vessel alerts and the `integrity` alerts the list shows.
+export function drawPortMaps(vessels, alerted, dark, integrity = []) {
   for (const port of ports) {
     const inView = (lat, lon) => !port.view || port.view.contains([lat, lon]);
     const here = vessels.filter(v => v.area === port.id && inView(v.lat, v.lon));
@@ -70,6 +73,14 @@ export function drawPortMaps(vessels, alerted, dark) {
       const at = seaPosition(a);
       if (str(a.port) !== port.id || !at || !inView(...at) || !port.marks) continue;
       glyphMarker(at, seaMark(a, DARK_R), seaMarkSize(DARK_R)).addTo(port.marks);
+    }
+    // Where its evidence puts the vessel, when that is in this port's view (near the port, or
+    // on the land around it), a link to the vessel's page like its dot.
+    for (const a of integrity) {
+      const at = integrityAlertPosition(a);
+      if (!at || !port.view || !port.view.contains(at) || !port.marks) continue;
+      glyphMarker(at, integrityAlertMark(a, INTEGRITY_R), integrityMarkSize(INTEGRITY_R),
+        vesselHref(a.mmsi)).addTo(port.marks);
     }
     port.caption.replaceChildren(el("strong", "", port.name),
       document.createTextNode(` · ${inside.length} inside · ${here.length} around`));
