@@ -69,7 +69,9 @@ class _Clock:
         self.changed = True
         level = str(_level_of(key))
         soonest = self.value["next"].get(level)
-        if at is not None and (soonest is None or at < soonest):
+        if soonest is None:
+            return  # not known: `earliest` finds it again from every key (never this one's alone)
+        if at is not None and at < soonest:
             self.value["next"][level] = at
         elif at is None or at != soonest:
             self.value["next"].pop(level, None)  # not known any more: found again when needed
@@ -189,7 +191,7 @@ def _release(
                 clock.set_due(key, watched.due_at(store, rules))
             elif key == swaps.KEY:
                 for new in swaps.release(store, w, rules):
-                    out.events.extend(swaps.decide(store, new, rules))
+                    out.events.extend(swaps.decide(store, new, rules, zones))
                 clock.set_due(key, swaps.due_at(store, rules))
             elif key == scenes.KEY:
                 out.events.extend(scenes.release(store, w, rules))
@@ -247,7 +249,7 @@ def _one(
         else:
             clock.set_due(rec["key"], cells.due_at(store, rec["key"], rules))
     elif kind == "watch":
-        watched.note_fix(store, rec, rules, w1)
+        watched.note_fix(store, rec, rules, w1, w2)
     elif kind == "dark":
         if watched.hold_dark(store, rec, rules, w1):
             _weigh(store, rec, rules, out)
@@ -261,7 +263,7 @@ def _one(
         clock.set_due(rec["key"], group.due_at(store, rec["key"], rules.integrity))
     elif kind == "newcomer":
         if swaps.hold(store, rec, rules, w1):
-            out.events.extend(swaps.decide(store, rec, rules))
+            out.events.extend(swaps.decide(store, rec, rules, zones))
         else:
             clock.set_due(swaps.KEY, swaps.due_at(store, rules))
     elif kind == "scene":
