@@ -56,10 +56,12 @@ broker-start: install system-deps ## start the local Kafka broker
 broker-stop: install ## stop the local Kafka broker
 	$(BIN)/shipwatch broker stop
 
-scenario: install ## regenerate the bundled scenarios (reference, at sea, four days at sea)
+scenario: install ## regenerate the bundled scenarios (reference, at sea, four days at sea, integrity)
 	$(BIN)/python -m shipwatch.scenarios.reference --out shipwatch/scenarios/data/reference.csv
 	$(BIN)/python -m shipwatch.scenarios.at_sea --out shipwatch/scenarios/data/at_sea.jsonl
 	$(BIN)/python -m shipwatch.scenarios.sea_days --out shipwatch/scenarios/data/sea_days.jsonl
+	$(BIN)/python -m shipwatch.scenarios.integrity --out shipwatch/scenarios/data/integrity.jsonl \
+		--status shipwatch/scenarios/data/integrity-status.csv
 
 clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

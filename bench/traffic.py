@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from geofences.coast import land_index
 from geofences.earth import METRES_PER_DEGREE
 from shipwatch.ais.raw_message import decode_message
 from shipwatch.pipeline.detector import Detector
@@ -86,11 +87,29 @@ def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(north, east)
 
 
+def _open_sea(lat: float, lon: float) -> bool:
+    """In the box and in a grid cell of the coastline with no land in it: ships do not sail
+    over Honshu (which the box takes in), and positions on land are the on-land rule's."""
+    lat0, lat1, lon0, lon1 = SEA_BOX
+    inside = lat0 <= lat <= lat1 and lon0 <= lon <= lon1
+    return inside and land_index().cell_kind(lat, lon) == "sea"
+
+
+def _at_sea(rng: random.Random) -> tuple[float, float]:
+    """A random point of the box in open sea."""
+    lat0, lat1, lon0, lon1 = SEA_BOX
+    while True:
+        lat, lon = rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)
+        if _open_sea(lat, lon):
+            return lat, lon
+
+
 def steaming(rng: random.Random, n: int, mmsi: int, start: int) -> Iterator[Item]:
-    """A ship under way in the open sea: legs of 10-80 km, turning back at the box's edge."""
+    """A ship under way in the open sea: legs of 10-80 km, turning back at the box's edge and
+    at the coast."""
     key = str(mmsi).encode()
     lat0, lat1, lon0, lon1 = SEA_BOX
-    lat, lon = rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)
+    lat, lon = _at_sea(rng)
     bearing, knots = rng.uniform(0, 360), rng.uniform(8, 18)
     leg = rng.uniform(10_000, 80_000)
     interval = rng.choice((30, 60, 60, 120))
@@ -101,10 +120,13 @@ def steaming(rng: random.Random, n: int, mmsi: int, start: int) -> Iterator[Item
         step = interval + int(5 * noise())
         metres = knots * KNOT_MPS * step
         nlat, nlon = _move(lat, lon, bearing, metres)
-        if not (lat0 <= nlat <= lat1 and lon0 <= nlon <= lon1):
+        turns = 0
+        while not _open_sea(nlat, nlon) and turns < 8:
             centre = ((lat0 + lat1) / 2, (lon0 + lon1) / 2)
-            bearing = (_bearing((lat, lon), centre) + rng.uniform(-45, 45)) % 360
+            spread = 45 if turns < 4 else 0
+            bearing = (_bearing((lat, lon), centre) + rng.uniform(-spread, spread)) % 360
             nlat, nlon = _move(lat, lon, bearing, metres)
+            turns += 1
         lat, lon, t, leg = nlat, nlon, t + step, leg - metres
         if leg <= 0:
             bearing = (bearing + rng.uniform(-60, 60)) % 360
@@ -114,8 +136,7 @@ def steaming(rng: random.Random, n: int, mmsi: int, start: int) -> Iterator[Item
 def anchored(rng: random.Random, n: int, mmsi: int, start: int) -> Iterator[Item]:
     """A ship at anchor in open water: AIS reports every 3 minutes, a little swing."""
     key = str(mmsi).encode()
-    lat0, lat1, lon0, lon1 = SEA_BOX
-    lat, lon = rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)
+    lat, lon = _at_sea(rng)
     t = start
     while True:
         jlat, jlon = lat + rng.uniform(-3e-4, 3e-4), lon + rng.uniform(-3e-4, 3e-4)

@@ -10,6 +10,7 @@ per position. A variant is a comma-separated set of:
   nomap     the live page does not follow the nearby-positions topic inside the worker
   nosea     no at-sea stage (SHIPWATCH_AT_SEA=false): what the encounter/sighting hop costs
   nohistory no vessel history (SHIPWATCH_HISTORY=false): what the thinning and the sink cost
+  nointegrity no identity or tampering checks (SHIPWATCH_INTEGRITY=false): what they cost
   histproc  the history's sink in a process of its own (SHIPWATCH_HISTORY_SINK=separate and a
             `shipwatch history` beside the worker, its CPU a position reported too): what the
             history costs the worker when it only thins the fixes
@@ -38,13 +39,14 @@ from bench.traffic import traffic
 from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
 
-KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea", "nohistory", "histproc"}
+KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea", "nohistory", "nointegrity", "histproc"}
 # Variants that are settings: passed to the worker as its environment.
 SETTINGS = {
     "sensor": {"SHIPWATCH_FAUST_METRICS": "true"},
     "asyncio": {"SHIPWATCH_UVLOOP": "false"},
     "nosea": {"SHIPWATCH_AT_SEA": "false"},
     "nohistory": {"SHIPWATCH_HISTORY": "false"},
+    "nointegrity": {"SHIPWATCH_INTEGRITY": "false"},
     "histproc": {"SHIPWATCH_HISTORY_SINK": "separate"},
 }
 

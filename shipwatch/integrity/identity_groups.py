@@ -152,6 +152,7 @@ def _conflict(key: str, a: int, fix_a: Member, b: int, fix_b: Member) -> Record:
         "mmsi": lo,
         "other_mmsi": hi,
         "by": by,
+        "key": key,
         # A name group's members may give different IMO numbers, or none: the lower MMSI's.
         "imo": int(key[2:]) if by == "imo" else one[4],
         "name": one[3],

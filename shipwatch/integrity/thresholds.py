@@ -19,8 +19,10 @@ class IntegrityRules:
     # Identity groups (one IMO, or one name and size) compare one fix per vessel and hour.
     identity_fix_s: int = 3600
     identity_keep_s: float = 48 * 3600.0  # a vessel's last fix in a group is forgotten after
-    # An MMSI not seen for this long is new (`identity_swap` candidates).
+    # An MMSI not seen for this long is new (`identity_swap` candidates), once its type and
+    # size come (a class A ship sends them every 6 minutes) within this long of its first fix.
     new_after_days: float = 30.0
+    new_static_wait_s: float = 3600.0
     swap_size_tolerance: float = 0.05  # length and beam each within 5 %
     swap_window_s: float = 48 * 3600.0  # a new identity this soon after the silence began
     swap_speed_kn: float = 15.0  # the silent vessel could have got there at this speed

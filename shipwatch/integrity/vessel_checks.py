@@ -42,7 +42,10 @@ class IntegrityContext:
 
     rules: IntegrityRules
     scope: PortScope
-    inland_m: Callable[[float, float], float | None]  # None: outside the coastline's coverage
+    # On land farther than the rule's distance from every shore (None: outside the coastline's
+    # coverage), and how far inland (for the finding only).
+    inland_beyond: Callable[[float, float, float], bool | None]
+    inland_m: Callable[[float, float], float | None]
     statuses: Mapping[int, IdentityStatus]
 
 
@@ -60,6 +63,7 @@ def on_position(
     lat: float,
     lon: float,
     before: tuple[float | None, float, float],  # the vessel's last applied fix before this one
+    newest_t: float | None,  # the newest time of its fixes before this one, applied or waiting
     outside: bool,  # outside every fence
     events: list[Record],  # the tracker's events for this fix (glitches among them)
     vessel: Mapping[str, Any],
@@ -69,28 +73,37 @@ def on_position(
     """Check one position (applied or held out as a glitch); the vessel's new state."""
     rules = ctx.rules
     last_t, last_lat, last_lon = before
-    if last_t is None:
-        state = _first_seen(state, mmsi, t, lat, lon, vessel, ctx, out)
-    elif t - last_t > rules.new_after_days * 86_400:
-        state = _first_seen(state, mmsi, t, lat, lon, vessel, ctx, out)  # back after months
-    glitch = next((e for e in events if e["kind"] == "glitch"), None)
-    if glitch is not None:
-        return _jumped(state, mmsi, t, glitch, (last_lat, last_lon), vessel, ctx, out)
-    if any(e["kind"] == "identity" and e.get("field") == "position" for e in events):
-        # A second transmitter on this MMSI (the tracker's reuse run): not one ship's tampering.
-        state = _with(state, jumps=None)
-    if state is not None and state.get("jumps") and last_t is not None:
-        state = _moved_or_back(state, t, lat, lon)
+    if newest_t is None or t - newest_t > rules.new_after_days * 86_400:
+        state = _first_seen(state, mmsi, t, lat, lon, vessel, ctx, out)  # or back after months
+    if events:  # rare: most fixes make no tracker event
+        glitch = next((e for e in events if e["kind"] == "glitch"), None)
+        if glitch is not None:
+            return _jumped(state, mmsi, t, glitch, (last_lat, last_lon), vessel, ctx, out)
+        if any(e["kind"] == "identity" and e.get("field") == "position" for e in events):
+            # A second transmitter on this MMSI (the tracker's reuse run): not one ship lying.
+            state = _with(state, jumps=None)
     if last_t is None or int(t // rules.identity_fix_s) != int(last_t // rules.identity_fix_s):
         _identity_fixes(mmsi, t, lat, lon, vessel, ctx, out)
-    if outside:
+    on_land = outside and ctx.inland_beyond(lat, lon, rules.on_land_m)
+    if state is None:  # the common case: nothing kept, nothing found
+        return _land(state, mmsi, t, lat, lon, vessel, ctx, out) if on_land else None
+    if on_land:
         state = _land(state, mmsi, t, lat, lon, vessel, ctx, out)
-    elif state is not None and state.get("land"):
+    elif "land" in state:
         state = _with(state, land=None)
-    if state is not None and state.get("bad"):
+    if state is None:
+        return None
+    if "defer" in state:
+        for tag, status in sorted(state["defer"].items()):
+            reason = tag.split(":", 1)[0]
+            state = _bad(state, mmsi, t, lat, lon, reason, vessel, ctx, out, status)
+        state = _with(state, defer=None)
+    if state is not None and "jumps" in state and last_t is not None:
+        state = _moved_or_back(state, t, lat, lon)
+    if state is not None and "bad" in state:
         state = _into_scope(state, mmsi, t, lat, lon, vessel, ctx, out)
-    if state is not None and state.get("first") and _complete(vessel):
-        state = _newcomer(state, mmsi, vessel, ctx, out)
+    if state is not None and "first" in state and t - state["first"][0] > rules.new_static_wait_s:
+        state = _with(state, first=None)  # its size never came: no one's new identity
     return state
 
 
@@ -107,15 +120,20 @@ def on_static(
     """Check a static report just applied (its IMO, a zombie IMO, a new identity's size)."""
     last_t, lat, lon = where
     imo = vessel.get("imo")
-    if imo and last_t is not None:
-        if changed_imo and not imo_valid(imo):
-            state = _bad(state, mmsi, t, lat, lon, "imo_check_digit", vessel, ctx, out)
-        status = zombie(ctx.statuses, imo, t) if ctx.statuses else None
-        if status is not None:
-            state = _bad(state, mmsi, t, lat, lon, "zombie", vessel, ctx, out, status)
+    found: list[tuple[str, Record | None]] = []
+    if imo and changed_imo and not imo_valid(imo):
+        found.append(("imo_check_digit", None))
+    status = zombie(ctx.statuses, imo, t) if imo and ctx.statuses else None
+    if status is not None:
+        found.append(("zombie", status.evidence()))
+    for reason, evidence in found:
+        if last_t is None:  # no fix applied yet: told with the first one
+            state = _defer(state, reason, vessel, evidence)
+        else:
+            state = _bad(state, mmsi, t, lat, lon, reason, vessel, ctx, out, evidence)
     if state is not None and state.get("first"):
         first = state["first"]
-        if t - first[0] > ctx.rules.swap_window_s:
+        if t - first[0] > ctx.rules.new_static_wait_s:
             state = _with(state, first=None)  # too late to be anyone's new identity
         elif _complete(vessel):
             state = _newcomer(state, mmsi, vessel, ctx, out)
@@ -146,7 +164,10 @@ def _first_seen(
     problem = mmsi_problem(mmsi)
     if problem is not None:
         state = _bad(state, mmsi, t, lat, lon, "mid", vessel, ctx, out)
-    return _with(state, first=[t, lat, lon])
+    state = _with(state, first=[t, lat, lon])
+    assert state is not None
+    # Its type and size come with static reports (`on_static`), here only if they came first.
+    return _newcomer(state, mmsi, vessel, ctx, out) if _complete(vessel) else state
 
 
 def _complete(vessel: Mapping[str, Any]) -> bool:
@@ -201,21 +222,34 @@ def _bad(
     vessel: Mapping[str, Any],
     ctx: IntegrityContext,
     out: Findings,
-    status: IdentityStatus | None = None,
+    status: Record | None = None,
 ) -> State | None:
     """An invalid identity: an event now, and again once when the vessel comes into scope."""
     bad: dict[str, Any] = dict((state or {}).get("bad") or {})
-    tag = f"{reason}:{vessel.get('imo') if reason != 'mid' else ''}"
+    tag = _tag(reason, vessel)
     if tag in bad:
         return state
     port = ctx.scope.port(lat, lon)
     out.events.append(_invalid(mmsi, t, lat, lon, reason, vessel, port, status))
-    bad[tag] = [port is not None, _status_dict(status)]
+    bad[tag] = [port is not None, status]
     return _with(state, bad=bad)
 
 
-def _status_dict(status: IdentityStatus | None) -> Record | None:
-    return None if status is None else status.evidence()
+def _tag(reason: str, vessel: Mapping[str, Any]) -> str:
+    """What an invalid identity is told once for: the reason, and the IMO it is about."""
+    return f"{reason}:{vessel.get('imo') if reason != 'mid' else ''}"
+
+
+def _defer(
+    state: State | None, reason: str, vessel: Mapping[str, Any], status: Record | None
+) -> State | None:
+    """An invalid identity found before any fix: kept until the first one says where."""
+    tag = _tag(reason, vessel)
+    deferred = dict((state or {}).get("defer") or {})
+    if tag in deferred or tag in ((state or {}).get("bad") or {}):
+        return state
+    deferred[tag] = status
+    return _with(state, defer=deferred)
 
 
 def _invalid(
@@ -226,12 +260,12 @@ def _invalid(
     reason: str,
     vessel: Mapping[str, Any],
     port: str | None,
-    status: IdentityStatus | Record | None,
+    status: Record | None,
 ) -> Record:
     event = _base("invalid_identity", mmsi, t, lat, lon, vessel)
     event.update(reason=reason, port=port)
     if status is not None:
-        event["status"] = status if isinstance(status, dict) else _status_dict(status)
+        event["status"] = status
     return event
 
 
@@ -273,21 +307,18 @@ def _land(
     ctx: IntegrityContext,
     out: Findings,
 ) -> State | None:
-    """Consecutive fixes far inland: one finding per run."""
+    """One more consecutive fix far inland (the caller asked `inland_beyond`): one finding
+    per run."""
     rules = ctx.rules
-    inland = ctx.inland_m(lat, lon)
-    if inland is None or inland <= rules.on_land_m:
-        return state if state is None or not state.get("land") else _with(state, land=None)
-    # The run's least depth is told: every fix of it was at least that far inland.
-    run = (state or {}).get("land") or [0, t, lat, lon, inland]
-    run = [run[0] + 1, run[1], run[2], run[3], min(run[4], inland)]
+    run = (state or {}).get("land") or [0, t, lat, lon]
+    run = [run[0] + 1, run[1], run[2], run[3]]
     if run[0] == rules.on_land_fixes:
         event = _base("position_tampering", mmsi, t, lat, lon, vessel)
         event.update(
             reason="on_land",
             port=ctx.scope.port(lat, lon),
             fixes=run[0],
-            inland_m=round(run[4]),
+            inland_m=round(ctx.inland_m(lat, lon) or 0.0),  # this fix's: the run's were all beyond
             since=iso_of(run[1]),
             first_lat=round(run[2], 5),
             first_lon=round(run[3], 5),

@@ -643,7 +643,8 @@ class IdentityConflict(_VoyageEvent):
     other_fix: IntegrityFix
     distance_km: Annotated[float, Field(ge=0)]
     hours_apart: Annotated[float, Field(ge=0)]
-    implied_kn: Annotated[float, Field(ge=0)]
+    implied_kn: Annotated[float, Field(ge=0)] | None
+    """null when the two fixes are at one time (no finite speed joins them)"""
     port: str | None
     """the watched port within the scope radius of this vessel's fix, if any"""
     other_port: str | None

@@ -59,6 +59,7 @@ def track_record(
     mmsi = record["mmsi"]
     state = states.get(mmsi)
     before = (state.last_t, state.last_lat, state.last_lon)
+    newest_t = state.newest_t
     checks = sea.integrity if sea is not None and sea_out is not None else None
     if record["kind"] == "position":
         lat, lon = record["lat"], record["lon"]
@@ -67,14 +68,14 @@ def track_record(
             if sea is not None and sea_out is not None:
                 _observe_at_sea(state, record, t, sea, sea_out)
                 if checks is not None:
-                    _check_position(state, record, t, before, [], checks, sea_out)
+                    _check_position(state, record, t, before, newest_t, [], checks, sea_out)
             return []
         fix = tracker.Fix(mmsi, t, lat, lon, record["sog"])
         new_state, events = tracker.step(state, fix, index)
         if new_state is not state and sea is not None and sea_out is not None:
             _observe_at_sea(new_state, record, t, sea, sea_out)
             if checks is not None:
-                _check_position(new_state, record, t, before, events, checks, sea_out)
+                _check_position(new_state, record, t, before, newest_t, events, checks, sea_out)
     else:
         report = {k: record.get(k) for k in static_reports.FIELDS}
         new_state, events = static_reports.apply_static(state, mmsi, t, report)
@@ -112,6 +113,7 @@ def _check_position(
     record: JsonRecord,
     t: float,
     before: tuple[float | None, float, float],
+    newest_t: float | None,
     events: list[Event],
     checks: IntegrityContext,
     out: SeaOut,
@@ -124,6 +126,7 @@ def _check_position(
         record["lat"],
         record["lon"],
         before,
+        newest_t,
         not state.visits,
         events,
         state.vessel,

@@ -32,6 +32,7 @@ def sea_context(index: FenceIndex, ctx: RuleContext, rules: SeaRules | None = No
         checks = IntegrityContext(
             rules.integrity,
             PortScope(index, rules.integrity.port_radius_m),
+            land_index().inland_beyond,
             land_index().inland_m,
             ctx.identity_statuses,
         )

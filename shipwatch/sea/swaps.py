@@ -5,7 +5,8 @@ A new identity (an MMSI unseen for `new_after_days`, with its type, length and b
 is held beside the watched vessels (`watched~new`) until the watermark is `swap_confirm_s`
 (and a dark sighting's wait) past its first fix: then every watched fix up to that time is
 here. Its candidates are the watched vessels silent at its first fix that could have reached
-it (the dark candidates' test), match its size, and stayed silent `swap_confirm_s` on. A
+it (the dark candidates' test), fell silent at sea (clear of every fence, as encounters
+are), match its size, and stayed silent `swap_confirm_s` on. A
 vessel of that size already transmitting elsewhere is not new, so never a candidate. Pure.
 """
 
@@ -19,6 +20,7 @@ from shipwatch.integrity.thresholds import IntegrityRules
 from shipwatch.sea import watched
 from shipwatch.sea.store import SeaStore
 from shipwatch.sea.thresholds import SeaRules
+from shipwatch.sea.zones import SeaZones
 
 Record = dict[str, Any]
 KEY = "watched~new"  # beside the watched vessels (the records are routed by `watched.KEY`)
@@ -60,7 +62,7 @@ def due_at(store: SeaStore, rules: SeaRules) -> float | None:
     return held[0]["t"] + _wait(rules) if held else None
 
 
-def decide(store: SeaStore, new: Record, rules: SeaRules) -> list[Record]:
+def decide(store: SeaStore, new: Record, rules: SeaRules, zones: SeaZones) -> list[Record]:
     """The `identity_swap` events of a new identity: one per silent watched vessel it could be."""
     checks = rules.integrity
     lookback = min(rules.candidate_lookback_s, checks.swap_window_s)
@@ -74,6 +76,8 @@ def decide(store: SeaStore, new: Record, rules: SeaRules) -> list[Record]:
             continue
         assert size is not None
         t0 = watched.last_fix_before(vessel, new["t"])
+        if t0 is None or not zones.clear(t0[1], t0[2]):
+            continue  # silent in or near a port: a re-flag there is paperwork, not a swap
         if t0 != watched.last_fix_before(vessel, new["t"] + checks.swap_confirm_s):
             continue  # it spoke again while the new identity transmitted: two ships
         events.append(
@@ -83,8 +87,8 @@ def decide(store: SeaStore, new: Record, rules: SeaRules) -> list[Record]:
                 "name": size[3] if len(size) > 3 else None,
                 "imo": size[4] if len(size) > 4 else None,
                 "silent_since": found["last_seen_at"],
-                "last_lat": None if t0 is None else t0[1],
-                "last_lon": None if t0 is None else t0[2],
+                "last_lat": t0[1],
+                "last_lon": t0[2],
                 "ship_type": size[0],
                 "length": size[1],
                 "beam": size[2],

@@ -19,10 +19,12 @@ Record = dict[str, Any]
 KEY = "watched"
 DARK_KEY = "watched~dark"  # dark sightings waiting for the watermark (same partition as KEY)
 MAX_SILENCES = 64  # per vessel, the most recent: a bound on state, far above what matters
-MAX_FIXES = 96  # per vessel: a day of ticks, beyond the `retention_s` the fixes are kept for
+MAX_FIXES = 1_000  # per vessel: a week of ticks, a bound on state while level 2 lags far behind
 
 
-def note_fix(store: SeaStore, rec: Record, rules: SeaRules, w1: float | None) -> None:
+def note_fix(
+    store: SeaStore, rec: Record, rules: SeaRules, w1: float | None, w2: float | None = None
+) -> None:
     """Remember a watched vessel's fix, and the silence before it if any.
 
     Silences are forgotten by the watermark, not by the vessel's own newest fix: a vessel on a
@@ -41,11 +43,12 @@ def note_fix(store: SeaStore, rec: Record, rules: SeaRules, w1: float | None) ->
     if rec.get("size") is not None:
         vessel["size"] = rec["size"]
     # Its recent fixes (one a tick), where a satellite scene looks for it: as long as a cell
-    # keeps its samples for late sightings.
+    # keeps its samples for late sightings, behind the level-2 watermark the scenes are decided
+    # on (it may lag the track's by hours when the sea partitions run unevenly).
     fixes = vessel.get("fixes") or []
     fixes.append(vessel["last"])
-    if w1 is not None:
-        fixes = [f for f in fixes if f[0] >= w1 - rules.retention_s]
+    if w2 is not None:
+        fixes = [f for f in fixes if f[0] >= w2 - rules.retention_s]
     vessel["fixes"] = fixes[-MAX_FIXES:]
     store.put(KEY, state)
 

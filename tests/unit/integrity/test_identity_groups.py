@@ -85,6 +85,7 @@ def test_two_ships_at_once_far_apart_conflict_once() -> None:
         "mmsi": 273000002,  # the lower MMSI, though its fix came second
         "other_mmsi": 445000001,
         "by": "imo",
+        "key": "i:9074729",
         "imo": 9074729,
         "name": "SAMPLE 2",
         "other_name": "SAMPLE",

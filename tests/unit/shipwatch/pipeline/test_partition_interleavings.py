@@ -25,10 +25,11 @@ from alerts.context import RuleContext
 from geofences.index import FenceIndex
 from shipwatch.ais.reading import Decoded, Tally, decode_files
 from shipwatch.ais.records import AnyRecord
+from shipwatch.integrity.status_files import load_statuses
 from shipwatch.pipeline.detector import Detector, Output
 from shipwatch.pipeline.partitioned import POLICIES, PartitionedRunner, Policy
 from shipwatch.pipeline.partitioner import KeyPartitioner, MmsiPartitioner
-from shipwatch.scenarios import at_sea, reference, sea_days
+from shipwatch.scenarios import at_sea, integrity, reference, sea_days
 from shipwatch.scenarios.sea_days import DARK_AT_CHONGJIN, DARK_AT_VOSTOCHNY
 from shipwatch.sea.stage import end_of_input
 
@@ -41,6 +42,7 @@ SMALL_CAP_BBL = 50_000.0
 SCENARIOS: dict[str, tuple[Path, float | None]] = {
     "sea_days": (sea_days.SCENARIO_PATH, None),
     "at_sea": (at_sea.SCENARIO_PATH, None),
+    "integrity": (integrity.SCENARIO_PATH, None),
     "reference": (reference.SCENARIO_PATH, SMALL_CAP_BBL),
 }
 REISSUED = {"cap_threshold"}  # the only kind whose alerts may be issued again (corrected)
@@ -90,6 +92,9 @@ class Scenarios:
         """The bundled fences, and the rules with the scenario's cap."""
         cap_bbl = SCENARIOS[name][1]
         ctx = self.ctx if cap_bbl is None else dataclasses.replace(self.ctx, cap_bbl=cap_bbl)
+        if name == "integrity":  # its zombie's IMO is on the story's status list
+            statuses = load_statuses([integrity.STATUS_PATH])
+            ctx = dataclasses.replace(ctx, identity_statuses=statuses)
         return self.index, ctx
 
     def records(self, name: str) -> list[AnyRecord]:
@@ -198,7 +203,7 @@ def check(scenarios: Scenarios, name: str, schedule: Schedule) -> None:
     assert_nothing_waits(runner, schedule.sea)
 
 
-@pytest.mark.parametrize("name", ["sea_days", "at_sea"])
+@pytest.mark.parametrize("name", ["sea_days", "at_sea", "integrity"])
 @settings(max_examples=10, deadline=None)
 @example(schedule=SECOND_AHEAD)
 @given(schedule=schedules())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import timedelta
 from itertools import pairwise
@@ -16,10 +17,12 @@ from shipwatch.ais.decoder import Input, Refused, StreamDecoder
 from shipwatch.ais.errors import Rejected
 from shipwatch.ais.reading import Decoded, Tally, decode_files
 from shipwatch.ais.records import AnyRecord, Position, Record, Sighting, Static
+from shipwatch.integrity.status_files import load_statuses
 from shipwatch.pipeline import event_types, schemas
 from shipwatch.pipeline.dead_letters import dead_letter
 from shipwatch.pipeline.detector import Detector
 from shipwatch.pipeline.setup import build_core
+from shipwatch.scenarios import integrity
 from shipwatch.scenarios.reference import SCENARIO_PATH
 from shipwatch.settings import BUNDLED_GEOFENCES, Settings
 from streams.kafka.topics import TOPICS
@@ -175,6 +178,19 @@ def at_sea() -> Outputs:
     return detect(Detector(*build_core(BUNDLED_GEOFENCES)), at_sea_story())
 
 
+@pytest.fixture(scope="module")
+def integrity_story() -> Outputs:
+    """The integrity story through the detector, its zombie's status list read."""
+    tally = Tally()
+    records: list[AnyRecord] = []
+    for item in decode_files([integrity.SCENARIO_PATH], "auto", tally):
+        assert isinstance(item, Decoded), item
+        records.extend(item.records)
+    index, ctx = build_core(BUNDLED_GEOFENCES)
+    ctx = dataclasses.replace(ctx, identity_statuses=load_statuses([integrity.STATUS_PATH]))
+    return detect(Detector(index, ctx), records)
+
+
 def validate(outputs: Outputs) -> None:
     for stream, record in outputs:
         schemas.validator(stream)(record)
@@ -252,10 +268,14 @@ def test_the_decoded_records_fit_positions_statics_nearby_and_frames(
 
 
 def test_the_stories_outputs_fit_and_every_typed_shape_is_met(
-    reference: tuple[list[AnyRecord], Outputs], stories: Outputs, at_sea: Outputs
+    reference: tuple[list[AnyRecord], Outputs],
+    stories: Outputs,
+    at_sea: Outputs,
+    integrity_story: Outputs,
 ) -> None:
     validate(stories)
-    outputs = reference[1] + stories + at_sea
+    validate(integrity_story)
+    outputs = reference[1] + stories + at_sea + integrity_story
     for topic in ("geofence-events", "voyage-events"):
         emitted = [r for s, r in outputs if s == topic]
         unmet = [
