@@ -52,6 +52,7 @@ def test_the_stream_raises_exactly_the_alerts_detect_raises(small_cap: Settings,
         "ais_gap",
         "dark_port_call",
         "loitering",  # DPRK tankers hours at Rajin, which is no fence: at sea to the rules
+        "identity_swap",  # tankers leave for the DPRK coast and others of their size come from it
     }
     worker = start_worker(small_cap, tmp_path / "worker.log")
     try:

@@ -58,8 +58,8 @@ def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float
 # --- Sea records of two vessels meeting -----------------------------------------------------
 
 VESSELS = {
-    DPRK_TANKER: {"name": "CHON MA SAN", "imo": 8912345, "draught": 5.0},
-    RUSSIAN_TANKER: {"name": "SOKOL", "imo": 9301234, "draught": 11.0},
+    DPRK_TANKER: {"name": "CHON MA SAN", "imo": 8912340, "draught": 5.0},
+    RUSSIAN_TANKER: {"name": "SOKOL", "imo": 9301237, "draught": 11.0},
 }
 
 
@@ -236,7 +236,7 @@ def story() -> list[Any]:
     silent = Timeline(445_000_222).sail(OUTSIDE_VOSTOCHNY, (42.565, VOSTOCHNY_BERTH[1]), 1)
     return merged(
         [
-            Static(mmsi=DPRK_TANKER, ts=T0, name="CHON MA SAN", imo=8912345, draught=5.0),
+            Static(mmsi=DPRK_TANKER, ts=T0, name="CHON MA SAN", imo=8912340, draught=5.0),
             Static(mmsi=DPRK_TANKER, ts=T0 + timedelta(hours=3), draught=9.0),
         ],
         at_sea,

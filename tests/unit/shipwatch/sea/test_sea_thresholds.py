@@ -81,8 +81,8 @@ def detect(core: Any, records: Iterable[Any], rules: SeaRules | None = None) -> 
 
 def identities() -> list[Static]:
     return [
-        Static(mmsi=DPRK_TANKER, ts=T0, name="CHON MA SAN", imo=8912345, draught=5.0),
-        Static(mmsi=RUSSIAN_TANKER, ts=T0, name="SOKOL", imo=9301234, draught=11.0),
+        Static(mmsi=DPRK_TANKER, ts=T0, name="CHON MA SAN", imo=8912340, draught=5.0),
+        Static(mmsi=RUSSIAN_TANKER, ts=T0, name="SOKOL", imo=9301237, draught=11.0),
     ]
 
 
@@ -141,11 +141,11 @@ def test_the_watched_tanker_gets_a_warning_naming_its_counterpart(core):
     assert alert["at"] == iso(1 + 20 / 60)
     evidence = alert["evidence"]
     assert evidence["watched"] == "flag:KP"
-    assert evidence["name"] == "CHON MA SAN" and evidence["imo"] == 8912345
+    assert evidence["name"] == "CHON MA SAN" and evidence["imo"] == 8912340
     assert evidence["other"] == {
         "mmsi": RUSSIAN_TANKER,
         "name": "SOKOL",
-        "imo": 9301234,
+        "imo": 9301237,
         "flag_mid": "273",
     }
     assert evidence["ended_at"] is None
