@@ -17,7 +17,7 @@ from typing import Any
 
 from shipwatch.ais.timefmt import iso_of
 from shipwatch.integrity.thresholds import IntegrityRules
-from shipwatch.sea import watched
+from shipwatch.sea import held, watched
 from shipwatch.sea.store import SeaStore
 from shipwatch.sea.thresholds import SeaRules
 from shipwatch.sea.zones import SeaZones
@@ -36,30 +36,22 @@ def hold(store: SeaStore, rec: Record, rules: SeaRules, w1: float | None) -> boo
     """Hold a new identity until the watermark has passed its wait; True: decide it now."""
     if w1 is not None and rec["t"] + _wait(rules) <= w1:
         return True
-    held: list[Record] = store.get(KEY) or []
-    if all(h["mmsi"] != rec["mmsi"] or h["t"] != rec["t"] for h in held):
-        held = sorted([*held, rec], key=lambda h: (h["t"], h["mmsi"]))[-MAX_HELD:]
-        store.put(KEY, held)
+    held.hold(store, KEY, rec, _mmsi, MAX_HELD)
     return False
+
+
+def _mmsi(rec: Record) -> int:
+    return int(rec["mmsi"])
 
 
 def release(store: SeaStore, w1: float, rules: SeaRules) -> list[Record]:
     """The held new identities whose wait the watermark has passed, in time order."""
-    held: list[Record] = store.get(KEY) or []
-    due = [h for h in held if h["t"] + _wait(rules) <= w1]
-    if due:
-        rest = held[len(due) :]
-        if rest:
-            store.put(KEY, rest)
-        else:
-            store.delete(KEY)
-    return due
+    return held.release(store, KEY, w1, _wait(rules))
 
 
 def due_at(store: SeaStore, rules: SeaRules) -> float | None:
     """When the first held new identity's wait ends."""
-    held: list[Record] = store.get(KEY) or []
-    return held[0]["t"] + _wait(rules) if held else None
+    return held.due_at(store, KEY, _wait(rules))
 
 
 def decide(store: SeaStore, new: Record, rules: SeaRules, zones: SeaZones) -> list[Record]:

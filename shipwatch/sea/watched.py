@@ -12,6 +12,7 @@ from typing import Any
 
 from geofences.movement import METRES_PER_NM, distance_m
 from shipwatch.ais.timefmt import iso_of
+from shipwatch.sea import held
 from shipwatch.sea.store import SeaStore
 from shipwatch.sea.thresholds import SeaRules
 
@@ -58,29 +59,22 @@ def hold_dark(store: SeaStore, dark: Record, rules: SeaRules, w1: float | None) 
     watermark is past it); True: now, else it is held until `release`."""
     if w1 is not None and dark["t"] + rules.sighting_wait_s <= w1:
         return True
-    held: list[Record] = store.get(DARK_KEY) or []
-    if all(d["sighting_id"] != dark["sighting_id"] for d in held):
-        store.put(DARK_KEY, sorted([*held, dark], key=lambda d: (d["t"], d["sighting_id"])))
+    held.hold(store, DARK_KEY, dark, _sighting_id)
     return False
+
+
+def _sighting_id(rec: Record) -> str:
+    return str(rec["sighting_id"])
 
 
 def release(store: SeaStore, w1: float, rules: SeaRules) -> list[Record]:
     """The held dark sightings whose wait the watermark has passed, in time order."""
-    held: list[Record] = store.get(DARK_KEY) or []
-    due = [d for d in held if d["t"] + rules.sighting_wait_s <= w1]
-    if due:
-        rest = held[len(due) :]
-        if rest:
-            store.put(DARK_KEY, rest)
-        else:
-            store.delete(DARK_KEY)
-    return due
+    return held.release(store, DARK_KEY, w1, rules.sighting_wait_s)
 
 
 def due_at(store: SeaStore, rules: SeaRules) -> float | None:
     """When the first held dark sighting's wait ends."""
-    held: list[Record] = store.get(DARK_KEY) or []
-    return held[0]["t"] + rules.sighting_wait_s if held else None
+    return held.due_at(store, DARK_KEY, rules.sighting_wait_s)
 
 
 def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Record]:
