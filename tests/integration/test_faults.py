@@ -72,6 +72,7 @@ def test_a_worker_killed_during_a_flush_loses_no_alert_and_invents_none(
     assert second.metrics()["shipwatch_stale_positions_total"] > 0
 
 
+@pytest.mark.scale  # the 2 -> 3 -> 2 test in CI covers two workers sharing the partitions
 def test_two_workers_share_the_partitions_and_raise_the_same_alerts_as_one(
     namespace_settings: Settings, worker_factory
 ):

@@ -113,7 +113,7 @@ def test_the_worker_rides_out_a_broker_restart_and_loses_nothing(
 # The long outage: the worker's producer timeout shortened to PRODUCER_TIMEOUT_S (20 min by
 # default), the broker held down for LONG_OUTAGE_S, well past it.
 PRODUCER_TIMEOUT_S = 5.0
-LONG_OUTAGE_S = 30.0
+LONG_OUTAGE_S = 20.0
 # What the worker logs when a send fails: in the track stage (streams/bindings/track.py), the
 # voyage, alert or cap stage (streams/bindings/agents.py) or the sea stage (bindings/sea.py).
 SEND_FAILED = ("cannot make the stage's work durable, stopping", "a send failed, stopping")
