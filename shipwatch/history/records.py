@@ -70,6 +70,9 @@ class Batch:
                 row = event_row(record, value or b"")
                 if row is not None:
                     self.events.append(row)
+                    other = record.get("other_mmsi")
+                    if record.get("kind") == "identity_conflict" and isinstance(other, int):
+                        self.events.append((other, *row[1:]))  # on both vessels' timelines
         except (TypeError, KeyError, ValueError, orjson.JSONDecodeError):
             self.skipped += 1
 

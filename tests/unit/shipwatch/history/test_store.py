@@ -134,6 +134,22 @@ def test_an_alert_shows_on_its_vessel_and_on_a_dark_vessels_candidates(
     assert store.alert("d1") == dark
 
 
+def test_an_identity_conflict_is_on_both_vessels_timelines(store: HistoryStore) -> None:
+    other = 273_000_009
+    conflict = {"kind": "identity_conflict", "mmsi": DPRK_TANKER, "other_mmsi": other}
+    conflict |= {"imo": 9074729, "name": "ONE", "at": "2024-03-07T04:00:00Z", "by": "imo"}
+    alert = {"alert_id": "c1", "kind": "identity_conflict", "mmsi": DPRK_TANKER}
+    alert |= {"at": "2024-03-07T04:00:00Z", "evidence": {"other_mmsi": other}}
+    store.write(batch("voyage-events", [conflict]))
+    store.write(batch("alerts", [alert]))
+    for mmsi in (DPRK_TANKER, other):
+        history = store.vessel(mmsi)
+        assert history is not None
+        events = [e for e in history.timeline if "alert_id" not in e.record]
+        assert [e.record["other_mmsi"] for e in events] == [other]
+        assert [a["alert_id"] for a in history.alerts] == ["c1"]
+
+
 def test_a_bad_value_is_skipped_and_counted_the_rest_of_the_batch_is_kept(
     store: HistoryStore,
 ) -> None:
