@@ -27,7 +27,7 @@ def test_the_at_sea_story_raises_the_same_alerts_in_the_stream_as_in_detect(
         worker.wait_ready()
         replayed = cli(namespace_settings, "replay", str(AT_SEA), "--max")
         assert replayed.returncode == 0, replayed.stderr
-        got = settle(namespace_settings, "alerts", at_least=len(expected), quiet=8)
+        got = settle(namespace_settings, "alerts", at_least=len(expected), quiet=5)
         sightings = settle(namespace_settings, "sightings", at_least=1, quiet=1)
     finally:
         worker.stop()

@@ -39,7 +39,7 @@ def expected(settings: Settings) -> dict[str, dict[str, object]]:
 
 
 def published(settings: Settings, at_least: int) -> dict[str, dict[str, object]]:
-    got = settle(settings, "alerts", at_least=at_least, quiet=10)
+    got = settle(settings, "alerts", at_least=at_least, quiet=6)
     return {a["alert_id"]: a for a in map(orjson.loads, got)}
 
 

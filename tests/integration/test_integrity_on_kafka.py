@@ -34,7 +34,7 @@ def test_the_integrity_story_raises_the_same_alerts_in_the_stream_as_in_detect(
         worker.wait_ready()
         replayed = cli(settings, "replay", str(INTEGRITY), "--max")
         assert replayed.returncode == 0, replayed.stderr
-        got = settle(settings, "alerts", at_least=len(expected), quiet=8)
+        got = settle(settings, "alerts", at_least=len(expected), quiet=5)
     finally:
         worker.stop()
     published = {a["alert_id"]: a for a in map(orjson.loads, got)}
