@@ -632,6 +632,26 @@ def _seed_of(track: Track) -> int:
     return SEED * 1_000_000_000 + track.ship.mmsi % 1_000_000_000
 
 
+def sampled_position(
+    mmsi: int, ts: datetime, at: Point, m: Stretch, rng: random.Random
+) -> Position:
+    """The report at `ts` of a vessel planned to be `at` on stretch `m`: its speed, course,
+    heading and GPS scatter drawn from `rng` (in this order: the stories' bytes depend on it)."""
+    sog = rng.uniform(*m.sog_kn)
+    if m.kn:
+        cog = (bearing_deg(m.a, m.b) + rng.uniform(-1.5, 1.5)) % 360
+        heading = round(cog + rng.uniform(-2.5, 2.5)) % 360
+    else:
+        cog = rng.uniform(0.0, 359.9)
+        heading = (m.heading + rng.randint(-m.swing, m.swing)) % 360
+    north, east = m.scatter_m
+    lat, lon = offset(at, rng.uniform(-north, north), rng.uniform(-east, east))
+    return Position(
+        mmsi=mmsi, ts=ts, lat=round(lat, 5), lon=round(lon, 5),
+        sog=round(sog, 1), cog=round(cog, 1) % 360, heading=heading, nav_status=m.status,
+    )  # fmt: skip
+
+
 def records_of(track: Track) -> list[AnyRecord]:
     """The vessel's positions and static reports, in time order."""
     rng = random.Random(_seed_of(track))
@@ -641,24 +661,8 @@ def records_of(track: Track) -> list[AnyRecord]:
     for t in reports:
         while stretches[i].t1 < t:
             i += 1
-        m = stretches[i]
-        lat, lon = track.tl.position_at(t)
-        sog = rng.uniform(*m.sog_kn)
-        if m.kn:
-            cog = (bearing_deg(m.a, m.b) + rng.uniform(-1.5, 1.5)) % 360
-            heading = round(cog + rng.uniform(-2.5, 2.5)) % 360
-        else:
-            cog = rng.uniform(0.0, 359.9)
-            heading = (m.heading + rng.randint(-m.swing, m.swing)) % 360
-        north, east = m.scatter_m
-        lat, lon = offset((lat, lon), rng.uniform(-north, north), rng.uniform(-east, east))
-        out.append(
-            Position(
-                mmsi=ship.mmsi, ts=T0 + timedelta(seconds=t), lat=round(lat, 5),
-                lon=round(lon, 5), sog=round(sog, 1), cog=round(cog, 1) % 360,
-                heading=heading, nav_status=m.status,
-            )
-        )  # fmt: skip
+        ts = T0 + timedelta(seconds=t)
+        out.append(sampled_position(ship.mmsi, ts, track.tl.position_at(t), stretches[i], rng))
     for t, draught in statics_of(track):
         out.append(
             Static(

@@ -74,6 +74,7 @@ from shipwatch.scenarios.at_sea import (  # at_sea's building blocks, private on
     _arriving,  # private in at_sea: a course timed to be somewhere at a given hour
     _Course,  # private in at_sea: the leg-by-leg planner every at-sea plan is laid out with
     _reports,  # private in at_sea: a track's report times, drawn from its generator
+    sampled_position,
 )
 from shipwatch.scenarios.geo import (
     CHONGJIN,
@@ -86,7 +87,6 @@ from shipwatch.scenarios.geo import (
     SECOND_BERTH,
     VOSTOCHNY,
     Point,
-    bearing_deg,
     distance_m,
     lerp,
     offset,
@@ -876,23 +876,9 @@ def records_of(p: Planned) -> list[Position | Static]:
     for n, t in enumerate(times):
         while stretches[i].t1 < t:
             i += 1
-        m = stretches[i]
-        lat, lon = jumped.get(n) or p.track.tl.position_at(t)
-        sog = rng.uniform(*m.sog_kn)
-        if m.kn:
-            cog = (bearing_deg(m.a, m.b) + rng.uniform(-1.5, 1.5)) % 360
-            heading = round(cog + rng.uniform(-2.5, 2.5)) % 360
-        else:
-            cog = rng.uniform(0.0, 359.9)
-            heading = (m.heading + rng.randint(-m.swing, m.swing)) % 360
-        north, east = m.scatter_m
-        lat, lon = offset((lat, lon), rng.uniform(-north, north), rng.uniform(-east, east))
-        out.append(
-            Position(
-                mmsi=p.mmsi, ts=T0 + timedelta(seconds=t), lat=round(lat, 5), lon=round(lon, 5),
-                sog=round(sog, 1), cog=round(cog, 1) % 360, heading=heading, nav_status=m.status,
-            )
-        )  # fmt: skip
+        at = jumped.get(n) or p.track.tl.position_at(t)
+        ts = T0 + timedelta(seconds=t)
+        out.append(sampled_position(p.mmsi, ts, at, stretches[i], rng))
         if t - last_static >= STATIC_EVERY_S:
             out.append(_static(p.vessel, t + 1))
             last_static = t

@@ -23,25 +23,8 @@ from shipwatch.ais.records import OPTIONAL_FIELD_NAMES, Position, Scene, Sightin
 from shipwatch.cli import detect as detect_command
 from shipwatch.cli.main import main
 from shipwatch.pipeline.schemas import validator
+from tests.fixtures.imagery import SCENE, SIGHTING, SQUARE
 
-SQUARE = [[133.0, 42.0], [134.0, 42.0], [134.0, 43.0], [133.0, 43.0], [133.0, 42.0]]
-SCENE: dict[str, Any] = {
-    "kind": "scene",
-    "scene_id": "S1A-20240312-0007",
-    "ts": "2024-03-12T20:17:39Z",
-    "footprint": {"type": "Polygon", "coordinates": [SQUARE]},
-    "source": "sentinel-1",
-    "min_length_m": 40.0,
-}
-SIGHTING: dict[str, Any] = {
-    "kind": "sighting",
-    "sighting_id": "S1A-20240312-0007-01",
-    "ts": "2024-03-12T20:17:39Z",
-    "lat": 42.5,
-    "lon": 133.5,
-    "length_m": 120.0,
-    "source": "sentinel-1",
-}
 POSITION: dict[str, Any] = {
     "kind": "position",
     "mmsi": 273_000_001,

@@ -12,26 +12,10 @@ import orjson
 from shipwatch.pipeline.frames import records_of_frame
 from shipwatch.pipeline.ingest_stage import IngestStage, Routing
 from shipwatch.pipeline.schemas import validator
+from tests.fixtures.imagery import SCENE
+from tests.fixtures.imagery import SIGHTING as PLAIN_SIGHTING
 
-SQUARE = [[133.0, 42.0], [134.0, 42.0], [134.0, 43.0], [133.0, 43.0], [133.0, 42.0]]
-SCENE: dict[str, Any] = {
-    "kind": "scene",
-    "scene_id": "S1A-20240312-0007",
-    "ts": "2024-03-12T20:17:39Z",
-    "footprint": {"type": "Polygon", "coordinates": [SQUARE]},
-    "source": "sentinel-1",
-    "min_length_m": 40.0,
-}
-SIGHTING: dict[str, Any] = {
-    "kind": "sighting",
-    "sighting_id": "S1A-20240312-0007-01",
-    "ts": "2024-03-12T20:17:39Z",
-    "lat": 42.5,
-    "lon": 133.5,
-    "length_m": 120.0,
-    "source": "sentinel-1",
-    "scene_id": "S1A-20240312-0007",
-}
+SIGHTING: dict[str, Any] = {**PLAIN_SIGHTING, "scene_id": "S1A-20240312-0007"}
 POSITION: dict[str, Any] = {
     "kind": "position",
     "mmsi": 273_000_001,
