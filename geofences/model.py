@@ -10,7 +10,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geofences.earth import METRES_PER_DEGREE
+from geofences.earth import METRES_PER_DEGREE, metres_per_degree_lon
 from geofences.errors import GeofenceError
 
 ROLES = ("loading", "discharge", "watch")
@@ -44,6 +44,14 @@ class Fence:
         return float(
             shapely.distance(self.local, shapely.Point((lon - c.x) * sx, (lat - c.y) * sy))
         )
+
+    def box_within(self, metres: float) -> tuple[float, float, float, float]:
+        """The polygon's bounds grown by `metres` (a degree of longitude taken at the poleward
+        edge, where it is shortest): every point within that distance lies inside."""
+        minx, miny, maxx, maxy = self.polygon.bounds
+        dlat = metres / METRES_PER_DEGREE
+        dlon = metres / metres_per_degree_lon(max(abs(miny - dlat), abs(maxy + dlat)))
+        return minx - dlon, miny - dlat, maxx + dlon, maxy + dlat
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary for listings."""

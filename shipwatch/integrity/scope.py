@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from geofences.earth import METRES_PER_DEGREE, metres_per_degree_lon
 from geofences.index import FenceIndex
-from geofences.model import Fence
 
 
 class PortScope:
@@ -12,12 +10,7 @@ class PortScope:
 
     def __init__(self, index: FenceIndex, radius_m: float) -> None:
         self.radius_m = radius_m
-        self._boxes: list[tuple[Fence, float, float, float, float]] = []
-        dlat = radius_m / METRES_PER_DEGREE
-        for fence in index.fences:
-            minx, miny, maxx, maxy = fence.polygon.bounds
-            dlon = radius_m / metres_per_degree_lon(max(abs(miny - dlat), abs(maxy + dlat)))
-            self._boxes.append((fence, minx - dlon, miny - dlat, maxx + dlon, maxy + dlat))
+        self._boxes = [(fence, *fence.box_within(radius_m)) for fence in index.fences]
 
     def port(self, lat: float, lon: float) -> str | None:
         """The nearest fence within the radius of the point (its id), or None."""

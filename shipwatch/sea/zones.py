@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geofences.earth import METRES_PER_DEGREE, metres_per_degree_lon
 from geofences.index import FenceIndex
 from geofences.model import Fence, buffer_metres
 from shipwatch.sea.thresholds import SeaRules
@@ -28,11 +27,7 @@ class _Box:
 
 
 def _grown(fence: Fence, metres: float) -> _Box:
-    minx, miny, maxx, maxy = fence.polygon.bounds
-    dlat = metres / METRES_PER_DEGREE
-    widest = max(abs(miny - dlat), abs(maxy + dlat))
-    dlon = metres / metres_per_degree_lon(widest)
-    return _Box(fence, minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
+    return _Box(fence, *fence.box_within(metres))
 
 
 @dataclass(frozen=True, slots=True)
