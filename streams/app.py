@@ -14,6 +14,7 @@ from streams.faust_patches.changelog_rewind import rewind_dropped_changelog_reco
 from streams.faust_patches.commit_safety import commit_after_changelogs, no_commit_after_crash
 from streams.faust_patches.fetch_tuning import batch_fetches
 from streams.faust_patches.recovery_order import seek_before_fetch
+from streams.faust_patches.stream_holes import no_stream_holes
 from streams.kafka.config import faust_broker_url, ssl_context
 from streams.kafka.topics import TOPICS
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> Wiring:
     no_commit_after_crash()
     seek_before_fetch()
     rewind_dropped_changelog_records()
+    no_stream_holes()  # after: it wraps the getmany above
     app = faust.App(
         settings.namespace,
         env={},  # Faust would otherwise let BROKER_URL, WEB_PORT, ... override these arguments

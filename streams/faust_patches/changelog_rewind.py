@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 # The getmany below is Faust's with one change: it notes the first dropped offset of each
 # changelog partition and, before it returns, seeks the partition back there (never past what
 # the table has applied). At worst a record is read twice; the recovery skips offsets it has
-# applied (faust/tables/recovery.py `_slurp_changelogs`). Stream partitions are left to Faust's
-# seek to the committed offsets, as before.
+# applied (faust/tables/recovery.py `_slurp_changelogs`). Dropped stream records are noted for
+# `stream_holes.py`, which seeks those partitions back to the next record not handed on.
 
 _PATCHED = "_shipwatch_rewinds_changelogs"
 
@@ -40,9 +40,12 @@ async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
         return
     dropped: dict[Any, int] = {}  # changelog partition -> its first offset not handed on
 
+    streams = dropped_streams(self)  # for the stream partitions' own rewind (stream_holes.py)
+
     def drop(tp: Any, record: Any) -> None:
-        if self._is_changelog_tp(tp) and tp not in dropped:
-            dropped[tp] = record.offset
+        held = dropped if self._is_changelog_tp(tp) else streams
+        if tp not in held:
+            held[tp] = record.offset
 
     records_it = self.scheduler.iterate(records)
     try:
@@ -72,6 +75,15 @@ async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
     finally:
         if dropped:
             await rewind(self, dropped)
+
+
+def dropped_streams(consumer: Any) -> dict[Any, int]:
+    """Stream partitions whose fetched records were dropped since last asked: the first dropped
+    offset of each (the consumer's own dict, emptied by whoever reads it)."""
+    found: dict[Any, int] | None = getattr(consumer, "_shipwatch_dropped_streams", None)
+    if found is None:
+        found = consumer._shipwatch_dropped_streams = {}
+    return found
 
 
 def read_from(applied: int | None) -> int:

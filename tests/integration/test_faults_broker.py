@@ -165,7 +165,7 @@ def test_a_broker_outage_past_the_producer_timeout_stops_the_worker_a_restart_lo
         log = log_excerpt(restarted.log.read_text(errors="replace"))
         assert restarted.process.poll() is None, f"the restarted worker exited:\n{log}"
         got = {alert_id(v) for v in alerts}
-        assert got == expected, f"missing {expected - got}, invented {got - expected}"
+        assert got == expected, f"missing {expected - got}, invented {got - expected}\n{log}"
         # No failed send was taken for a bad message (dead-lettered as internal_error).
         assert read_topic(settings, "dead-letters", wait=3) == []
     finally:
