@@ -60,8 +60,8 @@ class FetchingConsumer:
         self.logs[tp].position = offset
         self.sought.append((tp, offset))
 
-    async def position(self, tp: TP) -> int:
-        return self.logs[tp].position
+    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
+        return {tp: 0 for tp in tps}
 
     async def seek_to_committed(self) -> dict[TP, int | None]:
         for tp, offset in self.committed.items():
@@ -94,6 +94,7 @@ async def handed(consumer: FetchingConsumer, fetches: int) -> list[tuple[TP, int
 def run(consumer: FetchingConsumer, fetches: int) -> list[tuple[TP, int]]:
     async def go() -> list[tuple[TP, int]]:
         await stream_holes.perform_seek(consumer)  # as after every assignment
+        consumer.sought.clear()  # the seeks that follow are the rewinds
         return await handed(consumer, fetches)
 
     return asyncio.run(go())
@@ -118,6 +119,15 @@ def test_reading_starts_at_the_committed_offset_and_a_hole_right_after_it_is_see
     out = run(consumer, 3)
     assert offsets(out, FRAMES)[:3] == [5, 6, 7]
     assert consumer.sought == [(FRAMES, 5)]
+
+
+def test_a_partition_never_committed_is_read_from_its_start():
+    consumer = FetchingConsumer({FRAMES: Log(6)}, {FRAMES: None})
+    # Fetched before the rebalance ended, handed on, and cleared from the agents' queues:
+    # the fetch position is past them, and nothing was committed to seek back to.
+    consumer.logs[FRAMES].position = 4
+    out = run(consumer, 2)
+    assert offsets(out, FRAMES) == [0, 1, 2, 3, 4, 5]
 
 
 def test_one_partitions_hole_does_not_hold_back_another():
