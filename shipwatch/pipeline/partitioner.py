@@ -11,6 +11,10 @@ position and topic, so each vessel's hash and key bytes are kept, once for every
 from __future__ import annotations
 
 MAX_CACHED = 1_000_000  # vessels remembered (the world has about 300,000 active MMSIs)
+# Other keys remembered by default. The sea stage's pair keys never come back once a pair has
+# parted, so over months a cache the size of MAX_CACHED would hold about 100 MB of them; this
+# many (about 10 MB) holds every cell and pair active at once with room to spare.
+MAX_KEYS_CACHED = 100_000
 
 
 _SEED = 0x9747B28C
@@ -79,8 +83,9 @@ class KeyPartitioner:
     """The partition of other keys (the sea stage's cells, pairs, `watched`; the feed's
     vessels and senders), remembered."""
 
-    def __init__(self, partitions: int) -> None:
+    def __init__(self, partitions: int, max_cached: int = MAX_KEYS_CACHED) -> None:
         self.partitions = partitions
+        self.max_cached = max_cached  # past this many keys the cache starts again, empty
         self._seen: dict[str | bytes, int] = {}
 
     def __call__(self, key: str | bytes) -> int:
@@ -88,7 +93,7 @@ class KeyPartitioner:
         client picks."""
         found = self._seen.get(key)
         if found is None:
-            if len(self._seen) >= MAX_CACHED:
+            if len(self._seen) >= self.max_cached:
                 self._seen.clear()
             raw = key.encode() if isinstance(key, str) else key
             found = self._seen[key] = (murmur2(raw) & 0x7FFFFFFF) % self.partitions

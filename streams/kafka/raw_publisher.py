@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
-from shipwatch.pipeline.partitioner import KeyPartitioner
+from shipwatch.pipeline.partitioner import MAX_CACHED, KeyPartitioner
 from shipwatch.settings import Settings
 from streams.kafka.bulk_producer import BulkProducer
 
@@ -48,7 +48,9 @@ class RawPublisher:
         """Send and wait for every acknowledgement; raises what the producer raises."""
         await self.producer.ready.wait()
         if self._partition is None:
-            self._partition = KeyPartitioner(len(await self.producer.partitions(self.topic)))
+            partitions = len(await self.producer.partitions(self.topic))
+            # Keyed by vessel (or sender): as many keys as the world has ships.
+            self._partition = KeyPartitioner(partitions, max_cached=MAX_CACHED)
         partition = self._partition
         keyed = ((item.vessel or item.key, item) for item in items)
         acks = await self.producer.send_stamped(

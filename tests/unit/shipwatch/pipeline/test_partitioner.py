@@ -29,3 +29,13 @@ def test_murmur2_is_kafkas(data: bytes) -> None:
 def test_string_keys_go_where_kafka_sends_them(key: str, partitions: int) -> None:
     every = list(range(partitions))
     assert KeyPartitioner(partitions)(key) == DefaultPartitioner()(key.encode(), every, every)
+
+
+def test_a_full_key_cache_starts_again_and_answers_the_same():
+    partition = KeyPartitioner(6, max_cached=3)
+    keys = [f"p:{i}:{i + 1}" for i in range(10)]
+    first = [partition(k) for k in keys]
+    assert len(partition._seen) <= 3  # bounded: pair keys never come back once a pair parts
+    assert [partition(k) for k in keys] == first
+    every = list(range(6))
+    assert first == [DefaultPartitioner()(k.encode(), every, every) for k in keys]
