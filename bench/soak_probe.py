@@ -14,6 +14,8 @@ to the .jsonl beside it):
  - with SOAK_PATCH=sea_json_bytes: the sea binding's table values are made their own size
    (see `_patch`);
  - with SOAK_TRIM_S=<s>: glibc's malloc_trim(0) every s seconds;
+ - with SOAK_PRODUCT_TRIM=0: without the worker's own trim (streams/memory_trim.py), to
+   measure what it gives back;
  - with SOAK_TRACEMALLOC=1 (tracemalloc started before anything is imported; it slows the
    worker down and costs memory): the Python heap traced, the top allocation sites, and what
    grew since the previous dump, by line.
@@ -367,6 +369,10 @@ def main() -> int:
     """Start the probe's thread, then run `shipwatch` as its command line says."""
     _patch()
     _shrink()
+    if os.environ.get("SOAK_PRODUCT_TRIM") == "0":
+        import streams.memory_trim  # before streams.monitoring takes its trimmer
+
+        streams.memory_trim.trimmer = lambda: None
     trim = float(os.environ.get("SOAK_TRIM_S", "0"))
     if trim > 0:
         threading.Thread(target=_trim_loop, args=(trim,), name="soak-trim", daemon=True).start()

@@ -1,4 +1,5 @@
-"""One /metrics page for shipwatch's and Faust's metrics, and the worker group's consumer lag."""
+"""One /metrics page for shipwatch's and Faust's metrics, the worker group's consumer lag, and
+the heap trimmed now and then."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from prometheus_client import generate_latest
 from shipwatch.metrics import CONSUMER_LAG, REGISTRY
 from shipwatch.settings import Settings
 from streams.kafka.config import client_options
+from streams.memory_trim import TRIM_EVERY_S, trimmer
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,9 @@ def register(app: AppT, settings: Settings) -> None:
         await watch_consumer_lag(settings, groups)
 
     app.task(supervised("consumer lag", consumer_lag))
+    trim_heap = trimmer()
+    if trim_heap is not None:
+        app.timer(TRIM_EVERY_S)(trim_heap)
 
 
 async def _metrics_page(web: Any, request: Any) -> Any:
