@@ -159,7 +159,8 @@ async def seek(self: Any, partition: TP, offset: int) -> None:
 
 async def perform_seek(self: Any) -> None:
     """Faust's `Consumer.perform_seek`, one seek at a time, noting where each partition reads;
-    a partition nothing was ever committed for is read from its start."""
+    a stream partition nothing was ever committed for is read from its start (changelogs are
+    the recovery's to seek)."""
     expected = expected_of(self)
     async with expected.seeking:
         committed = await self.seek_to_committed()
@@ -169,7 +170,11 @@ async def perform_seek(self: Any) -> None:
         self._committed_offset.update(
             {ensure_TP(tp): o or None for tp, o in committed.items() if o is not None}
         )
-        never = [ensure_TP(tp) for tp, o in committed.items() if o is None or o < 0]
+        never = [
+            ensure_TP(tp)
+            for tp, o in committed.items()
+            if (o is None or o < 0) and _checked(self, ensure_TP(tp))
+        ]
         for tp, offset in committed.items():
             if offset is not None and offset >= 0:
                 expected.sought(ensure_TP(tp), offset)

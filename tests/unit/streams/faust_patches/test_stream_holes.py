@@ -130,6 +130,13 @@ def test_a_partition_never_committed_is_read_from_its_start():
     assert offsets(out, FRAMES) == [0, 1, 2, 3, 4, 5]
 
 
+def test_a_changelog_never_committed_is_left_where_the_recovery_put_it():
+    consumer = FetchingConsumer({CHANGELOG: Log(6)}, {CHANGELOG: None})
+    consumer.logs[CHANGELOG].position = 4  # the recovery's, or a standby's, reading
+    asyncio.run(stream_holes.perform_seek(consumer))
+    assert consumer.logs[CHANGELOG].position == 4 and consumer.sought == []
+
+
 def test_one_partitions_hole_does_not_hold_back_another():
     consumer = FetchingConsumer({FRAMES: Log(6), OTHER: Log(6)}, {FRAMES: None, OTHER: None})
     consumer.plan = [(2, 1), (2, 2)]
