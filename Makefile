@@ -23,7 +23,8 @@ system-deps: ## install what the tests need from Debian when missing (Java, Mave
 	scripts/system-deps.sh
 
 test: install system-deps ## everything the tests need, then the suite (all but the fault runs)
-	$(BIN)/pytest -m "not faults"
+	$(BIN)/pytest -m "not integration" -n 2
+	$(BIN)/pytest -m "integration and not faults"
 
 test-faults: install system-deps ## the fault runs: kill -9 (mid-stream, mid-flush), broker restart, two workers, 10 % bad input (~3 min)
 	$(BIN)/pytest -m "faults and not scale"
@@ -31,8 +32,8 @@ test-faults: install system-deps ## the fault runs: kill -9 (mid-stream, mid-flu
 test-scale: install system-deps ## the multi-worker runs CI leaves out: two workers from the start, a worker stopped in 2 -> 3 -> 2 (~1.5 min)
 	$(BIN)/pytest -m scale
 
-test-unit: install ## the fast tests only (no broker)
-	$(BIN)/pytest -m "not integration"
+test-unit: install ## the fast tests only (no broker), on two processes
+	$(BIN)/pytest -m "not integration" -n 2
 
 test-integration: install system-deps ## the tests against the real Kafka broker
 	$(BIN)/pytest -m integration
