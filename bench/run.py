@@ -42,7 +42,6 @@ import logging
 import math
 import random
 import shutil
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -65,6 +64,7 @@ from bench.harness import (
     private_broker,
     start_worker,
 )
+from bench.publishing import say
 from bench.stage_cpu import as_dicts, stage_cpu
 from bench.traffic import SEA_BOX, line, probe_tracks, traffic
 from shipwatch.ais.raw_message import decode_message
@@ -93,11 +93,6 @@ class Plan:
 
 FULL = Plan(1_000_000, 3000, 0.0, 20_000, 80, 60.0, 200_000, 0.3, 6)
 QUICK = Plan(100_000, 300, 0.0, 10_000, 40, 30.0, 50_000, 0.3, 6)
-
-
-def say(text: str) -> None:
-    """Progress, on stderr: stdout carries only the report."""
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def new_vessels(count: int, seed: int) -> list[tuple[bytes, bytes]]:

@@ -26,9 +26,7 @@ import json
 import logging
 import os
 import shutil
-import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -49,6 +47,7 @@ from bench.harness import (
     private_broker,
     start_worker,
 )
+from bench.publishing import ThreadedPublisher, drained, say
 from bench.soak_analysis import (
     ROW_EVERY_S,
     WARMUP_MIN_SHARE,
@@ -82,45 +81,19 @@ DEFAULT_SAMPLE_S = 5.0
 SEED = 6
 
 SETTLE_S = 2.0  # after Ready, before the first sample
+DRAIN_POLL_S = 0.5  # /metrics read while waiting for the drain
 DRAIN_WAIT_S = 60.0  # after the last position is published, for the worker to finish
 
 
-def say(text: str) -> None:
-    """Progress, on stderr: stdout carries only the report."""
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
-class Publisher:
+class Publisher(ThreadedPublisher):
     """Sends the traffic at a steady rate from a thread of its own (its own event loop)."""
 
     def __init__(
         self, settings: Settings, items: Iterator[Item], rate: float, count: int, vessels: int
     ) -> None:
+        super().__init__("soak-publisher")
         self.settings, self.items, self.rate, self.count = settings, items, rate, count
         self.vessels = vessels
-        self.handed = 0  # given to the producer
-        self.acked = 0  # acknowledged by the broker
-        self.fleet_complete_at: int | None = None  # every vessel published once by then
-        self.t0 = 0.0  # perf_counter when the first position went out
-        self.t0_epoch = 0.0  # the same instant as time.time()
-        self.error: BaseException | None = None
-        self.started = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="soak-publisher", daemon=True)
-
-    def start(self) -> None:
-        """Connect and begin; returns once the first position is about to go out."""
-        self.thread.start()
-        if not self.started.wait(60):
-            raise TimeoutError("the publisher did not connect")
-        if self.error is not None:
-            raise RuntimeError("the publisher failed") from self.error
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._publish())
-        except BaseException as exc:  # reported by the sampling loop
-            self.error = exc
-            self.started.set()
 
     def _ack(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and future.exception() is None:
@@ -207,7 +180,7 @@ def soak(opts: Options, out: Path) -> dict[str, Any]:
                 results["worker_cores"] = used / wall
                 results["worker_cpu_ms_per_position"] = used * 1000 / max(1, samples[-1].processed)
                 results["broker_cores"] = (cpu_seconds(broker_pid) - broker0) / wall
-                results["drain_s"] = _drain(worker, publisher.acked)
+                results["drain_s"] = drained(worker, publisher.acked, DRAIN_WAIT_S, DRAIN_POLL_S)
                 results["rss_after_drain_mb"] = worker.rss_mb()
                 results["peak_rss_mb"] = worker.peak_rss_mb()
                 results["metrics_end"] = worker.metrics()
@@ -254,16 +227,6 @@ def _sample_while(worker: Worker, publisher: Publisher, every: float) -> list[Sa
         if k % max(1, round(ROW_EVERY_S / every)) == 0:
             say(f"{now:5.0f} s  RSS {rss:6.1f} MB  done {done:,} of {publisher.acked:,}")
         k += 1
-
-
-def _drain(worker: Worker, published: int) -> float | None:
-    """Seconds until the worker has done every published position (None: not within the wait)."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < DRAIN_WAIT_S:
-        if applied(worker.metrics()) >= published:
-            return time.perf_counter() - start
-        time.sleep(0.5)
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:

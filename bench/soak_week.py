@@ -36,9 +36,7 @@ import logging
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -62,6 +60,7 @@ from bench.harness import (
     private_broker,
     start_worker,
 )
+from bench.publishing import ThreadedPublisher, drained, say
 from bench.soak_week_analysis import (
     HistoryCheck,
     WeekSample,
@@ -93,15 +92,11 @@ PROBE_EVERY_S = 30.0
 POLL_S = 2.0  # /metrics read for the publisher's hold
 TICK_S = 0.05  # the publisher's pace
 SETTLE_S = 2.0
+DRAIN_POLL_S = 1.0  # /metrics read while waiting for the drain
 DRAIN_WAIT_S = 180.0
 
 
-def say(text: str) -> None:
-    """Progress, on stderr: stdout carries only the report."""
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
-class Publisher:
+class Publisher(ThreadedPublisher):
     """Sends the traffic up to an event-time clock that runs at `speed` x wall time, held while
     the worker is more than `max_lag` positions behind; batches per partition."""
 
@@ -113,36 +108,14 @@ class Publisher:
         end_t: float,
         max_lag: int,
     ) -> None:
+        super().__init__("week-publisher")
         self.settings, self.items, self.speed, self.end_t = settings, items, speed, end_t
         self.max_lag = max_lag
-        self.handed = 0
-        self.acked = 0
         self.event_t = float(T0)  # event time of the last position handed over
         self.vessels: set[bytes] = set()
-        self.fleet_complete_at: int | None = None
         self.expected_vessels = 0
         self.applied = 0  # written by the sampling thread
         self.held_s = 0.0
-        self.t0 = 0.0
-        self.t0_epoch = 0.0
-        self.error: BaseException | None = None
-        self.started = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="week-publisher", daemon=True)
-
-    def start(self) -> None:
-        """Connect and begin."""
-        self.thread.start()
-        if not self.started.wait(60):
-            raise TimeoutError("the publisher did not connect")
-        if self.error is not None:
-            raise RuntimeError("the publisher failed") from self.error
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._publish())
-        except BaseException as exc:
-            self.error = exc
-            self.started.set()
 
     def _ack(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and future.exception() is None:
@@ -372,7 +345,7 @@ def soak_week(opts: Options, out: Path) -> dict[str, Any]:
                 results["worker_cores"] = used / wall
                 results["worker_cpu_us_per_position"] = used * 1e6 / max(1, publisher.handed)
                 results["broker_cores"] = (cpu_seconds(broker_pid) - broker0) / wall
-                results["drain_s"] = _drain(worker, publisher.acked)
+                results["drain_s"] = drained(worker, publisher.acked, DRAIN_WAIT_S, DRAIN_POLL_S)
                 results["published"] = publisher.acked
                 results["held_s"] = publisher.held_s
                 results["fleet_complete_at"] = publisher.fleet_complete_at
@@ -466,15 +439,6 @@ def _sums(page: str) -> dict[str, float]:
     for name, _, value in series(page):
         out[name] = out.get(name, 0.0) + value
     return out
-
-
-def _drain(worker: Worker, published: int) -> float | None:
-    start = time.perf_counter()
-    while time.perf_counter() - start < DRAIN_WAIT_S:
-        if applied(worker.metrics()) >= published:
-            return time.perf_counter() - start
-        time.sleep(1.0)
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
