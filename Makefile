@@ -26,7 +26,7 @@ test: install system-deps ## everything the tests need, then the suite (all but 
 	$(BIN)/pytest -m "not integration" -n 2
 	$(BIN)/pytest -m "integration and not faults"
 
-test-faults: install system-deps ## the fault runs: kill -9 (mid-stream, mid-flush), broker restart, two workers, 10 % bad input (~3 min)
+test-faults: install system-deps ## the fault runs: kill -9 (mid-stream, mid-flush), broker restart and outage, 2 -> 3 -> 2 with a kill, 10 % bad input, dropped fetches (~6 min)
 	$(BIN)/pytest -m "faults and not scale"
 
 test-scale: install system-deps ## the multi-worker runs CI leaves out: two workers from the start, a worker stopped in 2 -> 3 -> 2 (~1.5 min)
