@@ -43,7 +43,7 @@ GetMany = Callable[[Any, float], AsyncIterator[tuple[Any, Any]]]
 
 
 REWINDS_BEFORE_GAP = 3  # a hole still there after this many rewinds is a gap in the log
-POSITION_WAIT_S = 30.0  # for the start offsets of partitions never committed, at each assignment
+START_WAIT_S = 30.0  # for the start offsets of partitions never committed, at each assignment
 
 
 class Expected:
@@ -54,7 +54,7 @@ class Expected:
         # partition -> (offset it was last sought back to, how many times in a row)
         self.rewound: dict[Any, tuple[int, int]] = {}
         self.seeking = asyncio.Lock()
-        self.checks: dict[Any, bool] = {}  # partition -> whether it is checked (per record)
+        self.checks: dict[Any, bool] = {}  # partition -> whether it is checked, once each
 
     def hole(self, tp: Any, offset: int) -> bool:
         """Whether a record at `offset` comes after records not handed on (and moves on if not)."""
@@ -91,11 +91,16 @@ def expected_of(consumer: Any) -> Expected:
 
 
 def _checked(consumer: Any, tp: Any) -> bool:
-    # Changelogs are compacted and read by the recovery (see changelog_rewind.py); a topic
-    # without acknowledgements commits nothing, so it has no gap to commit past.
-    return not consumer._is_changelog_tp(tp) and bool(
-        consumer.app.topics.acks_enabled_for(tp.topic)
-    )
+    """Whether the partition is a stream one whose offsets are committed (asked once each)."""
+    checks = expected_of(consumer).checks
+    found = checks.get(tp)
+    if found is None:
+        # Changelogs are compacted and read by the recovery (see changelog_rewind.py); a topic
+        # without acknowledgements commits nothing, so it has no gap to commit past.
+        found = checks[tp] = not consumer._is_changelog_tp(tp) and bool(
+            consumer.app.topics.acks_enabled_for(tp.topic)
+        )
+    return found
 
 
 def without_holes(getmany: GetMany) -> GetMany:
@@ -104,14 +109,10 @@ def without_holes(getmany: GetMany) -> GetMany:
     async def checked(self: Any, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
         expected = expected_of(self)
         holed: dict[Any, int] = {}  # partition -> an offset the fetch passed unhanded
-        checks = expected.checks
         async for tp, message in getmany(self, timeout):
             if tp in holed:
                 continue
-            checked = checks.get(tp)
-            if checked is None:
-                checked = checks[tp] = _checked(self, tp)
-            if checked and expected.hole(tp, message.offset):
+            if _checked(self, tp) and expected.hole(tp, message.offset):
                 holed[tp] = message.offset
                 continue
             yield tp, message
@@ -170,14 +171,12 @@ async def perform_seek(self: Any) -> None:
         self._committed_offset.update(
             {ensure_TP(tp): o or None for tp, o in committed.items() if o is not None}
         )
-        never = [
-            ensure_TP(tp)
-            for tp, o in committed.items()
-            if (o is None or o < 0) and _checked(self, ensure_TP(tp))
-        ]
+        never = []
         for tp, offset in committed.items():
             if offset is not None and offset >= 0:
                 expected.sought(ensure_TP(tp), offset)
+            elif _checked(self, ensure_TP(tp)):
+                never.append(ensure_TP(tp))
         if never:
             await _from_the_start(self, never)
 
@@ -190,18 +189,16 @@ async def _from_the_start(consumer: Any, tps: list[Any]) -> None:
     # alerts were never made. The worker's reset policy is `earliest`, so this is where a
     # partition without a commit is read from anyway.
     try:
-        starts = await asyncio.wait_for(consumer.earliest_offsets(*tps), POSITION_WAIT_S)
+        starts = await asyncio.wait_for(consumer.earliest_offsets(*tps), START_WAIT_S)
     except Exception as exc:  # unknown here: the first record handed on will tell
         log.warning("no start offsets for %s: %r", tps, exc)
         starts = {}
-    expected = expected_of(consumer)
     for tp in tps:
         start = starts.get(tp)
         if start is None or start < 0:
-            expected.sought(tp, None)
-            continue
-        await _seek(consumer, tp, start)
-        expected.sought(tp, start)
+            expected_of(consumer).sought(tp, None)
+        else:
+            await seek(consumer, tp, start)
 
 
 def no_stream_holes() -> None:
