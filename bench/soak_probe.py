@@ -349,10 +349,12 @@ def _mallinfo() -> dict[str, int]:
 def _trim_loop(every: float) -> None:
     """SOAK_TRIM_S=<s>: glibc's malloc_trim(0) every so often, which hands the free pages
     inside the heap back to the system (an experiment: what the allocator keeps)."""
-    libc = ctypes.CDLL("libc.so.6")
-    while True:
+    from streams.memory_trim import malloc_trim  # here: nothing is imported before tracemalloc
+
+    trim = malloc_trim()
+    while trim is not None:
         time.sleep(every)
-        libc.malloc_trim(0)
+        trim(0)
 
 
 def _loop(probe: Probe) -> None:

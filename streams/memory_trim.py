@@ -18,15 +18,23 @@ log = logging.getLogger(__name__)
 TRIM_EVERY_S = 60.0  # a trim walks the heap: milliseconds for a worker's, once a minute
 
 
-def trimmer() -> Callable[[], Awaitable[None]] | None:
-    """A coroutine function that trims the heap in a thread; None where glibc is not."""
+def malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim(pad)`, typed; None where glibc is not."""
     try:
         trim = ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
-        log.info("no glibc malloc_trim here: freed memory stays with the allocator")
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
+    return trim
+
+
+def trimmer() -> Callable[[], Awaitable[None]] | None:
+    """A coroutine function that trims the heap in a thread; None where glibc is not."""
+    trim = malloc_trim()
+    if trim is None:
+        log.info("no glibc malloc_trim here: freed memory stays with the allocator")
+        return None
 
     async def trim_heap() -> None:
         # In a thread: the event loop goes on while the heap is walked.
