@@ -18,6 +18,7 @@ from bench.harness import Worker, start_worker
 from shipwatch import broker
 from shipwatch.broker.ports import free_port
 from shipwatch.settings import Settings
+from tests.fixtures.kafka import fresh_namespace
 
 
 @pytest.fixture(scope="session")
@@ -41,13 +42,7 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def namespace_settings(kafka: str, tmp_path: Path) -> Settings:
     """Settings of a namespace no other test uses, on the session broker."""
-    return Settings(
-        kafka_bootstrap=kafka,
-        namespace=f"t{uuid.uuid4().hex[:12]}",
-        partitions=2,
-        web_port=free_port(),
-        data_dir=tmp_path / "worker-data",
-    )
+    return fresh_namespace(kafka, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import reduce
@@ -25,6 +24,7 @@ from tests.fixtures import wait_until
 from tests.fixtures.kafka import (
     alert_id,
     cli,
+    fresh_namespace,
     read_topic,
     scenario_alert_ids,
     settle,
@@ -60,17 +60,6 @@ def private_broker(tmp_path: Path) -> Iterator[Settings]:
         broker.stop(settings)
 
 
-def worker_settings(private_broker: Settings, tmp_path: Path) -> Settings:
-    """A fresh namespace of two partitions on the private broker, for one worker at a time."""
-    return Settings(
-        kafka_bootstrap=private_broker.kafka_bootstrap,
-        namespace=f"t{uuid.uuid4().hex[:12]}",
-        partitions=2,
-        web_port=free_port(),
-        data_dir=tmp_path / "worker-data",
-    )
-
-
 def log_excerpt(text: str, lines: int = 40) -> str:
     """The last lines of a worker log, without the client's reconnect attempts (thousands)."""
     noise = ("Unable connect to node", "Unable to update metadata", "Failed fetch messages")
@@ -82,7 +71,7 @@ def test_the_worker_rides_out_a_broker_restart_and_loses_nothing(
     private_broker: Settings, tmp_path: Path
 ):
     expected = scenario_alert_ids()
-    settings = worker_settings(private_broker, tmp_path)
+    settings = fresh_namespace(private_broker.kafka_bootstrap, tmp_path)
     # The first 3000 rows raise 15 of the 35 alerts.
     first, rest = split_scenario(tmp_path, 3000)
     worker = start_worker(settings, tmp_path / "worker.log")
@@ -128,7 +117,7 @@ def test_a_broker_outage_past_the_producer_timeout_stops_the_worker_a_restart_lo
     private_broker: Settings, tmp_path: Path
 ):
     expected = scenario_alert_ids()
-    settings = worker_settings(private_broker, tmp_path)
+    settings = fresh_namespace(private_broker.kafka_bootstrap, tmp_path)
     timeout = {"SHIPWATCH_KAFKA_PRODUCER_TIMEOUT_S": str(PRODUCER_TIMEOUT_S)}
     first, rest = split_scenario(tmp_path, 3000)
     worker = start_worker(settings, tmp_path / "worker.log", extra_env=timeout)

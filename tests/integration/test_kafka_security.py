@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +16,9 @@ import orjson
 import pytest
 
 from bench.harness import REPO, start_worker
-from shipwatch.broker.ports import free_port
 from shipwatch.settings import Settings, env_for
 from tests.fixtures import wait_until
+from tests.fixtures.kafka import fresh_namespace
 from tests.fixtures.secure_broker import SecureBroker, secure_broker
 from tests.fixtures.timeline import loading_then_delivery
 
@@ -45,13 +44,7 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBroker]:
 @pytest.fixture
 def settings(secure: SecureBroker, tmp_path: Path) -> Settings:
     """A namespace of its own on the secure broker; the security settings go in `secure.env`."""
-    return Settings(
-        kafka_bootstrap=secure.bootstrap,
-        namespace=f"s{uuid.uuid4().hex[:12]}",
-        partitions=2,
-        web_port=free_port(),
-        data_dir=tmp_path / "worker-data",
-    )
+    return fresh_namespace(secure.bootstrap, tmp_path, prefix="s")
 
 
 def shipwatch(
