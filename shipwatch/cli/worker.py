@@ -7,6 +7,7 @@ import asyncio
 
 from shipwatch.pipeline.setup import build_core
 from shipwatch.settings import get_settings
+from streams import collector
 from streams.faust_patches.log_throttle import throttle_kafka_client_logs
 from streams.kafka.topics import ensure_topics
 
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from shipwatch.worker import compose
 
     settings = get_settings()
+    collector.tune()
     if settings.uvloop:
         use_uvloop()
     throttle_kafka_client_logs()
@@ -40,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     asyncio.run(ensure_topics(settings))
     (settings.data_dir / settings.namespace).mkdir(parents=True, exist_ok=True)
     wiring = compose(settings, index, ctx)
+    collector.freeze_start_up_heap()  # the modules, the fences, the app
+    collector.freeze_once_running(wiring.app)
     # The web port and bind address are already in the app's configuration.
     worker = faust.Worker(wiring.app, loglevel=args.loglevel or settings.log_level)
     worker.execute_from_commandline()
