@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # How far back each reader starts, in messages per partition: bounded start-up work.
 BACKLOG = {"alerts": 500, "statics": 20_000, "nearby": 5_000, "feed-status": 200}
 DEFAULT_BACKLOG = 500
+MAX_RECORDS = 1000  # per poll
 
 Handle = Callable[[dict[str, Any], int | None], None]  # a JSON object and its publication ms
 
@@ -38,12 +39,21 @@ async def follow_topic(settings: Settings, name: str, handle: Handle) -> None:
         ends = await consumer.end_offsets(tps)
         for tp in tps:
             consumer.seek(tp, max(0, ends[tp] - BACKLOG.get(name, DEFAULT_BACKLOG)))
-        async for message in consumer:
-            try:
-                value = orjson.loads(message.value) if message.value is not None else None
-                if isinstance(value, dict):
-                    handle(value, message.timestamp)
-            except Exception as exc:  # anyone can write to a topic: one bad value is skipped
-                log.warning("%s: skipped the value at offset %s: %s", topic, message.offset, exc)
+        while True:
+            # In batches: one message at a time (`async for`) cost the worker about 12 µs of
+            # event-loop work a record (py-spy), on a topic with a tenth of the world's fixes.
+            polled = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS)
+            for messages in polled.values():
+                for message in messages:
+                    _take(topic, message, handle)
     finally:
         await consumer.stop()
+
+
+def _take(topic: str, message: Any, handle: Handle) -> None:
+    try:
+        value = orjson.loads(message.value) if message.value is not None else None
+        if isinstance(value, dict):
+            handle(value, message.timestamp)
+    except Exception as exc:  # anyone can write to a topic: one bad value is skipped
+        log.warning("%s: skipped the value at offset %s: %s", topic, message.offset, exc)
