@@ -120,12 +120,28 @@ def plain_position(obj: dict[str, Any]) -> JsonRecord | None:
     }
 
 
+_PUBLISHED_FLOATS = ("lat", "lon", "sog", "cog")
+
+
 def decode_json_form(payload: bytes, nulled: list[str] | None = None) -> list[JsonRecord]:
     """`decode_message` in the published JSON form; raises Rejected the same way, and names
     the optional fields it set to null in `nulled` the same way.
 
     Statics, sightings and scenes (rare) take the models' path through `decode_message`; so does a
     position with an invalid optional field (the fast path has nothing to null)."""
+    return decode_json_published(payload, nulled)[0]
+
+
+def decode_json_published(
+    payload: bytes, nulled: list[str] | None = None
+) -> tuple[list[JsonRecord], bool]:
+    """`decode_json_form`, and whether the payload is already its one record's published form,
+    so that its bytes can be published as they came.
+
+    That form: exactly the published keys (in any order), every value as `plain_position` takes
+    it, the coordinates, speed and course already floats, so that the bytes parse to the very
+    record the published form would. It spares a replayed JSON feed's positions a second
+    serialization."""
     if len(payload) <= MAX_MESSAGE_BYTES and payload[:1] == b"{":
         try:
             obj = orjson.loads(payload)
@@ -136,5 +152,11 @@ def decode_json_form(payload: bytes, nulled: list[str] | None = None) -> list[Js
             if record is not None:
                 if not is_vessel_mmsi(record["mmsi"]):
                     raise Rejected("not_a_vessel", f"MMSI {record['mmsi']} is not a ship station")
-                return [record]
-    return [as_json(r) for r in decode_message(payload, nulled)]
+                return [record], _published(obj, payload)
+    return [as_json(r) for r in decode_message(payload, nulled)], False
+
+
+def _published(obj: dict[str, Any], payload: bytes) -> bool:
+    if len(obj) != len(_POSITION_FIELDS) or payload[-1:] != b"}":
+        return False  # a key left out, or bytes after the object (a newline)
+    return all(obj[name] is None or type(obj[name]) is float for name in _PUBLISHED_FLOATS)

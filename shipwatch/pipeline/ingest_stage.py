@@ -23,7 +23,7 @@ import orjson
 
 from shipwatch.ais.decoder import Accepted, Refused, StreamDecoder
 from shipwatch.ais.errors import Rejected
-from shipwatch.ais.json_form import JsonRecord, as_json, decode_json_form, json_bytes
+from shipwatch.ais.json_form import JsonRecord, as_json, decode_json_published, json_bytes
 from shipwatch.ais.nmea import NMEA_STARTS
 from shipwatch.ais.outputs import Input
 from shipwatch.ais.timefmt import EventTimes
@@ -168,12 +168,15 @@ class IngestStage:
                         self.reject(out, result, message.key)
                 continue  # Skipped: a valid sentence that carries nothing we track
             try:
-                records = decode_json_form(value, nulled)
+                records, published = decode_json_published(value, nulled)
             except Exception as exc:  # a decoder bug must cost one message, never the stream
                 error = exc if isinstance(exc, Rejected) else _internal_error(exc)
                 self.reject(
                     out, Refused(error, (Input(value, self._source(message)),)), message.key
                 )
+                continue
+            if published:  # the common case of a JSON feed: its bytes go on as they came
+                self._route(records[0], out, framed, value)
                 continue
             for json_record in records:
                 self._route(json_record, out, framed)
@@ -216,7 +219,13 @@ class IngestStage:
     def _source(self, message: RawMessage) -> dict[str, object]:
         return {"topic": self.topic, "partition": message.partition, "offset": message.offset}
 
-    def _route(self, record: JsonRecord, out: Routed, framed: dict[int, list[bytes]]) -> None:
+    def _route(
+        self,
+        record: JsonRecord,
+        out: Routed,
+        framed: dict[int, list[bytes]],
+        published: bytes | None = None,  # the record's bytes when it came in its published form
+    ) -> None:
         t = _epoch(record["ts"])
         if out.latest is None or t > out.latest:
             out.latest = t
@@ -229,7 +238,7 @@ class IngestStage:
             framed.setdefault(self.routing.frame_partition(spread), []).append(blob)
             return
         mmsi = record["mmsi"]
-        blob = json_bytes(record)
+        blob = json_bytes(record) if published is None else published
         if kind == "position":
             out.positions.append((mmsi, blob))
             on_map = self.routing.on_map(record["lat"], record["lon"])

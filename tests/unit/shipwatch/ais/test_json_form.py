@@ -10,7 +10,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shipwatch.ais.errors import Rejected
-from shipwatch.ais.json_form import as_json, decode_json_form, plain_position
+from shipwatch.ais.json_form import (
+    as_json,
+    decode_json_form,
+    decode_json_published,
+    plain_position,
+)
 from shipwatch.ais.raw_message import decode_message
 from shipwatch.ais.records import Position, Static
 
@@ -132,6 +137,36 @@ def test_the_fast_path_agrees_with_the_models_on_any_position(
     }
     payload = orjson.dumps({k: v for k, v in obj.items() if k not in drop or k == "kind"})
     assert fast_path(payload) == plain_path(payload)
+    # Bytes passed on as they came must parse to the very record the models publish.
+    try:
+        records, published = decode_json_published(payload)
+    except Rejected:
+        return
+    if published:
+        assert [orjson.loads(payload)] == records == plain_path(payload)
+
+
+def test_a_position_in_its_published_form_is_published_as_it_came() -> None:
+    reordered = {k: PLAIN[k] for k in sorted(PLAIN)}  # the same keys in another order
+    for obj in (PLAIN, reordered, {**PLAIN, "sog": None, "cog": None, "heading": None}):
+        payload = orjson.dumps(obj)
+        records, published = decode_json_published(payload)
+        assert published and records == [orjson.loads(payload)] == plain_path(payload)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        orjson.dumps({**PLAIN, "lat": 42}),  # an int: the published form has a float
+        orjson.dumps({k: v for k, v in PLAIN.items() if k != "heading"}),  # a key left out
+        orjson.dumps(PLAIN) + b"\n",  # bytes after the object
+        b'{"kind": "static", "mmsi": 273000001, "ts": "2024-03-07T00:00:00Z"}',
+    ],
+)
+def test_other_forms_are_published_in_the_published_form(payload: bytes) -> None:
+    records, published = decode_json_published(payload)
+    assert not published
+    assert records == plain_path(payload)
 
 
 def test_as_json_is_the_models_dump() -> None:

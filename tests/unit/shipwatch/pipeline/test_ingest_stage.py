@@ -120,17 +120,35 @@ def test_a_quiet_partitions_unfinished_multipart_is_dead_lettered() -> None:
 
 
 def test_a_decoder_bug_costs_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(payload: bytes, nulled: list[str] | None = None) -> list[dict[str, Any]]:
+    def broken(payload: bytes, nulled: list[str] | None = None) -> tuple[list[Any], bool]:
         if b"273000009" in payload:
             raise ZeroDivisionError("a bug")
         return real(payload, nulled)
 
-    real = ingest_stage.decode_json_form
-    monkeypatch.setattr(ingest_stage, "decode_json_form", broken)
+    real = ingest_stage.decode_json_published
+    monkeypatch.setattr(ingest_stage, "decode_json_published", broken)
     out = stage().batch(0, messages(position(273_000_009), position(273_000_001)))
     assert out.rejected == {"internal_error": 1}
     assert "ZeroDivisionError: a bug" in orjson.loads(out.dead_letters[0][1])["detail"]
     assert [m for m, _ in out.positions] == [273_000_001]
+
+
+def test_a_position_in_its_published_form_goes_on_as_it_came_any_other_is_reprinted() -> None:
+    published = orjson.dumps(
+        {"mmsi": 273_000_001, "ts": "2024-03-07T00:00:00Z", "kind": "position", "lat": 42.7,
+         "lon": 133.0, "sog": 10.0, "cog": None, "heading": None, "nav_status": None}
+    )  # fmt: skip
+    spaced = published.replace(b",", b", ")  # the same record, other bytes
+    short = position(273_000_002)  # no course, heading or status: reprinted in full
+    out = stage().batch(0, messages(published, spaced, short))
+    sent = [v for _, v in out.positions]
+    assert sent[:2] == [published, spaced]
+    assert orjson.loads(sent[2]) == {
+        "mmsi": 273_000_002, "ts": "2024-03-07T00:00:00Z", "kind": "position", "lat": 40.0,
+        "lon": 135.0, "sog": 10.0, "cog": None, "heading": None, "nav_status": None,
+    }  # fmt: skip
+    framed = [r for _, f in out.frames for r in orjson.loads(f)["records"]]
+    assert framed == [orjson.loads(v) for v in sent]
 
 
 def test_what_ingest_publishes_matches_the_topics_schemas() -> None:
