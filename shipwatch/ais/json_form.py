@@ -9,7 +9,6 @@ coerce, goes through the models, so the two paths accept, refuse and print alike
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -17,12 +16,14 @@ import orjson
 from shipwatch.ais.errors import Rejected
 from shipwatch.ais.raw_message import MAX_MESSAGE_BYTES, decode_message, is_vessel_mmsi
 from shipwatch.ais.records import AnyRecord, Position, Scene, Sighting, iso
+from shipwatch.ais.timefmt import EventTimes
 
 JsonRecord = dict[str, Any]  # a record as published on `positions` / `statics` / `sightings`
 # (where scenes go too)
 
 _POSITION_FIELDS = frozenset(Position.model_fields)
 _ISO_Z_LEN = len("2024-03-07T00:00:00Z")
+_times = EventTimes()  # the canonical times already found valid, and their epoch seconds
 
 
 def json_bytes(obj: Any) -> bytes:
@@ -78,49 +79,56 @@ _REAL = (float, int)
 
 def plain_position(obj: dict[str, Any]) -> JsonRecord | None:
     """The JSON form of a position that needs no coercion and passes every check; else None."""
+    return _record_of(obj) if _plain(obj) else None
+
+
+def _record_of(obj: dict[str, Any]) -> JsonRecord:
+    sog, cog = obj.get("sog"), obj.get("cog")
+    return {
+        "mmsi": obj["mmsi"],
+        "ts": obj["ts"],
+        "kind": "position",
+        "lat": float(obj["lat"]),
+        "lon": float(obj["lon"]),
+        "sog": None if sog is None else float(sog),
+        "cog": None if cog is None else float(cog),
+        "heading": obj.get("heading"),
+        "nav_status": obj.get("nav_status"),
+    }
+
+
+def _plain(obj: dict[str, Any]) -> bool:
+    """Whether a position needs no coercion and passes every check."""
     # Written flat on purpose: this runs for every position of the world's feed.
     if not _POSITION_FIELDS.issuperset(obj):
-        return None
+        return False
     get: Callable[[str], Any] = obj.get
     mmsi, ts, lat, lon = get("mmsi"), get("ts"), get("lat"), get("lon")
     sog, cog, heading, status = get("sog"), get("cog"), get("heading"), get("nav_status")
     if type(mmsi) is not int or not 1 <= mmsi <= 999_999_999:
-        return None
+        return False
     if type(lat) not in _REAL or type(lon) not in _REAL:
-        return None
+        return False
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
+        return False
     if sog is not None and (type(sog) not in _REAL or not 0 <= sog <= 102.2):
-        return None
+        return False
     if cog is not None and (type(cog) not in _REAL or not 0 <= cog < 360):
-        return None
+        return False
     if heading is not None and (type(heading) is not int or not 0 <= heading <= 359):
-        return None
+        return False
     if status is not None and (type(status) is not int or not 0 <= status <= 15):
-        return None
+        return False
     # Only the canonical form is taken as is: the models would print any other the same way.
     if type(ts) is not str or len(ts) != _ISO_Z_LEN or ts[-1] != "Z" or ts[10] != "T":
-        return None
+        return False
     if ts[4] != "-" or ts[7] != "-" or ts[13] != ":" or ts[16] != ":":
-        return None  # 20 characters can also be a week date or a time without colons
+        return False  # 20 characters can also be a week date or a time without colons
     try:
-        datetime.fromisoformat(ts)
-    except ValueError:
-        return None
-    return {
-        "mmsi": mmsi,
-        "ts": ts,
-        "kind": "position",
-        "lat": float(lat),
-        "lon": float(lon),
-        "sog": None if sog is None else float(sog),
-        "cog": None if cog is None else float(cog),
-        "heading": heading,
-        "nav_status": status,
-    }
-
-
-_PUBLISHED_FLOATS = ("lat", "lon", "sog", "cog")
+        _times(ts)  # a feed's fixes share their seconds: each time is parsed once
+    except (ValueError, OverflowError):
+        return False
+    return True
 
 
 def decode_json_form(payload: bytes, nulled: list[str] | None = None) -> list[JsonRecord]:
@@ -147,16 +155,23 @@ def decode_json_published(
             obj = orjson.loads(payload)
         except orjson.JSONDecodeError:
             obj = None  # decode_message below names the error
-        if isinstance(obj, dict) and obj.get("kind") == "position":
-            record = plain_position(obj)
-            if record is not None:
-                if not is_vessel_mmsi(record["mmsi"]):
-                    raise Rejected("not_a_vessel", f"MMSI {record['mmsi']} is not a ship station")
-                return [record], _published(obj, payload)
+        if isinstance(obj, dict) and obj.get("kind") == "position" and _plain(obj):
+            mmsi = obj["mmsi"]
+            if not is_vessel_mmsi(mmsi):
+                raise Rejected("not_a_vessel", f"MMSI {mmsi} is not a ship station")
+            if _published(obj, payload):
+                return [obj], True  # equal to its published record, key order aside
+            return [_record_of(obj)], False
     return [as_json(r) for r in decode_message(payload, nulled)], False
 
 
 def _published(obj: dict[str, Any], payload: bytes) -> bool:
     if len(obj) != len(_POSITION_FIELDS) or payload[-1:] != b"}":
         return False  # a key left out, or bytes after the object (a newline)
-    return all(obj[name] is None or type(obj[name]) is float for name in _PUBLISHED_FLOATS)
+    sog, cog = obj["sog"], obj["cog"]
+    return (
+        type(obj["lat"]) is float
+        and type(obj["lon"]) is float
+        and (sog is None or type(sog) is float)
+        and (cog is None or type(cog) is float)
+    )
