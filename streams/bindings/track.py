@@ -229,7 +229,6 @@ class TrackBinding:
         data = self.table.data
         for mmsi, value in values.items():
             data[key_of(mmsi)] = value
-        self.states.written(values)
         await self.acknowledge(frames)
 
     async def acknowledge(self, frames: list[Any]) -> None:

@@ -123,22 +123,68 @@ def test_stale_and_duplicate_records_are_counted_and_change_nothing(core: Any) -
 
 def test_a_state_changed_during_a_flush_is_kept_until_its_own_flush(core: Any) -> None:
     stored: dict[int, bytes] = {}
-    states = WriteBack(
-        lambda m: VesselState.from_json(stored[m]) if m in stored else None, VesselState
-    )
+    loads: list[int] = []
+
+    def load(mmsi: int) -> VesselState | None:
+        loads.append(mmsi)
+        return VesselState.from_json(stored[mmsi]) if mmsi in stored else None
+
+    states = WriteBack(load, VesselState)
     track_batch(states, [position(T0, 40.0, 135.0)], core[0])
     taken = states.take()  # a flush begins: these are being written
     values = {m: s.to_json() for m, s in taken.items()}
     track_batch(states, [position(T0 + 60, 40.01, 135.0)], core[0])  # meanwhile, more input
-    stored.update(values)
-    states.written(values)  # the first flush is durable
+    stored.update(values)  # the first flush is durable
     assert states.get(MMSI).last_t == T0 + 60  # the newer object, not the stored value
     again = states.take()
     assert again[MMSI].last_t == T0 + 60
     stored.update({m: s.to_json() for m, s in again.items()})
-    states.written(again)
-    assert states.states == {}  # everything is in the table now
-    assert states.get(MMSI).last_t == T0 + 60  # and loads from it
+    assert states.get(MMSI).last_t == T0 + 60 and loads == [MMSI]  # kept: not parsed again
+    assert states.take() == {}  # unchanged: the table has it
+    assert states.take() == {} and states.states == {}  # two flushes unheard: forgotten
+    assert states.get(MMSI).last_t == T0 + 60  # and loads from the table
+    assert loads == [MMSI, MMSI]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.sampled_from(["sea", "near", "berth"]), st.integers(0, 3)),
+            st.just(("flush", 0)),
+        ),
+        max_size=40,
+    )
+)
+def test_the_cache_always_reads_what_a_cache_free_stage_would(
+    core: Any, steps: list[tuple[str, int]]
+) -> None:
+    """However fixes and flushes interleave, what the stage reads is the newest state, and
+    what it writes brings the table to it: the cache never serves a stale object."""
+    index = core[0]
+    stored: dict[int, bytes] = {}
+    states = WriteBack(
+        lambda m: VesselState.from_json(stored[m]) if m in stored else None, VesselState
+    )
+    plain: dict[int, VesselState] = {}  # the states without any cache: each fix applied
+    clock = {m: T0 for m in range(4)}
+    for kind, vessel in steps:
+        if kind == "flush":
+            stored.update({m: s.to_json() for m, s in states.take().items()})
+            continue
+        mmsi = MMSI + vessel
+        clock[vessel] += 600
+        lat, lon = VOSTOCHNY_BERTH if kind == "berth" else PLACES[kind]
+        sog = 0.0 if kind == "berth" else 10.0
+        record = {**position(clock[vessel], lat + clock[vessel] / 1e7, lon, sog), "mmsi": mmsi}
+        plain_states = WriteBack(lambda m: plain.get(m), VesselState)
+        track_batch(plain_states, [record], index)
+        plain.update(plain_states.take())
+        track_batch(states, [record], index)
+        assert states.get(mmsi).to_dict() == plain[mmsi].to_dict()
+    stored.update({m: s.to_json() for m, s in states.take().items()})
+    for mmsi, state in plain.items():
+        assert VesselState.from_json(stored[mmsi]).to_dict() == state.to_dict()
 
 
 def test_dropping_the_cache_forgets_what_was_not_flushed(core: Any) -> None:
