@@ -125,7 +125,6 @@ def run(sample: list[tuple[bytes, bytes]]) -> list[StageResult]:
                 started = time.perf_counter()
                 values = {m: s.to_json() for m, s in states.take().items()}
                 stored.update(values)
-                states.written(values)
                 flush_seconds += time.perf_counter() - started
 
     seconds, _ = _timed(track_and_flush)
