@@ -19,7 +19,10 @@ Phases:
     stage from its /metrics (bench.stage_cpu);
  3. baselines: before that worker starts, plain aiokafka consume-decode-produce loops over the
     same topic: the batch loop (THE baseline of the ratio target) and the per-message loop
-    (bench.baseline);
+    (bench.baseline); then, for the plan's further rounds, a fresh namespace each: the batch
+    loop, then a worker draining the same positions. The ratio target is the median of the
+    rounds' ratios: the machine's speed moves by a third from one minute to the next, and a
+    baseline and a worker measured once, minutes apart, compared two different machines;
  4. latency: on the same worker, steady traffic at a share of the measured throughput plus
     probe vessels (bench.latency);
  5. two workers: the same M positions on a fresh namespace, drained by two workers of one group
@@ -89,6 +92,9 @@ class Plan:
     sample: int  # positions for the in-process stage benchmarks
     load_share: float  # latency phase rate as a share of the measured throughput
     seed: int
+    # Rounds of (batch baseline, then a worker draining the same positions): the ratio is their
+    # median, as this machine's speed moves by a third between minutes.
+    rounds: int = 3
 
 
 FULL = Plan(1_000_000, 3000, 0.0, 20_000, 80, 60.0, 200_000, 0.3, 6)
@@ -257,6 +263,38 @@ def _one_worker(
     return d, found
 
 
+def _round_of(baseline_per_s: float, worker: Drain) -> dict[str, float]:
+    return {
+        "baseline_per_s": baseline_per_s,
+        "worker_per_s": worker.per_s,
+        "ratio": worker.per_s / baseline_per_s if baseline_per_s else math.nan,
+        "worker_cpu_us_per_position": worker.cpu_ms_per_position * 1000,
+    }
+
+
+def _round(
+    base: Settings, feed: Feed, size: int, broker_pid: int, out: Path, n: int
+) -> dict[str, float]:
+    """One more round on a fresh namespace: the batch baseline, then a worker drains."""
+    ns = _namespace(base, f"r{n}")
+    asyncio.run(ensure_topics(ns))
+    asyncio.run(load(ns, ns.topic("ais-raw"), feed.first(size)))
+    sink = ns.topic("bench-sink")
+    asyncio.run(create_topic(ns, sink))
+    bl = baseline.measure(ns, size, sink)
+    worker = start_worker(ns, out / f"worker-round-{n}.log")
+    try:
+        d = drain(worker, size, broker_pid)
+    finally:
+        worker.stop()
+    found = _round_of(bl.per_s, d)
+    say(
+        f"round {n}: baseline {bl.per_s:,.0f}/s, worker {d.per_s:,.0f}/s, "
+        f"ratio {found['ratio']:.3f}"
+    )
+    return found
+
+
 def _pair(
     base: Settings, messages: list[tuple[bytes, bytes]], one: Drain, broker_pid: int, out: Path
 ) -> dict[str, Any]:
@@ -327,6 +365,9 @@ def run(plan: Plan, out: Path, keep: bool, skip_profile: bool) -> dict[str, Any]
             _baselines(ns, size, results)
             one, found = _one_worker(ns, feed, plan, size, broker_pid, out)
             results |= found
+            results["rounds"] = [_round_of(results["baseline"]["per_s"], one)]
+            for n in range(2, plan.rounds + 1):
+                results["rounds"].append(_round(base, feed, size, broker_pid, out, n))
             results |= _pair(base, feed.first(size), one, broker_pid, out)
             results["memory"] = _memory(base, plan, one.per_s, out)
 
@@ -358,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
         help="fewer positions when the profiled worker would take longer than this to drain "
         "them (default 0: drain all)",
     )
+    parser.add_argument(
+        "--rounds", type=int, help="rounds of baseline then worker; the ratio is their median"
+    )
     parser.add_argument("--no-profile", action="store_true", help="profile phase without py-spy")
     parser.add_argument("--keep", action="store_true", help="keep the broker's files")
     args = parser.parse_args(argv)
@@ -373,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = replace(plan, vessels=args.vessels)
     if args.budget_s is not None:
         plan = replace(plan, budget_s=args.budget_s)
+    if args.rounds:
+        plan = replace(plan, rounds=args.rounds)
     # aiokafka's retry chatter (a new topic's leader, a coordinator moving) is not a result.
     logging.basicConfig(level=logging.ERROR)
     out = OUT / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
