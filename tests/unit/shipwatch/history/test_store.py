@@ -12,7 +12,7 @@ from shipwatch.ais.timefmt import epoch_of
 from shipwatch.cargo import CargoFactors
 from shipwatch.history.cargo import cargo_of
 from shipwatch.history.records import Batch, event_time
-from shipwatch.history.store import DAY_S, PRUNE_SHARE, HistoryStore
+from shipwatch.history.store import DAY_S, PRUNE_SHARE, ROWS_PER_STATEMENT, HistoryStore
 from shipwatch.pipeline.frames import frame_of
 from tests.fixtures.timeline import DPRK_TANKER, OUTSIDE_VOSTOCHNY, T0, VOSTOCHNY_BERTH, Timeline
 
@@ -54,6 +54,21 @@ def test_a_vessels_track_comes_back_in_time_order_once_though_read_twice(
     # The sail's last fix and the stay's first share their time: one fix.
     assert [f.ts for f in history.track] == sorted({r["ts"] for r in records})
     assert history.identity["first_seen"] == records[0]["ts"]
+
+
+def test_a_batch_of_many_statements_stores_every_fix_and_vessel_once(
+    store: HistoryStore,
+) -> None:
+    vessels = [DPRK_TANKER + i for i in range(ROWS_PER_STATEMENT + 30)]  # two upserts
+    records = [r | {"mmsi": m} for m in vessels[:8] for r in fixes()]  # several inserts
+    records += [fixes()[0] | {"mmsi": m} for m in vessels]
+    assert len(records) > 2 * ROWS_PER_STATEMENT
+    store.write(batch("history", records + records[:7]))  # a row twice in one batch
+    rows = store.db.execute("SELECT mmsi, t FROM fixes").fetchall()
+    assert sorted(rows) == sorted({(r["mmsi"], epoch_of(r["ts"])) for r in records})
+    seen = dict(store.db.execute("SELECT mmsi, last_seen FROM vessels").fetchall())
+    assert set(seen) == set(vessels)
+    assert seen[vessels[0]] == max(epoch_of(r["ts"]) for r in fixes())
 
 
 def test_the_offsets_are_stored_with_the_rows_they_reach(store: HistoryStore) -> None:
