@@ -41,7 +41,7 @@ async def follow_topic(settings: Settings, name: str, handle: Handle) -> None:
             consumer.seek(tp, max(0, ends[tp] - BACKLOG.get(name, DEFAULT_BACKLOG)))
         while True:
             # In batches: one message at a time (`async for`) cost the worker about 12 µs of
-            # event-loop work a record (py-spy), on a topic with a tenth of the world's fixes.
+            # event-loop work a record (py-spy), on a topic with a tenth of the bench's fixes.
             polled = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS)
             for messages in polled.values():
                 for message in messages:
