@@ -171,13 +171,26 @@ def _namespace(base: Settings, suffix: str) -> Settings:
     )
 
 
+def _loaded(base: Settings, suffix: str, messages: list[tuple[bytes, bytes]]) -> Settings:
+    """A fresh namespace with its topics, the messages on its raw topic."""
+    ns = _namespace(base, suffix)
+    asyncio.run(ensure_topics(ns))
+    asyncio.run(load(ns, ns.topic("ais-raw"), messages))
+    return ns
+
+
+def _sink(ns: Settings) -> str:
+    """The topic the baselines send to, created."""
+    sink = ns.topic("bench-sink")
+    asyncio.run(create_topic(ns, sink))
+    return sink
+
+
 def _profiled(
     base: Settings, feed: Feed, plan: Plan, broker_pid: int, out: Path, skip: bool
 ) -> tuple[Drain, dict[str, Any]]:
     """Phase 1: a worker drains a small namespace, under py-spy when it is there."""
-    prof = _namespace(base, "p")
-    asyncio.run(ensure_topics(prof))
-    asyncio.run(load(prof, prof.topic("ais-raw"), feed.first(plan.profile_positions)))
+    prof = _loaded(base, "p", feed.first(plan.profile_positions))
     sampled = not skip and profile.available() is not None
     say(
         f"profile: a worker drains {plan.profile_positions:,} positions"
@@ -212,8 +225,7 @@ def _size(plan: Plan, profiled: Drain) -> int:
 
 def _baselines(ns: Settings, size: int, results: dict[str, Any]) -> None:
     """Phase 3: both baseline loops over the loaded raw topic, before any worker reads it."""
-    sink = ns.topic("bench-sink")
-    asyncio.run(create_topic(ns, sink))
+    sink = _sink(ns)
     say("baseline: aiokafka getmany + decode + send_batch per partition, commit after acks")
     bl = baseline.measure(ns, size, sink)
     results["baseline"] = asdict(bl) | {"per_s": bl.per_s}
@@ -276,12 +288,8 @@ def _round(
     base: Settings, feed: Feed, size: int, broker_pid: int, out: Path, n: int
 ) -> dict[str, float]:
     """One more round on a fresh namespace: the batch baseline, then a worker drains."""
-    ns = _namespace(base, f"r{n}")
-    asyncio.run(ensure_topics(ns))
-    asyncio.run(load(ns, ns.topic("ais-raw"), feed.first(size)))
-    sink = ns.topic("bench-sink")
-    asyncio.run(create_topic(ns, sink))
-    bl = baseline.measure(ns, size, sink)
+    ns = _loaded(base, f"r{n}", feed.first(size))
+    bl = baseline.measure(ns, size, _sink(ns))
     worker = start_worker(ns, out / f"worker-round-{n}.log")
     try:
         d = drain(worker, size, broker_pid)

@@ -47,8 +47,9 @@ def _number(value: Any) -> float | None:
 class NearbyVessels:
     """The newest position of each vessel inside a fence's map area, bounded in count and age.
 
-    A tenth of the world's fixes come here, and a page asks every few seconds: a fix is only
-    checked and kept; where it lies against the fences is worked out when a page asks."""
+    Every fix near a fence comes here (a tenth of the bench's), and a page asks every few
+    seconds: a fix is only checked and kept; where it lies against the fences is worked out
+    when a page asks."""
 
     def __init__(self, index: FenceIndex, keep: int = KEEP, ttl_s: float = TTL_S) -> None:
         self.index = index
