@@ -53,6 +53,10 @@ class Batch:
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     skipped: int = 0  # values that were not records of their topic (already dead-lettered)
 
+    def rows(self) -> int:
+        """The rows gathered so far (offsets aside)."""
+        return len(self.fixes) + len(self.statics) + len(self.events) + len(self.alerts)
+
     def add(self, topic: str, value: bytes | None) -> None:
         """Parse one value of a history topic (`history` frames, `statics`, `*-events`,
         `alerts`); a value that is not a record of its topic is counted in `skipped`."""

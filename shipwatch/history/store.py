@@ -63,6 +63,10 @@ SCHEMA = (
 )
 
 
+def _fix_key(fix: tuple[Any, ...]) -> tuple[int, float]:
+    return fix[0], fix[1]
+
+
 class HistoryStore:
     """One SQLite database; not thread-safe: use it from one thread at a time."""
 
@@ -109,6 +113,9 @@ class HistoryStore:
             batch.fixes = [fix for fix in batch.fixes if fix[1] >= cutoff]
             batch.events = [event for event in batch.events if event[1] >= cutoff]
             batch.alerts = [alert for alert in batch.alerts if alert[1] >= cutoff]
+        # In key order, so that a vessel's rows reach its page together (a stable sort: of two
+        # fixes with one key, the later read still replaces the earlier).
+        batch.fixes.sort(key=_fix_key)
         db = self.db
         db.execute("BEGIN")
         try:

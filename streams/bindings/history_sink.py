@@ -7,7 +7,13 @@ show every vessel: it reads all partitions with no consumer group, and stores th
 reached in the same transaction as the rows, so a restart resumes exactly there. The topics are
 light: positions come thinned by ingest (`history`), the rest are statics, events and alerts.
 SQLite runs in one thread of its own, which the pages' reads share, so the event loop never
-waits on a disk."""
+waits on a disk.
+
+Polls are gathered into one transaction until `FLUSH_ROWS` rows or `FLUSH_S` seconds: the fixes'
+table is keyed by vessel and time, so each row lands on its vessel's own page of the B-tree, and
+a transaction writes every page it touched to the log. A transaction of a poll's few hundred rows
+cost 15 µs a row; one of 20,000 rows, 4 µs (bench: 3,000 vessels). The store trails what was
+fetched by at most `FLUSH_S`, and the offsets still go in with the rows they cover."""
 
 from __future__ import annotations
 
@@ -31,7 +37,9 @@ from streams.kafka.topics import ensure_topics
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_RECORDS = 5000  # per poll: one transaction each
+MAX_RECORDS = 5000  # messages per poll
+FLUSH_ROWS = 20_000  # rows gathered over polls before a transaction writes them...
+FLUSH_S = 2.0  # ...or seconds since the first of them was fetched, whichever comes first
 PRUNE_EVERY_S = 600.0  # wall clock between retention passes
 Messages = dict[TopicPartition, list[Any]]
 
@@ -99,32 +107,52 @@ class HistorySink:
                     consumer.seek(tp, offset)
             pruned = time.monotonic()
             behind: dict[TopicPartition, int] = {}
-            while True:
-                polled = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS)
-                if polled:
-                    started = time.perf_counter()
-                    await self.call(self._write, store, polled, prefix)
-                    metrics.HISTORY_WRITE_SECONDS.observe(time.perf_counter() - started)
-                    for tp, messages in polled.items():
-                        end = consumer.highwater(tp)
-                        behind[tp] = max(0, end - messages[-1].offset - 1) if end else 0
-                    metrics.HISTORY_LAG.set(sum(behind.values()))
-                if time.monotonic() - pruned >= PRUNE_EVERY_S:
-                    pruned = time.monotonic()
-                    deleted = await self.call(store.prune)
-                    log.info("history: %d rows past the retention deleted", deleted)
+            pending, since = Batch(), 0.0
+            try:
+                while True:
+                    polled = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS)
+                    if polled:
+                        if not pending.offsets:
+                            since = time.monotonic()
+                        await self.call(self._parse, pending, polled, prefix)
+                        for tp, messages in polled.items():
+                            end = consumer.highwater(tp)
+                            behind[tp] = max(0, end - messages[-1].offset - 1) if end else 0
+                        metrics.HISTORY_LAG.set(sum(behind.values()))
+                    if pending.offsets and (
+                        pending.rows() >= FLUSH_ROWS or time.monotonic() - since >= FLUSH_S
+                    ):
+                        batch, pending = pending, Batch()
+                        await self._write(store, batch)
+                    if time.monotonic() - pruned >= PRUNE_EVERY_S:
+                        pruned = time.monotonic()
+                        deleted = await self.call(store.prune)
+                        log.info("history: %d rows past the retention deleted", deleted)
+            finally:
+                if pending.offsets:  # stopping: store what was read, rather than read it again
+                    try:
+                        await self._write(store, pending)
+                    except Exception:  # the stored offsets still say where to resume
+                        log.exception("history: the last rows read were not stored")
         finally:
             await consumer.stop()
 
-    def _write(self, store: HistoryStore, polled: Messages, prefix: int) -> None:
-        # Parsed here, in the store's thread: the event loop only hands the bytes over.
-        batch = Batch()
+    async def _write(self, store: HistoryStore, batch: Batch) -> None:
+        """Write the gathered rows and the offsets they reach in one transaction."""
+        started = time.perf_counter()
+        await self.call(store.write, batch)
+        metrics.HISTORY_WRITE_SECONDS.observe(time.perf_counter() - started)
+
+    def _parse(self, batch: Batch, polled: Messages, prefix: int) -> None:
+        # Parsed in the store's thread: the event loop only hands the bytes over.
+        skipped = batch.skipped
         for tp, messages in polled.items():
             topic = tp.topic[prefix:]
             for message in messages:
                 batch.add(topic, message.value)
             batch.offsets[(topic, tp.partition)] = messages[-1].offset + 1
             self.taken[topic].inc(len(messages))
-        if batch.skipped:
-            log.warning("history: %d values were not records of their topic", batch.skipped)
-        store.write(batch)
+        if batch.skipped > skipped:
+            log.warning(
+                "history: %d values were not records of their topic", batch.skipped - skipped
+            )
