@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +28,9 @@ class WatchlistError(ShipwatchError):
     """A watchlist file is unusable; the message names the file and line."""
 
 
+@lru_cache(maxsize=65_536)
 def _norm(name: str) -> str:
+    # Cached: the at-sea sampler asks about every fix of a named vessel, and names repeat.
     return " ".join(name.upper().split())
 
 

@@ -93,7 +93,8 @@ def step(
     newest = fix.t if state.newest_t is None else max(state.newest_t, fix.t)
     if not state.pending and not state.visits and not index.locate(fix.lat, fix.lon).near:
         new_state, immediate = apply(state, fix, index)
-        return replace(new_state, newest_t=newest), immediate
+        new_state.newest_t = newest  # `apply` made it: ours to change, a copy spared
+        return new_state, immediate
     pending = sorted([*state.pending, (fix.t, fix.lat, fix.lon, fix.sog)])
     cut = sum(1 for p in pending if p[0] <= newest - lateness_s)
     cut = max(cut, len(pending) - MAX_PENDING)
@@ -127,7 +128,8 @@ def advance_at_sea(state: TrackState, t: float, lat: float, lon: float, index: F
 
 
 def apply(state: S, fix: Fix, index: FenceIndex) -> tuple[S, list[dict[str, Any]]]:
-    """Apply one fix newer than every applied one: glitches, gaps, stays, enter/stop/exit."""
+    """Apply one fix newer than every applied one: glitches, gaps, stays, enter/stop/exit.
+    The state returned is always a new object, never `state`."""
     if state.last_t is not None and impossible(
         state.last_lat, state.last_lon, state.last_t, fix.lat, fix.lon, fix.t
     ):
@@ -161,9 +163,15 @@ def apply(state: S, fix: Fix, index: FenceIndex) -> tuple[S, list[dict[str, Any]
         visits[fence_id] = Visit(fix.t, observed_entry=observed, stopped=stopped)
         events.append(_event("enter", fix, fence_id, observed_entry=observed))
     moved = replace(
-        state, last_t=fix.t, last_lat=fix.lat, last_lon=fix.lon, visits=visits, last_gap=last_gap
+        state,
+        last_t=fix.t,
+        last_lat=fix.lat,
+        last_lon=fix.lon,
+        visits=visits,
+        last_gap=last_gap,
+        suspect=None,
     )
-    return replace(moved, suspect=None), events
+    return moved, events
 
 
 def _hold_glitch(state: S, fix: Fix) -> tuple[S, list[dict[str, Any]]]:

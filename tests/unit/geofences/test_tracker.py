@@ -113,3 +113,19 @@ def test_without_sog_the_speed_comes_from_the_distance_between_fixes(core):
     moored = Timeline(t=positions[-1].ts).wait(10).stay(VOSTOCHNY_BERTH, 1, sog=None).positions
     events = fence_events(core[0], positions + moored)
     assert ("stop", "vostochny") in kinds(events)
+
+
+def test_step_never_changes_the_state_it_was_given(core):
+    # `step` changes copies in place to spare `replace` calls: the caller's state must not move,
+    # whether the fix is applied at once, waits near a fence, is stale, or is a glitch.
+    index = core[0]
+    timeline = Timeline().sail(OUTSIDE_VOSTOCHNY, VOSTOCHNY_BERTH, hours=1).stay(VOSTOCHNY_BERTH, 1)
+    timeline = timeline.sail(VOSTOCHNY_BERTH, OUTSIDE_VOSTOCHNY, hours=1)
+    fixes = [fix_of(p) for p in timeline.positions]
+    far = tracker.Fix(fixes[0].mmsi, fixes[-1].t + 60, 10.0, 10.0, 12.0)  # a glitch: far away
+    state = tracker.TrackState()
+    for fix in [*fixes, fixes[3], far]:
+        before = state.to_dict()
+        new_state, _ = tracker.step(state, fix, index)
+        assert state.to_dict() == before
+        state = new_state
