@@ -24,10 +24,10 @@ system-deps: ## install what the tests need from Debian when missing (Java, Mave
 
 test: install system-deps ## everything the tests need, then the suite (all but the fault runs)
 	$(BIN)/pytest -m "not integration" -n 2
-	$(BIN)/pytest -m "integration and not faults" --durations=15
+	$(BIN)/pytest -m "integration and not faults" -n 2 --dist loadfile --durations=15
 
-test-faults: install system-deps ## the fault runs: kill -9 (mid-stream, mid-flush), broker restart and outage, 2 -> 3 -> 2 with a kill, 10 % bad input, dropped fetches (~6 min)
-	$(BIN)/pytest -m "faults and not scale" --durations=10
+test-faults: install system-deps ## the fault runs: kill -9 (mid-stream, mid-flush), broker restart and outage, 2 -> 3 -> 2 with a kill, 10 % bad input, dropped fetches (~3.5 min)
+	$(BIN)/pytest -m "faults and not scale" -n 2 --dist loadfile --durations=10
 
 test-scale: install system-deps ## the multi-worker runs CI leaves out: two workers from the start, a worker stopped in 2 -> 3 -> 2 (~1.5 min)
 	$(BIN)/pytest -m scale

@@ -27,17 +27,24 @@ import itertools
 import logging
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.harness import REPO, Worker, cpu_seconds, env_for, free_port, load, private_broker
 from bench.traffic import traffic
 from shipwatch.settings import Settings
 from streams.kafka.topics import ensure_topics
+
+if TYPE_CHECKING:
+    from bench.drain import Drain
 
 KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea", "nohistory", "nointegrity", "histproc"}
 # Variants that are settings: passed to the worker as its environment.
@@ -90,64 +97,140 @@ def history_process(env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
     )
 
 
-def compare(variants: list[str], positions: int, vessels: int, repeat: int) -> None:
-    """Drain the same traffic once per variant and repetition; print one line each."""
+@dataclass
+class Run:
+    """A variant's worker on a namespace of its own, with the history process beside it if any."""
+
+    variant: str
+    worker: Worker
+    beside: subprocess.Popen[bytes] | None
+    beside_cpu0: float = 0.0
+
+    def stop(self) -> None:
+        """Stop the worker and the process beside it."""
+        try:
+            self.worker.stop()
+        finally:
+            if self.beside is not None:
+                self.beside.terminate()
+                self.beside.wait(30)
+
+
+def start(variant: str, bootstrap: str, home: Path, data: list[tuple[bytes, bytes]]) -> Run:
+    """Load the traffic into a fresh namespace and start the variant's worker on it."""
+    settings = Settings(
+        kafka_bootstrap=bootstrap,
+        namespace=f"v{uuid.uuid4().hex[:8]}",
+        web_port=free_port(),
+        data_dir=home / "worker",
+    )
+    asyncio.run(ensure_topics(settings))
+    asyncio.run(load(settings, settings.topic("ais-raw"), data))
+    log = home / f"{settings.namespace}.log"
+    handle = log.open("ab")
+    parts = set(variant.split(",")) - {"base"}
+    env = env_for(settings) | {"BENCH_VARIANT": ",".join(sorted(parts))}
+    for part in parts & SETTINGS.keys():
+        env |= SETTINGS[part]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.variants", "--worker"],
+        env=env,
+        cwd=REPO,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    beside = history_process(env, handle) if "histproc" in parts else None
+    return Run(variant, Worker(process, log, settings.web_port, handle), beside)
+
+
+def _drained(run: Run, positions: int, broker_pid: int) -> Drain:
     from bench.drain import drain
 
+    run.worker.wait_ready()
+    run.beside_cpu0 = cpu_seconds(run.beside.pid) if run.beside else 0.0
+    return drain(run.worker, positions, broker_pid)
+
+
+def _line(run: Run, d: Drain, positions: int) -> str:
+    also = ""
+    if run.beside is not None:
+        used = cpu_seconds(run.beside.pid) - run.beside_cpu0
+        also = f"  history process {used / positions * 1e6:.1f} µs/position"
+    return (
+        f"{run.variant:<24} {d.per_s:>7,.0f}/s  steady {d.steady_per_s:>7,.0f}/s  "
+        f"worker CPU {d.cpu_ms_per_position * 1000:.1f} µs/position  "
+        f"first after {d.first_after_s:.2f} s  "
+        f"cores: worker {d.worker_cores:.2f}, broker {d.broker_cores:.2f}, "
+        f"others {d.others_cores:.2f}{also}"
+    )
+
+
+def compare(variants: list[str], positions: int, vessels: int, repeat: int) -> None:
+    """Drain the same traffic once per variant and repetition; print one line each."""
     home = Path(tempfile.mkdtemp(prefix="shipwatch-variants-"))
     _, feed = traffic(vessels)
     data = [(key, value) for _, _, key, value in itertools.islice(feed, positions)]
     try:
         with private_broker(home / "broker") as (bootstrap, broker_pid):
             for variant in [v for _ in range(repeat) for v in variants]:
-                settings = Settings(
-                    kafka_bootstrap=bootstrap,
-                    namespace=f"v{uuid.uuid4().hex[:8]}",
-                    web_port=free_port(),
-                    data_dir=home / "worker",
-                )
-                asyncio.run(ensure_topics(settings))
-                asyncio.run(load(settings, settings.topic("ais-raw"), data))
-                log = home / f"{settings.namespace}.log"
-                handle = log.open("ab")
-                parts = set(variant.split(",")) - {"base"}
-                env = env_for(settings) | {"BENCH_VARIANT": ",".join(sorted(parts))}
-                for part in parts & SETTINGS.keys():
-                    env |= SETTINGS[part]
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "bench.variants", "--worker"],
-                    env=env,
-                    cwd=REPO,
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                )
-                worker = Worker(process, log, settings.web_port, handle)
-                beside = history_process(env, handle) if "histproc" in parts else None
+                run = start(variant, bootstrap, home, data)
                 try:
-                    worker.wait_ready()
-                    beside_cpu = cpu_seconds(beside.pid) if beside else 0.0
-                    d = drain(worker, positions, broker_pid)
-                    beside_cpu = cpu_seconds(beside.pid) - beside_cpu if beside else 0.0
+                    d = _drained(run, positions, broker_pid)
+                    line = _line(run, d, positions)
                 finally:
-                    worker.stop()
-                    if beside is not None:
-                        beside.terminate()
-                        beside.wait(30)
-                also = (
-                    f"  history process {beside_cpu / positions * 1e6:.1f} µs/position"
-                    if beside
-                    else ""
-                )
-                print(
-                    f"{variant:<24} {d.per_s:>7,.0f}/s  steady {d.steady_per_s:>7,.0f}/s  "
-                    f"worker CPU {d.cpu_ms_per_position * 1000:.1f} µs/position  "
-                    f"first after {d.first_after_s:.2f} s  "
-                    f"cores: worker {d.worker_cores:.2f}, broker {d.broker_cores:.2f}, "
-                    f"others {d.others_cores:.2f}{also}",
-                    flush=True,
-                )
+                    run.stop()
+                print(line, flush=True)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def paired_cost(base_us: Sequence[float], variant_us: Sequence[float]) -> dict[str, float]:
+    """What the part a variant leaves out costs, as a share of the base's CPU a position, from
+    pairs drained side by side: the median of the pairs' shares, and their lowest and highest."""
+    shares = sorted(1 - v / b for b, v in zip(base_us, variant_us, strict=True))
+    return {"median": statistics.median(shares), "low": shares[0], "high": shares[-1]}
+
+
+def compare_paired(variants: list[str], positions: int, vessels: int, repeat: int) -> None:
+    """Drain each variant side by side with a base worker, `repeat` pairs each, and print what
+    the part it leaves out costs: both see the same minutes of this machine, whose speed moves
+    by a third between minutes, so the pair's ratio keeps what one run's figure loses."""
+    home = Path(tempfile.mkdtemp(prefix="shipwatch-variants-"))
+    _, feed = traffic(vessels)
+    data = [(key, value) for _, _, key, value in itertools.islice(feed, positions)]
+    others = [v for v in variants if v != "base"]
+    cpu: dict[str, list[tuple[float, float]]] = {v: [] for v in others}
+    try:
+        with private_broker(home / "broker") as (bootstrap, broker_pid):
+            for i in range(repeat):
+                for variant in others:
+                    order = ["base", variant] if i % 2 == 0 else [variant, "base"]
+                    runs = [start(v, bootstrap, home, data) for v in order]
+                    try:
+                        with ThreadPoolExecutor(2) as pool:
+                            drains = list(
+                                pool.map(lambda r: _drained(r, positions, broker_pid), runs)
+                            )
+                        lines = [_line(r, d, positions) for r, d in zip(runs, drains, strict=True)]
+                    finally:
+                        for run in runs:
+                            run.stop()
+                    us = {
+                        r.variant: d.cpu_ms_per_position * 1000
+                        for r, d in zip(runs, drains, strict=True)
+                    }
+                    cpu[variant].append((us["base"], us[variant]))
+                    print(f"pair {i + 1}: " + "\n        ".join(lines), flush=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    print(f"\nwhat each part costs, from {repeat} pairs side by side (share of base's CPU):")
+    for variant, pairs in cpu.items():
+        cost = paired_cost([b for b, _ in pairs], [v for _, v in pairs])
+        print(
+            f"  {variant:<24} {cost['median'] * 100:5.1f} % "
+            f"(pairs {cost['low'] * 100:.1f} to {cost['high'] * 100:.1f} %)",
+            flush=True,
+        )
 
 
 def main() -> int:
@@ -158,6 +241,11 @@ def main() -> int:
     parser.add_argument("--positions", type=int, default=20_000)
     parser.add_argument("--vessels", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="drain each variant side by side with a base worker, --repeat pairs each",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -167,7 +255,8 @@ def main() -> int:
         if unknown:
             parser.error(f"unknown variant {', '.join(sorted(unknown))}")
     logging.basicConfig(level=logging.ERROR)
-    compare(args.variants, args.positions, args.vessels, args.repeat)
+    run = compare_paired if args.paired else compare
+    run(args.variants, args.positions, args.vessels, args.repeat)
     return 0
 
 
