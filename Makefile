@@ -71,16 +71,16 @@ clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
 
 .PHONY: bench bench-quick soak soak-week scale-loop
-bench: install system-deps ## performance: 1,000,000 positions; throughput vs the batch baseline, stages, 2 workers, capacity, latency, memory, the at-sea hop and the history sink (~11 min)
+bench: install system-deps ## performance: 1,000,000 positions; throughput vs the batch baseline, stages, 2 workers, capacity, latency, memory, the at-sea hop and the history sink (~13 min)
 	$(BIN)/python -m bench.run
-	@echo "what the at-sea hop, the vessel history and the integrity checks cost: the same traffic with each off"
-	$(BIN)/python -m bench.variants base nosea nohistory nointegrity --positions 200000 --vessels 3000 --repeat 2
+	@echo "what the at-sea hop, the vessel history and the integrity checks cost: the same traffic with each off, side by side with the worker as it is"
+	$(BIN)/python -m bench.variants base nosea nohistory nointegrity --positions 200000 --vessels 3000 --paired --repeat 3
 	@echo "the live feed: NMEA sentences per second from a local TCP server into Kafka"
 	$(BIN)/python -m bench.feed --lines 1000000
 
 bench-quick: install system-deps ## the same, smaller: 100,000 positions of 300 vessels (~4 min)
 	$(BIN)/python -m bench.run --quick
-	$(BIN)/python -m bench.variants base nosea nohistory nointegrity --positions 100000 --vessels 3000
+	$(BIN)/python -m bench.variants base nosea nohistory nointegrity --positions 100000 --vessels 3000 --paired
 	$(BIN)/python -m bench.feed --lines 300000
 
 MINUTES ?= 5
