@@ -128,12 +128,18 @@ class LandIndex:
         """Whether the point is on land more than `metres` from every shore (None outside the
         coverage): the on-land rule's question, cheaper than `inland_m` on land, as deep cells
         answer at once and a mixed one measures only within `metres`."""
+        # On the track stage's hot path, for every fix at sea: written out, without min().
         x, y = lon - self._west, lat - self._south
         if not (0.0 <= x <= self._width and 0.0 <= y <= self._height):  # NaN too
             return None
-        col = min(int(x * self._inv_cell), self._cols - 1)
-        row = min(int(y * self._inv_cell), self._rows - 1)
-        kind = self._cells[row * self._cols + col]
+        cols = self._cols
+        col = int(x * self._inv_cell)
+        row = int(y * self._inv_cell)
+        if col >= cols:
+            col = cols - 1
+        if row >= self._rows:
+            row = self._rows - 1
+        kind = self._cells[row * cols + col]
         if kind == SEA:
             return False
         if kind == DEEP and metres <= self._deep_m:  # no shore within deep_m of the cell

@@ -82,7 +82,7 @@ def on_position(
         if any(e["kind"] == "identity" and e.get("field") == "position" for e in events):
             # A second transmitter on this MMSI (the tracker's reuse run): not one ship lying.
             state = _with(state, jumps=None)
-    if last_t is None or int(t // rules.identity_fix_s) != int(last_t // rules.identity_fix_s):
+    if last_t is None or t // rules.identity_fix_s != last_t // rules.identity_fix_s:
         _identity_fixes(mmsi, t, lat, lon, vessel, ctx, out)
     on_land = outside and ctx.inland_beyond(lat, lon, rules.on_land_m)
     if state is None:  # the common case: nothing kept, nothing found
@@ -105,6 +105,30 @@ def on_position(
     if state is not None and "first" in state and t - state["first"][0] > rules.new_static_wait_s:
         state = _with(state, first=None)  # its size never came: no one's new identity
     return state
+
+
+def routine(
+    state: State | None,
+    t: float,
+    lat: float,
+    lon: float,
+    last_t: float | None,  # the vessel's last applied fix's time, before this one
+    newest_t: float | None,  # the newest time of its fixes before this one
+    ctx: IntegrityContext,
+) -> bool:
+    """Whether `on_position` of a fix outside every fence that made no tracker event would
+    find nothing and return `state` as it is: the common case, decided without its calls.
+    A fix this answers False for still goes through `on_position`."""
+    rules = ctx.rules
+    if newest_t is None or last_t is None or t - newest_t > rules.new_after_days * 86_400:
+        return False  # first seen, or back after months
+    if t // rules.identity_fix_s != last_t // rules.identity_fix_s:
+        return False  # the hourly fix to its identity groups is due
+    if state is not None:  # only a first sighting waiting for its static report, if anything
+        first = state.get("first")
+        if len(state) != 1 or first is None or t - first[0] > rules.new_static_wait_s:
+            return False
+    return not ctx.inland_beyond(lat, lon, rules.on_land_m)
 
 
 def on_static(

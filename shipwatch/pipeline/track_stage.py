@@ -67,7 +67,9 @@ def track_record(
             states.dirty.add(mmsi)
             if sea is not None and sea_out is not None:
                 _observe_at_sea(state, record, t, sea, sea_out)
-                if checks is not None:
+                if checks is not None and not vessel_checks.routine(
+                    state.integrity, t, lat, lon, before[0], newest_t, checks
+                ):
                     _check_position(state, record, t, before, newest_t, [], checks, sea_out)
             return []
         fix = tracker.Fix(mmsi, t, lat, lon, record["sog"])

@@ -6,6 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from alerts.context import RuleContext
 from alerts.watchlist import Watchlist
 from shipwatch.ais.records import Position, Static
@@ -252,3 +255,97 @@ def test_no_swap_when_the_silent_vessel_speaks_again() -> None:
         key=lambda r: r.ts,
     )
     assert [o for o in _run(records) if o["kind"] == "identity_swap"] == []
+
+
+_CHECKS = None
+
+
+def _checks() -> Any:
+    global _CHECKS
+    if _CHECKS is None:
+        from shipwatch.pipeline.watched import sea_context
+
+        index, ctx = build_core(BUNDLED_GEOFENCES)
+        _CHECKS = sea_context(index, ctx).integrity
+    return _CHECKS
+
+
+_POINTS = st.one_of(
+    st.sampled_from([AT_SEA, AT_SEA, NEAR_VOSTOCHNY, INLAND, (43.12, 131.88), (41.0, 129.7)]),
+    st.tuples(st.floats(38.0, 46.0), st.floats(128.0, 142.0)),
+)
+_EPOCH = T0.timestamp()
+_STATES = st.one_of(
+    st.none(),
+    st.none(),
+    st.builds(lambda dt: {"first": [_EPOCH + dt, 40.5, 134.5]}, st.floats(-600, 0)),
+    st.builds(lambda dt: {"first": [_EPOCH + dt, 40.5, 134.5]}, st.floats(-7200, 0)),
+    st.builds(
+        lambda dt, n: {"first": [_EPOCH + dt, 40.5, 134.5], "land": [n, _EPOCH]},
+        st.floats(-7200, 0),
+        st.integers(1, 3),
+    ),
+    st.just({"jumps": [[_EPOCH - 60, 1.0, 2.0]]}),
+)
+_VESSELS = st.sampled_from(
+    [{}, {"imo": 9301234}, {"name": "SOKOL", "length": 120, "beam": 20, "ship_type": 80}]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    state=_STATES,
+    point=_POINTS,
+    t_after=st.one_of(st.floats(300, 3000), st.floats(0, 7200)),
+    # Mostly the common case (the last fix minutes ago), so that `routine` says yes often.
+    last_before=st.one_of(st.floats(1, 300), st.floats(1, 300), st.none(), st.floats(1, 7200)),
+    newest_before=st.one_of(
+        st.floats(0, 300), st.floats(0, 300), st.none(), st.floats(0, 40 * 86_400)
+    ),
+    vessel=_VESSELS,
+)
+def test_a_fix_routine_says_leaves_alone_is_one_on_position_leaves_alone(
+    state: dict[str, Any] | None,
+    point: tuple[float, float],
+    t_after: float,
+    last_before: float | None,
+    newest_before: float | None,
+    vessel: dict[str, Any],
+) -> None:
+    # The track stage skips `on_position` for a fix at sea when `routine` says so: that must
+    # be exactly a fix `on_position` would return the state for, finding nothing.
+    from shipwatch.integrity import vessel_checks
+    from shipwatch.sea.sampler import SeaOut
+
+    checks = _checks()
+    t = _EPOCH + t_after
+    last_t = None if last_before is None else t - last_before
+    newest_t = None if newest_before is None else t - newest_before
+    lat, lon = point
+    if not vessel_checks.routine(state, t, lat, lon, last_t, newest_t, checks):
+        return
+    out = SeaOut()
+    given_state = None if state is None else dict(state)
+    before = (last_t, 40.5, 134.5)
+    found = vessel_checks.on_position(
+        state, 273100001, t, lat, lon, before, newest_t, True, [], vessel, checks, out
+    )
+    assert found is state
+    assert state == given_state
+    assert out.events == [] and out.records == []
+
+
+def test_routine_says_yes_only_for_the_common_fix_at_sea() -> None:
+    from shipwatch.integrity import vessel_checks
+
+    checks = _checks()
+    t = _EPOCH + 1800
+    routine = vessel_checks.routine
+    assert routine(None, t, *AT_SEA, t - 60, t - 60, checks)
+    assert routine({"first": [t - 600, *AT_SEA]}, t, *AT_SEA, t - 60, t - 60, checks)
+    assert not routine(None, t, *INLAND, t - 60, t - 60, checks)  # the land rule's question
+    assert not routine(None, t, *AT_SEA, t - 1860, t - 60, checks)  # the hourly fix is due
+    assert not routine(None, t, *AT_SEA, None, None, checks)  # first seen
+    assert not routine(None, t, *AT_SEA, t - 60, t - 31 * 86_400, checks)  # back after a month
+    assert not routine({"first": [t - 4000, *AT_SEA]}, t, *AT_SEA, t - 60, t - 60, checks)
+    assert not routine({"jumps": [[t - 60, 1.0, 2.0]]}, t, *AT_SEA, t - 60, t - 60, checks)
