@@ -71,7 +71,7 @@ clean: ## remove caches and build output (keeps .venv and the broker's data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
 
 .PHONY: bench bench-quick soak soak-week scale-loop
-bench: install system-deps ## performance: 1,000,000 positions; throughput vs the batch baseline, stages, 2 workers, capacity, latency, memory, the at-sea hop and the history sink (~13 min)
+bench: install system-deps ## performance: 1,000,000 positions; throughput vs the batch baseline, stages, 2 workers, capacity, latency, memory, the at-sea hop and the history sink (~11 min)
 	$(BIN)/python -m bench.run
 	@echo "what the at-sea hop, the vessel history and the integrity checks cost: the same traffic with each off, side by side with the worker as it is"
 	$(BIN)/python -m bench.variants base nosea nohistory nointegrity --positions 200000 --vessels 3000 --paired --repeat 3
