@@ -85,7 +85,6 @@ class SanctionedVessel:
 
 
 @lru_cache(maxsize=65_536)  # names repeat with every fix of a vessel
-@lru_cache(maxsize=65_536)  # every fix of a named vessel asks for its name's key
 def name_key(name: str) -> str:
     """A name as compared: upper case, punctuation as spaces, spaces collapsed."""
     return " ".join(re.sub(r"[\W_]+", " ", name.upper()).split())

@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +62,6 @@ SCHEMA = (
         topic TEXT NOT NULL, partition INTEGER NOT NULL, next INTEGER NOT NULL,
         PRIMARY KEY (topic, partition)) WITHOUT ROWID""",
 )
-
-
-def _fix_key(fix: tuple[Any, ...]) -> tuple[int, float]:
-    return fix[0], fix[1]
 
 
 class HistoryStore:
@@ -115,7 +112,7 @@ class HistoryStore:
             batch.alerts = [alert for alert in batch.alerts if alert[1] >= cutoff]
         # In key order, so that a vessel's rows reach its page together (a stable sort: of two
         # fixes with one key, the later read still replaces the earlier).
-        batch.fixes.sort(key=_fix_key)
+        batch.fixes.sort(key=itemgetter(0, 1))  # (mmsi, t)
         db = self.db
         db.execute("BEGIN")
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from hypothesis import given, settings
@@ -12,9 +13,13 @@ from hypothesis import strategies as st
 from alerts.context import RuleContext
 from alerts.watchlist import Watchlist
 from shipwatch.ais.records import Position, Static
+from shipwatch.integrity import vessel_checks
 from shipwatch.integrity.status_files import IdentityStatus
+from shipwatch.integrity.vessel_checks import IntegrityContext
 from shipwatch.pipeline.detector import Detector
 from shipwatch.pipeline.setup import build_core
+from shipwatch.pipeline.watched import sea_context
+from shipwatch.sea.sampler import SeaOut
 from shipwatch.settings import BUNDLED_GEOFENCES
 
 T0 = datetime(2024, 3, 10, tzinfo=UTC)
@@ -257,17 +262,12 @@ def test_no_swap_when_the_silent_vessel_speaks_again() -> None:
     assert [o for o in _run(records) if o["kind"] == "identity_swap"] == []
 
 
-_CHECKS = None
-
-
-def _checks() -> Any:
-    global _CHECKS
-    if _CHECKS is None:
-        from shipwatch.pipeline.watched import sea_context
-
-        index, ctx = build_core(BUNDLED_GEOFENCES)
-        _CHECKS = sea_context(index, ctx).integrity
-    return _CHECKS
+@cache
+def _checks() -> IntegrityContext:
+    index, ctx = build_core(BUNDLED_GEOFENCES)
+    checks = sea_context(index, ctx).integrity
+    assert checks is not None
+    return checks
 
 
 _POINTS = st.one_of(
@@ -314,9 +314,6 @@ def test_a_fix_routine_says_leaves_alone_is_one_on_position_leaves_alone(
 ) -> None:
     # The track stage skips `on_position` for a fix at sea when `routine` says so: that must
     # be exactly a fix `on_position` would return the state for, finding nothing.
-    from shipwatch.integrity import vessel_checks
-    from shipwatch.sea.sampler import SeaOut
-
     checks = _checks()
     t = _EPOCH + t_after
     last_t = None if last_before is None else t - last_before
@@ -336,8 +333,6 @@ def test_a_fix_routine_says_leaves_alone_is_one_on_position_leaves_alone(
 
 
 def test_routine_says_yes_only_for_the_common_fix_at_sea() -> None:
-    from shipwatch.integrity import vessel_checks
-
     checks = _checks()
     t = _EPOCH + 1800
     routine = vessel_checks.routine

@@ -200,6 +200,17 @@ def every_topic_once() -> Polled:
     }
 
 
+def every_offsets() -> dict[tuple[str, int], int]:
+    """The offsets `every_topic_once` brings the store to."""
+    return {
+        ("history", 1): 2,
+        ("statics", 0): 8,
+        ("geofence-events", 0): 1,
+        ("voyage-events", 1): 4,
+        ("alerts", 0): 1,
+    }
+
+
 def test_every_topics_records_are_stored_with_the_offsets_they_reach(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, close: Any
 ) -> None:
@@ -216,13 +227,7 @@ def test_every_topics_records_are_stored_with_the_offsets_they_reach(
 
     store = sink.store
     assert store is not None
-    assert store.offsets() == {
-        ("history", 1): 2,
-        ("statics", 0): 8,
-        ("geofence-events", 0): 1,
-        ("voyage-events", 1): 4,
-        ("alerts", 0): 1,
-    }
+    assert store.offsets() == every_offsets()
     history = store.vessel(VESSEL)
     assert history is not None
     assert [f.ts for f in history.track] == [fix(m)["ts"] for m in (0, 5, 10)]
@@ -328,16 +333,6 @@ def test_polls_are_gathered_into_one_transaction(
     history = sink.store.vessel(VESSEL)
     assert history is not None
     assert [f.ts for f in history.track] == [fix(m)["ts"] for m in (0, 1, 2, 5, 10)]
-
-
-def every_offsets() -> dict[tuple[str, int], int]:
-    return {
-        ("history", 1): 2,
-        ("statics", 0): 8,
-        ("geofence-events", 0): 1,
-        ("voyage-events", 1): 4,
-        ("alerts", 0): 1,
-    }
 
 
 def test_enough_rows_make_a_transaction_at_once(
