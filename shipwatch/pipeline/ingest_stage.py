@@ -111,6 +111,15 @@ class IngestStage:
         for told in [k for k in self.told if k[0] == partition]:
             del self.told[told]
 
+    def resume(self, partition: int, t: float | None) -> None:
+        """Take up a raw partition where its last owner left it: `t` is the progress committed
+        with its offset (what every record before that offset made it). Without it, a
+        partition read to its end before it moved would be told as never having applied
+        anything, and a watermark of idle sources would stay at the others' times."""
+        old = self.progress.get(partition)
+        if t is not None and (old is None or t > old):
+            self.progress[partition] = t
+
     def heartbeat(
         self, partition: int, idle: bool, now: float, every: bool = False
     ) -> list[tuple[int, bytes]]:

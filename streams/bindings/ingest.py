@@ -3,7 +3,9 @@
 Stateless like the webhook sink (multipart NMEA aside), so it needs no Faust table and pays no
 Faust cost per message. Each `getmany` is decoded and routed by `pipeline.ingest_stage`, sent as
 one batch per partition per topic, and its offsets are committed only once every record and
-frame it gave is acknowledged: a crash repeats a batch, never skips one.
+frame it gave is acknowledged: a crash repeats a batch, never skips one. Each offset is
+committed with its partition's event-time progress, where the partition's next owner takes it
+up (a partition read to its end before it moved has nothing more to tell it).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import time
 from collections import deque
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from geofences.map_areas import MapAreas
@@ -34,6 +38,24 @@ FETCH_MIN_BYTES = 64 * 1024  # as the Faust consumer (streams/faust_patches/fetc
 FETCH_MAX_WAIT_MS = 50
 IN_FLIGHT = 3  # batches sent and not yet acknowledged while the next ones are decoded
 Offsets = dict[TopicPartition, int]
+Progresses = dict[TopicPartition, float | None]  # each raw partition's, after a batch
+
+
+def progress_metadata(t: float | None) -> str:
+    """A raw partition's progress as its committed offset's metadata: the newest event time
+    of the records before that offset (Kafka keeps up to 4 KiB of text beside each offset)."""
+    return "" if t is None else orjson.dumps({"progress": t}).decode()
+
+
+def progress_of(metadata: str | None) -> float | None:
+    """The progress committed with an offset; None if there is none (an older release's
+    commit, or another client's)."""
+    try:
+        found = orjson.loads(metadata or "null")
+        t = found.get("progress") if isinstance(found, dict) else None
+        return float(t) if isinstance(t, (int, float)) else None
+    except orjson.JSONDecodeError:
+        return None
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -54,6 +76,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("ingest: assigned %d raw partition(s)", len(assigned))
+        await self.ingest.resume(self.stage, assigned)
 
 
 def _log_failed_heartbeat(ack: asyncio.Future[Any]) -> None:
@@ -76,7 +99,9 @@ class Ingest:
         self.quiet: dict[int, float] = {}  # raw partition -> monotonic time of its last message
         self.last_seen: dict[int, float] = {}  # the same, kept: when each went quiet
         self.last_beat = 0.0  # when every raw partition's progress was last told again
-        self.sent: deque[tuple[Offsets, asyncio.Future[Any]]] = deque()  # in fetch order
+        # In fetch order: each batch's next offsets, progress after it, and its sends' acks.
+        self.sent: deque[tuple[Offsets, Progresses, asyncio.Future[Any]]] = deque()
+        self.admin: AIOKafkaAdminClient | None = None  # reads the progress committed
         # The loop and the rebalance listener both commit: one at a time, so that a later
         # batch's offsets are never committed while an earlier batch still waits for its acks.
         self.committing = asyncio.Lock()
@@ -111,6 +136,8 @@ class Ingest:
         consumer.subscribe([self.raw_topic], listener=_Rebalance(self, stage, consumer))
         self.sent.clear()  # a restarted loop: what was in flight is read again
         self.failure = None
+        self.admin = AIOKafkaAdminClient(**client_options(self.settings))
+        await self.admin.start()
         await consumer.start()
         try:
             while True:
@@ -122,12 +149,30 @@ class Ingest:
                 if batches:
                     offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
                     acks = await self._batch(stage, batches, consumer)
-                    self.sent.append((offsets, asyncio.gather(*acks)))
+                    progress = {tp: stage.progress.get(tp.partition) for tp in batches}
+                    self.sent.append((offsets, progress, asyncio.gather(*acks)))
                 await self.commit_sent(consumer, wait=len(self.sent) > IN_FLIGHT)
                 await self._expire_quiet(stage)
                 await self._tell_progress(stage, consumer)
         finally:
             await consumer.stop()
+            await self.admin.close()
+
+    async def resume(self, stage: IngestStage, assigned: set[TopicPartition]) -> None:
+        """Each newly assigned raw partition's progress, from the metadata of its committed
+        offset: a new owner with nothing left to read still tells where that partition got."""
+        if not assigned or self.admin is None:
+            return
+        group = f"{self.settings.namespace}.ingest"
+        try:
+            committed = await self.admin.list_consumer_group_offsets(group, partitions=[*assigned])
+        except (KafkaError, OSError) as exc:
+            # Told as unknown until records come, as before a first commit: it holds the
+            # watermarks back until then or until it is idle, and decides nothing wrongly.
+            log.warning("ingest: cannot read the committed progress: %r", exc)
+            return
+        for tp, found in committed.items():
+            stage.resume(tp.partition, progress_of(found.metadata))
 
     async def commit_sent(self, consumer: AIOKafkaConsumer, wait: bool) -> None:
         """Commit, in order, the batches whose records the broker has acknowledged (with
@@ -136,14 +181,22 @@ class Ingest:
             if self.failure is not None:
                 raise self.failure  # an earlier batch was lost: nothing after it may commit
             committed: Offsets = {}
-            while self.sent and (wait or self.sent[0][1].done()):
-                offsets, acknowledged = self.sent.popleft()
+            progress: Progresses = {}
+            while self.sent and (wait or self.sent[0][2].done()):
+                offsets, after, acknowledged = self.sent.popleft()
                 await acknowledged
                 committed.update(offsets)
+                progress.update(after)
             if not committed:
                 return
+            # Each offset with the progress its records made: the partition's next owner
+            # starts from both (`resume`).
+            with_progress = {
+                tp: (offset, progress_metadata(progress.get(tp)))
+                for tp, offset in committed.items()
+            }
             try:
-                await consumer.commit(committed)
+                await consumer.commit(with_progress)
             except (CommitFailedError, KafkaError) as exc:
                 # A rebalance took the partitions: their next owner decodes these again.
                 log.warning("ingest: commit failed, batches will be decoded again: %s", exc)

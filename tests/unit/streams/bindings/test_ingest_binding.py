@@ -23,6 +23,7 @@ import orjson
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaTimeoutError
+from aiokafka.structs import OffsetAndMetadata
 
 from shipwatch.settings import Settings
 from streams.bindings import ingest as binding
@@ -140,6 +141,7 @@ class Consumer:
         self.positions = {TP0: 0, TP1: 0}
         self.backlog: dict[TopicPartition, int] = {}
         self.commits: list[dict[int, int]] = []
+        self.metadata: dict[int, str] = {}  # the last committed with each partition's offset
         self.options: dict[str, Any] = {}
         self.listener: Any = None
         self.subscribed: list[str] = []
@@ -162,8 +164,9 @@ class Consumer:
             self.positions[tp] = messages[-1].offset + 1
         return batches
 
-    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        committed = {tp.partition: offset for tp, offset in offsets.items()}
+    async def commit(self, offsets: dict[TopicPartition, tuple[int, str]]) -> None:
+        committed = {tp.partition: offset for tp, (offset, _) in offsets.items()}
+        self.metadata.update({tp.partition: metadata for tp, (_, metadata) in offsets.items()})
         self.commits.append(committed)
         self.log.append(f"commit {committed}")
 
@@ -189,6 +192,32 @@ class Consumer:
             done = [c[tp.partition] for c in self.commits if tp.partition in c]
             self.positions[tp] = done[-1] if done else 0
         await self.listener.on_partitions_assigned(assigned)
+
+
+class Admin:
+    """aiokafka's admin client as ingest uses it: the group's committed offsets, as the
+    scripted consumer committed them."""
+
+    def __init__(self, consumer: Consumer) -> None:
+        self.consumer = consumer
+        self.closed = False
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        self.closed = True
+
+    async def list_consumer_group_offsets(
+        self, group_id: str, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
+        assert group_id == f"{NS}.ingest"
+        out = {}
+        for tp in partitions:
+            done = [c[tp.partition] for c in self.consumer.commits if tp.partition in c]
+            metadata = self.consumer.metadata.get(tp.partition, "")
+            out[tp] = OffsetAndMetadata(done[-1] if done else -1, metadata)
+        return out
 
 
 def fetch(name: str, batches: Batches, backlog: dict[TopicPartition, int] | None = None) -> Step:
@@ -287,6 +316,7 @@ def world(monkeypatch: pytest.MonkeyPatch, hold: bool = False, **settings: Any) 
         return consumer
 
     monkeypatch.setattr(binding, "AIOKafkaConsumer", made)
+    monkeypatch.setattr(binding, "AIOKafkaAdminClient", lambda **_: Admin(consumer))
     ingest = binding.Ingest(Settings(namespace=NS, **settings), producer, Areas())  # type: ignore[arg-type]
     return World(log, producer, consumer, ingest)
 
@@ -523,3 +553,78 @@ def test_an_idle_partition_whose_input_is_in_this_fetch_holds_the_others_back_fi
     }
     w = idle_then(monkeypatch, fetch("B", later))
     assert_partition_1_holds_first(w)
+
+
+# ---------------------------------------------------------------- progress across owners
+
+
+def test_each_offset_is_committed_with_the_progress_of_the_records_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(monkeypatch, hold=True)
+    seen: dict[str, Any] = {}
+
+    async def only_a_acknowledged(consumer: Consumer) -> None:
+        w.producer.acknowledge("A")
+        await asyncio.sleep(0.01)  # the acknowledgements reach the batch's gathered future
+        await w.ingest.commit_sent(consumer, wait=False)
+        seen["after A"] = dict(consumer.metadata)
+        w.producer.acknowledge("B")
+
+    outcome = run(
+        w,
+        fetch("A", {TP0: raw(TP0, 0, position(1, 0), position(2, 5))}),
+        fetch("B", {TP0: raw(TP0, 2, position(1, 30))}),
+        only_a_acknowledged,
+        quiet(),
+    )
+    assert outcome is None
+    # B was read (the stage's progress is at minute 30), but only A is committed: its offset
+    # goes with A's progress, never with that of records after it.
+    assert w.consumer.commits[0] == {0: 2}
+    assert binding.progress_of(seen["after A"][0]) == epoch(5)
+    assert w.consumer.commits[-1] == {0: 3}
+    assert binding.progress_of(w.consumer.metadata[0]) == epoch(30)
+
+
+def test_a_new_owner_with_nothing_left_to_read_tells_the_progress_committed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first owner reads both partitions to their end and commits, then is gone.
+    first = world(monkeypatch)
+    both = {
+        TP0: raw(TP0, 0, position(10, 0), position(11, 90)),
+        TP1: raw(TP1, 0, position(21, 40)),
+    }
+    assert run(first, fetch("A", both), quiet()) is None
+    # Its successor is assigned both; everything is committed, so it reads nothing.
+    w = world(monkeypatch, watermark_idle_s=0.02)
+    w.consumer.commits, w.consumer.metadata = first.consumer.commits, first.consumer.metadata
+
+    async def assigned(consumer: Consumer) -> None:
+        await consumer.rebalance(revoked=set(), assigned={TP0, TP1})
+
+    assert run(w, assigned, quiet(), quiet(0.05), quiet()) is None
+    told = [prog for _, records, prog in w.producer.frames() if prog and not records]
+    # Where each partition got, and then idle there: a watermark over sources that are all
+    # idle is the newest of them, not the time of whichever was read last.
+    assert {(p["s"], p["t"]) for p in told} == {(0, epoch(90)), (1, epoch(40))}
+    assert progress(0, epoch(90), idle=True) in told
+    assert progress(1, epoch(40), idle=True) in told
+    assert w.consumer.positions == {TP0: 2, TP1: 1}
+
+
+def test_an_offset_committed_without_progress_leaves_the_partition_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(monkeypatch)
+    w.consumer.commits = [{0: 7, 1: 3}]
+    w.consumer.metadata = {0: "", 1: "not json"}  # an older release's, or another client's
+
+    async def assigned(consumer: Consumer) -> None:
+        await consumer.rebalance(revoked=set(), assigned={TP0, TP1})
+
+    assert run(w, assigned, quiet()) is None
+    told = [prog for _, _, prog in w.producer.frames() if prog]
+    assert told and all(p["t"] is None for p in told)
+    assert [binding.progress_of(m) for m in ("", "null", "[]", '{"progress": "x"}')] == [None] * 4
