@@ -12,8 +12,9 @@ waits on a disk.
 Polls are gathered into one transaction until `FLUSH_ROWS` rows or `FLUSH_S` seconds: the fixes'
 table is keyed by vessel and time, so each row lands on its vessel's own page of the B-tree, and
 a transaction writes every page it touched to the log. A transaction of a poll's few hundred rows
-cost 15 µs a row; one of 20,000 rows, 4 µs (bench: 3,000 vessels). The store trails what was
-fetched by at most `FLUSH_S`, and the offsets still go in with the rows they cover."""
+cost 15 µs a row; one of 20,000 rows, 4 µs (bench: 3,000 vessels). The offsets still go in with
+the rows they cover. A page's read writes what is gathered first (`ready`), so a vessel on the
+live map has its page at once; otherwise the store trails what was fetched by at most `FLUSH_S`."""
 
 from __future__ import annotations
 
@@ -59,6 +60,9 @@ class HistorySink:
         self.store: HistoryStore | None = None
         self.opened = asyncio.Event()
         self.taken = {t: metrics.HISTORY_RECORDS.labels(topic=t) for t in metrics.HISTORY_TOPICS}
+        # Rows parsed and not yet written, since `since` (monotonic); one writer at a time.
+        self.pending, self.since = Batch(), 0.0
+        self.writing = asyncio.Lock()
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a store method in the store's thread."""
@@ -77,10 +81,22 @@ class HistorySink:
         self.thread.shutdown(wait=True)
 
     async def ready(self) -> HistoryStore:
-        """The store, once open."""
+        """The store, once open, with every row fetched so far written (a page reads next)."""
         await self.opened.wait()
         assert self.store is not None
+        await self.write_pending(self.store)
         return self.store
+
+    async def write_pending(self, store: HistoryStore) -> None:
+        """Write the gathered rows and the offsets they reach in one transaction, if any.
+
+        The store's one thread runs jobs in order, so a parse submitted before this write has
+        filled the batch by the time the write runs."""
+        async with self.writing:
+            if not self.pending.offsets:
+                return
+            batch, self.pending = self.pending, Batch()
+            await self._write(store, batch)
 
     async def run(self) -> None:
         """Follow the topics into the store, forever."""
@@ -107,33 +123,32 @@ class HistorySink:
                     consumer.seek(tp, offset)
             pruned = time.monotonic()
             behind: dict[TopicPartition, int] = {}
-            pending, since = Batch(), 0.0
+            self.pending = Batch()
             try:
                 while True:
                     polled = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS)
                     if polled:
-                        if not pending.offsets:
-                            since = time.monotonic()
-                        await self.call(self._parse, pending, polled, prefix)
+                        if not self.pending.offsets:
+                            self.since = time.monotonic()
+                        await self.call(self._parse, self.pending, polled, prefix)
                         for tp, messages in polled.items():
                             end = consumer.highwater(tp)
                             behind[tp] = max(0, end - messages[-1].offset - 1) if end else 0
                         metrics.HISTORY_LAG.set(sum(behind.values()))
+                    pending = self.pending
                     if pending.offsets and (
-                        pending.rows() >= FLUSH_ROWS or time.monotonic() - since >= FLUSH_S
+                        pending.rows() >= FLUSH_ROWS or time.monotonic() - self.since >= FLUSH_S
                     ):
-                        batch, pending = pending, Batch()
-                        await self._write(store, batch)
+                        await self.write_pending(store)
                     if time.monotonic() - pruned >= PRUNE_EVERY_S:
                         pruned = time.monotonic()
                         deleted = await self.call(store.prune)
                         log.info("history: %d rows past the retention deleted", deleted)
             finally:
-                if pending.offsets:  # stopping: store what was read, rather than read it again
-                    try:
-                        await self._write(store, pending)
-                    except Exception:  # the stored offsets still say where to resume
-                        log.exception("history: the last rows read were not stored")
+                try:  # stopping: store what was read, rather than read it again
+                    await self.write_pending(store)
+                except Exception:  # the stored offsets still say where to resume
+                    log.exception("history: the last rows read were not stored")
         finally:
             await consumer.stop()
 

@@ -186,6 +186,9 @@ def test_the_pipelines_alerts_and_vessels_appear_on_the_page(
     # Clicking the dot opens the vessel's page (a real click: no other marker is in its way).
     page.find_element(By.CSS_SELECTOR, f'#maps a[href="/vessels/{LATE_CALLER}"]').click()
     wait(page, lambda d: d.current_url.endswith(f"/vessels/{LATE_CALLER}"))
+    # Its page has it at once (the history's gathered rows are written before a page's read),
+    # never "no history" for a vessel on the map.
+    wait(page, lambda d: "fixes" in d.find_element(By.ID, "status").text, 15)
     page.get(f"http://127.0.0.1:{settings.web_port}/")
     wait(page, lambda d: d.find_element(By.ID, "status").text == "live", 20)
 

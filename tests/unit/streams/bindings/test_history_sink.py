@@ -49,6 +49,7 @@ class Consumer:
         self.sought: dict[TopicPartition, int | str] = {}
         self.options: dict[str, Any] = {}
         self.stopped = False
+        self.sink: binding.HistorySink | None = None  # the sink polling it
 
     async def start(self) -> None:
         pass
@@ -163,7 +164,7 @@ def sink_run(
 
     monkeypatch.setattr(binding, "AIOKafkaConsumer", made)
     monkeypatch.setattr(binding, "ensure_topics", ensure_topics)
-    sink = binding.HistorySink(Settings(namespace=NS, data_dir=data_dir))
+    sink = consumer.sink = binding.HistorySink(Settings(namespace=NS, data_dir=data_dir))
 
     async def run() -> None:
         with pytest.raises(Finished):
@@ -365,3 +366,28 @@ def test_rows_wait_at_most_flush_s_for_more(
     first, last = writes.seen
     assert first[:2] == (1, {("history", 0): 1}) and first[2] >= 1  # before the next fix came
     assert last == (1, {("history", 0): 2}, 0)
+
+
+def test_a_pages_read_writes_the_rows_gathered_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, close: Any
+) -> None:
+    # A vessel on the live map is clicked before the sink's next transaction is due: its page
+    # must have the vessel, not "no history" for up to FLUSH_S.
+    seen: dict[str, Any] = {}
+
+    class Clicked(Consumer):
+        async def getmany(self, timeout_ms: int, max_records: int) -> Polled:
+            if len(self.polls) == 1:  # the first poll is gathered, nothing is written yet
+                assert self.sink is not None
+                seen["written before"] = len(writes.seen)
+                store = await self.sink.ready()  # what the pages call before reading
+                seen["vessel"] = await self.sink.call(store.vessel, VESSEL)
+            return await super().getmany(timeout_ms, max_records)
+
+    consumer = Clicked([fixes_poll(0, 0, 1), fixes_poll(1, 2)])
+    writes = Writes(monkeypatch, consumer)
+    close(sink_run(monkeypatch, tmp_path, consumer))
+    assert seen["written before"] == 0
+    assert [f.ts for f in seen["vessel"].track] == [fix(0)["ts"], fix(1)["ts"]]
+    # The read's transaction, then the rest when the sink stopped; each with its offsets.
+    assert writes.seen == [(2, {("history", 0): 1}, 1), (1, {("history", 0): 2}, 0)]
