@@ -37,6 +37,8 @@ MAX_RECORDS = 5000  # raw messages per getmany: frames of several hundred positi
 FETCH_MIN_BYTES = 64 * 1024  # as the Faust consumer (streams/faust_patches/fetch_tuning.py)
 FETCH_MAX_WAIT_MS = 50
 IN_FLIGHT = 3  # batches sent and not yet acknowledged while the next ones are decoded
+RESUME_TRIES = 3  # reads of the committed progress at an assignment (a coordinator may be
+RESUME_WAIT_S = 1.0  # loading after a broker restart), this far apart, before the loop stops
 Offsets = dict[TopicPartition, int]
 Progresses = dict[TopicPartition, float | None]  # each raw partition's, after a batch
 
@@ -73,10 +75,19 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         finally:
             for tp in revoked:
                 self.stage.forget(tp.partition)
+                # Its quiet time starts again with its next owner: a partition that comes back
+                # here is not told idle before it has been watched for the whole wait.
+                self.ingest.quiet.pop(tp.partition, None)
+                self.ingest.last_seen.pop(tp.partition, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("ingest: assigned %d raw partition(s)", len(assigned))
-        await self.ingest.resume(self.stage, assigned)
+        try:
+            await self.ingest.resume(self.stage, assigned)
+        except Exception as exc:
+            # As above: the loop stops on it (and is restarted), rather than tell partitions
+            # whose progress it could not read as having none.
+            self.ingest.failure = exc
 
 
 def _log_failed_heartbeat(ack: asyncio.Future[Any]) -> None:
@@ -148,8 +159,8 @@ class Ingest:
                     raise self.failure
                 if batches:
                     offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
-                    acks = await self._batch(stage, batches, consumer)
-                    progress = {tp: stage.progress.get(tp.partition) for tp in batches}
+                    progress: Progresses = {}
+                    acks = await self._batch(stage, batches, consumer, progress)
                     self.sent.append((offsets, progress, asyncio.gather(*acks)))
                 await self.commit_sent(consumer, wait=len(self.sent) > IN_FLIGHT)
                 await self._expire_quiet(stage)
@@ -164,13 +175,19 @@ class Ingest:
         if not assigned or self.admin is None:
             return
         group = f"{self.settings.namespace}.ingest"
-        try:
-            committed = await self.admin.list_consumer_group_offsets(group, partitions=[*assigned])
-        except (KafkaError, OSError) as exc:
-            # Told as unknown until records come, as before a first commit: it holds the
-            # watermarks back until then or until it is idle, and decides nothing wrongly.
-            log.warning("ingest: cannot read the committed progress: %r", exc)
-            return
+        for attempt in range(1, RESUME_TRIES + 1):
+            try:
+                committed = await self.admin.list_consumer_group_offsets(
+                    group, partitions=[*assigned]
+                )
+                break
+            except (KafkaError, OSError) as exc:
+                # Never told as unknown instead: idle with no progress, such a partition let
+                # the watermark fall back to the other partitions' times.
+                log.warning("ingest: cannot read the committed progress (%d): %r", attempt, exc)
+                if attempt == RESUME_TRIES:
+                    raise
+                await asyncio.sleep(RESUME_WAIT_S)
         for tp, found in committed.items():
             stage.resume(tp.partition, progress_of(found.metadata))
 
@@ -206,7 +223,10 @@ class Ingest:
         stage: IngestStage,
         batches: dict[TopicPartition, list[Any]],
         consumer: AIOKafkaConsumer,
+        progress: Progresses,
     ) -> Acks:
+        """Decode, route and send a fetch; `progress` gets each partition's progress after it
+        (read as each is decoded: a revocation during a later send forgets it)."""
         started = time.perf_counter()
         acks: Acks = []
         now = time.monotonic()
@@ -217,6 +237,7 @@ class Ingest:
             self.quiet[tp.partition] = now
             self.last_seen[tp.partition] = now
             routed = stage.batch(tp.partition, messages, now)
+            progress[tp] = stage.progress.get(tp.partition)
             self.decoded.inc(len(messages))
             self.taken.inc(len(messages))
             acks += await self._send(routed)

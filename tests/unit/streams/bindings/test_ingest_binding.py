@@ -628,3 +628,81 @@ def test_an_offset_committed_without_progress_leaves_the_partition_unknown(
     told = [prog for _, _, prog in w.producer.frames() if prog]
     assert told and all(p["t"] is None for p in told)
     assert [binding.progress_of(m) for m in ("", "null", "[]", '{"progress": "x"}')] == [None] * 4
+
+
+def test_a_rebalance_during_a_batchs_sends_commits_the_progress_that_batch_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # aiokafka runs the listener in a task of its own: partitions can move while a fetched
+    # batch is still being sent, and the revocation forgets the stage's progress.
+    w = world(monkeypatch)
+    send_keyed = w.producer.send_keyed
+    moved: list[bool] = []
+
+    async def rebalanced_while_sending(topic: str, records: Any) -> list[Any]:
+        sent = await send_keyed(topic, records)
+        if w.producer.fetch == "B" and not moved:
+            moved.append(True)
+            await w.consumer.rebalance(revoked={TP0, TP1}, assigned={TP0, TP1})
+        return sent
+
+    monkeypatch.setattr(w.producer, "send_keyed", rebalanced_while_sending)
+    outcome = run(
+        w,
+        fetch("A", {TP0: raw(TP0, 0, position(1, 0), position(2, 5))}),
+        fetch("B", {TP0: raw(TP0, 2, position(1, 30))}),
+        quiet(),
+    )
+    assert outcome is None and moved
+    assert w.consumer.commits[-1] == {0: 3}
+    assert binding.progress_of(w.consumer.metadata[0]) == epoch(30)  # not minute 5, not none
+
+
+def test_a_progress_that_cannot_be_read_stops_the_loop_rather_than_tell_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = world(monkeypatch)
+    committed = fetch("A", {TP0: raw(TP0, 0, position(10, 0), position(11, 90))})
+    assert run(first, committed, quiet()) is None
+    w = world(monkeypatch, watermark_idle_s=0.01)
+    w.consumer.commits, w.consumer.metadata = first.consumer.commits, first.consumer.metadata
+    tries: list[int] = []
+
+    async def coordinator_loading(*_: Any, **__: Any) -> Any:
+        tries.append(1)
+        raise KafkaTimeoutError("the group coordinator is loading")
+
+    monkeypatch.setattr(Admin, "list_consumer_group_offsets", coordinator_loading)
+    monkeypatch.setattr(binding, "RESUME_WAIT_S", 0.0)
+
+    async def assigned(consumer: Consumer) -> None:
+        await consumer.rebalance(revoked=set(), assigned={TP0, TP1})
+
+    outcome = run(w, assigned, quiet(), quiet())
+    assert isinstance(outcome, KafkaTimeoutError)  # the supervisor starts the loop again
+    assert len(tries) == binding.RESUME_TRIES
+    assert [p for _, _, p in w.producer.frames() if p and p["s"] == 0] == []  # told nothing
+    assert binding.progress_of(w.consumer.metadata[0]) == epoch(90)  # and committed nothing
+
+
+def test_a_partition_that_comes_back_waits_the_whole_quiet_time_before_it_is_idle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(monkeypatch, watermark_idle_s=0.05)
+    back: list[int] = []
+
+    async def moved_away_and_back(consumer: Consumer) -> None:
+        await consumer.rebalance(revoked={TP0, TP1}, assigned={TP0})
+        await asyncio.sleep(0.06)  # another worker has it for longer than the quiet time
+        await consumer.rebalance(revoked={TP0}, assigned={TP0, TP1})
+        back.append(len(w.producer.sent))
+
+    outcome = run(
+        w, fetch("A", {TP1: raw(TP1, 0, position(21, 0))}), moved_away_and_back, quiet(), quiet()
+    )
+    assert outcome is None
+    told = [p for _, _, p in w.producer.frames(back[0]) if p and p["s"] == 1]
+    # Caught up, but quiet here for no time yet: told not idle (where it got) until the wait
+    # has passed under this owner, whatever it was before it moved away.
+    assert told and all(p["i"] is False for p in told), told
+    assert {p["t"] for p in told} == {epoch(0)}
