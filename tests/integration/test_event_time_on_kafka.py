@@ -45,6 +45,12 @@ def expected(settings: Settings) -> dict[str, dict[str, object]]:
     return found
 
 
+def replay_story(settings: Settings, path: Path = SCENARIO_PATH) -> None:
+    """`shipwatch replay --max` of the story (or a part of it) into the namespace."""
+    replayed = cli(settings, "replay", str(path), "--max")
+    assert replayed.returncode == 0, replayed.stderr
+
+
 def published(settings: Settings, at_least: int) -> dict[str, dict[str, object]]:
     got = settle(settings, "alerts", at_least=at_least, quiet=6)
     return {a["alert_id"]: a for a in map(orjson.loads, got)}
@@ -56,8 +62,7 @@ def test_a_replay_at_full_speed_publishes_detects_alerts(namespace_settings: Set
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
         worker.wait_ready()
-        replayed = cli(settings, "replay", str(SCENARIO_PATH), "--max")
-        assert replayed.returncode == 0, replayed.stderr
+        replay_story(settings)
         got = published(settings, len(want))
     finally:
         worker.stop()
@@ -77,13 +82,11 @@ def test_a_catch_up_after_the_worker_was_down_publishes_detects_alerts(
     worker = start_worker(settings, log)
     try:
         worker.wait_ready()
-        replayed = cli(settings, "replay", str(first), "--max")
-        assert replayed.returncode == 0, replayed.stderr
+        replay_story(settings, first)
         settle(settings, "alerts", at_least=1, quiet=3)  # the worker is well into it
     finally:
         worker.stop()
-    replayed = cli(settings, "replay", str(rest), "--max")  # while no worker runs
-    assert replayed.returncode == 0, replayed.stderr
+    replay_story(settings, rest)  # while no worker runs
     worker = start_worker(settings, log)
     try:
         worker.wait_ready()
@@ -160,8 +163,7 @@ def test_a_new_worker_takes_up_each_raw_partitions_progress_where_the_last_one_c
     first = start_worker(settings, tmp_path / "first.log")
     try:
         first.wait_ready()
-        replayed = cli(settings, "replay", str(SCENARIO_PATH), "--max")
-        assert replayed.returncode == 0, replayed.stderr
+        replay_story(settings)
         deadline = time.monotonic() + 90
         while True:  # every raw partition read and committed
             committed = asyncio.run(_committed_progress(settings))
