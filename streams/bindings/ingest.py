@@ -39,8 +39,9 @@ FETCH_MAX_WAIT_MS = 50
 IN_FLIGHT = 3  # batches sent and not yet acknowledged while the next ones are decoded
 RESUME_TRIES = 3  # reads of the committed progress at an assignment (a coordinator may be
 RESUME_WAIT_S = 1.0  # loading after a broker restart), this far apart, before the loop stops
-Offsets = dict[TopicPartition, int]
-Progresses = dict[TopicPartition, float | None]  # each raw partition's, after a batch
+# What a batch lets commit: each raw partition's next offset, and its progress after the
+# batch as that offset's metadata (`progress_metadata`).
+Commits = dict[TopicPartition, tuple[int, str]]
 
 
 def progress_metadata(t: float | None) -> str:
@@ -110,8 +111,8 @@ class Ingest:
         self.quiet: dict[int, float] = {}  # raw partition -> monotonic time of its last message
         self.last_seen: dict[int, float] = {}  # the same, kept: when each went quiet
         self.last_beat = 0.0  # when every raw partition's progress was last told again
-        # In fetch order: each batch's next offsets, progress after it, and its sends' acks.
-        self.sent: deque[tuple[Offsets, Progresses, asyncio.Future[Any]]] = deque()
+        # In fetch order: what each batch lets commit, and its sends' acks.
+        self.sent: deque[tuple[Commits, asyncio.Future[Any]]] = deque()
         self.admin: AIOKafkaAdminClient | None = None  # reads the progress committed
         # The loop and the rebalance listener both commit: one at a time, so that a later
         # batch's offsets are never committed while an earlier batch still waits for its acks.
@@ -158,10 +159,9 @@ class Ingest:
                 if self.failure is not None:
                     raise self.failure
                 if batches:
-                    offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
-                    progress: Progresses = {}
-                    acks = await self._batch(stage, batches, consumer, progress)
-                    self.sent.append((offsets, progress, asyncio.gather(*acks)))
+                    commits: Commits = {}
+                    acks = await self._batch(stage, batches, consumer, commits)
+                    self.sent.append((commits, asyncio.gather(*acks)))
                 await self.commit_sent(consumer, wait=len(self.sent) > IN_FLIGHT)
                 await self._expire_quiet(stage)
                 await self._tell_progress(stage, consumer)
@@ -197,23 +197,15 @@ class Ingest:
         async with self.committing:
             if self.failure is not None:
                 raise self.failure  # an earlier batch was lost: nothing after it may commit
-            committed: Offsets = {}
-            progress: Progresses = {}
-            while self.sent and (wait or self.sent[0][2].done()):
-                offsets, after, acknowledged = self.sent.popleft()
+            committed: Commits = {}
+            while self.sent and (wait or self.sent[0][1].done()):
+                commits, acknowledged = self.sent.popleft()
                 await acknowledged
-                committed.update(offsets)
-                progress.update(after)
+                committed.update(commits)
             if not committed:
                 return
-            # Each offset with the progress its records made: the partition's next owner
-            # starts from both (`resume`).
-            with_progress = {
-                tp: (offset, progress_metadata(progress.get(tp)))
-                for tp, offset in committed.items()
-            }
             try:
-                await consumer.commit(with_progress)
+                await consumer.commit(committed)
             except (CommitFailedError, KafkaError) as exc:
                 # A rebalance took the partitions: their next owner decodes these again.
                 log.warning("ingest: commit failed, batches will be decoded again: %s", exc)
@@ -223,10 +215,11 @@ class Ingest:
         stage: IngestStage,
         batches: dict[TopicPartition, list[Any]],
         consumer: AIOKafkaConsumer,
-        progress: Progresses,
+        commits: Commits,
     ) -> Acks:
-        """Decode, route and send a fetch; `progress` gets each partition's progress after it
-        (read as each is decoded: a revocation during a later send forgets it)."""
+        """Decode, route and send a fetch; `commits` gets each partition's next offset with its
+        progress after it (read as each is decoded: a revocation during a later send forgets
+        the stage's), which the partition's next owner starts from (`resume`)."""
         started = time.perf_counter()
         acks: Acks = []
         now = time.monotonic()
@@ -237,7 +230,8 @@ class Ingest:
             self.quiet[tp.partition] = now
             self.last_seen[tp.partition] = now
             routed = stage.batch(tp.partition, messages, now)
-            progress[tp] = stage.progress.get(tp.partition)
+            after = stage.progress.get(tp.partition)
+            commits[tp] = (messages[-1].offset + 1, progress_metadata(after))
             self.decoded.inc(len(messages))
             self.taken.inc(len(messages))
             acks += await self._send(routed)
