@@ -2,7 +2,8 @@
 
 One or more `shipwatch worker` processes of one group read a topic loaded before they start.
 The clock starts when the last of them logs "Ready" (partitions assigned, tables recovered:
-consuming starts) and stops when their /metrics, polled every 0.5 s, add up to every position
+consuming starts), or for one worker when its ingest process took the raw partitions, if that
+was earlier, and stops when their /metrics, polled every 0.5 s, add up to every position
 done by the track stage (`bench.harness.applied`, summed over the workers). With more than one
 worker the first Ready may have started before the others are: the positions it did by then
 are counted off, and the clock restarts at the first poll after the last Ready. Positions a
@@ -146,6 +147,10 @@ def drain(
         ready = time.perf_counter()
     done_before = sum(before)
     cpu0 = [w.cpu_s() for w in group]
+    alone = group[0]
+    if len(group) == 1 and alone.began_at is not None and alone.began_at < ready:
+        # Its ingest process began decoding before Ready: the clock and the CPU count from then.
+        ready, cpu0 = alone.began_at, [alone.began_cpu_s]
     broker0, machine0 = cpu_seconds(broker_pid), machine_cpu()[0]
     rss_start = sum(w.rss_mb() for w in group)
     watch = _Watch(group, stall_s)

@@ -70,13 +70,28 @@ def proc_status_kb(pid: int, field_name: str) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
+def cpu_seconds(pid: int, waited: bool = False) -> float:
+    """User + system CPU time the process has used so far (with `waited`, also that of its
+    children that have ended and been waited for)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if waited:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    """The process's live children (the worker's ingest process), from /proc."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 @dataclass
@@ -88,6 +103,10 @@ class Worker:
     web_port: int
     handle: IO[bytes]
     ready_at: float | None = None  # perf_counter when Faust logged Ready
+    # When its ingest first took raw partitions, if that was before Ready (the ingest process
+    # starts with the worker), and the CPU seconds used by then: a drain's clock starts there.
+    began_at: float | None = None
+    began_cpu_s: float = 0.0
     _seen: int = 0
     _text: list[str] = field(default_factory=list)
 
@@ -107,7 +126,10 @@ class Worker:
                 chunk = log.read()
             self._seen += len(chunk)
             self._text.append(chunk.decode(errors="replace"))
-            if "[^Worker]: Ready" in "".join(self._text[-2:]):
+            recent = "".join(self._text[-2:])
+            if self.began_at is None and "ingest: assigned" in recent:
+                self.began_at, self.began_cpu_s = time.perf_counter(), self.cpu_s()
+            if "[^Worker]: Ready" in recent:
                 self.ready_at = time.perf_counter()
                 return self.ready_at
             if self.process.poll() is not None:
@@ -153,17 +175,22 @@ class Worker:
         """Every sample of /metrics with its labels."""
         return series(self.page())
 
+    def pids(self) -> list[int]:
+        """The worker's process and its children (the ingest process, by default)."""
+        return [self.pid, *children(self.pid)]
+
     def rss_mb(self) -> float:
-        """Resident set size now."""
-        return proc_status_kb(self.pid, "VmRSS") / 1024
+        """Resident set size now, its children's included."""
+        return sum(proc_status_kb(pid, "VmRSS") for pid in self.pids()) / 1024
 
     def peak_rss_mb(self) -> float:
-        """The highest resident set size so far (VmHWM)."""
-        return proc_status_kb(self.pid, "VmHWM") / 1024
+        """The highest resident set size so far (VmHWM), each process's added up."""
+        return sum(proc_status_kb(pid, "VmHWM") for pid in self.pids()) / 1024
 
     def cpu_s(self) -> float:
-        """CPU seconds used so far."""
-        return cpu_seconds(self.pid)
+        """CPU seconds used so far, its children's (live or ended) included."""
+        pids = self.pids()
+        return cpu_seconds(pids[0], waited=True) + sum(cpu_seconds(pid) for pid in pids[1:])
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
         """Stop it (SIGTERM: a clean shutdown, a kill if it hangs; SIGKILL: a crash)."""

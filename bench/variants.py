@@ -14,6 +14,8 @@ per position. A variant is a comma-separated set of:
   histproc  the history's sink in a process of its own (SHIPWATCH_HISTORY_SINK=separate and a
             `shipwatch history` beside the worker, its CPU a position reported too): what the
             history costs the worker when it only thins the fixes
+  inline    ingest in the worker's own event loop (SHIPWATCH_INGEST=inline), not in the process
+            the worker starts beside itself: what the second core gives
 
 `linger` and `nomap` change the worker from outside, for measuring only; `sensor` and `asyncio`
 are settings a user may choose. `base` is the worker as it is.
@@ -46,7 +48,17 @@ from streams.kafka.topics import ensure_topics
 if TYPE_CHECKING:
     from bench.drain import Drain
 
-KNOWN = {"linger", "sensor", "asyncio", "nomap", "nosea", "nohistory", "nointegrity", "histproc"}
+KNOWN = {
+    "linger",
+    "sensor",
+    "asyncio",
+    "nomap",
+    "nosea",
+    "nohistory",
+    "nointegrity",
+    "histproc",
+    "inline",
+}
 # Variants that are settings: passed to the worker as its environment.
 SETTINGS = {
     "sensor": {"SHIPWATCH_FAUST_METRICS": "true"},
@@ -55,6 +67,7 @@ SETTINGS = {
     "nohistory": {"SHIPWATCH_HISTORY": "false"},
     "nointegrity": {"SHIPWATCH_INTEGRITY": "false"},
     "histproc": {"SHIPWATCH_HISTORY_SINK": "separate"},
+    "inline": {"SHIPWATCH_INGEST": "inline"},
 }
 
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     faust_metrics: bool = False
     # uvloop's event loop for the worker (and Faust's consumer thread): 4-8 % less CPU.
     uvloop: bool = True
+    # Where the raw topic is decoded: in a process the worker starts beside itself (`process`:
+    # a second core, `shipwatch ingest`), or in the worker's own event loop (`inline`: one core).
+    ingest: Literal["process", "inline"] = "process"
     # Optional webhook sink: comma-separated http(s) URLs that receive every alert as JSON.
     webhook_urls: str = ""
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)

@@ -9,11 +9,22 @@ import sys
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
-from shipwatch.cli import alerts, broker, decode, detect, feed, geofences, history, replay, worker
+from shipwatch.cli import (
+    alerts,
+    broker,
+    decode,
+    detect,
+    feed,
+    geofences,
+    history,
+    ingest,
+    replay,
+    worker,
+)
 from shipwatch.errors import ShipwatchError
 from shipwatch.settings import Settings
 
-COMMANDS = (broker, worker, history, feed, replay, alerts, detect, decode, geofences)
+COMMANDS = (broker, worker, ingest, history, feed, replay, alerts, detect, decode, geofences)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from shipwatch.pipeline.watched import sea_context
 from streams.app import Wiring
 from streams.bindings.guard import guarded
 from streams.bindings.ingest import Ingest
+from streams.bindings.ingest_process import IngestProcess
 from streams.bindings.sea import SeaBinding
 from streams.bindings.track import TrackBinding
 from streams.kafka.bulk_producer import BulkProducer
@@ -41,8 +42,12 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     bulk = BulkProducer(w.settings)
     w.app.task(supervised("bulk producer", bulk.run))
     sea = sea_context(index, ctx)
-    ingest = Ingest(w.settings, bulk, MapAreas(index))
-    w.app.task(supervised("ingest", ingest.run))
+    if w.settings.ingest == "process":
+        decoding = IngestProcess(w.settings.log_level)
+        decoding.start()  # now: its start-up overlaps the worker's
+        w.app.task(supervised("ingest", decoding.run))
+    else:
+        w.app.task(supervised("ingest", Ingest(w.settings, bulk, MapAreas(index)).run))
 
     track = TrackBinding(
         w.app,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import signal
 from pathlib import Path
 
 import orjson
 import pytest
 
-from bench.harness import start_worker
+from bench.harness import Worker, children, start_worker
 from shipwatch.settings import Settings
 from tests.fixtures.ais_input import (
     HEADER,
@@ -22,6 +23,7 @@ from tests.fixtures.ais_input import (
 )
 from tests.fixtures.kafka import cli, read_topic, settle
 from tests.fixtures.timeline import loading_then_delivery
+from tests.fixtures.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +130,40 @@ def test_a_lone_first_part_on_a_quiet_feed_is_dead_lettered_after_the_idle_time(
         assert read_topic(quick, "statics", wait=1) == []
     finally:
         worker.stop()
+
+
+def ingest_processes(worker: Worker) -> list[int]:
+    """The worker's `shipwatch ingest` children."""
+    return [
+        pid
+        for pid in children(worker.pid)
+        if b"ingest" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    ]
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie that nobody reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_the_ingest_process_counts_on_the_workers_metrics_and_ends_with_the_worker(
+    namespace_settings: Settings, worker_factory, tmp_path: Path, how: signal.Signals
+):
+    worker = worker_factory()
+    (child,) = ingest_processes(worker)
+    _, bad = nmea_feed(tmp_path / "receiver.nmea")
+    replayed = cli(namespace_settings, "replay", "--max", str(tmp_path / "receiver.nmea"))
+    assert replayed.returncode == 0, replayed.stderr
+    # Every bad line is the ingest process's to reject; the worker's page counts them.
+    wait_until(
+        lambda: worker.metrics().get("shipwatch_rejected_total") == len(bad),
+        what="the ingest process's rejections on the worker's /metrics",
+    )
+    worker.stop(how)
+    # Killed outright, the worker cannot stop it: the kernel does (no orphan keeps decoding).
+    wait_until(lambda: not alive(child), timeout=15, what=f"the ingest process {child} to end")

@@ -1,0 +1,96 @@
+"""The ingest loop in a child process (`shipwatch ingest`): started, watched and stopped here.
+
+Decoding the raw topic costs about as much CPU as all the stages after it. In the worker's one
+event loop the two took turns on one core; in a process of its own ingest runs beside them, so
+a worker uses a second core where the machine has one. Nothing else changes: the loop is the
+same class with the same consumer group, commits and progress (streams/bindings/ingest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+
+from shipwatch.errors import ShipwatchError
+from streams.metrics_relay import Relay
+
+log = logging.getLogger(__name__)
+
+STOP_WAIT_S = 15.0  # for the child to leave its group and deliver what it sent, then a kill
+LINE_LIMIT = 1 << 20  # a metrics line is a few kB
+
+
+class IngestExited(ShipwatchError):
+    """The ingest process stopped by itself (its supervisor starts another)."""
+
+
+class IngestProcess:
+    """Runs `shipwatch ingest` as the worker's child until cancelled, and relays its metrics.
+
+    The first child is started with the app (`start`), so that its imports and its group's join
+    overlap the worker's own start-up; a supervisor's restart of `run` starts the next."""
+
+    def __init__(self, loglevel: str | None = None) -> None:
+        self.loglevel = loglevel
+        self.relay = Relay()
+        self.child: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        """The child's command line: this interpreter, told to die with this process."""
+        args = [sys.executable, "-m", "shipwatch", "ingest", "--relay-metrics"]
+        args += ["--parent", str(os.getpid())]
+        return args + (["--loglevel", self.loglevel] if self.loglevel else [])
+
+    def start(self) -> subprocess.Popen[bytes]:
+        """The running child, started if there is none (its log goes where the worker's does)."""
+        if self.child is None or self.child.poll() is not None:
+            self.child = subprocess.Popen(
+                self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
+            )
+            log.info("ingest: decoding in process %d", self.child.pid)
+        return self.child
+
+    async def run(self) -> None:
+        """Relay the child's metrics until it exits (raising) or this is cancelled (stopping it)."""
+        child = self.start()
+        assert child.stdout is not None
+        loop = asyncio.get_running_loop()
+        lines = asyncio.StreamReader(limit=LINE_LIMIT)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(lines), child.stdout
+        )
+        try:
+            async for line in lines:
+                self.relay.apply_line(line)
+            code = await loop.run_in_executor(None, child.wait)
+            raise IngestExited(f"the ingest process {child.pid} exited with {code}")
+        finally:
+            try:
+                await self._stop(child, lines, loop)
+            finally:
+                transport.close()
+                self.child = None
+
+    async def _stop(
+        self,
+        child: subprocess.Popen[bytes],
+        lines: asyncio.StreamReader,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        if child.poll() is None:
+            child.terminate()
+        try:
+            # It leaves its group and delivers what it sent; its last counts come on the way out.
+            async with asyncio.timeout(STOP_WAIT_S):
+                async for line in lines:
+                    self.relay.apply_line(line)
+                await loop.run_in_executor(None, child.wait)
+        except TimeoutError:
+            log.warning(
+                "ingest: process %d did not stop in %.0f s; killing it", child.pid, STOP_WAIT_S
+            )
+            child.kill()
+            await loop.run_in_executor(None, child.wait)
