@@ -64,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     """Decode until SIGTERM or SIGINT, then stop the loop and the producer cleanly."""
     if args.parent is not None:
         die_with(args.parent)
+        # Ctrl-C in the worker's terminal reaches its whole process group: the worker stops
+        # this process itself (SIGTERM), after its own agents, not at the same moment.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = get_settings()
     logging.basicConfig(
         level=(args.loglevel or settings.log_level).upper(),
@@ -86,7 +89,8 @@ async def serve(
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                loop.add_signal_handler(signum, stop.set)
     index, _ = build_core(settings.geofences_dir, settings)
     bulk = BulkProducer(settings)
     ingest = Ingest(settings, bulk, MapAreas(index))
