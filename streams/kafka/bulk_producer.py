@@ -60,13 +60,13 @@ class BulkProducer:
         """The MMSI partitioner of a topic, for its partition count on the broker."""
         found = self._partitioners.get(topic)
         if found is None:
-            partitions = await self._started().partitions_for(topic)
+            partitions = await (await self._running()).partitions_for(topic)
             found = self._partitioners[topic] = MmsiPartitioner(len(partitions))
         return found
 
     async def partitions(self, topic: str) -> set[int]:
-        """The topic's partitions on the broker."""
-        found: set[int] = await self._started().partitions_for(topic)
+        """The topic's partitions on the broker (once the producer has started)."""
+        found: set[int] = await (await self._running()).partitions_for(topic)
         return found
 
     async def send_keyed(self, topic: str, records: Iterable[tuple[int, bytes]]) -> Acks:
@@ -111,7 +111,7 @@ class BulkProducer:
 
     async def send_one(self, topic: str, key: bytes | None, value: bytes) -> Acks:
         """A single record, for the rare ones (dead letters)."""
-        return [await self._started().send(topic, value, key=key)]
+        return [await (await self._running()).send(topic, value, key=key)]
 
     async def _send(self, batch: Any, topic: str, partition: int) -> asyncio.Future[Any]:
         try:
@@ -121,6 +121,13 @@ class BulkProducer:
         except KafkaError as exc:
             raise KafkaUnavailable(f"cannot send to {topic}[{partition}]: {exc}") from exc
         return future
+
+    async def _running(self) -> AIOKafkaProducer:
+        # An agent may get its first input before this producer has started (a worker joining
+        # a group whose frames are already there): it waits for it, where a send in the middle
+        # of a batch (`_started`) finds it running or fails.
+        await self.ready.wait()
+        return self._started()
 
     def _started(self) -> AIOKafkaProducer:
         if self._producer is None:
