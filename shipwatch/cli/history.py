@@ -21,6 +21,7 @@ from aiohttp import web as aioweb
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from geofences.index import FenceIndex
+from shipwatch.cli import service
 from shipwatch.errors import ShipwatchError
 from shipwatch.metrics import REGISTRY
 from shipwatch.pipeline.setup import build_core
@@ -29,7 +30,6 @@ from shipwatch.web import history, pages
 from shipwatch.web.fence_map import fences_geojson
 from shipwatch.web.responses import SECURITY_HEADERS, json_response
 from streams.bindings.history_sink import HistorySink
-from streams.faust_patches.log_throttle import throttle_kafka_client_logs
 
 log = logging.getLogger("shipwatch.history")
 RESTART_S = 10.0  # after the sink fails (the broker away, say), as the worker's tasks do
@@ -59,15 +59,7 @@ def run(args: argparse.Namespace) -> int:
             "the workers keep the history themselves: set SHIPWATCH_HISTORY_SINK=separate "
             "(for the workers too) to run it in a process of its own"
         )
-    logging.basicConfig(
-        level=(args.loglevel or settings.log_level).upper(),
-        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
-    )
-    throttle_kafka_client_logs()
-    if settings.uvloop:
-        import uvloop
-
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    service.prepare(settings, args.loglevel)
     index, _ = build_core(settings.geofences_dir, settings)
     asyncio.run(serve(settings, index))
     return 0

@@ -19,10 +19,10 @@ import signal
 import sys
 
 from geofences.map_areas import MapAreas
+from shipwatch.cli import service
 from shipwatch.pipeline.setup import build_core
 from shipwatch.settings import Settings, get_settings
 from streams.bindings.ingest import Ingest
-from streams.faust_patches.log_throttle import throttle_kafka_client_logs
 from streams.kafka.bulk_producer import BulkProducer
 from streams.metrics_relay import snapshot_line
 from streams.monitoring import supervised
@@ -68,15 +68,7 @@ def run(args: argparse.Namespace) -> int:
         # this process itself (SIGTERM), after its own agents, not at the same moment.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = get_settings()
-    logging.basicConfig(
-        level=(args.loglevel or settings.log_level).upper(),
-        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
-    )
-    throttle_kafka_client_logs()
-    if settings.uvloop:
-        import uvloop
-
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    service.prepare(settings, args.loglevel)
     asyncio.run(serve(settings, args.parent, args.relay_metrics))
     return 0
 
