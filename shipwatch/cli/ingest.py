@@ -88,7 +88,8 @@ async def serve(
     ingest = Ingest(settings, bulk, MapAreas(index))
     producing = asyncio.ensure_future(supervised("bulk producer", bulk.run)())
     decoding = asyncio.ensure_future(supervised("ingest", ingest.run)())
-    watching = asyncio.create_task(_watch(stop, parent, relay))
+    out = RelayOut(sys.stdout.fileno()) if relay else None
+    watching = asyncio.create_task(_watch(stop, parent, out))
     log.info("ingest: %s -> the stages' topics", settings.topic("ais-raw"))
     try:
         await stop.wait()
@@ -98,24 +99,51 @@ async def serve(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if relay:
-            _write(snapshot_line())
+        if out is not None:
+            out.last(snapshot_line())
 
 
-async def _watch(stop: asyncio.Event, parent: int | None, relay: bool) -> None:
+async def _watch(stop: asyncio.Event, parent: int | None, out: RelayOut | None) -> None:
     while True:
         await asyncio.sleep(min(RELAY_EVERY_S, PARENT_CHECK_S))
         if parent is not None and os.getppid() != parent:
             log.warning("ingest: the worker (pid %d) is gone; stopping", parent)
             stop.set()
             return
-        if relay:
-            _write(snapshot_line())
+        if out is not None:
+            out.write(snapshot_line())
 
 
-def _write(line: bytes) -> None:
-    try:
-        sys.stdout.buffer.write(line)
-        sys.stdout.buffer.flush()
-    except (BrokenPipeError, ValueError):
-        pass  # the worker stopped reading: it is stopping too
+class RelayOut:
+    """The snapshot lines to the worker, never blocking the loop.
+
+    The worker reads them only once its agents run, after its tables are recovered, which may
+    take minutes: a blocking write to the full pipe would stall decoding (and the group's
+    heartbeats) until then. A line that does not fit is dropped instead; each carries the
+    totals, so the next one makes up for it. A line written in part is finished first."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.rest = b""
+        os.set_blocking(fd, False)
+
+    def write(self, line: bytes) -> None:
+        """Send the line, or the rest of an earlier one (this one then dropped)."""
+        if not self.rest:
+            self.rest = line
+        try:
+            self.rest = self.rest[os.write(self.fd, self.rest) :]
+        except BlockingIOError:
+            pass
+        except OSError:  # the worker stopped reading: it is stopping too
+            self.rest = b""
+
+    def last(self, line: bytes) -> None:
+        """The final counts, waiting for the worker to read them (it does while stopping us)."""
+        os.set_blocking(self.fd, True)
+        try:
+            os.write(self.fd, self.rest)
+            os.write(self.fd, line)
+        except OSError:
+            pass
+        self.rest = b""
