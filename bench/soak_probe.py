@@ -107,7 +107,17 @@ class Probe:
             "Thinner": "thinner",
         }
         found: dict[str, list[Any]] = {}
-        for obj in gc.get_objects():
+        # The worker freezes its start-up heap (streams/collector.py), and gc lists no frozen
+        # object: thawed for this one look (the worker froze everything alive after its first
+        # recovery anyway), frozen again after it.
+        frozen = gc.get_freeze_count()
+        gc.unfreeze()
+        try:
+            objects = gc.get_objects()
+        finally:
+            if frozen:
+                gc.freeze()
+        for obj in objects:
             kind = names.get(type(obj).__name__)
             if kind is not None:
                 found.setdefault(kind, []).append(obj)

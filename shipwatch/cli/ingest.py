@@ -17,13 +17,16 @@ import logging
 import os
 import signal
 import sys
+import time
 
 from geofences.map_areas import MapAreas
 from shipwatch.cli import service
 from shipwatch.pipeline.setup import build_core
 from shipwatch.settings import Settings, get_settings
+from streams import collector
 from streams.bindings.ingest import Ingest
 from streams.kafka.bulk_producer import BulkProducer
+from streams.memory_trim import TRIM_EVERY_S, trimmer
 from streams.metrics_relay import snapshot_line
 from streams.monitoring import supervised
 
@@ -68,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         # this process itself (SIGTERM), after its own agents, not at the same moment.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = get_settings()
+    collector.tune()  # as in the worker: the same allocations a position, the same costs
     service.prepare(settings, args.loglevel)
     asyncio.run(serve(settings, args.parent, args.relay_metrics))
     return 0
@@ -86,6 +90,7 @@ async def serve(
     index, _ = build_core(settings.geofences_dir, settings)
     bulk = BulkProducer(settings)
     ingest = Ingest(settings, bulk, MapAreas(index))
+    collector.freeze_start_up_heap()  # the modules and the fences
     producing = asyncio.ensure_future(supervised("bulk producer", bulk.run)())
     decoding = asyncio.ensure_future(supervised("ingest", ingest.run)())
     out = RelayOut(sys.stdout.fileno()) if relay else None
@@ -104,8 +109,12 @@ async def serve(
 
 
 async def _watch(stop: asyncio.Event, parent: int | None, out: RelayOut | None) -> None:
+    trim_heap, last_trim = trimmer(), time.monotonic()
     while True:
         await asyncio.sleep(min(RELAY_EVERY_S, PARENT_CHECK_S))
+        if trim_heap is not None and time.monotonic() - last_trim >= TRIM_EVERY_S:
+            last_trim = time.monotonic()  # as the worker: freed pages back to the system
+            await trim_heap()
         if parent is not None and os.getppid() != parent:
             log.warning("ingest: the worker (pid %d) is gone; stopping", parent)
             stop.set()
