@@ -58,6 +58,7 @@ from bench.harness import (
     free_port,
     loadavg,
     private_broker,
+    proc_status_kb,
     start_worker,
 )
 from bench.publishing import ThreadedPublisher, drained, say
@@ -407,7 +408,8 @@ def _sample_while(
             triager.act()
         if now >= next_sample or not alive:
             next_sample += opts.sample_s
-            rss = worker.rss_mb()
+            parts = tuple(proc_status_kb(pid, "VmRSS") / 1024 for pid in worker.pids())
+            rss = sum(parts)
             samples.append(
                 WeekSample(
                     now,
@@ -419,13 +421,15 @@ def _sample_while(
                     _series_count(page),
                     _file_mb(history_db),
                     publisher.held_s,
+                    parts,
                 )
             )
             if now >= next_say:
                 next_say += 120.0
                 day = (publisher.event_t - T0) / DAY_S
                 say(
-                    f"{now / 60:5.1f} min  day {day:4.2f}  RSS {rss:6.1f} MB  done {done:,} of "
+                    f"{now / 60:5.1f} min  day {day:4.2f}  RSS {rss:6.1f} MB "
+                    f"({' + '.join(f'{x:.1f}' for x in parts)})  done {done:,} of "
                     f"{publisher.acked:,}  held {publisher.held_s:.0f} s"
                 )
         if not alive:

@@ -62,6 +62,7 @@ class WeekSample:
     series: int  # sample lines of /metrics
     history_mb: float  # the history database on disk (with its WAL)
     held_s: float  # wall time the publisher has held back so far
+    rss_parts_mb: tuple[float, ...] = ()  # the worker's process, then its ingest process
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,9 @@ class WeekAnalysis:
     series_bounded: bool
     history_mb_end: float
     history_mb_per_event_day_warm: float
+    # The wall-time slope of each process's RSS once warm (the worker's, then its ingest
+    # process's), so that a week that does not level off says which one grows.
+    slope_parts_mb_per_wall_h: tuple[float, ...] = ()
 
 
 def _fit(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -207,6 +211,19 @@ def analyse_week(
         series_bounded=max(s.series for s in second) <= second[0].series,
         history_mb_end=last.history_mb,
         history_mb_per_event_day_warm=history_slope,
+        slope_parts_mb_per_wall_h=_part_slopes(warm),
+    )
+
+
+def _part_slopes(warm: Sequence[WeekSample]) -> tuple[float, ...]:
+    """Each process's RSS slope (MB per wall hour), over the warm samples that have them all."""
+    width = max((len(s.rss_parts_mb) for s in warm), default=0)
+    full = [s for s in warm if len(s.rss_parts_mb) == width]
+    if width == 0 or len(full) < 2:
+        return ()
+    return tuple(
+        _fit([s.t_s for s in full], [s.rss_parts_mb[i] for s in full]) * HOUR_S
+        for i in range(width)
     )
 
 
@@ -340,6 +357,7 @@ def summary_line(r: dict[str, Any]) -> dict[str, Any]:
         "caught_up_slope_mb_per_wall_h": round(a["caught_up_slope_mb_per_wall_h"], 2),
         "caught_up_slope_mb_per_event_day": round(a["caught_up_slope_mb_per_event_day"], 3),
         "judged_on": a["judged_on"],
+        "slope_parts_mb_per_wall_h": [round(x, 2) for x in a.get("slope_parts_mb_per_wall_h", ())],
         "growth_bytes_per_vessel": round(a["growth_bytes_per_vessel"]),
         "over_ready_bytes_per_vessel": round(a["over_ready_bytes_per_vessel"]),
         "levels_off": a["levels_off"],
@@ -376,6 +394,14 @@ def verdict(r: dict[str, Any]) -> str:
         else f"RSS DOES NOT LEVEL OFF ({wall:+.2f} MB/h of wall time, limit "
         f"{WALL_SLOPE_LIMIT_MB_PER_H:g}; {day:+.2f} MB per simulated day{over})"
     )
+    parts = a.get("slope_parts_mb_per_wall_h") or ()
+    if len(parts) > 1:
+        names = ["worker", "ingest", *(f"child {i}" for i in range(2, len(parts)))]
+        memory += (
+            " [by process: "
+            + ", ".join(f"{n} {x:+.2f} MB/h" for n, x in zip(names, parts, strict=True))
+            + "]"
+        )
     per_vessel = (
         f"growth once warm {a['growth_bytes_per_vessel']:,.0f} B per vessel "
         + ("<" if a["per_vessel_ok"] else "OVER")

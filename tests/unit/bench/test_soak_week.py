@@ -3,6 +3,7 @@ the week's traffic: streamed, every vessel in the box all week, pairs meeting at
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
@@ -157,3 +158,23 @@ def test_paired_vessels_meet_close_and_slow_on_time() -> None:
     for tick in common:
         a, b = tracks[0][tick], tracks[partner][tick]
         assert distance_m(a[0], a[1], b[0], b[1]) < 500
+
+
+def test_the_slope_is_split_by_process_so_a_leak_names_its_process() -> None:
+    # The worker flat at 150 MB, its ingest process leaking 2 MB per wall hour.
+    samples = [
+        dataclasses.replace(
+            s,
+            rss_mb=150.0 + 60.0 + 2.0 * s.t_s / 3600,
+            rss_parts_mb=(150.0, 60.0 + 2.0 * s.t_s / 3600),
+        )
+        for s in week(lambda t: 0.0)
+    ]
+    a = analyse_week(samples, VESSELS, 100, RETENTION)
+    worker, ingest = a.slope_parts_mb_per_wall_h
+    assert abs(worker) < 1e-6 and math.isclose(ingest, 2.0, rel_tol=1e-6)
+    assert math.isclose(a.slope_mb_per_wall_h, 2.0, rel_tol=1e-6)
+    # Samples without the split (an older run's) give none.
+    assert (
+        analyse_week(week(lambda t: 150.0), VESSELS, 100, RETENTION).slope_parts_mb_per_wall_h == ()
+    )
