@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from geofences.earth import METRES_PER_DEGREE
 from geofences.movement import METRES_PER_NM, distance_m
 from shipwatch.sea.encounters import pair_key
 from shipwatch.sea.store import SeaStore
@@ -111,13 +112,21 @@ def expire(store: SeaStore, key: str, w1: float, rules: SeaRules) -> None:
 
 def _pair(a: int, sa: list[Any], b: int, sb: list[Any], t: int, rules: SeaRules) -> Record | None:
     """The observation of a pair at one tick, if this cell owns it and it says something."""
-    (lo, slo), (hi, shi) = sorted(((a, sa), (b, sb)), key=lambda p: p[0])
+    lo, slo, hi, shi = (a, sa, b, sb) if a < b else (b, sb, a, sa)
     if not slo[HOME]:
         return None  # the lower MMSI's home cell decides the pair: exactly one cell does
-    d = distance_m(slo[LAT], slo[LON], shi[LAT], shi[LON])
+    left = slo[LEFT] or shi[LEFT]
     both_slow = slo[SLOW] and shi[SLOW]
+    # Only the distance could make it say something: leave before the haversine when it
+    # cannot (neither slow at sea; or farther apart in latitude alone than `apart`, a lower
+    # bound of the great-circle distance). Moored vessels crowd a port's cells.
+    if not left and (
+        not both_slow or abs(slo[LAT] - shi[LAT]) * METRES_PER_DEGREE > rules.apart_distance_m + 1
+    ):
+        return None
+    d = distance_m(slo[LAT], slo[LON], shi[LAT], shi[LON])
     close = both_slow and d <= rules.encounter_distance_m
-    says_apart = slo[LEFT] or shi[LEFT] or (both_slow and d <= rules.apart_distance_m)
+    says_apart = left or (both_slow and d <= rules.apart_distance_m)
     if not close and not says_apart:
         return None
     return {
