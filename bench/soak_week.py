@@ -408,7 +408,9 @@ def _sample_while(
             triager.act()
         if now >= next_sample or not alive:
             next_sample += opts.sample_s
-            parts = tuple(proc_status_kb(pid, "VmRSS") / 1024 for pid in worker.pids())
+            pids = worker.pids()
+            parts = tuple(proc_status_kb(pid, "VmRSS") / 1024 for pid in pids)
+            anon = tuple(proc_status_kb(pid, "RssAnon") / 1024 for pid in pids)
             rss = sum(parts)
             samples.append(
                 WeekSample(
@@ -422,6 +424,7 @@ def _sample_while(
                     _file_mb(history_db),
                     publisher.held_s,
                     parts,
+                    anon,
                 )
             )
             if now >= next_say:
@@ -429,7 +432,8 @@ def _sample_while(
                 day = (publisher.event_t - T0) / DAY_S
                 say(
                     f"{now / 60:5.1f} min  day {day:4.2f}  RSS {rss:6.1f} MB "
-                    f"({' + '.join(f'{x:.1f}' for x in parts)})  done {done:,} of "
+                    f"({' + '.join(f'{x:.1f}' for x in parts)}; anonymous "
+                    f"{' + '.join(f'{x:.1f}' for x in anon)})  done {done:,} of "
                     f"{publisher.acked:,}  held {publisher.held_s:.0f} s"
                 )
         if not alive:

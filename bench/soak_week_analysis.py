@@ -63,6 +63,9 @@ class WeekSample:
     history_mb: float  # the history database on disk (with its WAL)
     held_s: float  # wall time the publisher has held back so far
     rss_parts_mb: tuple[float, ...] = ()  # the worker's process, then its ingest process
+    # Their anonymous memory (RssAnon: the heaps); the rest of a process's RSS is file-backed
+    # or shared pages (code, libraries, mapped files), which the kernel can take back.
+    anon_parts_mb: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class WeekAnalysis:
     # The wall-time slope of each process's RSS once warm (the worker's, then its ingest
     # process's), so that a week that does not level off says which one grows.
     slope_parts_mb_per_wall_h: tuple[float, ...] = ()
+    slope_anon_parts_mb_per_wall_h: tuple[float, ...] = ()  # the same of their RssAnon
 
 
 def _fit(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -211,18 +215,20 @@ def analyse_week(
         series_bounded=max(s.series for s in second) <= second[0].series,
         history_mb_end=last.history_mb,
         history_mb_per_event_day_warm=history_slope,
-        slope_parts_mb_per_wall_h=_part_slopes(warm),
+        slope_parts_mb_per_wall_h=_part_slopes(warm, "rss_parts_mb"),
+        slope_anon_parts_mb_per_wall_h=_part_slopes(warm, "anon_parts_mb"),
     )
 
 
-def _part_slopes(warm: Sequence[WeekSample]) -> tuple[float, ...]:
-    """Each process's RSS slope (MB per wall hour), over the warm samples that have them all."""
-    width = max((len(s.rss_parts_mb) for s in warm), default=0)
-    full = [s for s in warm if len(s.rss_parts_mb) == width]
+def _part_slopes(warm: Sequence[WeekSample], field: str) -> tuple[float, ...]:
+    """Each process's slope of a sampled tuple (MB per wall hour), over the warm samples that
+    have it for them all."""
+    width = max((len(getattr(s, field)) for s in warm), default=0)
+    full = [s for s in warm if len(getattr(s, field)) == width]
     if width == 0 or len(full) < 2:
         return ()
     return tuple(
-        _fit([s.t_s for s in full], [s.rss_parts_mb[i] for s in full]) * HOUR_S
+        _fit([s.t_s for s in full], [getattr(s, field)[i] for s in full]) * HOUR_S
         for i in range(width)
     )
 
@@ -358,6 +364,9 @@ def summary_line(r: dict[str, Any]) -> dict[str, Any]:
         "caught_up_slope_mb_per_event_day": round(a["caught_up_slope_mb_per_event_day"], 3),
         "judged_on": a["judged_on"],
         "slope_parts_mb_per_wall_h": [round(x, 2) for x in a.get("slope_parts_mb_per_wall_h", ())],
+        "slope_anon_parts_mb_per_wall_h": [
+            round(x, 2) for x in a.get("slope_anon_parts_mb_per_wall_h", ())
+        ],
         "growth_bytes_per_vessel": round(a["growth_bytes_per_vessel"]),
         "over_ready_bytes_per_vessel": round(a["over_ready_bytes_per_vessel"]),
         "levels_off": a["levels_off"],
@@ -395,13 +404,13 @@ def verdict(r: dict[str, Any]) -> str:
         f"{WALL_SLOPE_LIMIT_MB_PER_H:g}; {day:+.2f} MB per simulated day{over})"
     )
     parts = a.get("slope_parts_mb_per_wall_h") or ()
+    anon = a.get("slope_anon_parts_mb_per_wall_h") or ()
     if len(parts) > 1:
         names = ["worker", "ingest", *(f"child {i}" for i in range(2, len(parts)))]
-        memory += (
-            " [by process: "
-            + ", ".join(f"{n} {x:+.2f} MB/h" for n, x in zip(names, parts, strict=True))
-            + "]"
-        )
+        said = [f"{n} {x:+.2f} MB/h" for n, x in zip(names, parts, strict=True)]
+        if len(anon) == len(parts):
+            said = [f"{p} (anonymous {x:+.2f})" for p, x in zip(said, anon, strict=True)]
+        memory += " [by process: " + ", ".join(said) + "]"
     per_vessel = (
         f"growth once warm {a['growth_bytes_per_vessel']:,.0f} B per vessel "
         + ("<" if a["per_vessel_ok"] else "OVER")

@@ -15,6 +15,7 @@ from bench.soak_week_analysis import (
     WeekSample,
     analyse_week,
     checks,
+    verdict,
     warm_index,
 )
 from bench.traffic import SEA_BOX, T0
@@ -161,20 +162,28 @@ def test_paired_vessels_meet_close_and_slow_on_time() -> None:
 
 
 def test_the_slope_is_split_by_process_so_a_leak_names_its_process() -> None:
-    # The worker flat at 150 MB, its ingest process leaking 2 MB per wall hour.
+    # The worker flat at 150 MB; its ingest process gains 2 MB per wall hour, of which 0.5 MB
+    # anonymous (the rest file-backed pages).
+    def ingest(t: float) -> float:
+        return 60.0 + 2.0 * t / 3600
+
     samples = [
         dataclasses.replace(
             s,
-            rss_mb=150.0 + 60.0 + 2.0 * s.t_s / 3600,
-            rss_parts_mb=(150.0, 60.0 + 2.0 * s.t_s / 3600),
+            rss_mb=150.0 + ingest(s.t_s),
+            rss_parts_mb=(150.0, ingest(s.t_s)),
+            anon_parts_mb=(120.0, 40.0 + 0.5 * s.t_s / 3600),
         )
         for s in week(lambda t: 0.0)
     ]
     a = analyse_week(samples, VESSELS, 100, RETENTION)
-    worker, ingest = a.slope_parts_mb_per_wall_h
-    assert abs(worker) < 1e-6 and math.isclose(ingest, 2.0, rel_tol=1e-6)
+    worker, growing = a.slope_parts_mb_per_wall_h
+    assert abs(worker) < 1e-6 and math.isclose(growing, 2.0, rel_tol=1e-6)
+    worker_anon, growing_anon = a.slope_anon_parts_mb_per_wall_h
+    assert abs(worker_anon) < 1e-6 and math.isclose(growing_anon, 0.5, rel_tol=1e-6)
     assert math.isclose(a.slope_mb_per_wall_h, 2.0, rel_tol=1e-6)
+    said = verdict({"analysis": dataclasses.asdict(a), "checks": []})
+    assert "worker +0.00 MB/h (anonymous +0.00), ingest +2.00 MB/h (anonymous +0.50)" in said
     # Samples without the split (an older run's) give none.
-    assert (
-        analyse_week(week(lambda t: 150.0), VESSELS, 100, RETENTION).slope_parts_mb_per_wall_h == ()
-    )
+    old = analyse_week(week(lambda t: 150.0), VESSELS, 100, RETENTION)
+    assert old.slope_parts_mb_per_wall_h == () == old.slope_anon_parts_mb_per_wall_h
