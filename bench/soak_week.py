@@ -14,8 +14,9 @@ the sea stage's cells 12 h and its ended pairs' markers 12 h, and SOAK_SHRINK lo
 board's and the remembered alert ids' bounds (bench.soak_probe) so that a week of triage
 actions (one every --triage-every-s seconds, through the trusted-proxy header) goes past them.
 
-Every --sample-s seconds: the worker's VmRSS, positions done, positions published, the event
-time published, vessels seen, the /metrics series count and the history database's size on
+Every --sample-s seconds: the worker's VmRSS (its processes' added up, and each process's
+VmRSS and RssAnon beside), positions done, positions published, the event time published,
+vessels seen, the /metrics series count and the history database's size on
 disk; every 30 s the probe's report (tables by kind, in-memory views). At the end, after the
 drain: what the history database holds against its retention, the sea table against its rules,
 the pages' views, the metrics' series. bench.soak_week_analysis reads them (pure): the RSS

@@ -7,7 +7,9 @@
    too short for that is not warmed up: its second half stands in, and the verdict says so;
  - once warm, the RSS slope is a least-squares fit against wall time (MB per hour: the issue's
    rule, under 1 MB/h) and against event time (MB per simulated day: what a worker running in
-   real time would gain a day);
+   real time would gain a day); and each process's own (the worker's, its ingest process's),
+   of its RSS and of its anonymous memory, so that growth names its process and is told
+   from file-backed pages;
  - a worker that falls behind (a busy machine: the publisher holds back past `--max-lag`) holds
    a backlog's fetched batches and buffers, and its RSS rises and falls with the lag. So the
    slopes are also fitted over the caught-up samples alone (less than LAG_LIMIT_S of traffic
