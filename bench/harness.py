@@ -179,13 +179,17 @@ class Worker:
         """The worker's process and its children (the ingest process, by default)."""
         return [self.pid, *children(self.pid)]
 
+    def status_mb(self, field_name: str) -> tuple[float, ...]:
+        """A /proc status figure (VmRSS, RssAnon, VmHWM) of each process, the worker's first."""
+        return tuple(proc_status_kb(pid, field_name) / 1024 for pid in self.pids())
+
     def rss_mb(self) -> float:
         """Resident set size now, its children's included."""
-        return sum(proc_status_kb(pid, "VmRSS") for pid in self.pids()) / 1024
+        return sum(self.status_mb("VmRSS"))
 
     def peak_rss_mb(self) -> float:
         """The highest resident set size so far (VmHWM), each process's added up."""
-        return sum(proc_status_kb(pid, "VmHWM") for pid in self.pids()) / 1024
+        return sum(self.status_mb("VmHWM"))
 
     def cpu_s(self) -> float:
         """CPU seconds used so far, its children's (live or ended) included."""

@@ -59,7 +59,6 @@ from bench.harness import (
     free_port,
     loadavg,
     private_broker,
-    proc_status_kb,
     start_worker,
 )
 from bench.publishing import ThreadedPublisher, drained, say
@@ -409,9 +408,7 @@ def _sample_while(
             triager.act()
         if now >= next_sample or not alive:
             next_sample += opts.sample_s
-            pids = worker.pids()
-            parts = tuple(proc_status_kb(pid, "VmRSS") / 1024 for pid in pids)
-            anon = tuple(proc_status_kb(pid, "RssAnon") / 1024 for pid in pids)
+            parts, anon = worker.status_mb("VmRSS"), worker.status_mb("RssAnon")
             rss = sum(parts)
             samples.append(
                 WeekSample(

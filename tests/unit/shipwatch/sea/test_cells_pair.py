@@ -7,6 +7,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from geofences.earth import METRES_PER_DEGREE
 from geofences.movement import distance_m
 from shipwatch.sea.cells import HOME, LAT, LEFT, LON, SLOW, _pair
 from shipwatch.sea.thresholds import SKYLIGHT, SeaRules
@@ -50,9 +51,15 @@ flags = st.booleans()
     flags,
     st.sampled_from(RULES),
 )
-@example(42.0, 133.0, 2000.9 / 111_194.9, 0.0, True, True, False, False, True, True, RULES[0])
-@example(42.0, 133.0, 1999.0 / 111_194.9, 0.0, True, True, False, False, True, True, RULES[0])
-@example(42.0, 133.0, 2001.2 / 111_194.9, 0.0, True, True, False, False, True, True, RULES[0])
+@example(
+    42.0, 133.0, 2000.9 / METRES_PER_DEGREE, 0.0, True, True, False, False, True, True, RULES[0]
+)
+@example(
+    42.0, 133.0, 1999.0 / METRES_PER_DEGREE, 0.0, True, True, False, False, True, True, RULES[0]
+)
+@example(
+    42.0, 133.0, 2001.2 / METRES_PER_DEGREE, 0.0, True, True, False, False, True, True, RULES[0]
+)
 def test_the_fast_path_says_what_the_plain_rule_says(
     lat: float,
     lon: float,
