@@ -30,10 +30,16 @@ from streams.recovery_watch import RecoveryWatch, watch_recovery
 def compose(settings: Settings, index: FenceIndex, ctx: RuleContext) -> Wiring:
     """The Faust app with the agents, the webhooks, /metrics and every page, ready to run."""
     wiring = create_app(settings)
-    track = agents.register(wiring, index, ctx)
+    bound = agents.register(wiring, index, ctx)
     webhook.register(wiring)
     watch = RecoveryWatch(settings.recovery_stall_s)
-    readiness = health.Readiness(wiring.app, watch, track.flushing_for, settings.recovery_stall_s)
+    readiness = health.Readiness(
+        wiring.app,
+        watch,
+        bound.track.flushing_for,
+        settings.recovery_stall_s,
+        bound.ingest.trouble if bound.ingest else None,
+    )
     serve_pages(wiring.app, settings, index, readiness)
     before_recovery(wiring.app, partial(_serve_and_watch, wiring.app, watch))
     return wiring

@@ -4,7 +4,8 @@
 200 once the worker has its partitions and every table partition it owns has been recovered
 from its changelog, and 503 with the reasons otherwise: still joining the group, rebalancing,
 recovering (with how many changelog records are left and for how long it has been at it), a
-recovery stalled (streams/recovery_watch.py), or a flush of the track stage stuck.
+recovery stalled (streams/recovery_watch.py), a flush of the track stage stuck, or the ingest
+process down or crash-looping (streams/bindings/ingest_process.py).
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ class Readiness:
         watch: RecoveryWatch | None = None,
         flushing_for: Callable[[], float] | None = None,
         stuck_after_s: float = 60.0,
+        ingest_trouble: Callable[[], str | None] | None = None,
     ) -> None:
         self.app = app
         self.watch = watch
         self.flushing_for = flushing_for  # seconds the track stage's flush has been under way
         self.stuck_after_s = stuck_after_s
+        self.ingest_trouble = ingest_trouble  # the ingest process's, when it runs in one
         self.recovering_since: float | None = None
 
     def reasons(self) -> list[str]:
@@ -66,6 +69,9 @@ class Readiness:
         flushing = self.flushing_for() if self.flushing_for else 0.0
         if flushing >= self.stuck_after_s:
             found.append(f"flush stuck: the track stage's flush has waited {flushing:.0f} s")
+        ingest = self.ingest_trouble() if self.ingest_trouble else None
+        if ingest:
+            found.append(ingest)
         return found
 
 

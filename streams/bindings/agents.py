@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
@@ -34,7 +35,15 @@ from streams.monitoring import supervised
 log = logging.getLogger(__name__)
 
 
-def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
+@dataclass(frozen=True)
+class Bound:
+    """What the worker's health reads of the bindings."""
+
+    track: TrackBinding
+    ingest: IngestProcess | None  # None: ingest runs in the worker's own event loop
+
+
+def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> Bound:
     """Attach the stages, their tables and the housekeeping timers to the app."""
     t = w.topics
     steps = message_stages(ctx)
@@ -42,6 +51,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
     bulk = BulkProducer(w.settings)
     w.app.task(supervised("bulk producer", bulk.run))
     sea = sea_context(index, ctx)
+    decoding: IngestProcess | None = None
     if w.settings.ingest == "process":
         decoding = IngestProcess(w.settings.log_level)
         decoding.start()  # now: its start-up overlaps the worker's
@@ -94,7 +104,7 @@ def register(w: Wiring, index: FenceIndex, ctx: RuleContext) -> TrackBinding:
 
     w.app.timer(5.0)(count_vessels_in_fences)
     w.app.timer(10.0)(reload_watchlist)
-    return track
+    return Bound(track, decoding)
 
 
 class MessageBinding:

@@ -14,6 +14,8 @@ import logging
 import os
 import subprocess
 import sys
+import time
+from collections import deque
 
 from shipwatch.errors import ShipwatchError
 from streams.metrics_relay import Relay
@@ -22,6 +24,10 @@ log = logging.getLogger(__name__)
 
 STOP_WAIT_S = 15.0  # for the child to leave its group and deliver what it sent, then a kill
 LINE_LIMIT = 1 << 20  # a metrics line is a few kB
+# Exits of its own this close together are a crash loop, which /readyz reports: one exit is a
+# restart (its supervisor waits 10 s), two in five minutes are not.
+CRASH_LOOP_WINDOW_S = 300.0
+CRASH_LOOP_EXITS = 2
 
 
 class IngestExited(ShipwatchError):
@@ -38,6 +44,24 @@ class IngestProcess:
         self.loglevel = loglevel
         self.relay = Relay()
         self.child: subprocess.Popen[bytes] | None = None
+        self.exits: deque[tuple[float, int | None]] = deque(maxlen=CRASH_LOOP_EXITS)
+
+    def trouble(self, now: float | None = None) -> str | None:
+        """Why decoding is not going on (for /readyz): the child down since it exited, or
+        exiting again and again; None while it runs."""
+        if not self.exits:
+            return None
+        now = time.monotonic() if now is None else now
+        at, code = self.exits[-1]
+        if self.child is None:
+            return f"ingest process down: exited with {code} {now - at:.0f} s ago, restarting"
+        first = self.exits[0][0]
+        if len(self.exits) == CRASH_LOOP_EXITS and now - first <= CRASH_LOOP_WINDOW_S:
+            return (
+                f"ingest process restarting again and again: {len(self.exits)} exits in "
+                f"{now - first:.0f} s, the last with {code}"
+            )
+        return None
 
     def command(self) -> list[str]:
         """The child's command line: this interpreter, told to die with this process."""
@@ -67,6 +91,7 @@ class IngestProcess:
             async for line in lines:
                 self.relay.apply_line(line)
             code = await loop.run_in_executor(None, child.wait)
+            self.exits.append((time.monotonic(), code))
             raise IngestExited(f"the ingest process {child.pid} exited with {code}")
         finally:
             try:

@@ -54,3 +54,11 @@ def test_a_stalled_recovery_and_a_stuck_flush_are_named() -> None:
     assert any(r.startswith(stuck) for r in reasons)
     done = faust_app(recovered=True)
     assert Readiness(done, watch, flushing_for=lambda: 1.0, stuck_after_s=60.0).reasons() == []
+
+
+def test_an_ingest_process_in_trouble_makes_the_worker_not_ready() -> None:
+    trouble: list[str | None] = [None]
+    readiness = Readiness(faust_app(recovered=True), ingest_trouble=lambda: trouble[0])
+    assert readiness.reasons() == []
+    trouble[0] = "ingest process down: exited with 1 3 s ago, restarting"
+    assert readiness.reasons() == [trouble[0]]

@@ -125,3 +125,27 @@ def test_the_child_is_told_to_die_with_this_process() -> None:
     assert command[:4] == [sys.executable, "-m", "shipwatch", "ingest"]
     assert command[command.index("--parent") + 1] == str(os.getpid())
     assert "--relay-metrics" in command
+
+
+def test_a_child_down_or_exiting_again_and_again_is_trouble_for_readyz(tmp_path: Path) -> None:
+    p = Scripted(tmp_path, then="sys.exit(3)")
+    assert p.trouble() is None  # never exited
+    with pytest.raises(IngestExited):
+        asyncio.run(asyncio.wait_for(p.run(), 30))
+    at = p.exits[-1][0]
+    # Down until its supervisor starts the next one.
+    assert p.trouble(at + 4) == "ingest process down: exited with 3 4 s ago, restarting"
+    p.start()  # the supervisor's restart: one exit alone is no longer trouble
+    try:
+        assert p.trouble(at + 11) is None
+        p.exits.append((at + 40, 1))  # a second exit, 40 s later
+        said = p.trouble(at + 50)
+        assert said is not None and said.startswith("ingest process restarting again and again")
+        assert "2 exits in 50 s, the last with 1" in said
+        # Two exits further apart than the window are not a loop.
+        assert p.trouble(at + ingest_process.CRASH_LOOP_WINDOW_S + 1) is None
+    finally:
+        assert p.child is not None and p.child.stdout is not None
+        p.child.kill()
+        p.child.wait()
+        p.child.stdout.close()
