@@ -10,6 +10,11 @@ to the .jsonl beside it):
  - the sizes of what the pages keep in memory (the alert feed, the vessel directory, the
    vessels near the fences, the live sources, the triage board and its remembered alert ids),
    the track stage's write-back cache, the sea stage's kept clocks, ingest's thinner;
+ - every report, the allocators' own figures: Python's object arenas and the bytes in their
+   blocks (`_PyObject_DebugMallocStats`), glibc's heap (mallinfo2); the tables, views and the
+   count of tracked objects at most every SOAK_PROBE_SCAN_EVERY_S seconds (default: every
+   report), and whenever the file SOAK_PROBE_OUT with the suffix .scan exists (the soak's
+   last report: the probe deletes it);
  - with SOAK_HOLDERS=1: who holds the heap's bytes (bench.soak_probe._holders);
  - with SOAK_PATCH=sea_json_bytes: the sea binding's table values are made their own size
    (see `_patch`);
@@ -44,6 +49,9 @@ if TRACE:  # one frame a trace: more makes the worker too slow to keep up with a
 
 HOLDERS = os.environ.get("SOAK_HOLDERS") == "1"
 EVERY_S = float(os.environ.get("SOAK_PROBE_EVERY_S", "60"))
+# The tables, views and object counts are walked at most this often (each walk makes hundreds
+# of thousands of temporary objects in the worker's heap); the allocators' figures every report.
+SCAN_EVERY_S = float(os.environ.get("SOAK_PROBE_SCAN_EVERY_S", "0"))
 OUT = os.environ.get("SOAK_PROBE_OUT", "")
 TOP = 40
 
@@ -94,6 +102,7 @@ class Probe:
         self.snapshot: tracemalloc.Snapshot | None = None
         self.dumps = 0
         self.lock = threading.Lock()
+        self.scanned_at = 0.0
 
     def find(self) -> bool:
         """Look through the heap once for the objects to report on (after the app is up)."""
@@ -126,18 +135,21 @@ class Probe:
             return True
         return False
 
-    def report(self) -> dict[str, Any]:
-        """What the worker holds now."""
-        if not self.found:
-            self.find()
+    def report(self, scan: bool = True) -> dict[str, Any]:
+        """What the worker holds now; without `scan`, only the allocators' figures."""
         out: dict[str, Any] = {"at": time.time(), "pid": os.getpid()}
-        for name, fn in (
-            ("tables", self._tables),
-            ("sea", self._sea),
-            ("views", self._views),
-            ("stages", self._stages),
-            ("gc", self._gc),
-        ):
+        parts: tuple[tuple[str, Any], ...] = (("alloc", self._alloc),)
+        if scan:
+            if not self.found:
+                self.find()
+            parts += (
+                ("tables", self._tables),
+                ("sea", self._sea),
+                ("views", self._views),
+                ("stages", self._stages),
+                ("gc", self._gc),
+            )
+        for name, fn in parts:
             for _ in range(5):  # the event loop changes these dicts while we read them
                 try:
                     out[name] = fn()
@@ -257,6 +269,13 @@ class Probe:
             "malloc": _mallinfo(),
         }
 
+    def _alloc(self) -> dict[str, Any]:
+        return {
+            "pymalloc_blocks": sys.getallocatedblocks(),
+            "pymalloc": _pymalloc_stats(),
+            "malloc": _mallinfo(),
+        }
+
     def _trace(self) -> dict[str, Any]:
         snapshot = tracemalloc.take_snapshot().filter_traces(
             (tracemalloc.Filter(False, tracemalloc.__file__),)
@@ -281,7 +300,13 @@ class Probe:
     def dump(self) -> None:
         """Write the report (atomically: a reader never sees half a file)."""
         with self.lock:
-            report = self.report()
+            now = time.monotonic()
+            asked = self.out.with_suffix(".scan")  # the soak asks for a full report (its last)
+            scan = asked.exists() or not self.scanned_at or now - self.scanned_at >= SCAN_EVERY_S
+            asked.unlink(missing_ok=True)
+            if scan:
+                self.scanned_at = now
+            report = self.report(scan)
             self.dumps += 1
             report["dump"] = self.dumps
             tmp = self.out.with_suffix(".tmp")
@@ -331,6 +356,52 @@ def _holders(least: int = 64, top: int = 12) -> dict[str, Any]:
         "by_type": [[name, held, count] for name, (held, count) in kinds],
         "single": [list(s) for s in single[:top]],
     }
+
+
+_PYMALLOC_FIELDS = {
+    "# arenas allocated total": "arenas_total",
+    "# arenas reclaimed": "arenas_reclaimed",
+    "# arenas highwater mark": "arenas_highwater",
+    "# arenas allocated current": "arenas",
+    "# bytes in allocated blocks": "allocated_bytes",
+    "# bytes in available blocks": "available_bytes",
+}
+
+
+def _pymalloc_stats() -> dict[str, int]:
+    """Python's object allocator: its arenas and the bytes in their blocks, parsed from
+    `_PyObject_DebugMallocStats` (sys._debugmallocstats's text, written here to a memory
+    stream instead of stderr); {} where that is not to be had."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        stats = ctypes.pythonapi._PyObject_DebugMallocStats
+    except (OSError, AttributeError):
+        return {}
+    stats.argtypes = [ctypes.c_void_p]
+    libc.open_memstream.restype = ctypes.c_void_p
+    libc.open_memstream.argtypes = [
+        ctypes.POINTER(ctypes.c_char_p),
+        ctypes.POINTER(ctypes.c_size_t),
+    ]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    libc.free.argtypes = [ctypes.c_void_p]
+    buf, size = ctypes.c_char_p(), ctypes.c_size_t()
+    stream = libc.open_memstream(ctypes.byref(buf), ctypes.byref(size))
+    if not stream:
+        return {}
+    try:
+        stats(stream)
+    finally:
+        libc.fclose(stream)
+    text = ctypes.string_at(buf, size.value).decode(errors="replace")
+    libc.free(ctypes.cast(buf, ctypes.c_void_p))
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        label, _, value = line.partition("=")
+        name = _PYMALLOC_FIELDS.get(label.strip())
+        if name is not None:
+            out[name] = int(value.strip().replace(",", ""))
+    return out
 
 
 def _mallinfo() -> dict[str, int]:

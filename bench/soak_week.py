@@ -62,9 +62,11 @@ from bench.harness import (
     start_worker,
 )
 from bench.publishing import ThreadedPublisher, drained, say
+from bench.smaps import anonymous_by_kind_mb
 from bench.soak_week_analysis import (
     HistoryCheck,
     WeekSample,
+    allocator_slopes,
     analyse_week,
     checks,
     summary_line,
@@ -202,6 +204,7 @@ class Options:
     patch_sea_json: bool
     env: tuple[str, ...]
     keep: bool
+    probe_scan_every_s: float = PROBE_EVERY_S
 
 
 def _series_count(page: str) -> int:
@@ -305,6 +308,7 @@ def soak_week(opts: Options, out: Path) -> dict[str, Any]:
                 "SHIPWATCH_TRUSTED_PROXIES": "127.0.0.1",
                 "SOAK_PROBE_OUT": str(probe_out),
                 "SOAK_PROBE_EVERY_S": str(PROBE_EVERY_S),
+                "SOAK_PROBE_SCAN_EVERY_S": str(opts.probe_scan_every_s),
                 "SOAK_SHRINK": SHRINK,
                 "SOAK_TRACEMALLOC": "1" if opts.tracemalloc else "0",
                 "SOAK_HOLDERS": "1" if opts.holders else "0",
@@ -351,6 +355,7 @@ def soak_week(opts: Options, out: Path) -> dict[str, Any]:
                 results["held_s"] = publisher.held_s
                 results["fleet_complete_at"] = publisher.fleet_complete_at
                 results["triage"] = {"acted": triager.acted, "failed": triager.failed}
+                probe_out.with_suffix(".scan").touch()  # the next report walks the tables too
                 time.sleep(PROBE_EVERY_S + 5)  # one more probe report, after the drain
                 results["rss_after_drain_mb"] = worker.rss_mb()
                 results["peak_rss_mb"] = worker.peak_rss_mb()
@@ -374,6 +379,9 @@ def soak_week(opts: Options, out: Path) -> dict[str, Any]:
         analyse_week(
             samples, opts.vessels, publisher.fleet_complete_at, opts.retention_days * DAY_S
         )
+    )
+    results["allocators"] = allocator_slopes(
+        results["probe"], results["t0_epoch"], results["analysis"]["warm_s"]
     )
     results["checks"] = checks(results)
     results["load_at_end"] = loadavg()
@@ -409,6 +417,7 @@ def _sample_while(
         if now >= next_sample or not alive:
             next_sample += opts.sample_s
             parts, anon = worker.status_mb("VmRSS"), worker.status_mb("RssAnon")
+            kinds = _anonymous_by_kind(worker)
             rss = sum(parts)
             samples.append(
                 WeekSample(
@@ -423,6 +432,7 @@ def _sample_while(
                     publisher.held_s,
                     parts,
                     anon,
+                    kinds,
                 )
             )
             if now >= next_say:
@@ -436,6 +446,14 @@ def _sample_while(
                 )
         if not alive:
             return samples
+
+
+def _anonymous_by_kind(worker: Worker) -> dict[str, float]:
+    """The worker process's anonymous memory by kind of mapping (bench.smaps); {} if gone."""
+    try:
+        return anonymous_by_kind_mb(worker.pids()[0])
+    except OSError:
+        return {}
 
 
 def _sums(page: str) -> dict[str, float]:
@@ -496,6 +514,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="one more variable for the worker (SHIPWATCH_HISTORY=false, MALLOC_ARENA_MAX=2, ...)",
     )
+    parser.add_argument(
+        "--probe-scan-every-s",
+        type=float,
+        default=PROBE_EVERY_S,
+        help="how often the probe walks the worker's tables and objects (its walks allocate "
+        "in the worker's heap; the last report always walks them)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the broker's files")
     parser.add_argument(
         "--report", metavar="DIR", help="no run: make the report of the run in DIR again"
@@ -517,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         args.patch_sea_json,
         tuple(args.env),
         args.keep,
+        args.probe_scan_every_s,
     )
     logging.basicConfig(level=logging.ERROR)
     if args.report:  # the analysis of a finished run again, with this code
@@ -530,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
                 results["fleet_complete_at"],
                 results["options"]["retention_days"] * DAY_S,
             )
+        )
+        results["allocators"] = allocator_slopes(
+            results["probe"], results["t0_epoch"], results["analysis"]["warm_s"]
         )
         results["checks"] = checks(results)
     else:

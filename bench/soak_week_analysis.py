@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench.traffic import T0
@@ -68,6 +68,8 @@ class WeekSample:
     # Their anonymous memory (RssAnon: the heaps); the rest of a process's RSS is file-backed
     # or shared pages (code, libraries, mapped files), which the kernel can take back.
     anon_parts_mb: tuple[float, ...] = ()
+    # The worker process's anonymous memory by kind of mapping (bench.smaps.KINDS).
+    anon_kinds_mb: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class WeekAnalysis:
     # process's), so that a week that does not level off says which one grows.
     slope_parts_mb_per_wall_h: tuple[float, ...] = ()
     slope_anon_parts_mb_per_wall_h: tuple[float, ...] = ()  # the same of their RssAnon
+    # The worker's anonymous memory's slope by kind of mapping (bench.smaps), MB per wall hour.
+    slope_anon_kinds_mb_per_wall_h: dict[str, float] = field(default_factory=dict)
 
 
 def _fit(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -219,7 +223,48 @@ def analyse_week(
         history_mb_per_event_day_warm=history_slope,
         slope_parts_mb_per_wall_h=_part_slopes(warm, "rss_parts_mb"),
         slope_anon_parts_mb_per_wall_h=_part_slopes(warm, "anon_parts_mb"),
+        slope_anon_kinds_mb_per_wall_h=_kind_slopes(warm),
     )
+
+
+def _kind_slopes(warm: Sequence[WeekSample]) -> dict[str, float]:
+    """The slope of each kind of anonymous mapping (MB per wall hour) over the warm samples
+    that have them."""
+    have = [s for s in warm if s.anon_kinds_mb]
+    if len(have) < 2:
+        return {}
+    xs = [s.t_s for s in have]
+    return {
+        k: _fit(xs, [s.anon_kinds_mb.get(k, 0.0) for s in have]) * HOUR_S
+        for k in have[0].anon_kinds_mb
+    }
+
+
+# The probe's allocator figures (bench.soak_probe: "alloc"), in MB.
+_ALLOCATOR_FIGURES = {
+    "python_arenas": lambda a: a["pymalloc"]["arenas"],  # 1 MiB each (CPython 3.10+, 64 bits)
+    "python_objects": lambda a: a["pymalloc"]["allocated_bytes"] / 2**20,
+    "glibc_heaps": lambda a: a["malloc"]["arena"] / 2**20,
+    "glibc_in_use": lambda a: a["malloc"]["in_use"] / 2**20,
+}
+
+
+def allocator_slopes(
+    probes: Sequence[dict[str, Any]], t0_epoch: float, warm_s: float
+) -> dict[str, float]:
+    """What the worker's allocators hold, fitted once warm (MB per wall hour): Python's object
+    arenas against the bytes in their blocks, glibc's heaps against the bytes in use. An arena
+    count that rises while the bytes do not is fragmentation; both rising, objects kept."""
+    warm = [p for p in probes if "alloc" in p and p["at"] - t0_epoch >= warm_s]
+    xs = [p["at"] for p in warm]
+    out: dict[str, float] = {}
+    for name, figure in _ALLOCATOR_FIGURES.items():
+        try:
+            ys = [float(figure(p["alloc"])) for p in warm]
+        except (KeyError, TypeError):
+            continue
+        out[name] = _fit(xs, ys) * HOUR_S
+    return out
 
 
 def _part_slopes(warm: Sequence[WeekSample], field: str) -> tuple[float, ...]:
@@ -413,6 +458,16 @@ def verdict(r: dict[str, Any]) -> str:
         if len(anon) == len(parts):
             said = [f"{p} (anonymous {x:+.2f})" for p, x in zip(said, anon, strict=True)]
         memory += " [by process: " + ", ".join(said) + "]"
+    kinds = a.get("slope_anon_kinds_mb_per_wall_h") or {}
+    if kinds:
+        memory += " [the worker's anonymous memory by mapping: " + ", ".join(
+            f"{k} {x:+.2f}" for k, x in sorted(kinds.items(), key=lambda kv: -abs(kv[1]))
+        )
+        memory += "]"
+    alloc = r.get("allocators") or {}
+    if alloc:
+        memory += " [its allocators, MB/h: " + ", ".join(f"{k} {x:+.2f}" for k, x in alloc.items())
+        memory += "]"
     per_vessel = (
         f"growth once warm {a['growth_bytes_per_vessel']:,.0f} B per vessel "
         + ("<" if a["per_vessel_ok"] else "OVER")

@@ -13,6 +13,7 @@ from bench.soak_week_analysis import (
     DAY_S,
     HistoryCheck,
     WeekSample,
+    allocator_slopes,
     analyse_week,
     checks,
     verdict,
@@ -187,3 +188,45 @@ def test_the_slope_is_split_by_process_so_a_leak_names_its_process() -> None:
     # Samples without the split (an older run's) give none.
     old = analyse_week(week(lambda t: 150.0), VESSELS, 100, RETENTION)
     assert old.slope_parts_mb_per_wall_h == () == old.slope_anon_parts_mb_per_wall_h
+
+
+def test_the_workers_anonymous_memory_is_split_by_mapping_and_its_allocators_fitted() -> None:
+    # Python's object arenas ("other") gain 3 MB per wall hour; the heap and the rest are flat.
+    samples = [
+        dataclasses.replace(
+            s, anon_kinds_mb={"heap": 40.0, "other": 50.0 + 3.0 * s.t_s / 3600, "stack": 0.1}
+        )
+        for s in week(lambda t: 150.0)
+    ]
+    a = analyse_week(samples, VESSELS, 100, RETENTION)
+    kinds = a.slope_anon_kinds_mb_per_wall_h
+    assert math.isclose(kinds["other"], 3.0, rel_tol=1e-6)
+    assert abs(kinds["heap"]) < 1e-9 and abs(kinds["stack"]) < 1e-9
+    # The probe's reports: 2 more arenas an hour with the bytes in their objects flat, glibc's
+    # heap flat; reports from before warm-up (a steep climb) are left out.
+    t0 = 1_000_000.0
+
+    def report(t: float, arenas: float) -> dict[str, object]:
+        pymalloc = {"arenas": arenas, "allocated_bytes": 60 * 2**20}
+        malloc = {"arena": 64 * 2**20, "in_use": 40 * 2**20}
+        return {"at": t0 + t, "alloc": {"pymalloc": pymalloc, "malloc": malloc}}
+
+    probes = [report(t, 10.0 + t) for t in range(0, 600, 30)]  # warming up
+    probes += [report(t, 70.0 + 2.0 * t / 3600) for t in range(600, 2400, 30)]
+    probes.append({"at": t0 + 2400, "tables": {}})  # a report without the allocators' figures
+    slopes = allocator_slopes(probes, t0, 600.0)
+    assert math.isclose(slopes["python_arenas"], 2.0, rel_tol=1e-6)
+    assert abs(slopes["python_objects"]) < 1e-9 and abs(slopes["glibc_heaps"]) < 1e-9
+    said = verdict({"analysis": dataclasses.asdict(a), "checks": [], "allocators": slopes})
+    assert "by mapping: other +3.00" in said and "python_arenas +2.00" in said
+
+
+def test_the_probe_reads_pythons_object_arenas_in_process() -> None:
+    from bench.soak_probe import _pymalloc_stats
+
+    before = _pymalloc_stats()
+    held = [object() for _ in range(200_000)]  # 3 MB of 16-byte blocks
+    after = _pymalloc_stats()
+    assert before["arenas"] >= 1 and before["arenas_highwater"] >= before["arenas"]
+    assert after["allocated_bytes"] - before["allocated_bytes"] >= 16 * len(held)
+    assert after["arenas"] * 2**20 >= after["allocated_bytes"] > 0  # 1 MiB arenas hold them
