@@ -22,8 +22,9 @@ to the .jsonl beside it):
  - with SOAK_PRODUCT_TRIM=0: without the worker's own trim (streams/memory_trim.py), to
    measure what it gives back;
  - with SOAK_TRACEMALLOC=1 (tracemalloc started before anything is imported; it slows the
-   worker down and costs memory): the Python heap traced, the top allocation sites, and what
-   grew since the previous dump, by line.
+   worker down and costs memory), in each report that walks the tables: the Python heap
+   traced, the top allocation sites, and what grew since the previous such report, by line,
+   and since the first one SOAK_TRACEMALLOC_BASE_S after start.
 SOAK_SHRINK (`name=value,...`) lowers in-memory bounds before the app is built, so that a soak
 shorter than their fill time still sees them hold: `triage_states` (shipwatch.triage.board
 MAX_STATES), `remembered_ids` (shipwatch.web.triage REMEMBERED_IDS), `feed_alerts`
@@ -47,6 +48,9 @@ TRACE = os.environ.get("SOAK_TRACEMALLOC") == "1"
 if TRACE:  # one frame a trace: more makes the worker too slow to keep up with a soak
     tracemalloc.start(int(os.environ.get("SOAK_TRACEMALLOC_FRAMES", "1")))
 
+# Each trace is compared with the previous one and, once there is one, with the first taken
+# SOAK_TRACEMALLOC_BASE_S or more seconds after start (the warm heap).
+TRACE_BASE_S = float(os.environ.get("SOAK_TRACEMALLOC_BASE_S", "0"))
 HOLDERS = os.environ.get("SOAK_HOLDERS") == "1"
 EVERY_S = float(os.environ.get("SOAK_PROBE_EVERY_S", "60"))
 # The tables, views and object counts are walked at most this often (each walk makes hundreds
@@ -100,6 +104,8 @@ class Probe:
         self.out = out
         self.found: dict[str, list[Any]] = {}
         self.snapshot: tracemalloc.Snapshot | None = None
+        self.base: tracemalloc.Snapshot | None = None  # the first taken after TRACE_BASE_S
+        self.started = time.monotonic()
         self.dumps = 0
         self.lock = threading.Lock()
         self.scanned_at = 0.0
@@ -156,7 +162,7 @@ class Probe:
                     break
                 except RuntimeError:
                     time.sleep(0.01)
-        if TRACE:
+        if TRACE and scan:
             out["tracemalloc"] = self._trace()
         if HOLDERS:
             out["holders"] = _holders()
@@ -288,12 +294,11 @@ class Probe:
             "top": [[str(s.traceback[0]), s.size, s.count] for s in top],
         }
         if self.snapshot is not None:
-            grew = snapshot.compare_to(self.snapshot, "lineno")[:TOP]
-            out["grew"] = [[str(s.traceback[0]), s.size_diff, s.count_diff] for s in grew]
-            stacks = snapshot.compare_to(self.snapshot, "traceback")[:8]
-            out["grew_stacks"] = [
-                [s.size_diff, s.count_diff, [str(f) for f in s.traceback[-8:]]] for s in stacks
-            ]
+            out["grew"], out["grew_stacks"] = _grew(snapshot, self.snapshot)
+        if self.base is not None:
+            out["grew_since_base"], out["grew_stacks_since_base"] = _grew(snapshot, self.base)
+        elif time.monotonic() - self.started >= TRACE_BASE_S:
+            self.base = snapshot
         self.snapshot = snapshot
         return out
 
@@ -315,6 +320,19 @@ class Probe:
             with self.out.with_suffix(".jsonl").open("a") as log:
                 log.write(json.dumps({k: v for k, v in report.items() if k != "tracemalloc"}))
                 log.write("\n")
+            if "tracemalloc" in report:  # each trace in a file of its own: they are long
+                with self.out.with_suffix(".traces.jsonl").open("a") as log:
+                    log.write(json.dumps({"at": report["at"], **report["tracemalloc"]}) + "\n")
+
+
+def _grew(now: tracemalloc.Snapshot, then: tracemalloc.Snapshot) -> tuple[list[Any], list[Any]]:
+    """What grew from `then` to `now`: by line, and the largest by their last 8 frames."""
+    lines = now.compare_to(then, "lineno")[:TOP]
+    stacks = now.compare_to(then, "traceback")[:8]
+    return (
+        [[str(s.traceback[0]), s.size_diff, s.count_diff] for s in lines],
+        [[s.size_diff, s.count_diff, [str(f) for f in s.traceback[-8:]]] for s in stacks],
+    )
 
 
 def _holders(least: int = 64, top: int = 12) -> dict[str, Any]:
