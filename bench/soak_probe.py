@@ -25,6 +25,8 @@ to the .jsonl beside it):
    worker down and costs memory), in each report that walks the tables: the Python heap
    traced, the top allocation sites, and what grew since the previous such report, by line,
    and since the first one SOAK_TRACEMALLOC_BASE_S after start.
+SOAK_GC_YOUNG=<n> sets the worker's young-generation threshold (streams.collector.YOUNG_THRESHOLD)
+before it tunes its collector.
 SOAK_SHRINK (`name=value,...`) lowers in-memory bounds before the app is built, so that a soak
 shorter than their fill time still sees them hold: `triage_states` (shipwatch.triage.board
 MAX_STATES), `remembered_ids` (shipwatch.web.triage REMEMBERED_IDS), `feed_alerts`
@@ -270,6 +272,7 @@ class Probe:
     def _gc(self) -> dict[str, Any]:
         return {
             "counts": list(gc.get_count()),
+            "threshold": list(gc.get_threshold()),
             "objects": len(gc.get_objects()),
             "pymalloc_blocks": sys.getallocatedblocks(),
             "malloc": _mallinfo(),
@@ -474,6 +477,11 @@ def main() -> int:
         import streams.memory_trim  # before streams.monitoring takes its trimmer
 
         streams.memory_trim.trimmer = lambda: None
+    young = os.environ.get("SOAK_GC_YOUNG")
+    if young:
+        import streams.collector  # before shipwatch's main tunes the collector with it
+
+        streams.collector.YOUNG_THRESHOLD = int(young)
     trim = float(os.environ.get("SOAK_TRIM_S", "0"))
     if trim > 0:
         threading.Thread(target=_trim_loop, args=(trim,), name="soak-trim", daemon=True).start()
