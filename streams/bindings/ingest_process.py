@@ -25,9 +25,11 @@ log = logging.getLogger(__name__)
 STOP_WAIT_S = 15.0  # for the child to leave its group and deliver what it sent, then a kill
 LINE_LIMIT = 1 << 20  # a metrics line is a few kB
 # Exits of its own this close together are a crash loop, which /readyz reports: one exit is a
-# restart (its supervisor waits 10 s), two in five minutes are not.
+# restart (its supervisor waits 10 s), two in five minutes are not, until the child running
+# has lasted a minute.
 CRASH_LOOP_WINDOW_S = 300.0
 CRASH_LOOP_EXITS = 2
+STEADY_S = 60.0
 
 
 class IngestExited(ShipwatchError):
@@ -45,10 +47,12 @@ class IngestProcess:
         self.relay = Relay()
         self.child: subprocess.Popen[bytes] | None = None
         self.exits: deque[tuple[float, int | None]] = deque(maxlen=CRASH_LOOP_EXITS)
+        self.started_at = 0.0  # time.monotonic() when the running child was started
 
     def trouble(self, now: float | None = None) -> str | None:
         """Why decoding is not going on (for /readyz): the child down since it exited, or
-        exiting again and again; None while it runs."""
+        exiting again and again (until the one running has lasted STEADY_S); None while it
+        runs."""
         if not self.exits:
             return None
         now = time.monotonic() if now is None else now
@@ -56,7 +60,8 @@ class IngestProcess:
         if self.child is None:
             return f"ingest process down: exited with {code} {now - at:.0f} s ago, restarting"
         first = self.exits[0][0]
-        if len(self.exits) == CRASH_LOOP_EXITS and now - first <= CRASH_LOOP_WINDOW_S:
+        looping = len(self.exits) == CRASH_LOOP_EXITS and now - first <= CRASH_LOOP_WINDOW_S
+        if looping and now - self.started_at < STEADY_S:
             return (
                 f"ingest process restarting again and again: {len(self.exits)} exits in "
                 f"{now - first:.0f} s, the last with {code}"
@@ -75,6 +80,7 @@ class IngestProcess:
             self.child = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
             )
+            self.started_at = time.monotonic()
             log.info("ingest: decoding in process %d", self.child.pid)
         return self.child
 

@@ -138,11 +138,15 @@ def test_a_child_down_or_exiting_again_and_again_is_trouble_for_readyz(tmp_path:
     p.start()  # the supervisor's restart: one exit alone is no longer trouble
     try:
         assert p.trouble(at + 11) is None
-        p.exits.append((at + 40, 1))  # a second exit, 40 s later
-        said = p.trouble(at + 50)
+        p.exits.append((at + 40, 1))  # a second exit, 40 s later, and the next child at 50 s
+        p.started_at = at + 50
+        said = p.trouble(at + 60)
         assert said is not None and said.startswith("ingest process restarting again and again")
-        assert "2 exits in 50 s, the last with 1" in said
+        assert "2 exits in 60 s, the last with 1" in said
+        # The child running for a minute is steady again, though both exits are in the window.
+        assert p.trouble(at + 50 + ingest_process.STEADY_S) is None
         # Two exits further apart than the window are not a loop.
+        p.started_at = at + ingest_process.CRASH_LOOP_WINDOW_S
         assert p.trouble(at + ingest_process.CRASH_LOOP_WINDOW_S + 1) is None
     finally:
         assert p.child is not None and p.child.stdout is not None
