@@ -3,12 +3,14 @@ do not depend on arrival order nor on how often the watermark moved."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shipwatch.ais.timefmt import epoch_of
 from shipwatch.integrity.identity_groups import add, due_at, release
 from shipwatch.integrity.thresholds import IntegrityRules
 
@@ -285,8 +287,18 @@ def test_one_event_per_pair_and_only_for_unreachable_fixes(
     fixes: list[tuple[int, float, tuple[float, float], str | None]],
 ) -> None:
     events = _replay(_records(fixes), [0] * len(fixes), [T0 + 200 * H])
-    pairs = [(e["mmsi"], e["other_mmsi"]) for e in events]
-    assert len(pairs) == len(set(pairs))
+    # One event per pair while the group remembers either vessel: a pair is reported again
+    # only after both fell silent for identity_keep_s between the two events (and were
+    # forgotten, with the pair).
+    last: dict[tuple[int, int], float] = {}
+    for event in events:
+        pair = (event["mmsi"], event["other_mmsi"])
+        at = epoch_of(event["at"])
+        if pair in last:
+            times = sorted({t for mmsi, t, _, _ in fixes if mmsi in pair and last[pair] <= t <= at})
+            gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+            assert gaps and max(gaps) >= RULES.identity_keep_s, (pair, times)
+        last[pair] = at
     for event in events:
         assert event["mmsi"] < event["other_mmsi"]
         assert event["distance_km"] * 1000 > RULES.feasible_slack_m
