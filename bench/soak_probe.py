@@ -25,6 +25,8 @@ to the .jsonl beside it):
    worker down and costs memory), in each report that walks the tables: the Python heap
    traced, the top allocation sites, and what grew since the previous such report, by line,
    and since the first one SOAK_TRACEMALLOC_BASE_S after start.
+SOAK_HISTORY_FLUSH_S=<s> sets the history sink's transaction interval (streams.bindings.history_sink
+FLUSH_S): shorter, each transaction gathers fewer rows at once.
 SOAK_GC_YOUNG=<n> sets the worker's young-generation threshold (streams.collector.YOUNG_THRESHOLD)
 before it tunes its collector.
 SOAK_SHRINK (`name=value,...`) lowers in-memory bounds before the app is built, so that a soak
@@ -477,6 +479,11 @@ def main() -> int:
         import streams.memory_trim  # before streams.monitoring takes its trimmer
 
         streams.memory_trim.trimmer = lambda: None
+    flush = os.environ.get("SOAK_HISTORY_FLUSH_S")
+    if flush:
+        import streams.bindings.history_sink  # read at each poll: set before the worker starts
+
+        streams.bindings.history_sink.FLUSH_S = float(flush)
     young = os.environ.get("SOAK_GC_YOUNG")
     if young:
         import streams.collector  # before shipwatch's main tunes the collector with it
