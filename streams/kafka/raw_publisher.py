@@ -49,8 +49,9 @@ class RawPublisher:
         await self.producer.ready.wait()
         if self._partition is None:
             partitions = len(await self.producer.partitions(self.topic))
-            # Keyed by vessel (or sender): as many keys as the world has ships.
-            self._partition = KeyPartitioner(partitions, max_cached=MAX_CACHED)
+            # Keyed by vessel (or sender): as many keys as the world has ships, and never more
+            # than MAX_CACHED remembered (two generations).
+            self._partition = KeyPartitioner(partitions, generation=MAX_CACHED // 2)
         partition = self._partition
         keyed = ((item.vessel or item.key, item) for item in items)
         acks = await self.producer.send_stamped(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.partitioner import murmur2 as kafka_murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shipwatch.pipeline import partitioner as partitioner_module
 from shipwatch.pipeline.partitioner import KeyPartitioner, MmsiPartitioner, key_of, murmur2
 
 
@@ -31,11 +34,39 @@ def test_string_keys_go_where_kafka_sends_them(key: str, partitions: int) -> Non
     assert KeyPartitioner(partitions)(key) == DefaultPartitioner()(key.encode(), every, every)
 
 
-def test_a_full_key_cache_starts_again_and_answers_the_same():
-    partition = KeyPartitioner(6, max_cached=3)
-    keys = [f"p:{i}:{i + 1}" for i in range(10)]
-    first = [partition(k) for k in keys]
-    assert len(partition._seen) <= 3  # bounded: pair keys never come back once a pair parts
-    assert [partition(k) for k in keys] == first
+def test_keys_out_of_use_are_forgotten_and_every_answer_is_kafkas() -> None:
+    partition = KeyPartitioner(6, generation=4)
     every = list(range(6))
-    assert first == [DefaultPartitioner()(k.encode(), every, every) for k in keys]
+    kafka = DefaultPartitioner()
+    # A pair that parted never comes back; a cell in use is asked for again and again.
+    for i in range(40):
+        for key in (f"p:{i}:{i + 1}", "c:1323:425"):
+            assert partition(key) == kafka(key.encode(), every, every)
+        assert len(partition) <= 2 * 4  # two generations: memory follows the keys in use
+    assert "p:0:1" not in partition._young and "p:0:1" not in partition._old
+    assert "c:1323:425" in partition._young or "c:1323:425" in partition._old
+    assert partition("p:0:1") == kafka(b"p:0:1", every, every)  # forgotten, then hashed again
+
+
+@given(st.lists(st.sampled_from([f"c:{i}:{j}" for i in range(5) for j in range(5)]), max_size=200))
+def test_a_key_used_in_every_generation_is_never_hashed_again(keys: list[str]) -> None:
+    partition = KeyPartitioner(6, generation=3)
+    hashed: list[str] = []
+    real = partitioner_module.murmur2
+
+    def counting(data: bytes) -> int:
+        hashed.append(data.decode())
+        return real(data)
+
+    partitioner_module.murmur2 = counting  # type: ignore[assignment]
+    try:
+        for key in keys:
+            partition(key)
+    finally:
+        partitioner_module.murmur2 = real
+    # A key is hashed again only after 3 lookups of others left it out of two turns.
+    for key in set(hashed):
+        places = [i for i, k in enumerate(keys) if k == key]
+        rehashes = hashed.count(key) - 1
+        gaps = sum(1 for a, b in itertools.pairwise(places) if b - a > 3)
+        assert rehashes <= gaps
