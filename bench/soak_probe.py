@@ -269,6 +269,10 @@ class Probe:
             out["sea_clocks"] = len(sea.clocks)
             out["sea_watermarks"] = len(sea.watermarks)
         out["thinner_vessels"] = sum(len(t.kept) for t in self.found.get("thinner", []))
+        # The sea binding's partition cache keeps every cell and pair key it has sent to.
+        from streams.bindings import sea as sea_binding
+
+        out["sea_keys_cached"] = sum(len(p) for p in sea_binding._partitioners.values())
         return out
 
     def _gc(self) -> dict[str, Any]:

@@ -372,7 +372,11 @@ def checks(r: dict[str, Any]) -> list[dict[str, Any]]:
             "remembered alert ids", views.get("triage_ids"), int(shrink.get("remembered_ids", 0))
         )
     )
-    out.append(_bounded("alert feed", views.get("feed_alerts"), live_feed.KEEP))
+    out.append(
+        _bounded(
+            "alert feed", views.get("feed_alerts"), int(shrink.get("feed_alerts", live_feed.KEEP))
+        )
+    )
     out.append(_bounded("vessels near the fences", views.get("nearby"), fence_map.KEEP))
     out.append(_bounded("vessel directory", views.get("directory"), vessel_info.KEEP))
     tables = last.get("tables", {})
