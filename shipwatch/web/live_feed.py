@@ -25,8 +25,8 @@ def _iso_ms(timestamp_ms: int | None) -> str | None:
 class AlertFeed:
     """Newest alerts by id (a replayed alert replaces, never duplicates) and live subscribers."""
 
-    def __init__(self, keep: int = KEEP, vessels: VesselDirectory | None = None) -> None:
-        self.keep = keep
+    def __init__(self, keep: int | None = None, vessels: VesselDirectory | None = None) -> None:
+        self.keep = KEEP if keep is None else keep  # read now: a soak lowers KEEP before start
         self.vessels = vessels or VesselDirectory()
         self.alerts: OrderedDict[str, tuple[dict[str, Any], int | None]] = OrderedDict()
         self.subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()

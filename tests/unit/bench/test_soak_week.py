@@ -9,6 +9,8 @@ import math
 import random
 from collections.abc import Callable
 
+import pytest
+
 from bench.soak_week_analysis import (
     DAY_S,
     HistoryCheck,
@@ -230,3 +232,20 @@ def test_the_probe_reads_pythons_object_arenas_in_process() -> None:
     assert before["arenas"] >= 1 and before["arenas_highwater"] >= before["arenas"]
     assert after["allocated_bytes"] - before["allocated_bytes"] >= 16 * len(held)
     assert after["arenas"] * 2**20 >= after["allocated_bytes"] > 0  # 1 MiB arenas hold them
+
+
+def test_every_shrink_reaches_what_the_worker_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bound lowered before start must be the one the worker's objects keep to."""
+    from bench.soak_probe import _shrink
+    from shipwatch.triage import board
+    from shipwatch.web import live_feed, triage
+
+    for module, name in ((board, "MAX_STATES"), (triage, "REMEMBERED_IDS"), (live_feed, "KEEP")):
+        monkeypatch.setattr(module, name, getattr(module, name))  # put back after the test
+    monkeypatch.setenv("SOAK_SHRINK", "triage_states=4,remembered_ids=3,feed_alerts=2")
+    _shrink()
+    feed = live_feed.AlertFeed()
+    for i in range(5):
+        feed.add({"alert_id": f"a{i}", "status": "open"}, published_ms=i)
+    assert list(feed.alerts) == ["a3", "a4"]
+    assert (board.MAX_STATES, triage.REMEMBERED_IDS) == (4, 3)
