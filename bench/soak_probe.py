@@ -191,6 +191,7 @@ class Probe:
             return {}
         keys = list(self._store(sea).items())
         heads = ticks = runs = ended = held = clocks = other = 0
+        watched_bytes = silences = fixes = 0
         oldest_tick: float | None = None
         oldest_end: float | None = None
         oldest_run_last: float | None = None
@@ -219,6 +220,11 @@ class Probe:
                     ended += 1
                     e = float(value["ended"])
                     oldest_end = e if oldest_end is None else min(oldest_end, e)
+            elif k == "watched":  # one value for every watched vessel: fixes and silences
+                watched_bytes = len(raw)
+                vessels = json.loads(raw).values()
+                silences = sum(len(v.get("silences") or []) for v in vessels)
+                fixes = sum(len(v.get("fixes") or []) for v in vessels)
             elif k.startswith("wm:"):
                 clocks += 1
                 marks = json.loads(raw).get("marks", {})
@@ -237,6 +243,9 @@ class Probe:
             "pairs_holding": held,
             "clocks": clocks,
             "other": other,
+            "watched_bytes": watched_bytes,
+            "watched_silences": silences,
+            "watched_fixes": fixes,
             "oldest_tick": oldest_tick,
             "oldest_end_marker": oldest_end,
             "oldest_run_last": oldest_run_last,
