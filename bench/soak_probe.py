@@ -278,7 +278,7 @@ class Probe:
             out["sea_clocks"] = len(sea.clocks)
             out["sea_watermarks"] = len(sea.watermarks)
         out["thinner_vessels"] = sum(len(t.kept) for t in self.found.get("thinner", []))
-        # The sea binding's partition cache keeps every cell and pair key it has sent to.
+        # The sea binding's partition caches: the cell, pair and event keys in use.
         from streams.bindings import sea as sea_binding
 
         out["sea_keys_cached"] = sum(len(p) for p in sea_binding._partitioners.values())

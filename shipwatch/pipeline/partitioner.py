@@ -14,8 +14,8 @@ MAX_CACHED = 1_000_000  # vessels remembered (the world has about 300,000 active
 # Other keys (cells, pairs) are remembered while in use: a key looked up within the last
 # GENERATION lookups stays, one not looked up for two generations is forgotten. Cells and pairs
 # come and go (a pair's key never comes back once it has parted), so a cache bounded only by its
-# size grew with every key ever seen until the bound: a week soak's worker gained about 2,000
-# keys (~0.2 MB) a simulated day. Two generations hold at most 2 x GENERATION keys (~10 MB).
+# size grew with every key ever seen until the bound: a week soak's worker gained about 600
+# keys (~60 KB) a simulated day. Two generations hold at most 2 x GENERATION keys (~10 MB).
 GENERATION = 50_000
 
 
