@@ -2,8 +2,10 @@
 
 `analyse_week` reads the samples bench.soak_week takes:
  - warm-up ends once every vessel's first position is done and the event time published has
-   passed the longest retention (the history's, or the sea cells' 12 h) plus 6 h, so that
-   everything kept by time is as full as it gets; and not before a tenth of the run. A run
+   passed the longest window anything is kept for by time (`longest_window_s`: the history's
+   retention, the sea cells' 12 h, the watched vessels' silences and the identity groups' fixes,
+   48-49 h) plus 6 h, so that everything kept by time is as full as it gets; and not before a
+   tenth of the run. A run
    too short for that is not warmed up: its second half stands in, and the verdict says so;
  - once warm, the RSS slope is a least-squares fit against wall time (MB per hour: the issue's
    rule, under 1 MB/h) and against event time (MB per simulated day: what a worker running in
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.traffic import T0
+from shipwatch.integrity.thresholds import IntegrityRules
 from shipwatch.sea.thresholds import SeaRules
 from shipwatch.web import fence_map, live_feed, vessel_info
 
@@ -48,6 +51,7 @@ WARM_EXTRA_S = 6 * HOUR_S
 WARMUP_MIN_SHARE = 0.1
 LAG_LIMIT_S = 5.0  # caught up: less than this many seconds of traffic behind
 SEA = SeaRules()
+CHECKS = IntegrityRules()
 ROW_EVERY_S = 120.0
 
 
@@ -136,13 +140,25 @@ def _fit(xs: Sequence[float], ys: Sequence[float]) -> float:
     return statistics.linear_regression(xs, ys).slope
 
 
+def longest_window_s(retention_s: float) -> float:
+    """The longest a worker keeps anything by event time: the history's retention, the sea
+    cells' samples, the watched vessels' silences (forgotten past the dark sightings' lookback
+    and wait) and the identity groups' fixes."""
+    return max(
+        retention_s,
+        SEA.retention_s,
+        SEA.candidate_lookback_s + SEA.sighting_wait_s,
+        CHECKS.identity_keep_s,
+    )
+
+
 def warm_index(
     samples: Sequence[WeekSample], fleet_complete_at: int | None, retention_s: float
 ) -> int | None:
     """The first sample that is warm (see the module's doc), or None."""
     if not samples:
         return None
-    need_t = T0 + max(retention_s, SEA.retention_s) + WARM_EXTRA_S
+    need_t = T0 + longest_window_s(retention_s) + WARM_EXTRA_S
     min_s = WARMUP_MIN_SHARE * samples[-1].t_s
     for i, s in enumerate(samples):
         fleet = fleet_complete_at is not None and s.processed >= fleet_complete_at

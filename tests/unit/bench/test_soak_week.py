@@ -50,8 +50,10 @@ def test_a_week_that_levels_off_passes_and_its_slopes_are_per_hour_and_per_day()
     assert abs(a.slope_mb_per_wall_h) < 0.1 and abs(a.slope_mb_per_event_day) < 0.1
     assert a.over_ready_bytes_per_vessel == (samples[-1].rss_mb - 100.0) * 2**20 / VESSELS
     assert a.growth_bytes_per_vessel < 2.0  # the warm part is flat
-    # Warm once the history retention (1.5 days) and 6 h more have passed in event time.
-    assert a.warm_event_t >= T0 + RETENTION + 6 * 3600
+    # Warm once the longest window kept by time (the watched vessels' silences, 49 h: longer
+    # than the history's 36 h) and 6 h more have passed in event time.
+    assert a.warm_event_t >= T0 + (48 + 1 + 6) * 3600
+    assert a.warm_event_t < T0 + (48 + 1 + 6) * 3600 + 60 * SPEED  # the first sample after
 
 
 def test_a_slow_leak_is_a_wall_slope_and_a_daily_figure() -> None:
@@ -89,7 +91,7 @@ def test_a_backlogs_buffers_are_told_from_a_leak() -> None:
 
 
 def test_a_run_shorter_than_its_retention_is_not_warmed_up() -> None:
-    samples = week(lambda t: 100.0, days=1.0)
+    samples = week(lambda t: 100.0, days=2.0)  # longer than the history's 1.5 days, not 55 h
     assert warm_index(samples, 100, RETENTION) is None
     assert not analyse_week(samples, VESSELS, 100, RETENTION).warmed_up
 
