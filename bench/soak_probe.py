@@ -9,7 +9,7 @@ to the .jsonl beside it):
    cell tick and pair end marker against the partitions' watermarks;
  - the sizes of what the pages keep in memory (the alert feed, the vessel directory, the
    vessels near the fences, the live sources, the triage board and its remembered alert ids),
-   the track stage's write-back cache, the sea stage's kept clocks, ingest's thinner;
+   the track stage's write-back cache, the sea stage's kept values, ingest's thinner;
  - every report, the allocators' own figures: Python's object arenas and the bytes in their
    blocks (`_PyObject_DebugMallocStats`), glibc's heap (mallinfo2); the tables, views and the
    count of tracked objects at most every SOAK_PROBE_SCAN_EVERY_S seconds (default: every
@@ -275,7 +275,7 @@ class Probe:
             out["track_sends"] = len(track.sends)
             out["track_marks"] = len(track.marks)
         for sea in self.found.get("sea", []):
-            out["sea_clocks"] = len(sea.clocks)
+            out["sea_kept"] = len(sea.kept)
             out["sea_watermarks"] = len(sea.watermarks)
         out["thinner_vessels"] = sum(len(t.kept) for t in self.found.get("thinner", []))
         # The sea binding's partition caches: the cell, pair and event keys in use.

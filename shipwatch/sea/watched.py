@@ -34,24 +34,40 @@ def note_fix(
     vessel = state.setdefault(str(rec["mmsi"]), {"last": None, "silences": []})
     if vessel["last"] is not None and rec["t"] <= vessel["last"][0]:
         return
+    # Silences and fixes are in time order (a fix older than the last is ignored above), so
+    # what is forgotten is a prefix, cut in place: the value is kept between flushes, and
+    # nearly every frame comes here.
+    silences = vessel["silences"]
     if rec["silent_from"] is not None:
-        vessel["silences"].append([*rec["silent_from"], rec["t"], rec["lat"], rec["lon"]])
+        silences.append([*rec["silent_from"], rec["t"], rec["lat"], rec["lon"]])
     if w1 is not None:
-        horizon = w1 - rules.candidate_lookback_s - rules.sighting_wait_s
-        vessel["silences"] = [s for s in vessel["silences"] if s[3] >= horizon]
-    vessel["silences"] = vessel["silences"][-MAX_SILENCES:]
+        _forget_before(silences, 3, w1 - rules.candidate_lookback_s - rules.sighting_wait_s)
+    if len(silences) > MAX_SILENCES:
+        del silences[:-MAX_SILENCES]
     vessel["last"] = [rec["t"], rec["lat"], rec["lon"]]
     if rec.get("size") is not None:
         vessel["size"] = rec["size"]
     # Its recent fixes (one a tick), where a satellite scene looks for it: as long as a cell
     # keeps its samples for late sightings, behind the level-2 watermark the scenes are decided
     # on (it may lag the track's by hours when the sea partitions run unevenly).
-    fixes = vessel.get("fixes") or []
+    fixes = vessel["fixes"] = vessel.get("fixes") or []
     fixes.append(vessel["last"])
     if w2 is not None:
-        fixes = [f for f in fixes if f[0] >= w2 - rules.retention_s]
-    vessel["fixes"] = fixes[-MAX_FIXES:]
+        _forget_before(fixes, 0, w2 - rules.retention_s)
+    if len(fixes) > MAX_FIXES:
+        del fixes[:-MAX_FIXES]
     store.put(KEY, state)
+
+
+def _forget_before(items: list[list[float]], at: int, horizon: float) -> None:
+    """Drop the leading items whose time (`item[at]`) is before the horizon."""
+    old = 0
+    for item in items:
+        if item[at] >= horizon:
+            break
+        old += 1
+    if old:
+        del items[:old]
 
 
 def hold_dark(store: SeaStore, dark: Record, rules: SeaRules, w1: float | None) -> bool:
