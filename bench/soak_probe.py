@@ -9,7 +9,7 @@ to the .jsonl beside it):
    cell tick and pair end marker against the partitions' watermarks;
  - the sizes of what the pages keep in memory (the alert feed, the vessel directory, the
    vessels near the fences, the live sources, the triage board and its remembered alert ids),
-   the track stage's write-back cache, the sea stage's kept values, ingest's thinner;
+   the track stage's write-back cache, the sea stage's kept clocks, ingest's thinner;
  - every report, the allocators' own figures: Python's object arenas and the bytes in their
    blocks (`_PyObject_DebugMallocStats`), glibc's heap (mallinfo2); the tables, views and the
    count of tracked objects at most every SOAK_PROBE_SCAN_EVERY_S seconds (default: every
@@ -56,6 +56,10 @@ if TRACE:  # one frame a trace: more makes the worker too slow to keep up with a
 # SOAK_TRACEMALLOC_BASE_S or more seconds after start (the warm heap).
 TRACE_BASE_S = float(os.environ.get("SOAK_TRACEMALLOC_BASE_S", "0"))
 HOLDERS = os.environ.get("SOAK_HOLDERS") == "1"
+# At each table walk, a full collection that keeps what it found and counts it by type: what
+# makes the worker's reference cycles. It collects, so it changes the curve it would measure:
+# for finding cycles in a short run, never in a week whose slope counts.
+GC_CENSUS = os.environ.get("SOAK_GC_CENSUS") == "1"
 EVERY_S = float(os.environ.get("SOAK_PROBE_EVERY_S", "60"))
 # The tables, views and object counts are walked at most this often (each walk makes hundreds
 # of thousands of temporary objects in the worker's heap); the allocators' figures every report.
@@ -170,6 +174,8 @@ class Probe:
             out["tracemalloc"] = self._trace()
         if HOLDERS:
             out["holders"] = _holders()
+        if GC_CENSUS and scan:
+            out["garbage"] = _gc_census()
         return out
 
     def _store(self, table: Any) -> dict[bytes, Any]:
@@ -275,7 +281,7 @@ class Probe:
             out["track_sends"] = len(track.sends)
             out["track_marks"] = len(track.marks)
         for sea in self.found.get("sea", []):
-            out["sea_kept"] = len(sea.kept)
+            out["sea_clocks"] = len(sea.clocks)
             out["sea_watermarks"] = len(sea.watermarks)
         out["thinner_vessels"] = sum(len(t.kept) for t in self.found.get("thinner", []))
         # The sea binding's partition caches: the cell, pair and event keys in use.
@@ -349,6 +355,28 @@ def _grew(now: tracemalloc.Snapshot, then: tracemalloc.Snapshot) -> tuple[list[A
         [[str(s.traceback[0]), s.size_diff, s.count_diff] for s in lines],
         [[s.size_diff, s.count_diff, [str(f) for f in s.traceback[-8:]]] for s in stacks],
     )
+
+
+def _gc_census(top: int = 25) -> dict[str, Any]:
+    """The cyclic garbage waiting for a collection: counted by type (frames, functions and
+    coroutines by their code), then freed."""
+    kinds: dict[str, int] = {}
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        found = gc.collect()
+        for obj in gc.garbage:
+            name = type(obj).__qualname__
+            code = getattr(obj, "f_code", None) or getattr(obj, "__code__", None)
+            code = code or getattr(obj, "cr_code", None)
+            if code is not None:
+                name += f" {code.co_qualname} {code.co_filename.rsplit('/', 2)[-1]}"
+            kinds[name] = kinds.get(name, 0) + 1
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    gc.collect()
+    ranked = sorted(kinds.items(), key=lambda kv: kv[1], reverse=True)[:top]
+    return {"found": found, "types": [list(kv) for kv in ranked]}
 
 
 def _holders(least: int = 64, top: int = 12) -> dict[str, Any]:

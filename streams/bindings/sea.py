@@ -34,7 +34,6 @@ from shipwatch import metrics
 from shipwatch.ais.json_form import json_bytes
 from shipwatch.pipeline.frames import frames_of, parse_frame
 from shipwatch.pipeline.partitioner import KeyPartitioner
-from shipwatch.sea import watched
 from shipwatch.sea.sampler import SeaContext
 from shipwatch.sea.stage import sea_batch
 from shipwatch.watermarks import SEA_LEVEL, Progress
@@ -51,49 +50,37 @@ TELL_AGAIN_S = 5.0
 FLUSH_INTERVAL_S = 1.0  # how much work a crash may repeat, and how late offsets are committed
 
 
-def kept_between_flushes(key: str) -> bool:
-    """Values the binding keeps parsed from one flush to the next, because nearly every frame
-    changes them: the partitions' watermarks (`wm:<p>`), and the watched vessels' one value
-    (hundreds of KB; parsed again after every flush, it was tens of thousands of short-lived
-    objects a second, the largest peak Python's heap had to hold beside the live state)."""
-    return key.startswith("wm:") or key == watched.KEY
-
-
 class TableStore:
     """A SeaStore over one partition of the `sea` table between two flushes: each value parsed
     once, changed in place, and its last version written once (`take`, then the flush)."""
 
-    def __init__(self, table: Any, kept: dict[str, Any] | None = None) -> None:
+    def __init__(self, table: Any, clocks: dict[str, Any] | None = None) -> None:
         self.table = table
         self.values: dict[str, Any] = {}
         self.changed: set[str] = set()
-        # The values kept parsed across flushes (`kept_between_flushes`), shared by the
-        # binding's stores (their keys are each on one partition); the flush still writes
-        # them to the table whenever they changed.
-        self.kept = {} if kept is None else kept
+        # The partitions' watermarks (`wm:<p>`), kept in memory across flushes: the stage
+        # writes one to the table only when a watermark moved, and changes it in place.
+        self.clocks = {} if clocks is None else clocks
 
     def get(self, key: str) -> Any | None:
-        """The value, from the changes since the flush, the kept values, or the table."""
+        """The value, from the changes since the flush, the kept clocks, or the table."""
         if key in self.values:
             return self.values[key]
-        if key in self.kept:
-            value = self.values[key] = self.kept[key]
+        if key in self.clocks:
+            value = self.values[key] = self.clocks[key]
             return value
         stored = self.table.data.get(key.encode())
         value = self.values[key] = orjson.loads(stored) if stored else None
-        if value is not None and kept_between_flushes(key):
-            self.kept[key] = value
+        if key.startswith("wm:") and value is not None:
+            self.clocks[key] = value
         return value
 
     def put(self, key: str, value: Any) -> None:
         """Set the value (written at the flush)."""
         self.values[key] = value
         self.changed.add(key)
-        if kept_between_flushes(key):
-            if value is None:
-                self.kept.pop(key, None)
-            else:
-                self.kept[key] = value
+        if key.startswith("wm:") and value is not None:
+            self.clocks[key] = value
 
     def delete(self, key: str) -> None:
         """Forget the key (a tombstone at the flush)."""
@@ -177,7 +164,7 @@ class SeaBinding:
         # Each owned partition's level-1 watermark, and what was last announced of it.
         self.watermarks: dict[int, float | None] = {}
         self.announced: dict[int, float | None] = {}
-        self.kept: dict[str, Any] = {}  # see TableStore
+        self.clocks: dict[str, Any] = {}  # see TableStore
         self.stores: dict[int, TableStore] = {}  # by partition, until the next flush
         self.stream: Stream[bytes] | None = None  # the agent's noack stream: it acks the frames
         self.frames: list[Any] = []  # applied since the last flush, not yet acknowledged
@@ -229,7 +216,7 @@ class SeaBinding:
         here = event.message.partition
         store = self.stores.get(here)
         if store is None:
-            store = self.stores[here] = TableStore(self.table, self.kept)
+            store = self.stores[here] = TableStore(self.table, self.clocks)
         rules, zones = self.ctx.rules, self.ctx.zones
         batch = sea_batch(store, records, rules, zones, here, progress)
         self.applied.inc(len(records))
@@ -330,7 +317,7 @@ class SeaBinding:
             self.stores.clear()
             self.watermarks.clear()
             self.announced.clear()
-            self.kept.clear()
+            self.clocks.clear()
 
     async def reject(self, event: EventT[bytes], reason: str, detail: str, raw: bytes) -> None:
         """Dead-letter a frame or one of its records, with its source (acknowledged before

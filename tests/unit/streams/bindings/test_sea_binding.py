@@ -1,5 +1,4 @@
-"""The sea binding's store and frames: watermarks and the watched vessels kept between flushes,
-progress after records."""
+"""The sea binding's store and frames: watermarks kept between flushes, progress after records."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import tracemalloc
 import orjson
 
 from shipwatch.pipeline.frames import frame_of, parse_frame
-from shipwatch.sea import watched
 from shipwatch.sea.stage import sea_batch
 from shipwatch.sea.store import MemoryStore
 from shipwatch.sea.zones import SeaZones
@@ -34,9 +32,9 @@ class Table:
         return self.data[key]
 
 
-def frame(table: Table, kept: dict, progress: Progress, core) -> None:
+def frame(table: Table, clocks: dict, progress: Progress, core) -> None:
     """One frame, then a flush (as if a second had passed)."""
-    store = TableStore(table, kept)
+    store = TableStore(table, clocks)
     rules = core[1].sea_rules
     sea_batch(store, [], rules, SeaZones(core[0], rules), 0, progress)
     store.written(store.take())
@@ -45,13 +43,13 @@ def frame(table: Table, kept: dict, progress: Progress, core) -> None:
 def test_a_partitions_watermarks_survive_frames_that_do_not_write_them(core) -> None:
     """A source's progress above the slowest is not written to the table (a changelog message
     each); the binding keeps it between frames, so the next frame's minimum sees it."""
-    table, kept = Table(), {}
-    frame(table, kept, Progress(TRACK_LEVEL, 0, 2, 1000.0), core)
-    frame(table, kept, Progress(TRACK_LEVEL, 1, 2, 5000.0), core)  # both heard: written
+    table, clocks = Table(), {}
+    frame(table, clocks, Progress(TRACK_LEVEL, 0, 2, 1000.0), core)
+    frame(table, clocks, Progress(TRACK_LEVEL, 1, 2, 5000.0), core)  # both heard: written
     written = Data.writes
-    frame(table, kept, Progress(TRACK_LEVEL, 1, 2, 9000.0), core)  # above the slowest
+    frame(table, clocks, Progress(TRACK_LEVEL, 1, 2, 9000.0), core)  # above the slowest
     assert Data.writes == written  # nothing moved: nothing written
-    frame(table, kept, Progress(TRACK_LEVEL, 0, 2, 8000.0), core)  # the slowest moves on
+    frame(table, clocks, Progress(TRACK_LEVEL, 0, 2, 8000.0), core)  # the slowest moves on
     stored = orjson.loads(table[b"wm:0"])
     assert stored["marks"]["1"]["p"] == {"0": [8000.0, False], "1": [9000.0, False]}
 
@@ -78,28 +76,6 @@ def test_a_key_changed_by_many_frames_is_written_once_with_its_last_value() -> N
     store.written(changes)
     assert table.data == {b"c:1": b'{"ticks":[1,2]}'}
     assert TableStore(table, {}).get("c:1") == {"ticks": [1, 2]}  # read back from the table
-
-
-def test_the_watched_vessels_value_is_parsed_once_and_still_written_when_it_changes() -> None:
-    """Nearly every frame changes `watched` (hundreds of KB): it stays parsed across flushes,
-    as the watermarks do, while each flush still writes its last version to the table."""
-    table, kept = Table(), {}
-    table.data[b"watched"] = b'{"1":{"last":[1.0,2.0,3.0],"silences":[]}}'
-    first = TableStore(table, kept).get(watched.KEY)
-    table.data[b"watched"] = b"not parsed again"  # the kept value answers from now on
-    store = TableStore(table, kept)
-    value = store.get(watched.KEY)
-    assert value is first
-    value["2"] = {"last": [4.0, 5.0, 6.0], "silences": []}
-    store.put(watched.KEY, value)
-    store.written(store.take())
-    assert orjson.loads(table.data[b"watched"]) == value  # durable in the changelog's form
-    assert TableStore(table, {}).get(watched.KEY) == value  # a new owner reads the table
-    assert TableStore(table, kept).get("c:1") is None and "c:1" not in kept  # only the hot keys
-    store = TableStore(table, kept)
-    store.delete(watched.KEY)
-    store.written(store.take())
-    assert watched.KEY not in kept and TableStore(table, kept).get(watched.KEY) is None
 
 
 def test_the_table_keeps_each_value_in_bytes_of_its_own_size() -> None:
