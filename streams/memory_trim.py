@@ -1,9 +1,15 @@
-"""The allocator's free pages handed back to the system now and then (glibc's `malloc_trim`).
+"""glibc's allocator set for a long-running worker, and its free pages handed back now and then.
 
 After a peak (a catch-up, a burst of new vessels) glibc keeps the freed memory inside its heap
 for reuse: a week's soak found 30-45 MB of it free in the worker's heap, and `malloc_trim(0)`
 every 30 s gave about 20 MB of RSS back (docs/performance-log.md, 2026-12-06). A worker that is
 not on glibc (musl, another system) simply does without.
+
+`tune_allocator`, at start: glibc raises its mmap threshold after every large block it frees
+(up to 32 MiB), so that later fetch buffers and batches land in the heap and stay there; and it
+gives each thread that allocates an arena of its own (up to 8 a core), whose free pages
+`malloc_trim` reaches less well. Both are fixed here, unless the environment sets them
+(`MALLOC_MMAP_THRESHOLD_`, `MALLOC_ARENA_MAX`): measured in the week soak, 2026-12-07.
 """
 
 from __future__ import annotations
@@ -11,11 +17,37 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Mapping
 
 log = logging.getLogger(__name__)
 
 TRIM_EVERY_S = 60.0  # a trim walks the heap: milliseconds for a worker's, once a minute
+# mallopt's parameters (malloc.h) and the values set.
+M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
+MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's own starting value, now kept: blocks this large
+# or larger are mapped on their own and unmapped when freed
+ARENA_MAX = 2  # the main heap and one for every other thread (the history sink, the trims)
+TUNED_BY = {M_MMAP_THRESHOLD: "MALLOC_MMAP_THRESHOLD_", M_ARENA_MAX: "MALLOC_ARENA_MAX"}
+
+
+def tune_allocator(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Fix glibc's mmap threshold and cap its arenas (before threads start); returns what was
+    set. Settings the environment gives glibc are left to it."""
+    env = os.environ if environ is None else environ
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return {}
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    done = {}
+    for param, value in ((M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES), (M_ARENA_MAX, ARENA_MAX)):
+        name = TUNED_BY[param]
+        if name not in env and mallopt(param, value) == 1:
+            done[name] = value
+    return done
 
 
 def malloc_trim() -> Callable[[int], int] | None:

@@ -26,7 +26,7 @@ from shipwatch.settings import Settings, get_settings
 from streams import collector
 from streams.bindings.ingest import Ingest
 from streams.kafka.bulk_producer import BulkProducer
-from streams.memory_trim import TRIM_EVERY_S, trimmer
+from streams.memory_trim import TRIM_EVERY_S, trimmer, tune_allocator
 from streams.metrics_relay import snapshot_line
 from streams.monitoring import supervised
 
@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = get_settings()
     collector.tune()  # as in the worker: the same allocations a position, the same costs
+    tune_allocator()
     service.prepare(settings, args.loglevel)
     asyncio.run(serve(settings, args.parent, args.relay_metrics))
     return 0

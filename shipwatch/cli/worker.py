@@ -7,7 +7,7 @@ import asyncio
 
 from shipwatch.pipeline.setup import build_core
 from shipwatch.settings import get_settings
-from streams import collector
+from streams import collector, memory_trim
 from streams.faust_patches.log_throttle import throttle_kafka_client_logs
 from streams.kafka.topics import ensure_topics
 
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     collector.tune()
+    memory_trim.tune_allocator()  # before any thread: glibc's arenas are made per thread
     if settings.uvloop:
         use_uvloop()
     throttle_kafka_client_logs()
