@@ -5,8 +5,8 @@
    passed the longest window anything is kept for by time (`longest_window_s`: the history's
    retention, the sea cells' 12 h, the watched vessels' silences and the identity groups' fixes,
    48-49 h) plus 6 h, so that everything kept by time is as full as it gets; and not before a
-   tenth of the run. A run
-   too short for that is not warmed up: its second half stands in, and the verdict says so;
+   tenth of the run. A run too short for that is not warmed up: its second half stands in, and
+   the verdict says so;
  - once warm, the RSS slope is a least-squares fit against wall time (MB per hour: the issue's
    rule, under 1 MB/h) and against event time (MB per simulated day: what a worker running in
    real time would gain a day); and each process's own (the worker's, its ingest process's),

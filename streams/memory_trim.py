@@ -28,7 +28,7 @@ M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's own starting value, now kept: blocks this large
 # or larger are mapped on their own and unmapped when freed
-ARENA_MAX = 2  # the main heap and one for every other thread (the history sink, the trims)
+ARENA_MAX = 2  # the main heap, and one that every other thread shares (the history sink, trims)
 TUNED_BY = {M_MMAP_THRESHOLD: "MALLOC_MMAP_THRESHOLD_", M_ARENA_MAX: "MALLOC_ARENA_MAX"}
 
 

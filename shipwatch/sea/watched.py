@@ -35,8 +35,8 @@ def note_fix(
     if vessel["last"] is not None and rec["t"] <= vessel["last"][0]:
         return
     # Silences and fixes are in time order (a fix older than the last is ignored above), so
-    # what is forgotten is a prefix, cut in place: the value is kept between flushes, and
-    # nearly every frame comes here.
+    # what is forgotten is a prefix, cut in place: nearly every frame comes here, and copying
+    # the lists made garbage at each fix.
     silences = vessel["silences"]
     if rec["silent_from"] is not None:
         silences.append([*rec["silent_from"], rec["t"], rec["lat"], rec["lon"]])
