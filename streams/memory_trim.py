@@ -19,6 +19,7 @@ import ctypes
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -29,36 +30,41 @@ M_ARENA_MAX = -8
 MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's own starting value, now kept: blocks this large
 # or larger are mapped on their own and unmapped when freed
 ARENA_MAX = 2  # the main heap, and one that every other thread shares (the history sink, trims)
-TUNED_BY = {M_MMAP_THRESHOLD: "MALLOC_MMAP_THRESHOLD_", M_ARENA_MAX: "MALLOC_ARENA_MAX"}
+# Each setting with the environment variable through which glibc would take it instead.
+TUNED = (
+    (M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES, "MALLOC_MMAP_THRESHOLD_"),
+    (M_ARENA_MAX, ARENA_MAX, "MALLOC_ARENA_MAX"),
+)
+
+
+def _glibc(name: str, argtypes: list[Any]) -> Any | None:
+    """glibc's function `name`, typed (it returns an int); None where glibc is not."""
+    try:
+        function = getattr(ctypes.CDLL("libc.so.6"), name)
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = argtypes
+    function.restype = ctypes.c_int
+    return function
 
 
 def tune_allocator(environ: Mapping[str, str] | None = None) -> dict[str, int]:
     """Fix glibc's mmap threshold and cap its arenas (before threads start); returns what was
     set. Settings the environment gives glibc are left to it."""
     env = os.environ if environ is None else environ
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
+    mallopt = _glibc("mallopt", [ctypes.c_int, ctypes.c_int])
+    if mallopt is None:
         return {}
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    done = {}
-    for param, value in ((M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES), (M_ARENA_MAX, ARENA_MAX)):
-        name = TUNED_BY[param]
-        if name not in env and mallopt(param, value) == 1:
-            done[name] = value
-    return done
+    return {
+        name: value
+        for param, value, name in TUNED
+        if name not in env and mallopt(param, value) == 1
+    }
 
 
 def malloc_trim() -> Callable[[int], int] | None:
     """glibc's `malloc_trim(pad)`, typed; None where glibc is not."""
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim
+    return _glibc("malloc_trim", [ctypes.c_size_t])
 
 
 def trimmer() -> Callable[[], Awaitable[None]] | None:

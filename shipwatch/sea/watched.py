@@ -8,6 +8,7 @@ the spot from its next fix after, if it reappeared.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from geofences.movement import METRES_PER_NM, distance_m
@@ -60,14 +61,9 @@ def note_fix(
 
 
 def _forget_before(items: list[list[float]], at: int, horizon: float) -> None:
-    """Drop the leading items whose time (`item[at]`) is before the horizon."""
-    old = 0
-    for item in items:
-        if item[at] >= horizon:
-            break
-        old += 1
-    if old:
-        del items[:old]
+    """Drop the leading items whose time (`item[at]`) is before the horizon (items in time
+    order)."""
+    del items[: bisect.bisect_left(items, horizon, key=lambda item: item[at])]
 
 
 def hold_dark(store: SeaStore, dark: Record, rules: SeaRules, w1: float | None) -> bool:
