@@ -62,6 +62,7 @@ from shipwatch.feeds.outlet import Source
 from shipwatch.feeds.received import Received
 from shipwatch.feeds.sources import parse_source
 from shipwatch.feeds.status import StatusReport
+from shipwatch.history.records import Batch
 from shipwatch.history.store import FORMAT as HISTORY_FORMAT
 from shipwatch.history.store import HistoryStore
 from shipwatch.history.thinning import Thinner
@@ -662,7 +663,7 @@ def _sea_values(newest_first: list[Sent]) -> list[Sent]:
     """Two values of each kind of key (the newest small ones, else the smallest), and two
     tombstones."""
     out = _pick([x for x in newest_first if x.value is None], _sea_label, 1, 2)
-    for kind in ("clock", "cell", "tick", "pair", "watched", "watched~dark"):
+    for kind in ("clock", "cell", "tick", "pair", "watched~vessels", "watched~v", "watched~dark"):
         values = [x for x in newest_first if x.value is not None and _sea_label(x) == kind]
         small = [x for x in values if len(x.value or b"") <= MAX_FRAME_BYTES // 2]
         out += small[:2] or sorted(values, key=lambda x: len(x.value or b""))[:1]
@@ -829,7 +830,10 @@ def write_history(run: Run, kept: dict[str, tuple[str, list[Sent]]], path: Path)
     db.execute("VACUUM")  # an empty database with that page size
     db.close()
     store = HistoryStore(path)
-    HistorySink(settings)._write(store, dict(polled), len(settings.namespace) + 1)
+    # As the sink does: a poll parsed into one batch, written in one transaction.
+    batch = Batch()
+    HistorySink(settings)._parse(batch, dict(polled), len(settings.namespace) + 1)
+    store.write(batch)
     facts: dict[str, Any] = {
         "offsets": [[t, p, o] for (t, p), o in sorted(store.offsets().items())],
         "fixes": store.db.execute("SELECT count(*) FROM fixes").fetchone()[0],
