@@ -226,11 +226,12 @@ class Probe:
                     ended += 1
                     e = float(value["ended"])
                     oldest_end = e if oldest_end is None else min(oldest_end, e)
-            elif k == "watched":  # one value for every watched vessel: fixes and silences
-                watched_bytes = len(raw)
-                vessels = json.loads(raw).values()
-                silences = sum(len(v.get("silences") or []) for v in vessels)
-                fixes = sum(len(v.get("fixes") or []) for v in vessels)
+            elif k.startswith("watched~v:") or k == "watched":  # a watched vessel (0.1.0: all)
+                watched_bytes += len(raw)
+                value = json.loads(raw)
+                vessels = value.values() if k == "watched" else [value]
+                silences += sum(len(v.get("silences") or []) for v in vessels)
+                fixes += sum(len(v.get("fixes") or []) for v in vessels)
             elif k.startswith("wm:"):
                 clocks += 1
                 marks = json.loads(raw).get("marks", {})

@@ -89,9 +89,8 @@ def decide(
     store: SeaStore, scene: Record, sightings: list[Record], rules: SeaRules
 ) -> list[Record]:
     """One scene against every watched vessel with fixes around its time."""
-    state: Record = store.get(watched.KEY) or {}
     vessels = []
-    for mmsi, vessel in sorted(state.items(), key=lambda kv: int(kv[0])):
+    for mmsi, vessel in sorted(watched.vessels(store).items(), key=lambda kv: int(kv[0])):
         size = vessel.get("size") or [None, None, None, None, None]
         vessels.append(
             {

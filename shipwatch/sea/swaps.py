@@ -59,7 +59,7 @@ def decide(store: SeaStore, new: Record, rules: SeaRules, zones: SeaZones) -> li
     checks = rules.integrity
     lookback = min(rules.candidate_lookback_s, checks.swap_window_s)
     reach_rules = _with_speed(rules, checks, lookback)
-    state: Record = store.get(watched.KEY) or {}
+    state = watched.vessels(store)
     events = []
     for found in watched.candidates(store, new, reach_rules):
         vessel = state.get(str(found["mmsi"])) or {}

@@ -1,7 +1,10 @@
 """The watched vessels' fixes and silences, where dark sightings find their candidates.
 
-One value (`watched`) for all of them: they are a few hundred at most, and a dark sighting
-must weigh every one. A candidate was silent at the sighting's time (no fix within two ticks
+All of them in one partition (the records' key is `watched`), since a dark sighting must weigh
+every one; each vessel's value under a key of its own (`watched~v:<mmsi>`), with the list of
+them (`watched~vessels`, in the order first seen). A flush then writes only the vessels that
+reported: one value for all (before 0.2.0) was parsed and written whole, 0.7 MB for 300 vessels,
+at nearly every flush. A candidate was silent at the sighting's time (no fix within two ticks
 of it) and could have reached the spot at `candidate_speed_kn` from its last fix before, and
 the spot from its next fix after, if it reappeared.
 """
@@ -18,7 +21,9 @@ from shipwatch.sea.store import SeaStore
 from shipwatch.sea.thresholds import SeaRules
 
 Record = dict[str, Any]
-KEY = "watched"
+KEY = "watched"  # the records' key; before 0.2.0 also the one value of every watched vessel
+VESSELS_KEY = "watched~vessels"  # their MMSIs (str), in the order first seen
+VESSEL_PREFIX = "watched~v:"  # + MMSI: a vessel's last fix, silences, recent fixes and size
 DARK_KEY = "watched~dark"  # dark sightings waiting for the watermark (same partition as KEY)
 MAX_SILENCES = 64  # per vessel, the most recent: a bound on state, far above what matters
 MAX_FIXES = 1_000  # per vessel: a week of ticks, a bound on state while level 2 lags far behind
@@ -31,9 +36,15 @@ def note_fix(
 
     Silences are forgotten by the watermark, not by the vessel's own newest fix: a vessel on a
     partition days ahead of the others must still have them when a dark sighting is decided."""
-    state: Record = store.get(KEY) or {}
-    vessel = state.setdefault(str(rec["mmsi"]), {"last": None, "silences": []})
-    if vessel["last"] is not None and rec["t"] <= vessel["last"][0]:
+    mmsi = str(rec["mmsi"])
+    key = VESSEL_PREFIX + mmsi
+    index = mmsis(store)  # first: it moves a release 0.1.0 value to the vessels' own keys
+    vessel: Record | None = store.get(key)
+    if vessel is None:
+        vessel = {"last": None, "silences": []}
+        index.append(mmsi)
+        store.put(VESSELS_KEY, index)
+    elif vessel["last"] is not None and rec["t"] <= vessel["last"][0]:
         return
     # Silences and fixes are in time order (a fix older than the last is ignored above), so
     # what is forgotten is a prefix, cut in place: nearly every frame comes here, and copying
@@ -57,7 +68,37 @@ def note_fix(
         _forget_before(fixes, 0, w2 - rules.retention_s)
     if len(fixes) > MAX_FIXES:
         del fixes[:-MAX_FIXES]
-    store.put(KEY, state)
+    store.put(key, vessel)
+
+
+def mmsis(store: SeaStore) -> list[str]:
+    """The watched vessels' MMSIs in the order first seen (the list kept: append, then put)."""
+    found: list[str] | None = store.get(VESSELS_KEY)
+    return _split_single_value(store) if found is None else found
+
+
+def _split_single_value(store: SeaStore) -> list[str]:
+    """Release 0.1.0 kept every watched vessel in one value under `KEY`: each goes to its own
+    key (their order kept), and that value is deleted."""
+    single: Record | None = store.get(KEY)
+    if not single:
+        return []
+    for mmsi, vessel in single.items():
+        store.put(VESSEL_PREFIX + mmsi, vessel)
+    index = list(single)
+    store.put(VESSELS_KEY, index)
+    store.delete(KEY)
+    return index
+
+
+def vessels(store: SeaStore) -> dict[str, Record]:
+    """Every watched vessel's value by MMSI (str), in the order first seen."""
+    found = {}
+    for mmsi in mmsis(store):
+        vessel = store.get(VESSEL_PREFIX + mmsi)
+        if vessel is not None:
+            found[mmsi] = vessel
+    return found
 
 
 def _forget_before(items: list[list[float]], at: int, horizon: float) -> None:
@@ -95,11 +136,10 @@ def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Recor
     Only fixes up to the sighting's time count, and silent means what `note_fix` records (no
     fix for longer than `max_interp_s`): so the answer does not depend on whether the
     vessel's next fix arrived before the decision."""
-    state: Record = store.get(KEY) or {}
     t, lat, lon = sighting["t"], sighting["lat"], sighting["lon"]
     metres_per_s = rules.candidate_speed_kn * METRES_PER_NM / 3600
     found = []
-    for mmsi, vessel in state.items():
+    for mmsi, vessel in vessels(store).items():
         before = last_fix_before(vessel, t)
         if before is None or t - before[0] <= rules.max_interp_s:
             continue

@@ -122,8 +122,10 @@ def sea_kind(key: str) -> str:
         return "clock"
     if key.startswith("p:"):
         return "pair"
-    if key in ("watched", "watched~dark"):
+    if key in ("watched", "watched~dark", "watched~vessels"):
         return key
+    if key.startswith("watched~v:"):
+        return "watched~v"
     return "tick" if "@" in key else "cell"
 
 
@@ -158,17 +160,22 @@ def sea_facts(key: str, raw: bytes) -> Facts:
         facts["run"] = None if run is None else {"last": run["last"], "n": run["n"]}
         facts["held"] = [obs["t"] for obs in value.get("buf", [])]
         facts["ended"] = value.get("ended")
-    elif kind == "watched":
-        facts["vessels"] = {
-            mmsi: {
-                "last": _fix(v["last"]),
-                "silences": [{"from_t": s[0], "to_t": s[3]} for s in v["silences"]],
-            }
-            for mmsi, v in sorted(value.items())
-        }
+    elif kind == "watched":  # release 0.1.0: every watched vessel in one value
+        facts["vessels"] = {mmsi: _watched_vessel(v) for mmsi, v in sorted(value.items())}
+    elif kind == "watched~v":
+        facts["vessel"] = _watched_vessel(value)
+    elif kind == "watched~vessels":
+        facts["mmsis"] = list(value)
     else:
         facts["held"] = [d["sighting_id"] for d in value]
     return facts
+
+
+def _watched_vessel(value: dict[str, Any]) -> Facts:
+    return {
+        "last": _fix(value["last"]),
+        "silences": [{"from_t": s[0], "to_t": s[3]} for s in value["silences"]],
+    }
 
 
 def alert_facts(value: bytes) -> Facts:
