@@ -7,8 +7,10 @@ import tracemalloc
 import orjson
 
 from shipwatch.pipeline.frames import frame_of, parse_frame
+from shipwatch.sea import watched
 from shipwatch.sea.stage import sea_batch
 from shipwatch.sea.store import MemoryStore
+from shipwatch.sea.thresholds import SeaRules
 from shipwatch.sea.zones import SeaZones
 from shipwatch.watermarks import SEA_LEVEL, TRACK_LEVEL, Progress
 from streams.bindings.sea import TableStore
@@ -100,3 +102,26 @@ def test_a_sea_frame_carries_its_records_then_the_progress_that_covers_them() ->
     assert value.index(b'"records"') < value.index(b'"progress"')
     assert parse_frame(value) == ([{"kind": "pair"}], progress)
     assert parse_frame(frame_of([], b"")) == ([], None)
+
+
+def test_a_tables_release_0_1_0_watched_value_is_split_by_the_next_flush() -> None:
+    # As release 0.1.0 left the table: every watched vessel in one value.
+    vessel = {"last": [1_000.0, 42.0, 131.0], "silences": [], "fixes": [[1_000.0, 42.0, 131.0]]}
+    table = Table()
+    table.data[b"watched"] = orjson.dumps({"445000001": vessel, "445000002": vessel})
+    store = TableStore(table, {})
+    fix = {"mmsi": 445000002, "t": 2_000.0, "lat": 42.1, "lon": 131.1, "silent_from": None}
+    watched.note_fix(store, fix, SeaRules(), None, None)
+    taken = store.take()
+    changes = dict(taken)
+    assert changes.pop(b"watched") is None  # a tombstone: the old value leaves the table
+    assert orjson.loads(changes.pop(b"watched~vessels")) == ["445000001", "445000002"]
+    assert orjson.loads(changes.pop(b"watched~v:445000001")) == vessel
+    assert orjson.loads(changes.pop(b"watched~v:445000002"))["last"] == [2_000.0, 42.1, 131.1]
+    assert changes == {}
+    store.written(taken)
+    assert b"watched" not in table.data
+    # The next flush writes the one vessel that reported, nothing else.
+    later = TableStore(table, {})
+    watched.note_fix(later, {**fix, "t": 3_000.0}, SeaRules(), None, None)
+    assert [key for key, _ in later.take()] == [b"watched~v:445000002"]
