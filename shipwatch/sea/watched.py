@@ -130,8 +130,11 @@ def due_at(store: SeaStore, rules: SeaRules) -> float | None:
     return held.due_at(store, DARK_KEY, rules.sighting_wait_s)
 
 
-def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Record]:
-    """Silent watched vessels that could be the sighting, nearest last fix first.
+def candidates(
+    store: SeaStore, sighting: Record, rules: SeaRules, state: dict[str, Record] | None = None
+) -> list[Record]:
+    """Silent watched vessels that could be the sighting, nearest last fix first (among
+    `state`, the store's `vessels` already read, if given).
 
     Only fixes up to the sighting's time count, and silent means what `note_fix` records (no
     fix for longer than `max_interp_s`): so the answer does not depend on whether the
@@ -139,7 +142,7 @@ def candidates(store: SeaStore, sighting: Record, rules: SeaRules) -> list[Recor
     t, lat, lon = sighting["t"], sighting["lat"], sighting["lon"]
     metres_per_s = rules.candidate_speed_kn * METRES_PER_NM / 3600
     found = []
-    for mmsi, vessel in vessels(store).items():
+    for mmsi, vessel in (vessels(store) if state is None else state).items():
         before = last_fix_before(vessel, t)
         if before is None or t - before[0] <= rules.max_interp_s:
             continue
