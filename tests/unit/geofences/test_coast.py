@@ -100,12 +100,23 @@ def assert_same_as_plain(index: LandIndex, lat: float, lon: float) -> None:
         assert fast == plain, (lat, lon)
     else:
         assert fast == pytest.approx(plain, rel=1e-9, abs=1e-6), (lat, lon)
-    # The grid's classes hold: no land in a sea cell, none of the shore near a deep one.
+    # The rule's question, answered without the distance where it can be, agrees too.
+    for metres in (ON_LAND_M, 3_000.0):
+        beyond = index.inland_beyond(lat, lon, metres)
+        assert beyond == (None if plain is None else plain > metres), (lat, lon, metres)
+    # The grid's classes hold: no land in a sea cell, none of the shore near a deep one; in a
+    # mixed cell, no land in a sea sub-cell and no sea in a land one.
     kind = index.cell_kind(lat, lon)
     if kind == "sea":
         assert plain == 0.0, (lat, lon)
     elif kind == "deep":
         assert plain is not None and plain >= 2_000.0, (lat, lon)
+    sub = index.sub_cell_kind(lat, lon)
+    assert (sub is None) == (kind != "mixed"), (lat, lon)
+    if sub == "sea":
+        assert plain == 0.0, (lat, lon)
+    elif sub == "land":
+        assert plain is not None and plain > 0.0, (lat, lon)
 
 
 def near_shore_points(
@@ -222,6 +233,37 @@ def test_the_grid_agrees_with_plain_shapely_on_a_seeded_sample(index, monkeypatc
 def test_the_grid_agrees_with_plain_shapely_in_the_full_resolution_ports(port, fx, fy):
     west, south, east, north = port
     assert_same_as_plain(land_index(), south + fy * (north - south), west + fx * (east - west))
+
+
+def test_sub_cells_agree_with_plain_shapely_on_their_edges_and_corners(index):
+    """Points exactly on sub-cell lines (where rounding picks the sub-cell) near the shore."""
+    step = index.cell_deg / coast.SUB_CELLS
+    west, south, _, _ = COVERAGE
+    kinds = set()
+    for lat, lon in near_shore_points(150, seed=23):
+        on_line_lon = west + round((lon - west) / step) * step
+        on_line_lat = south + round((lat - south) / step) * step
+        for point in ((lat, on_line_lon), (on_line_lat, lon), (on_line_lat, on_line_lon)):
+            assert_same_as_plain(index, *point)
+            kinds.add(index.sub_cell_kind(*point))
+    assert kinds >= {"sea", "shore", "land"}
+
+
+def test_a_mixed_cell_s_sub_cells_are_mostly_decided_without_the_polygon(index):
+    counts = index.sub_cell_counts()
+    assert sum(counts.values()) == index.cell_counts()["mixed"] * coast.SUB_CELLS**2
+    assert counts["sea"] + counts["land"] > 2 * counts["shore"]
+
+
+def test_sub_cells_at_the_coverage_s_edge_are_tested_against_the_polygon():
+    # The cape's land reaches the west edge, where its outline is a cut: a point on that
+    # edge is not inside the land (0 m), so the sub-cells there are never "land".
+    index = LandIndex(_coast(CAPE, bbox=[0.0, 0.0, 2.0, 2.0]), cell_deg=0.5)
+    assert index.inland_m(1.0, 0.0) == 0.0
+    assert index.sub_cell_kind(1.0, 0.0) == "shore"
+    assert index.sub_cell_kind(1.0, 0.3) == "land"
+    assert index.sub_cell_kind(1.8, 0.8) == "sea"
+    assert index.inland_m(1.8, 0.8) == 0.0
 
 
 def test_shore_m_measures_at_sea_too(index):
