@@ -25,6 +25,11 @@ to the .jsonl beside it):
    worker down and costs memory), in each report that walks the tables: the Python heap
    traced, the top allocation sites, and what grew since the previous such report, by line,
    and since the first one SOAK_TRACEMALLOC_BASE_S after start.
+SOAK_SPIKES=<share>: a thread that reads Python's allocated block count 20 times a second (the
+series beside SOAK_PROBE_OUT, suffix .spikes.series, with the main and history threads' current
+functions) and, in readings among the highest <share> of the last minute's, counts what every
+thread was running (its innermost frames) into the suffix .spikes.json: who makes the heap's
+short peaks, which set how many arenas it keeps.
 SOAK_HISTORY_FLUSH_S=<s> sets the history sink's transaction interval (streams.bindings.history_sink
 FLUSH_S): shorter, each transaction gathers fewer rows at once.
 SOAK_GC_YOUNG=<n> sets the worker's young-generation threshold (streams.collector.YOUNG_THRESHOLD)
@@ -501,6 +506,86 @@ def _trim_loop(every: float) -> None:
         trim(0)
 
 
+def _spike_loop(top_share: float, out: Path) -> None:
+    """SOAK_SPIKES: read the block count 20 times a second into a series, and count the
+    threads' innermost frames in the readings among the highest `top_share` of the last
+    minute's (and, for scale, in every 100th reading)."""
+    import bisect
+    from collections import Counter, deque
+
+    window: deque[int] = deque()  # the last minute's readings, in time order...
+    ranked: list[int] = []  # ...and sorted
+    spikes: Counter[str] = Counter()
+    calm: Counter[str] = Counter()
+    n = high = 0
+    started = written = time.monotonic()
+    # With SOAK_TRACEMALLOC=1: a trace at a low reading, and at a peak reading at least 10 s
+    # later, compared: the lines that allocated the peak's extra blocks.
+    low_trace: tracemalloc.Snapshot | None = None
+    traced_at = 0.0
+    grew: Counter[str] = Counter()
+    traced = 0
+    names: dict[int | None, str] = {}
+    series = out.with_suffix(".series")
+    with series.open("w") as lines:
+        while True:
+            time.sleep(0.05)
+            now, blocks = time.monotonic(), sys.getallocatedblocks()
+            window.append(blocks)
+            bisect.insort(ranked, blocks)
+            if len(window) > 1200:
+                ranked.pop(bisect.bisect_left(ranked, window.popleft()))
+            n += 1
+            peak = len(ranked) >= 200 and blocks >= ranked[int(len(ranked) * (1 - top_share))]
+            frames = sys._current_frames()
+            tops = {}
+            for ident, frame in frames.items():
+                if ident not in names:
+                    names = {t.ident: t.name for t in threading.enumerate()}
+                tops[names.get(ident, str(ident))] = frame.f_code.co_name
+            lines.write(
+                f"{now - started:.2f} {blocks} {tops.get('MainThread', '-')} "
+                f"{tops.get('history_0', '-')}\n"
+            )
+            if TRACE and len(ranked) >= 200 and now - traced_at >= 10.0:
+                if blocks <= ranked[len(ranked) // 5]:
+                    low_trace, traced_at = tracemalloc.take_snapshot(), now
+                elif peak and low_trace is not None:
+                    diff = tracemalloc.take_snapshot().compare_to(low_trace, "lineno")
+                    low_trace, traced_at = None, now
+                    traced += 1
+                    for stat in diff[:25]:
+                        if stat.count_diff > 0:
+                            grew[str(stat.traceback[0])] += stat.count_diff
+            if peak or n % 100 == 0:
+                high += peak
+                into = spikes if peak else calm
+                for ident, frame in frames.items():
+                    if ident == threading.get_ident():
+                        continue
+                    stack = []
+                    f: Any = frame
+                    while f is not None and len(stack) < 8:
+                        code = f.f_code
+                        stack.append(f"{Path(code.co_filename).name}:{code.co_name}:{f.f_lineno}")
+                        f = f.f_back
+                    into[f"{names.get(ident, ident)} | " + " < ".join(stack)] += 1
+            if now - written >= 30.0:
+                written = now
+                lines.flush()
+                report = {
+                    "readings": n,
+                    "high": high,
+                    "spikes": spikes.most_common(60),
+                    "calm": calm.most_common(30),
+                    "traced_peaks": traced,
+                    "peak_blocks_by_line": grew.most_common(40),
+                }
+                tmp = out.with_suffix(".tmp")
+                tmp.write_text(json.dumps(report, indent=1))
+                tmp.replace(out)
+
+
 def _loop(probe: Probe) -> None:
     time.sleep(min(EVERY_S, 20.0))
     while True:
@@ -532,6 +617,12 @@ def main() -> int:
     trim = float(os.environ.get("SOAK_TRIM_S", "0"))
     if trim > 0:
         threading.Thread(target=_trim_loop, args=(trim,), name="soak-trim", daemon=True).start()
+    spikes = float(os.environ.get("SOAK_SPIKES", "0"))
+    if spikes > 0 and OUT:
+        out = Path(OUT).with_suffix(".spikes.json")
+        threading.Thread(
+            target=_spike_loop, args=(spikes, out), name="soak-spikes", daemon=True
+        ).start()
     if OUT:
         probe = Probe(Path(OUT))
         # Not on a signal: Faust's worker takes SIGUSR1 (it dumps the tasks' stacks).
