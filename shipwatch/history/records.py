@@ -67,7 +67,7 @@ class Batch:
             if topic == "history":
                 self._fixes(record["records"])
             elif topic == "statics":
-                self.statics.append((int(record["mmsi"]), epoch_of(record["ts"]), record))
+                self.statics.append((int(record["mmsi"]), epoch_of(record["ts"]), identity(record)))
             elif topic == "alerts":
                 self.alerts.append(alert_row(record, value or b""))
             else:
@@ -144,6 +144,13 @@ def alert_row(record: Record, raw: bytes) -> tuple[str, float, list[int], bytes]
     if isinstance(evidence.get("other_mmsi"), int):  # the other side of an identity conflict
         vessels.append(evidence["other_mmsi"])
     return alert_id, epoch_of(record["at"]), sorted(set(vessels)), raw
+
+
+def identity(report: Record) -> Record:
+    """The identity fields a static report gives (null ones left out): all the store merges of
+    it, and all a batch keeps until its transaction (a report's other fields are a dozen more
+    objects each)."""
+    return {name: report[name] for name in IDENTITY_FIELDS if report.get(name) is not None}
 
 
 def identity_changes(

@@ -97,6 +97,40 @@ def test_a_rename_is_an_identity_change_and_a_late_static_changes_nothing(
     assert changes == [{"field": "name", "old": "PAEKMA", "new": NAME}]
 
 
+def test_a_batch_keeps_only_a_static_report_s_identity_until_it_is_written(
+    store: HistoryStore,
+) -> None:
+    report = static(
+        DPRK_TANKER,
+        "2024-03-07T00:00:00Z",
+        name=NAME,
+        imo=9_123_458,
+        callsign="HMXX",
+        ship_type=80,
+        length=120.0,
+        beam=None,
+        destination="VOSTOCHNY",
+        eta="03-09 12:00",
+        source="feed-a",
+        status=5,
+    )
+    kept = batch("statics", [report])
+    [(mmsi, t, fields)] = kept.statics
+    assert (mmsi, t) == (DPRK_TANKER, epoch_of(report["ts"]))
+    assert fields == {
+        "name": NAME,
+        "imo": 9_123_458,
+        "callsign": "HMXX",
+        "ship_type": 80,
+        "length": 120.0,
+        "destination": "VOSTOCHNY",
+    }
+    store.write(kept)
+    history = store.vessel(DPRK_TANKER)
+    assert history is not None
+    assert {k: history.identity[k] for k in fields} == fields
+
+
 def test_search_finds_a_vessel_by_name_part_mmsi_imo_and_call_sign(store: HistoryStore) -> None:
     store.write(
         batch(
