@@ -281,7 +281,7 @@ def _one(
 
 def _weigh(store: SeaStore, rec: Record, rules: SeaRules, out: SeaBatch) -> None:
     """A dark sighting against the silent watched vessels: the `sighting` event."""
-    found = watched.candidates(store, rec, rules)
+    found = watched.candidates(watched.vessels(store), rec, rules)
     event = cells.sighting_event(rec, None, None)
     event.update(
         port=rec["port"],

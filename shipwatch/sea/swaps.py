@@ -61,7 +61,7 @@ def decide(store: SeaStore, new: Record, rules: SeaRules, zones: SeaZones) -> li
     reach_rules = _with_speed(rules, checks, lookback)
     state = watched.vessels(store)
     events = []
-    for found in watched.candidates(store, new, reach_rules, state):
+    for found in watched.candidates(state, new, reach_rules):
         vessel = state.get(str(found["mmsi"])) or {}
         size = vessel.get("size")
         if found["mmsi"] == new["mmsi"] or not _same_size(size, new, checks):

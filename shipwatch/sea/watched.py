@@ -12,6 +12,7 @@ the spot from its next fix after, if it reappeared.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from typing import Any
 
 from geofences.movement import METRES_PER_NM, distance_m
@@ -130,11 +131,9 @@ def due_at(store: SeaStore, rules: SeaRules) -> float | None:
     return held.due_at(store, DARK_KEY, rules.sighting_wait_s)
 
 
-def candidates(
-    store: SeaStore, sighting: Record, rules: SeaRules, state: dict[str, Record] | None = None
-) -> list[Record]:
-    """Silent watched vessels that could be the sighting, nearest last fix first (among
-    `state`, the store's `vessels` already read, if given).
+def candidates(state: Mapping[str, Record], sighting: Record, rules: SeaRules) -> list[Record]:
+    """Silent watched vessels of `state` (the store's `vessels`) that could be the sighting,
+    nearest last fix first.
 
     Only fixes up to the sighting's time count, and silent means what `note_fix` records (no
     fix for longer than `max_interp_s`): so the answer does not depend on whether the
@@ -142,7 +141,7 @@ def candidates(
     t, lat, lon = sighting["t"], sighting["lat"], sighting["lon"]
     metres_per_s = rules.candidate_speed_kn * METRES_PER_NM / 3600
     found = []
-    for mmsi, vessel in (vessels(store) if state is None else state).items():
+    for mmsi, vessel in state.items():
         before = last_fix_before(vessel, t)
         if before is None or t - before[0] <= rules.max_interp_s:
             continue

@@ -565,7 +565,7 @@ def _sea_table(release: Release, lines: list[Line], readers: Readers) -> None:
             encounters.due_at(store, key, rules)
         elif key in (watched.KEY, watched.VESSELS_KEY) or key.startswith(watched.VESSEL_PREFIX):
             sighting = {"t": 1_711_500_000.0, "lat": 42.75, "lon": 133.05}
-            watched.candidates(store, sighting, rules)
+            watched.candidates(watched.vessels(store), sighting, rules)
         elif key == watched.DARK_KEY:
             watched.due_at(store, rules)
         else:

@@ -142,7 +142,9 @@ def test_a_release_0_1_0_value_is_split_on_first_use_and_read_the_same() -> None
     old = MemoryStore()
     old.put(watched.KEY, watched.vessels(new))
     sighting = {"t": 20_000.0, "lat": 42.05, "lon": 131.05}
-    assert watched.candidates(old, sighting, RULES) == watched.candidates(new, sighting, RULES)
+    assert watched.candidates(watched.vessels(old), sighting, RULES) == watched.candidates(
+        watched.vessels(new), sighting, RULES
+    )
     assert old.data == new.data  # split: the single value is gone, each vessel has its key
     # And it takes the next fix as a store that never had the old value does.
     for store in (old, new):
