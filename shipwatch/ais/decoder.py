@@ -82,11 +82,13 @@ class StreamDecoder:
         try:
             line = parse_line(item.raw)
         except Rejected as exc:
+            self._next_time = None  # a time line dates the line after it, even a refused one
             return [Refused(exc, (item,))]
         if isinstance(line, TimeLine):
             self._next_time = self.known_time = line.time
             return []
         if isinstance(line, OtherSentence):
+            self._next_time = None
             return [Skipped(line.label, (item,))]
         explicit = line.time if line.time is not None else self._next_time
         self._next_time = None

@@ -91,6 +91,32 @@ def _in_range(t: float, what: str) -> float:
     return t
 
 
+def _split_tag_block(line: bytes) -> tuple[float | None, bytes]:
+    """The tag block's time (None without one) and the sentence after it."""
+    if line[:1] != b"\\":
+        return None, line
+    end = line.find(b"\\", 1)
+    if end < 0:
+        raise Rejected("bad_nmea", "tag block is not closed")
+    return _tag_block_time(line[1:end]), line[end + 1 :]
+
+
+def sound(raw: bytes) -> bool:
+    """Whether the line's checksums hold and its tag block's time reads: what `parse_line`
+    checks before it looks at the message. A copy that fails cannot stand for a message."""
+    line = raw.strip()
+    if not line.isascii():
+        return False
+    try:
+        tag_time, line = _split_tag_block(line)
+        if not line:
+            return tag_time is not None  # a time line
+        _verify_checksum(line)
+    except Rejected:
+        return False
+    return True
+
+
 def parse_line(raw: bytes) -> Line:
     """Classify one NMEA line; raises Rejected (`bad_nmea`, `bad_checksum`, `bad_time`, ...)."""
     line = raw.strip()
@@ -98,15 +124,9 @@ def parse_line(raw: bytes) -> Line:
         raise Rejected("too_large", f"{len(line)} bytes for one NMEA line")
     if not line.isascii():
         raise Rejected("bad_nmea", "non-ASCII bytes")
-    tag_time = None
-    if line[:1] == b"\\":
-        end = line.find(b"\\", 1)
-        if end < 0:
-            raise Rejected("bad_nmea", "tag block is not closed")
-        tag_time = _tag_block_time(line[1:end])
-        line = line[end + 1 :]
-        if not line and tag_time is not None:
-            return TimeLine(tag_time)
+    tag_time, line = _split_tag_block(line)
+    if not line and tag_time is not None:
+        return TimeLine(tag_time)
     if line[:1] not in (b"!", b"$"):
         raise Rejected("bad_nmea", f"not an NMEA sentence: {line[:40]!r}")
     _verify_checksum(line)

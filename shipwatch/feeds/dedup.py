@@ -2,14 +2,17 @@
 
 Keyed on the message's payload (which holds the MMSI, so the key is per vessel), as
 AIS-catcher's `unique` filter does. Two copies are the same message when their times are within
-the window: each copy's own time (its tag block's `c:`) where it has one, else its receive
-time. A moored vessel repeats its position report word for word minutes apart, and a recorded
-day can arrive within a second: the message's own time tells those apart. A multi-sentence
-message is judged whole: its fragments are held until the last one comes, then all pass or all
-are dropped, so that a fragment one receiver missed cannot cost the message. A time line
+the window: each copy's own time (its tag block's `c:`, or the `$PGHP` line before it) where it
+has one, else its receive time. A moored vessel repeats its position report word for word
+minutes apart, and a recorded day can arrive within a second: the message's own time tells
+those apart. A multi-sentence message is judged whole: its fragments are held in their slot
+(sequence id and channel, as the decoder joins them: a feed merging many stations interleaves
+messages) until the last one comes, then all pass or all are dropped, so that a fragment one
+receiver missed cannot cost the message; an unfinished one passes as it is. A time line
 (`$PGHP`, a tag block alone) goes with the sentence after it, because it dates only that one.
-Other lines pass untouched: ingest judges them. JSON messages (aisstream.io) are keyed on their
-bytes.
+A copy whose checksums do not hold passes untouched and takes no message's place: ingest
+refuses it, and another receiver's good copy must still pass. Other lines pass untouched:
+ingest judges them. JSON messages (aisstream.io) are keyed on their bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from shipwatch.ais.nmea import sound
 from shipwatch.feeds.clock import tag_time
 from shipwatch.feeds.received import Received
 
@@ -61,13 +66,24 @@ class Window:
 
 
 @dataclass
-class _Stream:
-    """One sender's lines not yet passed: a time line, or a multipart's fragments."""
+class _Group:
+    """A multipart being collected: its lines so far (time lines included), its payloads."""
 
+    count: bytes
+    since: float
     held: list[Received] = field(default_factory=list)
     payloads: list[bytes] = field(default_factory=list)
-    group: tuple[bytes, bytes] | None = None  # (sequence id, fragment count) being collected
-    since: float = 0.0
+
+
+@dataclass
+class _Stream:
+    """One sender's lines not yet passed: time lines waiting for the sentence they date, and
+    the multiparts being collected, by slot (sequence id, channel) as the decoder joins them:
+    a feed that merges many stations interleaves their messages' fragments."""
+
+    times: list[Received] = field(default_factory=list)
+    since: float = 0.0  # when the first waiting time line came
+    groups: dict[tuple[bytes, bytes], _Group] = field(default_factory=dict)
 
 
 # AIS 6-bit armour: "0".."W" are 0..39, "`".."w" are 40..63; anything else is not a payload.
@@ -100,17 +116,32 @@ def _keyed(items: list[Received], vessel: bytes | None) -> list[Received]:
     return items
 
 
-def _first_time(items: list[Received]) -> float | None:
-    # The first tag-block time among the lines of a message (a time line held for it included).
-    return next((t for t in map(tag_time, (i.payload for i in items)) if t), None)
+def _pghp_time(line: bytes) -> float | None:
+    # `$PGHP,1,<year>,<month>,<day>,<hour>,<minute>,<second>,<centiseconds>,...`: a Gatehouse
+    # time line's UTC time, None when it is not one or does not read.
+    fields = line.split(b",", 9)
+    if len(fields) < 9 or fields[1] != b"1":
+        return None
+    try:
+        year, month, day, hour, minute, second, centi = (int(f) for f in fields[2:9])
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp() + (
+            centi / 100
+        )
+    except ValueError:
+        return None
 
 
-def _time_of(stream: _Stream | None, line: bytes) -> float | None:
-    # The line's own time, else that of the time line held for it.
+def _line_time(line: bytes) -> float | None:
+    # A line's own time: its tag block's `c:`, else a `$PGHP` line's.
     own = tag_time(line)
-    if own is None and stream is not None:
-        own = _first_time(stream.held)
+    if own is None and sentence_of(line)[:5] == b"$PGHP":
+        own = _pghp_time(sentence_of(line))
     return own
+
+
+def _time_of(lines: list[Received]) -> float | None:
+    # A message's own time: the first of its lines' (time lines and sentences) that has one.
+    return next((t for t in (_line_time(i.payload) for i in lines) if t is not None), None)
 
 
 def sentence_of(line: bytes) -> bytes:
@@ -140,61 +171,73 @@ class Deduplicator:
             return _keyed([item], _json_vessel(payload))
         sentence = sentence_of(payload)
         stream = self.streams.get(item.key)
+        if not sound(payload):
+            # A corrupt copy must not take the place of a good one another receiver sends:
+            # it passes untouched (ingest refuses it), with the time lines that dated it.
+            return [*_take_times(stream), item]
         if not sentence or sentence[:5] == b"$PGHP":  # a time line: it dates the next sentence
             if stream is None:
                 stream = self.streams[item.key] = _Stream()
-            unfinished = self._release_group(stream)
-            stream.held.append(item)
-            stream.since = item.received_at
-            return unfinished
+            if not stream.times:
+                stream.since = item.received_at
+            stream.times.append(item)
+            return []
         fields = sentence.split(b",", 6)
-        if sentence[:1] != b"!" or len(fields) < 7:
-            return [*self._release(stream), item] if stream else [item]
-        count, number, sequence, body = fields[1], fields[2], fields[3], fields[5]
+        if sentence[:1] != b"!" or len(fields) < 7 or not (fields[1] + fields[2]).isdigit():
+            return [*_take_times(stream), item]  # other lines pass untouched: ingest judges
+        count, number, body = fields[1], fields[2], fields[5]
+        times = _take_times(stream)
         if count == b"1":
-            held = self._release_group(stream) if stream else []
-            if self._first(body, item.received_at, _time_of(stream, payload)):
-                return [*held, *_keyed([*self._take_held(stream), item], vessel_of(body))]
-            self._drop_held(stream)
-            return held
+            at = tag_time(payload)  # its own time first, as the decoder reads it
+            if self._first(body, item.received_at, _time_of(times) if at is None else at):
+                return _keyed([*times, item], vessel_of(body))
+            return []  # a copy: dropped with the time lines that dated it
         if stream is None:
             stream = self.streams[item.key] = _Stream()
+        slot = (fields[3], fields[4])
+        group = stream.groups.get(slot)
         out: list[Received] = []
-        if stream.group != (sequence, count) or number == b"1":
-            out = self._release_group(stream)
-            stream.group, stream.since = (sequence, count), item.received_at
-        stream.held.append(item)
-        stream.payloads.append(body)
+        if number == b"1" or group is None or group.count != count:
+            if group is not None:  # the slot's message lost a fragment: it passes as it is
+                out += stream.groups.pop(slot).held
+            if number != b"1":  # continues nothing held: passes as it is
+                return [*out, *times, item]
+            group = stream.groups[slot] = _Group(count, item.received_at)
+        elif int(number) != len(group.payloads) + 1:  # a fragment missing between: as they are
+            return [*out, *stream.groups.pop(slot).held, *times, item]
+        group.held += times
+        group.held.append(item)
+        group.payloads.append(body)
         if number == count:
-            stream_first = stream.payloads[0]
-            key = b"|".join(stream.payloads)
-            at = _first_time(stream.held)
-            complete = self._take_held(stream)
-            stream.group, stream.payloads = None, []
-            if self._first(key, item.received_at, at):
-                out += _keyed(complete, vessel_of(stream_first))
+            del stream.groups[slot]
+            at = _time_of(group.held)
+            if self._first(b"|".join(group.payloads), item.received_at, at):
+                out += _keyed(group.held, vessel_of(group.payloads[0]))
         return out
 
     def expire(self, now: float) -> list[Received]:
         """Held lines of senders that stopped mid-message, passed on as they are."""
         out: list[Received] = []
         for key, stream in list(self.streams.items()):
-            if stream.held and now - stream.since >= GROUP_WAIT_S:
-                out += self._release(stream)
-            if not stream.held:
+            for slot, group in list(stream.groups.items()):
+                if now - group.since >= GROUP_WAIT_S:
+                    out += stream.groups.pop(slot).held
+            if stream.times and now - stream.since >= GROUP_WAIT_S:
+                out += _take_times(stream)
+            if not stream.times and not stream.groups:
                 del self.streams[key]
         return out
 
     def flush(self) -> list[Received]:
         """Everything held, for a clean stop."""
-        out = [line for stream in self.streams.values() for line in self._release(stream)]
+        out = [line for stream in self.streams.values() for line in _release(stream)]
         self.streams.clear()
         return out
 
     def forget(self, key: bytes) -> list[Received]:
         """A sender disconnected: what it left held passes on as it is."""
         stream = self.streams.pop(key, None)
-        return self._release(stream) if stream else []
+        return _release(stream) if stream else []
 
     def _first(self, key: bytes, received_at: float, at: float | None) -> bool:
         if self.window.first(key, received_at, at):
@@ -202,26 +245,16 @@ class Deduplicator:
         self.duplicates += 1
         return False
 
-    def _release(self, stream: _Stream | None) -> list[Received]:
-        if stream is None:
-            return []
-        out, stream.held, stream.payloads, stream.group = stream.held, [], [], None
-        return out
 
-    def _release_group(self, stream: _Stream | None) -> list[Received]:
-        # An unfinished multipart (a fragment lost): pass it as it is, with its time line.
-        if stream is None or stream.group is None:
-            return []
-        return self._release(stream)
+def _take_times(stream: _Stream | None) -> list[Received]:
+    if stream is None or not stream.times:
+        return []
+    out, stream.times = stream.times, []
+    return out
 
-    @staticmethod
-    def _take_held(stream: _Stream | None) -> list[Received]:
-        if stream is None:
-            return []
-        out, stream.held, stream.payloads = stream.held, [], []
-        return out
 
-    @staticmethod
-    def _drop_held(stream: _Stream | None) -> None:
-        if stream is not None:
-            stream.held, stream.payloads = [], []
+def _release(stream: _Stream) -> list[Received]:
+    """Everything a sender left held, as it is: its multiparts in the order they began."""
+    groups = sorted(stream.groups.values(), key=lambda g: g.since)
+    stream.groups = {}
+    return [line for group in groups for line in group.held] + _take_times(stream)

@@ -221,6 +221,20 @@ def test_on_the_stream_untimed_sentences_take_the_receive_time_and_tags_win():
     assert tagged_ms.records[0].ts.timestamp() == T0 + 7
 
 
+def test_a_time_line_dates_only_the_line_after_it_even_a_refused_or_other_one():
+    """Else a receiver's stale `$PGHP` would date a sentence it never belonged to."""
+    line = sentences(POSITION)[0]
+    corrupt = line[:-2] + ("00" if line[-2:] != "00" else "01")
+    other = with_checksum("$GPGGA,000000,0000.00,N,00000.00,E,1,08,0.9,0,M,0,M,,")
+    for between in (corrupt, other):
+        decoder = StreamDecoder()
+        assert decoder.feed(gatehouse(T0 - 86_400).encode(), T0) == []
+        (refused_or_skipped,) = decoder.feed(between.encode(), T0)
+        assert isinstance(refused_or_skipped, Refused | Skipped)
+        (accepted,) = decoder.feed(line.encode(), T0)
+        assert accepted.records[0].ts.timestamp() == T0  # its receive time, not the old line's
+
+
 def test_nmea_files_with_crlf_tag_blocks_and_gatehouse_lines_decode(tmp_path: Path, capsys):
     voyage = sentences(VOYAGE, seq_id=1)
     lines = [

@@ -7,13 +7,29 @@ from dataclasses import dataclass
 
 from hypothesis import given
 from hypothesis import strategies as st
+from pyais.util import checksum
 
 from shipwatch.feeds.dedup import GROUP_WAIT_S, Deduplicator, Window
 from shipwatch.feeds.received import Received
 
 
+def _checked(text: str) -> str:
+    """`text` with its NMEA checksum (XOR of the characters between the start and `*`)."""
+    return f"{text}*{checksum(text[1:].encode()):02X}"
+
+
 def _sentence(count: int, number: int, seq: str, body: str, channel: str = "A") -> bytes:
-    return f"!AIVDM,{count},{number},{seq},{channel},{body},0*00".encode()
+    return _checked(f"!AIVDM,{count},{number},{seq},{channel},{body},0").encode()
+
+
+def _tag(fields: str) -> bytes:
+    """A tag block with its checksum."""
+    return f"\\{fields}*{checksum(fields.encode()):02X}\\".encode()
+
+
+def _pghp(second: int, minute: int = 0) -> bytes:
+    """A Gatehouse time line: 2024-03-08 00:`minute`:`second` UTC."""
+    return _checked(f"$PGHP,1,2024,3,8,0,{minute},{second},0,219,2190047,2190047,1").encode()
 
 
 def _item(payload: bytes, key: bytes = b"a", t: float = 0.0) -> Received:
@@ -24,10 +40,10 @@ def _payloads(items: list[Received]) -> list[bytes]:
     return [i.payload for i in items]
 
 
-TIME = b"\\c:1709856000*55\\"
-PGHP = b"$PGHP,1,2024,3,8,0,0,0,0,219,2190047,2190047,1,4C*5A"
+TIME = _tag("c:1709856000")
+PGHP = _pghp(0)
 ONE = _sentence(1, 1, "", "13u?etPv2;0n:dDPwUM1U1Cb069D")
-TAGGED_ONE = b"\\s:r,c:1709856000*00\\" + ONE
+TAGGED_ONE = _tag("s:r,c:1709856000") + ONE
 PART1 = _sentence(2, 1, "3", "55NBjP01mtGIL@CW;SM<D60P5Ld000000000000P0`<3557l0<50@kk@K5h@00")
 PART2 = _sentence(2, 2, "3", "00000000000")
 
@@ -44,7 +60,7 @@ def test_a_message_heard_again_within_the_window_is_dropped_and_counted() -> Non
 def test_the_same_payload_at_another_time_of_its_own_is_another_message() -> None:
     # A moored vessel repeats its report word for word; a recorded day arrives within a second.
     dedup = Deduplicator(window_s=20)
-    later = b"\\s:r,c:1709856300*00\\" + ONE  # five minutes later by its own time
+    later = _tag("s:r,c:1709856300") + ONE  # five minutes later by its own time
     assert dedup.take(_item(TAGGED_ONE, b"a", 5.0))
     assert dedup.take(_item(later, b"a", 5.1))
     assert dedup.take(_item(TAGGED_ONE, b"b", 5.2)) == []  # the first again, another receiver
@@ -103,12 +119,109 @@ def test_a_multipart_passes_whole_from_whichever_receiver_completes_it_first() -
 
 def test_a_fragment_one_receiver_missed_does_not_cost_the_message() -> None:
     dedup = Deduplicator(window_s=20)
-    assert dedup.take(_item(PART1, b"a")) == []
-    # a missed PART2: its next message releases the unfinished one as it is (ingest judges it)
-    assert _payloads(dedup.take(_item(ONE, b"a"))) == [PART1, ONE]
-    assert dedup.take(_item(PART1, b"b")) == []
-    assert _payloads(dedup.take(_item(PART2, b"b"))) == [PART1, PART2]  # b's whole copy
+    assert dedup.take(_item(PART1, b"a", 0.0)) == []
+    assert _payloads(dedup.take(_item(ONE, b"a", 0.1))) == [ONE]  # others pass meanwhile
+    assert dedup.take(_item(PART1, b"b", 0.2)) == []
+    assert _payloads(dedup.take(_item(PART2, b"b", 0.3))) == [PART1, PART2]  # b's whole copy
+    # a's missed PART2: the unfinished message passes as it is, keyed by its sender, after
+    # the group wait (ingest judges it)
+    unfinished = dedup.expire(GROUP_WAIT_S)
+    assert [(i.key, i.payload, i.vessel) for i in unfinished] == [(b"a", PART1, None)]
     assert dedup.duplicates == 0
+
+
+def test_a_new_message_in_a_slot_or_a_fragment_out_of_turn_passes_the_unfinished_as_it_is() -> None:
+    dedup = Deduplicator(window_s=20)
+    other = _sentence(2, 1, "3", "55NBjP01mtGIL@CW;SM<D60P5Ld000000000000P0`<3557l0<50@kk@K5h@11")
+    assert dedup.take(_item(PART1, b"a")) == []
+    assert _payloads(dedup.take(_item(other, b"a"))) == [PART1]  # slot (3, A) begins anew
+    third = _sentence(3, 3, "3", "0000")
+    assert _payloads(dedup.take(_item(third, b"a"))) == [other, third]  # 3 after 1 of 2
+    alone = _sentence(2, 2, "4", "0000")
+    assert _payloads(dedup.take(_item(alone, b"a"))) == [alone]  # continues nothing held
+    assert all(i.vessel is None for i in dedup.flush()) and dedup.duplicates == 0
+
+
+def test_a_corrupt_copy_passes_untouched_and_does_not_take_the_good_copys_place() -> None:
+    """Ingest refuses the corrupt copy; the other receiver's good one must still pass."""
+    good_tag = _tag("s:a,c:1709856000")
+    corrupt = [
+        ONE[:-2] + b"FF",  # the sentence's checksum
+        _tag("s:a,c:1709856000")[:-2] + b"0\\" + ONE,  # the tag block's checksum
+        _tag("s:a,c:17098x6000") + ONE,  # a time that does not read
+        ONE.replace(b",0*", b",x*"),  # a field, so the checksum no longer holds
+    ]
+    for bad in corrupt:
+        dedup = Deduplicator(window_s=20)
+        assert _payloads(dedup.take(_item(bad, b"a", 1.0))) == [bad]
+        assert [i.vessel for i in dedup.take(_item(bad, b"a", 1.0))] == [None]
+        assert _payloads(dedup.take(_item(good_tag + ONE, b"b", 1.1))) == [good_tag + ONE]
+        assert dedup.duplicates == 0
+    dedup = Deduplicator(window_s=20)
+    assert dedup.take(_item(PART1, b"a")) == []
+    bad_part2 = PART2[:-2] + b"00"
+    assert _payloads(dedup.take(_item(bad_part2, b"a"))) == [bad_part2]
+    assert dedup.take(_item(PART1, b"b")) == []
+    assert _payloads(dedup.take(_item(PART2, b"b"))) == [PART1, PART2]
+
+
+def test_a_time_line_a_refused_line_used_goes_with_it() -> None:
+    dedup = Deduplicator(window_s=20)
+    assert dedup.take(_item(PGHP, b"a")) == []
+    bad = ONE[:-2] + b"FF"
+    assert _payloads(dedup.take(_item(bad, b"a"))) == [PGHP, bad]
+    assert _payloads(dedup.take(_item(ONE, b"a"))) == [ONE]  # not dated by that time line
+
+
+def test_gatehouse_times_tell_a_repeat_from_a_copy() -> None:
+    """A moored vessel's report repeated word for word three minutes later by its `$PGHP` time
+    is another message, though it arrives seconds after the first."""
+    dedup = Deduplicator(window_s=20)
+    dedup.take(_item(_pghp(0), b"a", 100.0))
+    assert _payloads(dedup.take(_item(ONE, b"a", 100.0))) == [_pghp(0), ONE]
+    assert dedup.take(_item(_pghp(0, minute=3), b"a", 105.0)) == []
+    later = dedup.take(_item(ONE, b"a", 105.1))  # 3 min later by its own time
+    assert _payloads(later) == [_pghp(0, minute=3), ONE]
+    assert dedup.take(_item(_pghp(1), b"b", 106.0)) == []
+    assert dedup.take(_item(ONE, b"b", 106.0)) == []  # the first again, 1 s off: a copy
+    assert dedup.duplicates == 1
+
+
+@given(st.data())
+def test_one_sender_interleaving_messages_in_their_slots_passes_each_whole(
+    data: st.DataObject,
+) -> None:
+    """A feed that merges many stations interleaves the fragments of messages in different
+    slots (sequence id, channel): each is joined in its slot, as the decoder joins them."""
+    slots = data.draw(
+        st.lists(st.tuples(st.sampled_from("0123456789"), st.sampled_from("AB")), unique=True)
+        .filter(bool)
+        .map(lambda xs: xs[:8])
+    )
+    messages = []
+    for i, (seq, channel) in enumerate(slots):
+        parts = data.draw(st.integers(1, 3))
+        messages.append(
+            [
+                _sentence(parts, k, seq if parts > 1 else "", f"M{i:03d}x{k}", channel)
+                for k in range(1, parts + 1)
+            ]
+        )
+    queues = [list(m) for m in messages]
+    lines = []
+    while any(queues):
+        queue = data.draw(st.sampled_from([q for q in queues if q]))
+        lines.append(queue.pop(0))
+    dedup = Deduplicator(window_s=20)
+    out = []
+    for n, line in enumerate(lines):
+        out += dedup.take(_item(line, b"a", n * 0.001))
+    got = _payloads(out)
+    for message in messages:
+        at = got.index(message[0])
+        assert got[at : at + len(message)] == message  # whole, together, in order
+    assert sorted(got) == sorted(lines)
+    assert dedup.flush() == [] and dedup.duplicates == 0
 
 
 def test_a_time_line_goes_with_the_sentence_it_dates_and_is_dropped_with_it() -> None:
@@ -161,9 +274,9 @@ def _units(draw: st.DrawFn) -> list[Unit]:
         lines = [_sentence(parts, n, seq, f"{body}p{n}", channel) for n in range(1, parts + 1)]
         time_line = draw(st.sampled_from([None, "tag", "pghp"]))
         if time_line == "tag":
-            lines.insert(0, b"\\c:%d*00\\" % (1709856000 + index))
+            lines.insert(0, _tag(f"c:{1709856000 + index}"))
         elif time_line == "pghp":
-            lines.insert(0, b"$PGHP,1,2024,3,8,0,0,%d,0,219,1,1,1,4C*00" % index)
+            lines.insert(0, _pghp(index))
         units.append(Unit(index, tuple(lines), parts))
     return units
 
@@ -202,9 +315,10 @@ def test_two_receivers_interleaved_anyhow_pass_each_message_once_and_whole(
     passed_whole: dict[int, list[bytes]] = {}
     for key in (b"a", b"b"):
         mine = [i.payload for i in out if i.key == key]
-        sent = [line for _, lines, _ in copies[key] for line in lines]
+        sent = [line for _, lines, whole in copies[key] if whole for line in lines]
         it = iter(sent)
-        assert all(line in it for line in mine)  # a receiver's lines keep their order
+        # a receiver's whole messages keep their order (an unfinished one waits for its end)
+        assert all(line in it for line in mine if line in sent)
         for unit, lines, whole in copies[key]:
             present = [line in mine for line in lines]
             if whole:
