@@ -8,6 +8,7 @@ coerce, goes through the models, so the two paths accept, refuse and print alike
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,16 @@ import orjson
 
 from shipwatch.ais.errors import Rejected
 from shipwatch.ais.raw_message import MAX_MESSAGE_BYTES, decode_message, is_vessel_mmsi
-from shipwatch.ais.records import AnyRecord, Position, Scene, Sighting, iso
+from shipwatch.ais.records import (
+    EARLIEST,
+    FUTURE_TOLERANCE_S,
+    LATEST,
+    AnyRecord,
+    Position,
+    Scene,
+    Sighting,
+    iso,
+)
 from shipwatch.ais.timefmt import EventTimes
 
 JsonRecord = dict[str, Any]  # a record as published on `positions` / `statics` / `sightings`
@@ -23,6 +33,7 @@ JsonRecord = dict[str, Any]  # a record as published on `positions` / `statics` 
 
 _POSITION_FIELDS = frozenset(Position.model_fields)
 _ISO_Z_LEN = len("2024-03-07T00:00:00Z")
+EARLIEST_T, LATEST_T = EARLIEST.timestamp(), LATEST.timestamp()
 _times = EventTimes()  # the canonical times already found valid, and their epoch seconds
 
 
@@ -125,10 +136,10 @@ def _plain(obj: dict[str, Any]) -> bool:
     if ts[4] != "-" or ts[7] != "-" or ts[13] != ":" or ts[16] != ":":
         return False  # 20 characters can also be a week date or a time without colons
     try:
-        _times(ts)  # a feed's fixes share their seconds: each time is parsed once
+        t = _times(ts)  # a feed's fixes share their seconds: each time is parsed once
     except (ValueError, OverflowError):
         return False
-    return True
+    return EARLIEST_T <= t < LATEST_T and t <= time.time() + FUTURE_TOLERANCE_S
 
 
 def decode_json_form(payload: bytes, nulled: list[str] | None = None) -> list[JsonRecord]:

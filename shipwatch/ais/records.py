@@ -3,6 +3,7 @@ and the scenes (image footprints) they come from."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -30,11 +31,26 @@ def iso(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # AIS began in the 2000s: earlier is garbled
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # as the NMEA decoder's tag-block times
+# A time this far past our clock is no fix yet: a garbled year or a receiver's clock. Taken in,
+# it would carry its partition's event-time progress days ahead, and every decision waiting on
+# a watermark would be made before the real fixes came.
+FUTURE_TOLERANCE_S = 86_400.0
+
+
 def utc(value: datetime) -> datetime:
-    """A record's time in UTC; feeds without an offset are UTC by AIS convention."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """A record's time in UTC (feeds without an offset are UTC by AIS convention), from 1970 to
+    a day past our clock; ValueError otherwise."""
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # an offset carried it past year 1 or 9999
+        raise ValueError("outside the calendar once in UTC") from exc
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"{value.isoformat()} is before 1970 or after 2099")
+    if value.timestamp() > time.time() + FUTURE_TOLERANCE_S:
+        raise ValueError(f"{value.isoformat()} is more than a day ahead of our clock")
+    return value
 
 
 # Every record's time: read in UTC, written as ISO 8601 with a Z.

@@ -164,31 +164,11 @@ class IngestStage:
         nulled: list[str] = []  # the batch's invalid optional fields: appended to only if any
         decoder = self.decoders.setdefault(partition, StreamDecoder())
         for message in messages:
-            value = message.value or b""
-            if value.lstrip()[:1] in NMEA_STARTS:
-                source = self._source(message)
-                for result in decoder.feed(value, message.timestamp / 1000, source):
-                    if isinstance(result, Accepted):
-                        for record in result.records:
-                            self._route(as_json(record), out, framed)
-                        if result.nulled:
-                            nulled += result.nulled
-                    elif isinstance(result, Refused):
-                        self.reject(out, result, message.key)
-                continue  # Skipped: a valid sentence that carries nothing we track
             try:
-                records, published = decode_json_published(value, nulled)
-            except Exception as exc:  # a decoder bug must cost one message, never the stream
-                error = exc if isinstance(exc, Rejected) else _internal_error(exc)
-                self.reject(
-                    out, Refused(error, (Input(value, self._source(message)),)), message.key
-                )
-                continue
-            if published:  # the common case of a JSON feed: its bytes go on as they came
-                self._route(records[0], out, framed, value)
-                continue
-            for json_record in records:
-                self._route(json_record, out, framed)
+                self._message(message, decoder, out, framed, nulled)
+            except Exception as exc:  # a bug must cost one message, never the partition
+                item = Input(message.value or b"", self._source(message))
+                self.reject(out, Refused(_internal_error(exc), (item,)), message.key)
         for name in nulled:
             out.invalid_fields[name] = out.invalid_fields.get(name, 0) + 1
         if messages:  # time out this partition's incomplete multiparts by the input's clock
@@ -215,6 +195,39 @@ class IngestStage:
             )
         kept.clear()
         return out
+
+    def _message(
+        self,
+        message: RawMessage,
+        decoder: StreamDecoder,
+        out: Routed,
+        framed: dict[int, list[bytes]],
+        nulled: list[str],
+    ) -> None:
+        """Decode one raw message and route what it gives (its rejections as dead letters)."""
+        value = message.value or b""
+        if value.lstrip()[:1] in NMEA_STARTS:
+            source = self._source(message)
+            for result in decoder.feed(value, message.timestamp / 1000, source):
+                if isinstance(result, Accepted):
+                    for record in result.records:
+                        self._route(as_json(record), out, framed)
+                    if result.nulled:
+                        nulled += result.nulled
+                elif isinstance(result, Refused):
+                    self.reject(out, result, message.key)
+            return  # Skipped: a valid sentence that carries nothing we track
+        try:
+            records, published = decode_json_published(value, nulled)
+        except Exception as exc:  # a decoder bug must cost one message, never the stream
+            error = exc if isinstance(exc, Rejected) else _internal_error(exc)
+            self.reject(out, Refused(error, (Input(value, self._source(message)),)), message.key)
+            return
+        if published:  # the common case of a JSON feed: its bytes go on as they came
+            self._route(records[0], out, framed, value)
+            return
+        for json_record in records:
+            self._route(json_record, out, framed)
 
     def finish(self, partition: int) -> Routed:
         """Dead-letter a quiet partition's incomplete multiparts: no more parts are coming."""

@@ -617,7 +617,7 @@ def test_the_history_database_opens_and_answers(release: str, tmp_path: Path) ->
         # It goes on: the next fix of a vessel it holds.
         mmsi = int(next(iter(facts["vessels"])))
         batch = Batch()
-        fix = _position(mmsi, 2_000_000_000.0, 42.0, 133.0)
+        fix = _position(mmsi, 1_750_000_000.0, 42.0, 133.0)
         batch.add("history", orjson.dumps({"records": [fix]}))
         batch.offsets[("history", 0)] = 10**9
         store.write(batch)

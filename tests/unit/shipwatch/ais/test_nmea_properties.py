@@ -103,7 +103,7 @@ LON = st.floats(-180, 180, allow_nan=False)
     course=st.floats(0, 359.9),
     heading=st.integers(0, 359),
     status=st.integers(0, 15),
-    t=st.integers(0, 4_000_000_000),
+    t=st.integers(0, 1_760_000_000),  # to 2025: a time a day past our clock is refused
 )
 def test_positions_round_trip_within_ais_resolution(
     kind, mmsi, lat, lon, speed, course, heading, status, t

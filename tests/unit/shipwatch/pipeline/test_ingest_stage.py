@@ -133,6 +133,42 @@ def test_a_decoder_bug_costs_one_message(monkeypatch: pytest.MonkeyPatch) -> Non
     assert [m for m, _ in out.positions] == [273_000_001]
 
 
+def test_a_routing_bug_costs_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: IngestStage, record: dict[str, Any], *args: Any) -> None:
+        if record["mmsi"] == 273_000_009:
+            raise ZeroDivisionError("a bug")
+        real(self, record, *args)
+
+    real = IngestStage._route
+    monkeypatch.setattr(IngestStage, "_route", broken)
+    nmea = sentences({"type": 1, "mmsi": 273_000_009, "lat": 40.0, "lon": 135.0})[0].encode()
+    values = (position(273_000_009), nmea, position(273_000_001))
+    out = stage().batch(0, messages(*values))
+    assert out.rejected == {"internal_error": 2}
+    assert [m for m, _ in out.positions] == [273_000_001]
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        "0999-01-01T00:00:00Z",  # a year before 1000 printed as "999-..." was a poison message
+        "1969-12-31T23:59:59Z",
+        "9999-12-31T23:00:00-05:00",  # past the calendar once in UTC
+        "2099-12-31T00:00:00Z",  # far ahead of our clock: it would carry the progress along
+    ],
+)
+def test_a_time_out_of_range_or_ahead_of_our_clock_is_dead_lettered_and_the_rest_goes_on(
+    ts: str,
+) -> None:
+    for kind, extra in (("position", {"lat": 40.0, "lon": 135.0}), ("static", {"name": "A"})):
+        bad = orjson.dumps({"kind": kind, "mmsi": 273_000_009, "ts": ts, **extra})
+        out = stage().batch(0, messages(position(273_000_001), bad, position(273_000_002)))
+        assert out.rejected == {"invalid_field": 1}, (kind, ts)
+        assert "ts:" in orjson.loads(out.dead_letters[0][1])["detail"]
+        assert [m for m, _ in out.positions] == [273_000_001, 273_000_002]
+        assert out.latest == T0 - 4800  # 2024-03-07T00:00:00Z: the bad time moved nothing
+
+
 def test_a_position_in_its_published_form_goes_on_as_it_came_any_other_is_reprinted() -> None:
     published = orjson.dumps(
         {"mmsi": 273_000_001, "ts": "2024-03-07T00:00:00Z", "kind": "position", "lat": 42.7,
