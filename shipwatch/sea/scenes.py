@@ -26,14 +26,25 @@ def _held(store: SeaStore) -> Record:
     return value if value is not None else {"scenes": [], "seen": {}}
 
 
+def _decided(held: Record) -> dict[str, float]:
+    # The scenes decided, by id, with their times: a repeat of one (a replay after a restart,
+    # the same scene sent twice) is not decided again without its sightings, which went with
+    # the first. Kept until too old to be held anyway (`too_old`); absent from older values.
+    decided: dict[str, float] = held.setdefault("decided", {})
+    return decided
+
+
 def too_old(scene: Record, rules: SeaRules, w1: float | None) -> bool:
     """Older than the watched fixes are kept for: nothing could be compared."""
     return w1 is not None and scene["t"] < w1 - rules.retention_s + rules.tick_s
 
 
 def hold(store: SeaStore, scene: Record) -> None:
-    """Keep a scene until the level-2 watermark has passed its wait (a repeat: once)."""
+    """Keep a scene until the level-2 watermark has passed its wait (a repeat: once, even
+    after it was decided)."""
     held = _held(store)
+    if scene["scene_id"] in held.get("decided", ()):
+        return
     if any(s["scene_id"] == scene["scene_id"] for s in held["scenes"]):
         return
     held["scenes"] = sorted([*held["scenes"], scene], key=lambda s: (s["t"], s["scene_id"]))
@@ -60,6 +71,7 @@ def due_at(store: SeaStore, rules: SeaRules) -> float | None:
         return None
     times = [s["t"] + rules.sighting_wait_s for s in held["scenes"]]
     times += [s["t"] + rules.retention_s for found in held["seen"].values() for s in found]
+    times += [t + rules.retention_s for t in held.get("decided", {}).values()]
     return min(times) if times else None
 
 
@@ -70,15 +82,20 @@ def release(store: SeaStore, w2: float, rules: SeaRules) -> list[Record]:
         return []
     events: list[Record] = []
     due = [s for s in held["scenes"] if s["t"] + rules.sighting_wait_s <= w2]
+    decided = _decided(held)
     for scene in due:
         events += decide(store, scene, held["seen"].pop(scene["scene_id"], []), rules)
+        decided[scene["scene_id"]] = scene["t"]
     held["scenes"] = held["scenes"][len(due) :]
     held["seen"] = {
         sid: found
         for sid, found in held["seen"].items()
         if any(s["t"] + rules.retention_s > w2 for s in found)
     }
-    if held["scenes"] or held["seen"]:
+    held["decided"] = {sid: t for sid, t in decided.items() if t + rules.retention_s > w2}
+    if not held["decided"]:
+        del held["decided"]
+    if held["scenes"] or held["seen"] or held.get("decided"):
         store.put(KEY, held)
     else:
         store.delete(KEY)

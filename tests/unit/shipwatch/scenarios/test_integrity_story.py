@@ -363,3 +363,32 @@ def test_the_plan_lists_each_vessel_once_in_a_case() -> None:
     assert sum(cases.values()) == len(story()) == len(integrity.CAST) == 26
     assert len({p.mmsi for p in story()}) == 26
     assert all(isinstance(a, ExpectedAlert) for a in PLAN)
+
+
+def test_a_scene_sent_again_after_its_decision_changes_no_alert(
+    settings: Settings, outputs: Outputs
+) -> None:
+    """A replay after a restart, or a provider sending a scene twice: the repeat comes after
+    the scene was decided and its sightings went with it. Decided again without them, it
+    said a vessel the image saw was not in it (a false critical alert)."""
+    records = decoded(SCENARIO_PATH)
+    repeated = []
+    for record in records:
+        repeated.append(record)
+        if isinstance(record, Scene):  # again once the story is 3 h further on
+            repeated.append(("again", record, record.ts.timestamp() + 3 * 3600))
+    ordered: list[Any] = []
+    waiting: list[tuple[str, Scene, float]] = []
+    for item in repeated:
+        if isinstance(item, tuple):
+            waiting.append(item)
+            continue
+        t = item.ts.timestamp()
+        ordered += [scene for _, scene, at in waiting if at <= t]
+        waiting = [w for w in waiting if w[2] > t]
+        ordered.append(item)
+    assert sum(isinstance(r, Scene) for r in ordered) == 2 * len(scenes())
+    detector = Detector(*build_core(BUNDLED_GEOFENCES, settings))
+    again = [(o.stream, o.record) for r in ordered for o in detector.process(r)]
+    latest = {a["alert_id"]: a for a in alerts_of(outputs)}
+    assert {a["alert_id"]: a for a in alerts_of(again)} == latest
