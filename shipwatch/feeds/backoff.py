@@ -32,14 +32,19 @@ class Backoff:
         self.attempt += 1
         return max(self.floor_s, draw() * ceiling)
 
+    refused: bool = False  # "too many requests" since the last connection ended
+
     def throttled(self, floor_s: float = THROTTLED_S) -> None:
         """The service refused us for asking too often: wait at least `floor_s` from now on."""
         self.floor_s = max(self.floor_s, floor_s)
+        self.refused = True
 
     def held(self, seconds: float) -> None:
-        """A connection lasted `seconds`: if it was stable, start over."""
-        if seconds >= STABLE_S:
+        """A connection lasted `seconds`: if it was stable, and not ended by a refusal, start
+        over (a service that throttles a long session still wants the long wait)."""
+        if seconds >= STABLE_S and not self.refused:
             self.reset()
+        self.refused = False
 
     def reset(self) -> None:
         """It worked: the next wait starts from the shortest again, with no floor."""

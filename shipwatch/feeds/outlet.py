@@ -122,10 +122,12 @@ class Outlet:
     async def put(self, source: Source, key: bytes, lines: list[bytes]) -> None:
         """Lines of one sender (TCP): waits while the buffer is full."""
         items = self._accepted(source, key, lines)
-        while len(self.buffer) >= self.buffer_max:
-            self._not_full.clear()
-            await self._not_full.wait()
-        self._add(items)
+        try:
+            while len(self.buffer) >= self.buffer_max:
+                self._not_full.clear()
+                await self._not_full.wait()
+        finally:  # stopped while waiting: what was read is published all the same
+            self._add(items)
 
     def offer(self, source: Source, key: bytes, lines: list[bytes]) -> None:
         """Lines of a sender that cannot wait (UDP, WebSocket): dropped and counted if full."""

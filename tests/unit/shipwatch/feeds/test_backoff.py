@@ -62,3 +62,14 @@ def test_the_floor_after_too_many_requests_holds_until_a_stable_connection() -> 
     backoff.held(STABLE_S)
     assert backoff.floor_s == 0 and backoff.attempt == 0
     assert backoff.next_delay(lambda: 1.0) == 1.0  # the first wait again
+
+
+def test_a_long_connection_ended_by_too_many_requests_keeps_the_floor() -> None:
+    """aisstream.io says so in the session; the session's length must not clear the wait."""
+    backoff = Backoff(cap_s=60.0)
+    backoff.throttled()  # said during a session that then ended
+    backoff.held(STABLE_S * 10)
+    assert backoff.floor_s == THROTTLED_S
+    assert backoff.next_delay(lambda: 0.0) == THROTTLED_S
+    backoff.held(STABLE_S)  # the next one held with no refusal: start over
+    assert backoff.floor_s == 0 and backoff.attempt == 0

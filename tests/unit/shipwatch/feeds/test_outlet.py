@@ -52,6 +52,24 @@ def test_a_sender_that_can_wait_waits_for_room() -> None:
     asyncio.run(scenario())
 
 
+def test_a_sender_stopped_while_it_waits_for_room_loses_nothing_it_read() -> None:
+    """Its lines were read off the socket and counted as heard: the stop publishes them."""
+    source = _source("stopped")
+
+    async def scenario() -> None:
+        outlet = Outlet(2, Deduplicator(20.0))
+        await outlet.put(source, b"k", LINES[:2])
+        waiting = asyncio.create_task(outlet.put(source, b"k", LINES[2:5]))
+        await asyncio.sleep(0.01)
+        assert not waiting.done() and len(outlet.buffer) == 2
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        outlet.close()
+        assert [i.payload for i in await outlet.take(10, 0)] == LINES[:5]
+
+    asyncio.run(scenario())
+
+
 def test_duplicates_are_counted_once_each() -> None:
     a, b = _source("dup-a"), _source("dup-b")
 
