@@ -11,6 +11,7 @@ import re
 
 MAX_LINE_BYTES = 4096  # an NMEA line with a tag block is under 200 bytes; ingest refuses 1,024+
 _COMPLETE_SENTENCE = re.compile(rb"^(\\[^\\]*\\)?[!$][^*]*\*[0-9A-Fa-f]{2}$")
+_TAG_BLOCK = re.compile(rb"^\\[^\\]*\\$")  # a tag block alone, closed
 
 
 class LineFramer:
@@ -56,6 +57,20 @@ class LineFramer:
             line, self._partial = self._partial, b""
             return [line]
         return []
+
+    def cut_at_new_sentence(self, data: bytes) -> list[bytes]:
+        """Before a datagram that begins a sentence or a tag block: the pending partial, sent on
+        as it is (ingest refuses it) unless it is a whole tag block whose sentence this is. A
+        datagram the sender truncated must not swallow the good sentence after it."""
+        partial, head = self._partial, data[:1]
+        if not partial or self._skipping or head not in (b"!", b"$", b"\\"):
+            return []
+        if head == b"\\" and partial[:1] == b"\\" and partial.count(b"\\") == 1:
+            return []  # the tag block's closing backslash
+        if head != b"\\" and _TAG_BLOCK.match(partial):
+            return []  # a tag block, then its sentence in the next datagram
+        self._partial = b""
+        return [partial]
 
     def reset(self) -> None:
         """The sender is gone: forget its partial line."""

@@ -68,6 +68,7 @@ class UdpListener:
                 self.framers.popitem(last=False)
         else:
             self.framers.move_to_end(sender)
-        lines = self.source.lines_of(framer, data) + framer.complete_sentence()
+        lines = framer.cut_at_new_sentence(data)
+        lines += self.source.lines_of(framer, data) + framer.complete_sentence()
         if lines:
             self.outlet.offer(self.source, f"{self.source.name}|{sender}".encode(), lines)

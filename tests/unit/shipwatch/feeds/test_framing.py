@@ -137,3 +137,42 @@ def test_the_rest_of_an_over_long_line_cut_by_a_disconnect_is_not_counted_as_cut
     framer.reset()  # the connection is cut before the line ends
     assert framer.too_long == 1
     assert framer.discarded == 0
+
+
+def _datagram_lines(framer: LineFramer, chunks: list[bytes]) -> list[bytes]:
+    """As the UDP listener frames each datagram."""
+    out: list[bytes] = []
+    for chunk in chunks:
+        out += framer.cut_at_new_sentence(chunk)
+        out += framer.feed(chunk) + framer.complete_sentence()
+    return out
+
+
+@given(
+    st.lists(st.sampled_from([SENTENCE, TAGGED, b"\\c:1709856000*55\\", b"$PGHP,1*00"]), max_size=8),
+    st.lists(st.integers(min_value=0, max_value=400), max_size=30),
+    st.sampled_from([b"\r\n", b"\n", b""]),
+)
+def test_sentences_in_datagrams_cut_anywhere_come_out_whole(
+    lines: list[bytes], cuts: list[int], ending: bytes
+) -> None:
+    """A sender may split a line over datagrams: nothing is cut at a sentence's own start."""
+    data = b"".join(line + ending for line in lines)
+    framer = LineFramer()
+    got = _datagram_lines(framer, _chunks(data, cuts)) + framer.complete_sentence()
+    got += [framer._partial] if framer._partial else []
+    assert b"".join(got) == b"".join(lines)
+    if ending:
+        assert got == lines
+
+
+def test_a_truncated_datagram_does_not_swallow_the_sentence_after_it() -> None:
+    framer = LineFramer()
+    cut = SENTENCE[:25]
+    for after in (SENTENCE, TAGGED, b"$PGHP,1*00"):
+        assert _datagram_lines(framer, [cut, after + b"\r\n"]) == [cut, after]
+    # a tag block alone, then its sentence in the next datagram: one line
+    assert _datagram_lines(framer, [TAGGED[:25], TAGGED[25:]]) == [TAGGED]
+    block = TAGGED[: TAGGED.index(b"!")]
+    assert _datagram_lines(framer, [block, SENTENCE]) == [block + SENTENCE]
+    assert _datagram_lines(framer, [block[:-1], block[-1:] + SENTENCE]) == [TAGGED]
