@@ -148,8 +148,11 @@ def _datagram_lines(framer: LineFramer, chunks: list[bytes]) -> list[bytes]:
     return out
 
 
+_UNITS = [SENTENCE, TAGGED, b"\\c:1709856000*55\\", b"$PGHP,1*00"]
+
+
 @given(
-    st.lists(st.sampled_from([SENTENCE, TAGGED, b"\\c:1709856000*55\\", b"$PGHP,1*00"]), max_size=8),
+    st.lists(st.sampled_from(_UNITS), max_size=8),
     st.lists(st.integers(min_value=0, max_value=400), max_size=30),
     st.sampled_from([b"\r\n", b"\n", b""]),
 )
