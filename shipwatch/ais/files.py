@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from shipwatch.ais.errors import BadColumns, Rejected, UnknownFormat
 
 FORMATS = ("auto", "noaa", "dma", "nmea", "jsonl", "csv")
 BOM = b"\xef\xbb\xbf"
+SNIFF_LINES = 5  # the format is told from the first of these lines that shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +41,17 @@ class UnreadableUnit:
     read_bytes: int = 0
 
 
-def _lines(path: Path) -> Iterator[tuple[bytes, int]]:
-    """Each line (gunzipped for .gz) with the bytes of the file read so far."""
+def _lines(path: Path) -> Iterator[tuple[bytes | Rejected, int]]:
+    """Each line (gunzipped for .gz) with the bytes of the file read so far; a compressed file
+    that ends early or is corrupt ends with the rejection that says so."""
     with path.open("rb") as disk:
         if path.suffix == ".gz":
             with gzip.GzipFile(fileobj=disk) as unpacked:
-                for line in unpacked:
-                    yield line, disk.tell()
+                try:
+                    for line in unpacked:
+                        yield line, disk.tell()
+                except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                    yield Rejected("truncated", f"{path.name}: {exc}"), disk.tell()
         else:
             done = 0
             for line in disk:
@@ -56,16 +62,16 @@ def _lines(path: Path) -> Iterator[tuple[bytes, int]]:
 def sniff(first_line: bytes) -> str:
     """The format of a file from its first non-empty line."""
     line = first_line.lstrip(BOM).strip()
+    if line[:1] == b"{":  # before the headers: a record may mention their words
+        return "jsonl"
+    if line[:1] in (b"!", b"\\", b"$"):
+        return "nmea"
     if line.upper().startswith(b"MMSI,BASEDATETIME"):
         return "noaa"
     if b"Type of mobile" in line or line.startswith(b"# Timestamp"):
         return "dma"
-    if line[:1] == b"{":
-        return "jsonl"
-    if line[:1] in (b"!", b"\\", b"$"):
-        return "nmea"
     raise UnknownFormat(
-        f"cannot tell the format from the first line: {line[:60]!r} "
+        f"cannot tell the format from the line {line[:60]!r} "
         "(give --format, or for another CSV --columns mmsi=...,ts=...,lat=...,lon=...)"
     )
 
@@ -92,11 +98,26 @@ def read_units(
     source = str(path)
     detected = "csv" if columns else (None if fmt == "auto" else fmt)
     rows: CsvRows | None = None
+    unknown: list[UnreadableUnit] = []  # lines no format was told from, before one was
     for number, (raw, read) in enumerate(_lines(path), start=1):
+        if isinstance(raw, Rejected):
+            yield from unknown if detected is None else ()
+            yield UnreadableUnit(source, number, b"", raw, read)
+            return
         line = raw.rstrip(b"\r\n").removeprefix(BOM if number == 1 else b"")
         if not line.strip():
             continue
-        detected = detected or sniff(line)
+        if detected is None:
+            try:
+                detected = sniff(line)
+            except UnknownFormat as exc:
+                if len(unknown) + 1 >= SNIFF_LINES:
+                    raise  # not one format we know: say what to give
+                unknown.append(
+                    UnreadableUnit(source, number, line, Rejected("unknown_format", str(exc)), read)
+                )
+                continue
+            yield from unknown
         if detected == "nmea":
             # Keyed by file: one file's sentences stay in order in one partition.
             yield RawUnit(source, number, line, line, path.name.encode(), read)
@@ -115,3 +136,5 @@ def read_units(
             continue
         if made is not None:
             yield RawUnit(source, number, line, made[0], made[1], read)
+    if detected is None and unknown:  # not one line showed a format: say what to give
+        raise UnknownFormat(unknown[0].error.detail)

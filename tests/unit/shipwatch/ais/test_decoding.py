@@ -146,6 +146,36 @@ def test_csv_files_and_gzip_are_read_line_by_line(tmp_path: Path):
         assert units[1].error.reason == "bad_csv"
 
 
+def test_a_record_that_mentions_a_csv_header_is_still_json() -> None:
+    assert sniff(b'{"kind": "static", "name": "Type of mobile"}') == "jsonl"
+    assert sniff(b'{"MMSI,BaseDateTime": 1}') == "jsonl"
+
+
+def test_a_truncated_gzip_ends_with_a_rejection_after_the_lines_it_held(tmp_path: Path):
+    lines = [f'{{"kind":"position","mmsi":{273000000 + i},"ts":"2024-03-07T00:00:00Z",'
+             f'"lat":42.0,"lon":133.0}}' for i in range(2000)]  # fmt: skip
+    packed = gzip.compress("\n".join(lines).encode() + b"\n")
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    units = list(read_units(path))
+    assert all(isinstance(u, RawUnit) for u in units[:-1]) and len(units) > 1
+    assert [u.raw for u in units[:-1]] == [line.encode() for line in lines[: len(units) - 1]]
+    last = units[-1]
+    assert isinstance(last, UnreadableUnit) and last.error.reason == "truncated"
+
+
+def test_lines_no_format_shows_before_one_that_does_are_rejected(tmp_path: Path):
+    path = tmp_path / "a.jsonl"
+    record = '{"kind":"position","mmsi":273000001,"ts":"2024-03-07T00:00:00Z","lat":1,"lon":2}'
+    path.write_text(f"null\n[1, 2]\n{record}\n")
+    units = list(read_units(path))
+    assert [type(u) for u in units] == [UnreadableUnit, UnreadableUnit, RawUnit]
+    assert [u.error.reason for u in units[:2]] == ["unknown_format"] * 2  # type: ignore[union-attr]
+    path.write_text("noise\n" * 10)
+    with pytest.raises(UnknownFormat):  # none in the first lines: say what to give
+        list(read_units(path))
+
+
 def test_decode_files_counts_what_it_rejects(tmp_path: Path):
     path = tmp_path / "a.csv"
     path.write_text(f"{HEADER}\n{ROW}\n{ROW.replace('42.74200', '91')}\n")
