@@ -12,6 +12,7 @@ import orjson
 
 from shipwatch.ais.csv_rows import CsvRows
 from shipwatch.ais.errors import BadColumns, Rejected, UnknownFormat
+from shipwatch.ais.vessel_keys import VesselKeys
 
 FORMATS = ("auto", "noaa", "dma", "nmea", "jsonl", "csv")
 BOM = b"\xef\xbb\xbf"
@@ -98,10 +99,15 @@ def read_units(
     source = str(path)
     detected = "csv" if columns else (None if fmt == "auto" else fmt)
     rows: CsvRows | None = None
+    # NMEA: each line keyed by its vessel, so that a vessel in two files stays in one partition;
+    # a line that names none by its file, so that a file's other lines keep their order.
+    keys: VesselKeys[tuple[int, bytes, int]] = VesselKeys()
+    file_key = path.name.encode()
     unknown: list[UnreadableUnit] = []  # lines no format was told from, before one was
     for number, (raw, read) in enumerate(_lines(path), start=1):
         if isinstance(raw, Rejected):
             yield from unknown if detected is None else ()
+            yield from _time_lines_left(source, keys)
             yield UnreadableUnit(source, number, b"", raw, read)
             return
         line = raw.rstrip(b"\r\n").removeprefix(BOM if number == 1 else b"")
@@ -119,8 +125,8 @@ def read_units(
                 continue
             yield from unknown
         if detected == "nmea":
-            # Keyed by file: one file's sentences stay in order in one partition.
-            yield RawUnit(source, number, line, line, path.name.encode(), read)
+            for (at, held, done), key in keys.take(file_key, (number, line, read), line):
+                yield RawUnit(source, at, held, held, key, done)
             continue
         if detected == "jsonl":
             yield RawUnit(source, number, line, line, _key_of(line), read)
@@ -136,5 +142,11 @@ def read_units(
             continue
         if made is not None:
             yield RawUnit(source, number, line, made[0], made[1], read)
+    yield from _time_lines_left(source, keys)
     if detected is None and unknown:  # not one line showed a format: say what to give
         raise UnknownFormat(unknown[0].error.detail)
+
+
+def _time_lines_left(source: str, keys: VesselKeys[tuple[int, bytes, int]]) -> Iterator[RawUnit]:
+    for (at, line, done), key in keys.flush():
+        yield RawUnit(source, at, line, line, key, done)

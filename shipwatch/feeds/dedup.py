@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shipwatch.ais.nmea import sound
+from shipwatch.ais.vessel_keys import is_time_line, sentence_of, vessel_of
 from shipwatch.feeds.clock import tag_time
 from shipwatch.feeds.received import Received
 
@@ -86,23 +87,7 @@ class _Stream:
     groups: dict[tuple[bytes, bytes], _Group] = field(default_factory=dict)
 
 
-# AIS 6-bit armour: "0".."W" are 0..39, "`".."w" are 40..63; anything else is not a payload.
-_SIX_BIT = [c - 48 if 48 <= c <= 87 else c - 56 if 96 <= c <= 119 else -1 for c in range(256)]
 _JSON_MMSI = re.compile(rb'"(?:MMSI|mmsi)"\s*:\s*"?(\d{1,9})')
-
-
-def vessel_of(body: bytes) -> bytes | None:
-    """The MMSI in an AIS payload's first 38 bits (type 6, repeat 2, MMSI 30), as decimal text;
-    None when the payload is too short or not 6-bit armoured."""
-    if len(body) < 7:
-        return None
-    bits = 0
-    for c in body[:7]:
-        v = _SIX_BIT[c]
-        if v < 0:
-            return None
-        bits = (bits << 6) | v
-    return str((bits >> 4) & 0x3FFFFFFF).encode()
 
 
 def _json_vessel(payload: bytes) -> bytes | None:
@@ -144,14 +129,6 @@ def _time_of(lines: list[Received]) -> float | None:
     return next((t for t in (_line_time(i.payload) for i in lines) if t is not None), None)
 
 
-def sentence_of(line: bytes) -> bytes:
-    """The line without its tag block (empty for a tag block alone, or one never closed)."""
-    if line[:1] == b"\\":
-        end = line.find(b"\\", 1)
-        return line[end + 1 :] if end > 0 else b""
-    return line
-
-
 class Deduplicator:
     """Passes each AIS message once per window across every source of the process."""
 
@@ -175,7 +152,7 @@ class Deduplicator:
             # A corrupt copy must not take the place of a good one another receiver sends:
             # it passes untouched (ingest refuses it), with the time lines that dated it.
             return [*_take_times(stream), item]
-        if not sentence or sentence[:5] == b"$PGHP":  # a time line: it dates the next sentence
+        if is_time_line(sentence):  # it dates the next sentence
             if stream is None:
                 stream = self.streams[item.key] = _Stream()
             if not stream.times:

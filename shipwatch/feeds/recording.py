@@ -18,8 +18,8 @@ from typing import BinaryIO
 
 from pyais.util import checksum
 
+from shipwatch.ais.vessel_keys import sentence_of
 from shipwatch.feeds.clock import tag_time
-from shipwatch.feeds.dedup import sentence_of
 from shipwatch.feeds.received import Received
 
 _TAG_VALUE_UNSAFE = re.compile(rb"[,*\\!$\s]")

@@ -250,7 +250,10 @@ def test_nmea_files_with_crlf_tag_blocks_and_gatehouse_lines_decode(tmp_path: Pa
     path.write_bytes("\r\n".join(lines).encode() + b"\r\n")
     assert sniff(path.read_bytes().splitlines()[0]) == "nmea"
     units = [u for u in read_units(path) if isinstance(u, RawUnit)]
-    assert {u.key for u in units} == {b"feed.nmea"}
+    # Keyed by vessel, a time line with the sentence it dates, the rest of a multipart by its
+    # slot; a line that names no vessel by the file.
+    tanker = str(TANKER).encode()
+    assert [u.key for u in units] == [tanker] * 5 + [b"feed.nmea", b"992191000"]
     assert all(not u.payload.endswith(b"\r") for u in units)
     assert main(["decode", str(path)]) == 0
     out, err = capsys.readouterr()

@@ -338,7 +338,7 @@ def test_two_receivers_interleaved_anyhow_pass_each_message_once_and_whole(
 
 def test_every_line_of_a_message_is_keyed_by_its_vessel_whoever_heard_it() -> None:
     """So that a vessel's messages stay in order in one Kafka partition across receivers."""
-    from shipwatch.feeds.dedup import vessel_of
+    from shipwatch.ais.vessel_keys import vessel_of
 
     dedup = Deduplicator(window_s=20)
     single = dedup.take(_item(ONE, b"a", 1.0))
@@ -358,7 +358,7 @@ def test_every_line_of_a_message_is_keyed_by_its_vessel_whoever_heard_it() -> No
 def test_the_mmsi_is_read_from_the_payloads_first_bits() -> None:
     from pyais import encode_dict
 
-    from shipwatch.feeds.dedup import vessel_of
+    from shipwatch.ais.vessel_keys import vessel_of
 
     for mmsi in (445123456, 273000001, 1, 999999999):
         line = encode_dict({"type": 1, "mmsi": mmsi, "lat": 1.0, "lon": 2.0})[0]
