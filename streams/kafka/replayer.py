@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from shipwatch.ais.decoder import StreamDecoder
-from shipwatch.ais.files import RawUnit, read_units
+from shipwatch.ais.files import RawUnit, UnreadableUnit, read_units
 from shipwatch.ais.nmea import NMEA_STARTS
 from shipwatch.pipeline.dead_letters import dead_letter
 from shipwatch.settings import Settings
@@ -50,6 +50,10 @@ class _Clock:
             return None, False  # JSON and CSV carry their own time; no need to decode
         self.decoder.feed(unit.payload)
         return self.decoder.known_time, nmea
+
+
+def _dead_letter(unit: RawUnit | UnreadableUnit, reason: str, detail: str) -> bytes:
+    return dead_letter(reason, detail, unit.raw, {"file": unit.source, "line": unit.line}, "replay")
 
 
 async def _start(settings: Settings) -> AIOKafkaProducer:
@@ -90,14 +94,20 @@ async def replay(
                 if progress is not None:
                     progress(counts, min(1.0, (done + unit.read_bytes) / total))
                 if not isinstance(unit, RawUnit):
-                    source = {"file": unit.source, "line": unit.line}
-                    value = dead_letter(
-                        unit.error.reason, unit.error.detail, unit.raw, source, "replay"
-                    )
+                    value = _dead_letter(unit, unit.error.reason, unit.error.detail)
                     pending.append(await producer.send(dlq_topic, value))
                     counts.dead_lettered += 1
                     continue
                 t, stamp = clock.time_of(unit)
+                if stamp and t is None:
+                    # Before any time in its file: `decode` refuses it (`no_time`); sent, the
+                    # broker's clock would date it, days after the file's fixes.
+                    value = _dead_letter(
+                        unit, "no_time", "an NMEA line before any time in its file"
+                    )
+                    pending.append(await producer.send(dlq_topic, value))
+                    counts.dead_lettered += 1
+                    continue
                 if speed is not None and t is not None:
                     first_event = t if first_event is None else first_event
                     delay = (t - first_event) / speed - (time.monotonic() - started)
