@@ -63,9 +63,17 @@ class Detector:
     """Runs the track, voyage, alert and cap stages over records in arrival order."""
 
     def __init__(
-        self, index: FenceIndex, ctx: RuleContext, sea_rules: SeaRules | None = None
+        self,
+        index: FenceIndex,
+        ctx: RuleContext,
+        sea_rules: SeaRules | None = None,
+        *,
+        strict: bool = True,
     ) -> None:
         self.index, self.ctx = index, ctx
+        # Strict (tests): a stage's own failure raises DetectionError. Not strict (`detect`):
+        # it costs its record, which goes to "dead-letters" with its error, as on the stream.
+        self.strict = strict
         rules = sea_rules or ctx.sea_rules
         self.sea = sea_context(index, ctx, rules)
         self.sea_store = MemoryStore()
@@ -108,9 +116,8 @@ class Detector:
     def process_json(self, record: JsonRecord) -> Iterator[Output]:
         """The same for a record in its published JSON form (as frames carry them)."""
         batch = track_batch(self._tracks, [record], self.index, self.sea)
-        if batch.failed:
-            _, failed, detail = batch.failed[0]
-            raise DetectionError(f"the track stage failed on {failed}: {detail}")
+        for _, failed, detail in batch.failed:
+            yield self._failed("track", failed, detail)
         self.stale += batch.stale
         moved = batch.latest is not None and (self.progress is None or batch.latest > self.progress)
         if moved:
@@ -123,6 +130,12 @@ class Detector:
             progress = Progress(TRACK_LEVEL, 0, 1, self.progress)
             yield from self._at_sea(batch.sea.records, progress)
 
+    def _failed(self, stage: str, record: Any, detail: str) -> Output:
+        if self.strict:
+            raise DetectionError(f"the {stage} stage failed on {record}: {detail}")
+        letter = {"reason": "internal_error", "stage": stage, "detail": detail, "record": record}
+        return Output("dead-letters", letter)
+
     def _at_sea(self, records: list[dict[str, Any]], progress: Progress) -> Iterator[Output]:
         """The sea stage, and the records it makes for other keys, until none are left."""
         batch = sea_batch(self.sea_store, records, self.sea.rules, self.sea.zones, 0, progress)
@@ -132,7 +145,8 @@ class Detector:
         while True:
             for rec, reason, detail in batch.refused:
                 if reason == "internal_error":
-                    raise DetectionError(f"the sea stage failed on {rec}: {detail}")
+                    yield self._failed("sea", rec, detail)
+                    continue
                 yield Output("dead-letters", {"reason": reason, "detail": detail, "record": rec})
             yield from self._sea_events(batch.events)
             if not batch.forward and batch.watermark == self._announced:

@@ -54,6 +54,32 @@ def test_detect_prints_alerts_and_with_events_the_events(story, capsys):
     assert {"enter", "stop", "exit", "port_call", "voyage"} <= set(kinds)
 
 
+def test_detect_goes_on_past_a_record_a_stage_fails_on_as_the_stream_does(
+    story, tmp_path: Path, capsys, monkeypatch
+):
+    """The stream dead-letters a record its track stage raised on and goes on: so does detect."""
+    from shipwatch.pipeline import track_stage
+
+    real = track_stage.track_record
+    stranger = 273_999_999
+
+    def failing(states, record, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if record["mmsi"] == stranger:
+            raise ZeroDivisionError("a bug")
+        return real(states, record, *args, **kwargs)
+
+    monkeypatch.setattr(track_stage, "track_record", failing)
+    bad = {"kind": "position", "mmsi": stranger, "ts": "2024-03-07T00:00:00Z", "lat": 1, "lon": 2}
+    path = tmp_path / "with_bad.jsonl"
+    path.write_bytes(orjson.dumps(bad) + b"\n" + story.read_bytes())
+    assert main(["detect", str(path)]) == 0
+    out, err = capsys.readouterr()
+    alerts = [json.loads(line) for line in out.splitlines()]
+    assert sorted(a["kind"] for a in alerts) == ["sanctioned_voyage", "watchlist_port_call"]
+    assert "the track stage failed on" in err and "ZeroDivisionError: a bug" in err
+    assert "1 failed in a stage (dead-lettered)" in err.splitlines()[-1]
+
+
 def test_detect_with_other_geofences(story, tmp_path: Path, capsys):
     folder = tmp_path / "fences"
     folder.mkdir()
