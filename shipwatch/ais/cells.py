@@ -18,13 +18,20 @@ def cell(row: Mapping[str, str], col: str) -> str | None:
     return text or None
 
 
+def _float(text: str) -> float:
+    # Python's float() also reads "4_2.7" as 42.7: a CSV cell with an underscore is no number.
+    if "_" in text:
+        raise ValueError(text)
+    return float(text)
+
+
 def number(row: Mapping[str, str], col: str) -> float | None:
     """A finite number, None when empty; Rejected `invalid_field` otherwise."""
     text = cell(row, col)
     if text is None:
         return None
     try:
-        value = float(text)
+        value = _float(text)
     except ValueError as exc:
         raise Rejected("invalid_field", f"{col}: not a number: {text[:40]!r}") from exc
     if not math.isfinite(value):
@@ -41,7 +48,7 @@ def optional_number(
     if text is None:
         return None
     try:
-        value = float(text)
+        value = _float(text)
     except ValueError:
         value = math.nan
     if math.isfinite(value):
@@ -63,8 +70,9 @@ def imo_text(text: str | None, nulled: Nulled | None = None) -> int | None:
     if text is None:
         return None
     digits = text.upper().removeprefix("IMO").strip()
-    # isdigit() alone accepts "²" and other digits int() refuses.
-    if not (digits.isascii() and digits.isdigit()):
+    # isdigit() alone accepts "²" and other digits int() refuses; an IMO number has 7 digits
+    # (a few leading zeros allowed), and int() refuses thousands.
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 12):
         if text.strip().casefold() not in _NO_IMO:
             dropped("imo", nulled)
         return None
