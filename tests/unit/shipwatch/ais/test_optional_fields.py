@@ -95,7 +95,7 @@ def bad_json(field: str) -> st.SearchStrategy[Any]:
     if field == "eta":
         return INTS | st.lists(INTS, max_size=2) | st.just({"month": 13})
     numbers = OUT_OF_RANGE[field] if field != "length_m" else OUT_OF_RANGE["length"]
-    return numbers | GARBAGE | st.lists(INTS, max_size=2)
+    return numbers | GARBAGE | st.lists(INTS, max_size=2) | st.booleans()  # true is no 1
 
 
 def dumps(records: Sequence[AnyRecord]) -> list[dict[str, Any]]:
@@ -303,9 +303,17 @@ JSON_FIELDS = [
     if field != "eta" or kind == "static"
 ] + [("sighting", "length_m"), ("sighting", "source")]
 JSON_REQUIRED = {
-    "position": [("lat", 95.0), ("lon", "east"), ("mmsi", 0), ("ts", "yesterday")],
-    "static": [("mmsi", "x"), ("ts", "2024-13-01T00:00:00Z")],
-    "sighting": [("lat", -91.0), ("sighting_id", ""), ("ts", None)],
+    "position": [
+        ("lat", 95.0),
+        ("lon", "east"),
+        ("lat", True),
+        ("mmsi", 0),
+        ("mmsi", True),
+        ("ts", "yesterday"),
+        ("ts", "2099-01-01T00:00:00Z"),  # far ahead of our clock
+    ],
+    "static": [("mmsi", "x"), ("ts", "2024-13-01T00:00:00Z"), ("ts", "0999-01-01T00:00:00Z")],
+    "sighting": [("lat", -91.0), ("lon", False), ("sighting_id", ""), ("ts", None)],
 }
 
 
