@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -22,17 +21,7 @@ from pydantic import (
 
 from shipwatch.ais.geojson import Footprint, checked_footprint
 
-
-def _not_bool(value: Any) -> Any:
-    # JSON's true and false are no numbers: pydantic would read them as 1 and 0.
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
-    return value
-
-
-Real = Annotated[float, BeforeValidator(_not_bool)]
-Whole = Annotated[int, BeforeValidator(_not_bool)]
-Mmsi = Annotated[Whole, Field(ge=1, le=999_999_999)]
+Mmsi = Annotated[int, Field(ge=1, le=999_999_999)]
 # A satellite detection's or scene's own id, e.g. S1A-20240308-0001 or GFW's detect_id.
 ImageryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
@@ -79,25 +68,25 @@ class Position(_Record):
     """A position report; unavailable values are None."""
 
     kind: Literal["position"] = "position"
-    lat: Real = Field(ge=-90, le=90)
-    lon: Real = Field(ge=-180, le=180)
-    sog: Real | None = Field(default=None, ge=0, le=102.2)  # knots
-    cog: Real | None = Field(default=None, ge=0, lt=360)  # degrees true
-    heading: Whole | None = Field(default=None, ge=0, le=359)  # degrees true
-    nav_status: Whole | None = Field(default=None, ge=0, le=15)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    sog: float | None = Field(default=None, ge=0, le=102.2)  # knots
+    cog: float | None = Field(default=None, ge=0, lt=360)  # degrees true
+    heading: int | None = Field(default=None, ge=0, le=359)  # degrees true
+    nav_status: int | None = Field(default=None, ge=0, le=15)
 
 
 class Static(_Record):
     """Static and voyage data; only what the source gives is set."""
 
     kind: Literal["static"] = "static"
-    imo: Whole | None = Field(default=None, ge=1, le=9_999_999)
+    imo: int | None = Field(default=None, ge=1, le=9_999_999)
     name: str | None = Field(default=None, max_length=120)
     callsign: str | None = Field(default=None, max_length=20)
-    ship_type: Whole | None = Field(default=None, ge=0, le=255)
-    length: Real | None = Field(default=None, gt=0, le=600)  # metres
-    beam: Real | None = Field(default=None, gt=0, le=100)  # metres
-    draught: Real | None = Field(default=None, gt=0, le=30)  # metres
+    ship_type: int | None = Field(default=None, ge=0, le=255)
+    length: float | None = Field(default=None, gt=0, le=600)  # metres
+    beam: float | None = Field(default=None, gt=0, le=100)  # metres
+    draught: float | None = Field(default=None, gt=0, le=30)  # metres
     destination: str | None = Field(default=None, max_length=120)
     eta: str | None = None
 
@@ -113,9 +102,9 @@ class Sighting(BaseModel):
     kind: Literal["sighting"] = "sighting"
     sighting_id: ImageryId
     ts: UtcTime
-    lat: Real = Field(ge=-90, le=90)
-    lon: Real = Field(ge=-180, le=180)
-    length_m: Real | None = Field(default=None, gt=0, le=600)  # estimated from the image
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    length_m: float | None = Field(default=None, gt=0, le=600)  # estimated from the image
     source: str | None = Field(default=None, max_length=60)  # e.g. "sentinel-1"
     # The scene (`Scene`) the detection was made in; not written when unknown, so that a
     # sighting without one keeps the JSON form it always had.
@@ -145,7 +134,7 @@ class Scene(BaseModel):
     footprint: Annotated[Footprint, PlainValidator(checked_footprint)]  # GeoJSON, [lon, lat]
     source: str | None = Field(default=None, max_length=60)  # e.g. "sentinel-1"
     # Vessels this long or shorter may be missed by the image: their absence proves nothing.
-    min_length_m: Real | None = Field(default=None, gt=0, le=600)
+    min_length_m: float | None = Field(default=None, gt=0, le=600)
 
 
 Record = Position | Static  # the records of a vessel (`.mmsi`): what tracks and frames carry
