@@ -223,6 +223,12 @@ def _on_gap(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[str,
                 "gap_h": round(ev["duration_s"] / 3600, 1),
             }
         )
+    # A draught reported just after the gap may have come before the fix that ended it (a
+    # static report and a position a second apart often swap): it speaks of the call all the
+    # same.
+    for at, reported in state.draughts:
+        if at > ev["at"]:
+            out += _draught_across_dark_call(state, mmsi, at, reported)
     return out
 
 
@@ -230,19 +236,19 @@ DARK_DRAUGHT_WINDOW_S = 6 * 3600  # a draught report this soon after a dark call
 
 
 def _draught_across_dark_call(
-    state: VoyageState, mmsi: int, ev: dict[str, Any]
+    state: VoyageState, mmsi: int, at: str, reported: float
 ) -> list[dict[str, Any]]:
     """A changed draught reported soon after a dark call: cargo moved while unseen."""
     gap = state.last_gap
-    if gap is None or not gap["dark"] or gap.get("confirmed") or ev["at"] <= gap["to_at"]:
+    if gap is None or not gap["dark"] or gap.get("confirmed") or at <= gap["to_at"]:
         return []
-    if epoch_of(ev["at"]) - epoch_of(gap["to_at"]) > DARK_DRAUGHT_WINDOW_S:
+    if epoch_of(at) - epoch_of(gap["to_at"]) > DARK_DRAUGHT_WINDOW_S:
         return []
     before = draught.at_or_before(state.draughts, gap["from_at"])
-    if before is None or abs(ev["draught"] - before) < CHANGE_MIN_M:
+    if before is None or abs(reported - before) < CHANGE_MIN_M:
         return []
     gap["confirmed"] = True
-    change = round(ev["draught"] - before, 2)
+    change = round(reported - before, 2)
     return [
         {
             "kind": "dark_port_call",
@@ -252,9 +258,9 @@ def _draught_across_dark_call(
             "window_end": gap["to_at"],
             "gap_h": round((epoch_of(gap["to_at"]) - epoch_of(gap["from_at"])) / 3600, 1),
             "draught_before": before,
-            "draught_after": ev["draught"],
+            "draught_after": reported,
             "draught_change": change,
-            "reported_at": ev["at"],
+            "reported_at": at,
         }
         for port in gap["dark"]
     ]
@@ -305,7 +311,7 @@ def _dispatch(state: VoyageState, mmsi: int, ev: dict[str, Any]) -> list[dict[st
     if kind == "gap_filled":
         return _on_gap_filled(state, mmsi, ev)
     if kind == "draught":
-        confirmed = _draught_across_dark_call(state, mmsi, ev)
+        confirmed = _draught_across_dark_call(state, mmsi, ev["at"], ev["draught"])
         state.draughts = draught.record(state.draughts, ev["at"], ev["draught"])
         state.hull = [ev.get("length") or state.hull[0], ev.get("beam") or state.hull[1]]
         return confirmed

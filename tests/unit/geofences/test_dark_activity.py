@@ -191,3 +191,41 @@ def test_a_draught_change_across_the_gap_makes_the_dark_call_critical(run_detect
     assert dark_calls == [("warning", None), ("critical", 2.4)]
     [voyage] = [a for a in alerts if a["kind"] == "sanctioned_voyage"]
     assert voyage["evidence"]["origin_dark"] and voyage["evidence"]["loaded"]
+
+
+def test_a_draught_report_just_after_the_gap_that_comes_before_its_fix_still_counts(
+    run_detector,
+):
+    """A static report and a position a second apart often swap on the way: the report then
+    comes before the fix that ends the gap, and still speaks of the dark call."""
+    positions = dark_loading_then_delivery()
+    gap_end = next(
+        i + 1
+        for i, (a, b) in enumerate(itertools.pairwise(positions))
+        if (b.ts - a.ts).total_seconds() > 6 * 3600
+    )
+    mmsi = positions[0].mmsi
+
+    def report(ts, metres):
+        return Static(mmsi=mmsi, ts=ts, draught=metres, length=105, beam=16)
+
+    in_order = [
+        report(positions[0].ts, 4.8),
+        *positions[: gap_end + 1],
+        report(positions[gap_end].ts + timedelta(seconds=1), 7.2),
+        *positions[gap_end + 1 :],
+    ]
+    swapped = list(in_order)
+    swapped[gap_end + 1], swapped[gap_end + 2] = swapped[gap_end + 2], swapped[gap_end + 1]
+    assert isinstance(swapped[gap_end + 1], Static)
+
+    def alerts(records):
+        return {a["alert_id"]: a for s, a in run_detector(records) if s == "alerts"}
+
+    found = alerts(swapped)
+    assert found == alerts(in_order)
+    assert ("critical", 2.4) in [
+        (a["severity"], a["evidence"].get("draught_change"))
+        for a in found.values()
+        if a["kind"] == "dark_port_call"
+    ]
