@@ -39,14 +39,24 @@ def too_old(scene: Record, rules: SeaRules, w1: float | None) -> bool:
     return w1 is not None and scene["t"] < w1 - rules.retention_s + rules.tick_s
 
 
-def hold(store: SeaStore, scene: Record) -> None:
+def _due(scene: Record, rules: SeaRules) -> float:
+    """When the level-2 watermark lets the scene be decided: its wait after its own time, or
+    after the watermark it came at, if later (its sightings come as late as it did)."""
+    due: float = scene.get("due", scene["t"] + rules.sighting_wait_s)
+    return due
+
+
+def hold(store: SeaStore, scene: Record, rules: SeaRules, w2: float | None) -> None:
     """Keep a scene until the level-2 watermark has passed its wait (a repeat: once, even
-    after it was decided)."""
+    after it was decided). A scene that comes late waits as long from the watermark it came
+    at: decided at once, it was decided before its sightings came (a false `not_in_imagery`)."""
     held = _held(store)
     if scene["scene_id"] in held.get("decided", ()):
         return
     if any(s["scene_id"] == scene["scene_id"] for s in held["scenes"]):
         return
+    if w2 is not None and w2 > scene["t"]:
+        scene = {**scene, "due": w2 + rules.sighting_wait_s}
     held["scenes"] = sorted([*held["scenes"], scene], key=lambda s: (s["t"], s["scene_id"]))
     store.put(KEY, held)
 
@@ -69,7 +79,7 @@ def due_at(store: SeaStore, rules: SeaRules) -> float | None:
     held: Record | None = store.get(KEY)
     if held is None:
         return None
-    times = [s["t"] + rules.sighting_wait_s for s in held["scenes"]]
+    times = [_due(s, rules) for s in held["scenes"]]
     times += [s["t"] + rules.retention_s for found in held["seen"].values() for s in found]
     times += [t + rules.retention_s for t in held.get("decided", {}).values()]
     return min(times) if times else None
@@ -81,12 +91,12 @@ def release(store: SeaStore, w2: float, rules: SeaRules) -> list[Record]:
     if held is None:
         return []
     events: list[Record] = []
-    due = [s for s in held["scenes"] if s["t"] + rules.sighting_wait_s <= w2]
+    due = [s for s in held["scenes"] if _due(s, rules) <= w2]
     decided = _decided(held)
     for scene in due:
         events += decide(store, scene, held["seen"].pop(scene["scene_id"], []), rules)
         decided[scene["scene_id"]] = scene["t"]
-    held["scenes"] = held["scenes"][len(due) :]
+    held["scenes"] = [s for s in held["scenes"] if _due(s, rules) > w2]
     held["seen"] = {
         sid: found
         for sid, found in held["seen"].items()

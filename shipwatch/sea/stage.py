@@ -270,7 +270,7 @@ def _one(
         if scenes.too_old(rec, rules, w1):
             out.refused.append((rec, "scene_too_old", "older than the watched fixes kept"))
         else:
-            scenes.hold(store, rec)
+            scenes.hold(store, rec, rules, w2)
             clock.set_due(scenes.KEY, scenes.due_at(store, rules))
     elif kind == "scene_seen":
         scenes.seen(store, rec)

@@ -392,3 +392,23 @@ def test_a_scene_sent_again_after_its_decision_changes_no_alert(
     again = [(o.stream, o.record) for r in ordered for o in detector.process(r)]
     latest = {a["alert_id"]: a for a in alerts_of(outputs)}
     assert {a["alert_id"]: a for a in alerts_of(again)} == latest
+
+
+def test_imagery_that_comes_hours_late_changes_no_alert(
+    settings: Settings, outputs: Outputs
+) -> None:
+    """Scenes and their sightings come hours after the image, as imagery does (the scene first,
+    then its sightings). A late scene decided at once was decided before its sightings came:
+    a vessel the image saw was said missing (a false critical alert)."""
+    late_s = 2 * 3600
+    records = decoded(SCENARIO_PATH)
+
+    def arrival(r: Any) -> float:
+        return r.ts.timestamp() + (late_s if isinstance(r, Scene | Sighting) else 0)
+
+    order = sorted(range(len(records)), key=lambda i: (arrival(records[i]), i))
+    detector = Detector(*build_core(BUNDLED_GEOFENCES, settings))
+    late = [(o.stream, o.record) for i in order for o in detector.process(records[i])]
+    assert {a["alert_id"]: a for a in alerts_of(late)} == {
+        a["alert_id"]: a for a in alerts_of(outputs)
+    }
