@@ -47,6 +47,7 @@ def observe_pair(
         # observations late, in order, and its encounters still count. A repeat changes
         # nothing: it is not newer than what its run (or its end marker) holds.
         events = _apply(state, obs, rules)
+        _note_lag(state, w2)
         _put(store, key, state)
         return events, None
     buffered: list[Record] = state.setdefault("buf", [])
@@ -72,6 +73,8 @@ def release(store: SeaStore, key: str, w2: float, rules: SeaRules) -> list[Recor
             events += _apply(state, obs, rules)
         else:
             state.setdefault("buf", []).append(obs)
+    if held:
+        _note_lag(state, w2)
     run: Record | None = state.get("run")
     if run is not None and stale_at(run, rules) < w2:
         # Every observation up to the watermark is applied and none was close in time: a
@@ -106,9 +109,20 @@ def due_at(store: SeaStore, key: str, rules: SeaRules) -> float | None:
     return min(times) if times else None
 
 
+def _note_lag(state: Record, w2: float) -> None:
+    # How far behind the watermark the run's last observation was applied: the next one is
+    # likely as late (a vessel whose AIS comes late, partitions catching up unevenly).
+    run: Record | None = state.get("run")
+    if run is not None:
+        run["lag"] = max(0.0, w2 - run["last"])
+
+
 def stale_at(run: Record, rules: SeaRules) -> float:
-    """When a run can no longer go on: a close tick after this starts a new one (`_apply`)."""
-    return float(run["last"] + (rules.max_gap_ticks + 1) * rules.tick_s)
+    """When a run can no longer go on: a close tick after this starts a new one (`_apply`).
+    A run goes on as much longer as its last observation was applied behind the watermark:
+    for a vessel whose AIS comes later than the allowed lateness, each late observation would
+    otherwise end the run and start another, and no encounter of it would count."""
+    return float(run["last"] + (rules.max_gap_ticks + 1) * rules.tick_s + run.get("lag", 0.0))
 
 
 def _put(store: SeaStore, key: str, state: Record) -> None:

@@ -104,3 +104,32 @@ def test_the_stage_keeps_no_pair_longer_than_its_retention_after_it_ended(core: 
     assert events == [(1, None), (2, None), (1, end), (2, end)]
     assert store.get(KEY) is None
     assert not any(k.startswith("p:") for k in store.get(clock_key(0))["due"])
+
+
+def test_a_pair_whose_observations_all_come_late_still_makes_its_encounter(core: Any) -> None:
+    """One vessel's AIS comes 30 min behind everyone else's (a slow receiver, satellite AIS):
+    every observation of the pair is behind the watermark. Ended by the watermark after each,
+    the run never lasted long enough to count."""
+    rules = core[1].sea_rules
+    zones = SeaZones(core[0], rules)
+    seen = [obs(T0 + n * TICK) for n in range(15)] + [obs(T0 + 16 * TICK, close=False)]
+
+    def encounters(late_s: float, per_frame: int) -> list[tuple[int, str, str | None]]:
+        store, events = MemoryStore(), []
+        for i in range(0, len(seen), per_frame):
+            chunk = seen[i : i + per_frame]
+            ahead = Progress(SEA_LEVEL, 0, 1, chunk[-1]["t"] + late_s)
+            events += sea_batch(store, chunk, rules, zones, 0, ahead).events
+        day = Progress(SEA_LEVEL, 0, 1, T0 + 86_400)
+        events += sea_batch(store, [], rules, zones, 0, day).events
+        return [(e["mmsi"], e["started_at"], e["ended_at"]) for e in events]
+
+    on_time = encounters(0, 1)
+    assert on_time == [
+        (1, iso_of(T0), None),
+        (2, iso_of(T0), None),
+        (1, iso_of(T0), iso_of(T0 + 14 * TICK)),
+        (2, iso_of(T0), iso_of(T0 + 14 * TICK)),
+    ]
+    for per_frame in (1, 4, 16):
+        assert encounters(1800, per_frame) == on_time, per_frame
