@@ -297,7 +297,7 @@ def test_detect_hands_scenes_to_the_detector_in_file_order(
     seen: list[tuple[str, str]] = []
 
     class Recording:
-        def __init__(self, *_: object) -> None:
+        def __init__(self, *_: object, **__: object) -> None:
             pass
 
         def process(self, record: Position | Sighting | Scene) -> list[object]:
