@@ -38,7 +38,8 @@ BATCH = 10_000  # messages a publish takes at most
 WAIT_S = 0.05  # for the first message of a batch
 PUBLISH_BACKOFF_CAP_S = 30.0
 
-Publish = Callable[[Sequence[Received]], Awaitable[None]]  # returns once Kafka acknowledged
+# Returns once Kafka acknowledged, with what it did not (to send again; None: everything).
+Publish = Callable[[Sequence[Received]], Awaitable[Sequence[Received] | None]]
 Report = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]  # (key, value) status records
 
 
@@ -163,14 +164,19 @@ class Feed:
                 if self._sources_done:
                     return
                 continue
+            pending: Sequence[Received] = items
             while True:
                 try:
-                    await self.publish(items)
-                    break
+                    left = await self.publish(pending)
+                    if not left:
+                        break
+                    why = f"{len(left)} of {len(pending)} not acknowledged"
+                    pending = left  # the rest is written: sent again, it would be twice
                 except Exception as exc:  # the broker away: keep the batch, try again
-                    delay = backoff.next_delay()
-                    log.warning("feed: not published (%r); again in %.1f s", exc, delay)
-                    await asyncio.sleep(delay)
+                    why = f"not published ({exc!r})"
+                delay = backoff.next_delay()
+                log.warning("feed: %s; again in %.1f s", why, delay)
+                await asyncio.sleep(delay)
             backoff.reset()
             if self.recorder:
                 self.recorder.write(items)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from shipwatch.pipeline.partitioner import MAX_CACHED, KeyPartitioner
 from shipwatch.settings import Settings
-from streams.kafka.bulk_producer import BulkProducer
+from streams.errors import KafkaUnavailable
+from streams.kafka.bulk_producer import Acks, BulkProducer
 
 
 class Stamped(Protocol):
@@ -34,6 +35,13 @@ class Stamped(Protocol):
     def vessel(self) -> bytes | None: ...
 
 
+S = TypeVar("S", bound=Stamped)
+
+
+async def _settled(acks: Acks) -> list[object]:
+    return list(await asyncio.gather(*acks, return_exceptions=True))
+
+
 class RawPublisher:
     """Publishes batches of received messages and returns once the broker has them all."""
 
@@ -44,8 +52,10 @@ class RawPublisher:
         self._partition: KeyPartitioner | None = None  # once the topic's partitions are known
         self._headers: dict[str, list[tuple[str, bytes]]] = {}
 
-    async def publish(self, items: Sequence[Stamped]) -> None:
-        """Send and wait for every acknowledgement; raises what the producer raises."""
+    async def publish(self, items: Sequence[S]) -> list[S]:
+        """Send, wait for every acknowledgement, and return the items of the partitions whose
+        sends failed, to be sent again (the others are written: sent again, they would be
+        written twice); raises the first error when nothing was written."""
         await self.producer.ready.wait()
         if self._partition is None:
             partitions = len(await self.producer.partitions(self.topic))
@@ -53,21 +63,40 @@ class RawPublisher:
             # than MAX_CACHED remembered (two generations).
             self._partition = KeyPartitioner(partitions, generation=MAX_CACHED // 2)
         partition = self._partition
-        keyed = ((item.vessel or item.key, item) for item in items)
-        acks = await self.producer.send_stamped(
-            self.topic,
-            (
-                (
-                    partition(key),
-                    key,
-                    item.payload,
-                    int(item.received_at * 1000),
-                    self._header(item.source),
+        groups: dict[int, list[tuple[bytes, S]]] = {}
+        for item in items:
+            key = item.vessel or item.key
+            groups.setdefault(partition(key), []).append((key, item))
+        sent: list[tuple[list[tuple[bytes, S]], Acks | BaseException]] = []
+        for number, group in groups.items():
+            try:
+                acks: Acks | BaseException = await self.producer.send_stamped(
+                    self.topic,
+                    (
+                        (
+                            number,
+                            key,
+                            item.payload,
+                            int(item.received_at * 1000),
+                            self._header(item.source),
+                        )
+                        for key, item in group
+                    ),
                 )
-                for key, item in keyed
-            ),
-        )
-        await asyncio.gather(*acks)
+            except KafkaUnavailable as exc:
+                acks = exc
+            sent.append((group, acks))
+        failed: list[S] = []
+        errors: list[BaseException] = []
+        for group, acks in sent:
+            done = [acks] if isinstance(acks, BaseException) else await _settled(acks)
+            error = next((r for r in done if isinstance(r, BaseException)), None)
+            if error is not None:
+                failed += [item for _, item in group]
+                errors.append(error)
+        if errors and len(failed) == len(items):
+            raise errors[0]  # nothing written: the broker away, as the caller will say
+        return failed
 
     async def status(self, records: list[tuple[bytes, bytes]]) -> None:
         """Each source's status onto `<ns>.feed-status` (compacted, keyed by source)."""

@@ -98,6 +98,37 @@ def test_a_batch_the_publisher_refuses_is_offered_again_and_nothing_is_lost() ->
     assert attempts[0] == attempts[1]  # the same batch again
 
 
+def test_what_the_broker_did_not_acknowledge_alone_is_sent_again() -> None:
+    """A publish that wrote some partitions and not others: the written lines sent again
+    would be written twice."""
+    name = unique("partial")
+    attempts: list[list[bytes]] = []
+    written: list[bytes] = []
+
+    async def half(items: list[Received]) -> list[Received]:
+        attempts.append([i.payload for i in items])
+        if len(attempts) == 1:
+            written.extend(i.payload for i in items[::2])
+            return items[1::2]  # every other line's partition failed
+        written.extend(i.payload for i in items)
+        return []
+
+    async def scenario() -> None:
+        async with NmeaReplayServer(LINES) as server:
+            settings = feed_settings(feed_names={server.url: name})
+            feed = Feed(parse_sources([server.url], settings.feed_names), settings, half)
+            stop = asyncio.Event()
+            run = asyncio.create_task(feed.run(stop))
+            await eventually(lambda: len(written) == len(LINES), 5, "all written")
+            stop.set()
+            summary = await asyncio.wait_for(run, 5)
+            assert summary.published == len(LINES)
+
+    asyncio.run(scenario())
+    assert sorted(written) == sorted(LINES)  # each once
+    assert attempts[1] == attempts[0][1::2]
+
+
 def test_stopping_publishes_what_the_deduplicator_still_held() -> None:
     """A multipart whose last fragment never came is held; on stop it is published as it is."""
     name = unique("drain")
