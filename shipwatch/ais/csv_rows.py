@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import orjson
 
-from shipwatch.ais import mapped_csv
+from shipwatch.ais import mapped_csv, noaa_csv
 from shipwatch.ais.errors import BadColumns, Rejected
 
 # The column holding the MMSI, the raw topic's key, in each dialect.
@@ -32,6 +32,9 @@ class CsvRows:
             raise Rejected("bad_csv", str(exc) or "no cells") from exc
         if self.header is None:
             self.header = [c.strip() for c in cells]
+            if self.dialect == "noaa":  # told from its header whatever its case: read it so
+                canonical = {name.casefold(): name for name in noaa_csv.COLUMNS}
+                self.header = [canonical.get(c.casefold(), c) for c in self.header]
             if self.dialect == "csv":
                 mapped_csv.check_header(self.columns, self.header)
             return None

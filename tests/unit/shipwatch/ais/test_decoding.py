@@ -176,6 +176,15 @@ def test_lines_no_format_shows_before_one_that_does_are_rejected(tmp_path: Path)
         list(read_units(path))
 
 
+def test_a_noaa_header_in_another_case_is_read_as_the_noaa_header(tmp_path: Path):
+    path = tmp_path / "lower.csv"
+    path.write_text(f"{HEADER.lower()}\n{ROW}\n")
+    tally = Tally()
+    items = list(decode_files([path], "auto", tally))
+    assert [type(i) for i in items] == [Decoded] and not tally.rejected
+    assert tally.kinds == {"position": 1, "static": 1}
+
+
 def test_decode_files_counts_what_it_rejects(tmp_path: Path):
     path = tmp_path / "a.csv"
     path.write_text(f"{HEADER}\n{ROW}\n{ROW.replace('42.74200', '91')}\n")
