@@ -13,6 +13,7 @@ import logging
 import time
 from collections import deque
 
+from shipwatch.ais.raw_message import MAX_MESSAGE_BYTES
 from shipwatch.feeds import metrics
 from shipwatch.feeds.clock import ClockWatch
 from shipwatch.feeds.dedup import Deduplicator
@@ -22,6 +23,10 @@ from shipwatch.feeds.sources import SourceSpec
 
 log = logging.getLogger(__name__)
 CLOCK_EVERY = 16  # lines: the clock is sampled, not read on every line
+# Longer than ingest reads: cut to this, it is still dead-lettered as too large, and it cannot
+# be a record the broker refuses for its size (`max.message.bytes`, 1 MB by default) and the
+# publisher sends again for ever, holding up everything behind it.
+MAX_UNIT_BYTES = MAX_MESSAGE_BYTES + 1
 
 
 class Source:
@@ -113,6 +118,9 @@ class Outlet:
         before = self.dedup.duplicates
         out: list[Received] = []
         for line in lines:
+            if len(line) > MAX_UNIT_BYTES:  # a WebSocket message can be megabytes
+                line = line[:MAX_UNIT_BYTES]
+                source.metrics.too_long.inc()
             if line[:1] == b"\\":
                 source.check_clock(line, now)
             out += self.dedup.take(Received(source.name, key, line, now))

@@ -82,3 +82,23 @@ def test_duplicates_are_counted_once_each() -> None:
         assert [i.payload for i in await outlet.take(100, 0)] == LINES
 
     asyncio.run(scenario())
+
+
+def test_a_message_longer_than_ingest_reads_is_cut_and_counted() -> None:
+    """A WebSocket message of megabytes would be refused by the broker for its size and sent
+    again for ever, holding up everything behind it: cut, it is dead-lettered as too large."""
+    from shipwatch.ais.raw_message import MAX_MESSAGE_BYTES
+    from shipwatch.feeds.outlet import MAX_UNIT_BYTES
+
+    source = _source("huge")
+
+    async def scenario() -> None:
+        outlet = Outlet(10, Deduplicator(20.0))
+        huge = b'{"MetaData": {"MMSI": 273000001}, "x": "' + b"y" * 2_000_000 + b'"}'
+        outlet.offer(source, b"k", [huge, LINES[0]])
+        taken = [i.payload for i in await outlet.take(10, 0)]
+        assert taken == [huge[:MAX_UNIT_BYTES], LINES[0]]
+        assert len(taken[0]) == MAX_MESSAGE_BYTES + 1  # ingest: too large, dead-lettered
+        assert sample("shipwatch_feed_malformed_total", source=source.name, reason="too_long") == 1
+
+    asyncio.run(scenario())
