@@ -12,6 +12,7 @@ whose clock is off; its positions are late or early by that much.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import deque
 
@@ -34,6 +35,8 @@ def tag_time(line: bytes) -> float | None:
                 value = float(field[2:])
             except ValueError:
                 return None
+            if not math.isfinite(value):
+                return None  # "nan" and "inf" read as floats: no time, and no clock sample
             return value / 1000 if value > 1e11 else value
     return None
 

@@ -21,6 +21,8 @@ SENTENCE = b"!AIVDM,1,1,,A,15M67F@P1a9D0R0FtPH3Q2l1P000,0*02"
         (SENTENCE, None),  # no tag block
         (b"\\s:rcv1*00\\" + SENTENCE, None),  # no c:
         (b"\\c:soon*00\\" + SENTENCE, None),  # not a number
+        (b"\\c:nan*00\\" + SENTENCE, None),  # read as a float, but no time
+        (b"\\c:inf*00\\" + SENTENCE, None),
         (b"\\c:1709856000*55" + SENTENCE, None),  # not closed
         (b"!AIVDM,1,1,,A,c:1709856000,0*00", None),  # c: outside a tag block
         (b"\\t:c:1709856000*00\\" + SENTENCE, None),  # c: inside another field's text
