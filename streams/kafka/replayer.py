@@ -11,7 +11,8 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from shipwatch.ais.decoder import StreamDecoder
+from shipwatch.ais.decoder import Refused, Skipped, StreamDecoder
+from shipwatch.ais.errors import Rejected
 from shipwatch.ais.files import RawUnit, UnreadableUnit, read_units
 from shipwatch.ais.nmea import NMEA_STARTS
 from shipwatch.pipeline.dead_letters import dead_letter
@@ -43,13 +44,24 @@ class _Clock:
         self.pace = pace
         self.decoder = StreamDecoder()
 
-    def time_of(self, unit: RawUnit) -> tuple[float | None, bool]:
-        """(event time for pacing, whether it is also the Kafka timestamp to send)."""
+    def time_of(self, unit: RawUnit) -> tuple[float | None, bool, Rejected | None]:
+        """(event time for pacing, whether it is also the Kafka timestamp to send, and for an
+        NMEA line before any time in its file, why it cannot be sent: `no_time`, as `decode`
+        says). Sent, the broker's clock would date it, days after the file's fixes; a line
+        `decode` refuses for what it is (a bad checksum) or skips goes on all the same, as
+        ingest refuses or skips it the same way."""
         nmea = unit.payload.lstrip()[:1] in NMEA_STARTS
         if not (nmea or self.pace):
-            return None, False  # JSON and CSV carry their own time; no need to decode
-        self.decoder.feed(unit.payload)
-        return self.decoder.known_time, nmea
+            return None, False, None  # JSON and CSV carry their own time; no need to decode
+        outputs = self.decoder.feed(unit.payload)
+        t = self.decoder.known_time
+        if not nmea or t is not None:
+            return t, nmea, None
+        said = [o.error for o in outputs if isinstance(o, Refused)]
+        untimed = next((e for e in said if e.reason == "no_time"), None)
+        if untimed is None and (said or any(isinstance(o, Skipped) for o in outputs)):
+            return None, True, None
+        return None, True, untimed or Rejected("no_time", "a fragment before its file's time")
 
 
 def _dead_letter(unit: RawUnit | UnreadableUnit, reason: str, detail: str) -> bytes:
@@ -98,13 +110,9 @@ async def replay(
                     pending.append(await producer.send(dlq_topic, value))
                     counts.dead_lettered += 1
                     continue
-                t, stamp = clock.time_of(unit)
-                if stamp and t is None:
-                    # Before any time in its file: `decode` refuses it (`no_time`); sent, the
-                    # broker's clock would date it, days after the file's fixes.
-                    value = _dead_letter(
-                        unit, "no_time", "an NMEA line before any time in its file"
-                    )
+                t, stamp, untimed = clock.time_of(unit)
+                if untimed is not None:
+                    value = _dead_letter(unit, untimed.reason, untimed.detail)
                     pending.append(await producer.send(dlq_topic, value))
                     counts.dead_lettered += 1
                     continue
