@@ -164,17 +164,25 @@ def test_an_mmsi_transmitting_from_two_places_is_an_identity_alert(run_detector)
     assert alert["evidence"]["apart_km"] > 250
 
 
-def test_a_draught_change_across_the_gap_makes_the_dark_call_critical(run_detector):
-    positions = dark_loading_then_delivery()
-    gap_end = next(
+def _gap_end(positions):
+    """The index of the first fix after the dark story's long silence."""
+    return next(
         i + 1
         for i, (a, b) in enumerate(itertools.pairwise(positions))
         if (b.ts - a.ts).total_seconds() > 6 * 3600
     )
-    mmsi = positions[0].mmsi
+
+
+def _draught_report(mmsi, ts, metres):
+    return Static(mmsi=mmsi, ts=ts, draught=metres, length=105, beam=16)
+
+
+def test_a_draught_change_across_the_gap_makes_the_dark_call_critical(run_detector):
+    positions = dark_loading_then_delivery()
+    gap_end = _gap_end(positions)
 
     def report(ts, metres):
-        return Static(mmsi=mmsi, ts=ts, draught=metres, length=105, beam=16)
+        return _draught_report(positions[0].mmsi, ts, metres)
 
     records = [
         report(positions[0].ts, 4.8),
@@ -199,15 +207,10 @@ def test_a_draught_report_just_after_the_gap_that_comes_before_its_fix_still_cou
     """A static report and a position a second apart often swap on the way: the report then
     comes before the fix that ends the gap, and still speaks of the dark call."""
     positions = dark_loading_then_delivery()
-    gap_end = next(
-        i + 1
-        for i, (a, b) in enumerate(itertools.pairwise(positions))
-        if (b.ts - a.ts).total_seconds() > 6 * 3600
-    )
-    mmsi = positions[0].mmsi
+    gap_end = _gap_end(positions)
 
     def report(ts, metres):
-        return Static(mmsi=mmsi, ts=ts, draught=metres, length=105, beam=16)
+        return _draught_report(positions[0].mmsi, ts, metres)
 
     in_order = [
         report(positions[0].ts, 4.8),

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable, Sequence
 
 import pytest
 from pydantic import SecretStr
 
 from shipwatch.feeds.errors import FeedError
 from shipwatch.feeds.received import Received
-from shipwatch.feeds.runner import Feed
+from shipwatch.feeds.runner import Feed, Publish
 from shipwatch.feeds.sources import parse_sources
 from tests.fixtures.feed_servers import NmeaReplayServer, free_port, nmea_recording
 from tests.fixtures.waiting import eventually
@@ -71,29 +72,34 @@ def test_a_source_that_cannot_start_ends_the_run_while_a_tcp_source_connects() -
     assert isinstance(asyncio.run(scenario()), OSError)
 
 
+def _published_by(publish: Publish, name: str, done: Callable[[], bool]) -> int:
+    """Feed LINES from a server through `publish` until `done`; then stop: what it counted."""
+
+    async def scenario() -> int:
+        async with NmeaReplayServer(LINES) as server:
+            settings = feed_settings(feed_names={server.url: name})
+            feed = Feed(parse_sources([server.url], settings.feed_names), settings, publish)
+            stop = asyncio.Event()
+            run = asyncio.create_task(feed.run(stop))
+            await eventually(done, 5, "all published")
+            stop.set()
+            return (await asyncio.wait_for(run, 5)).published
+
+    return asyncio.run(scenario())
+
+
 def test_a_batch_the_publisher_refuses_is_offered_again_and_nothing_is_lost() -> None:
-    name = unique("retry")
     attempts: list[int] = []
     published: list[Received] = []
 
-    async def flaky(items: list[Received]) -> None:
+    async def flaky(items: Sequence[Received]) -> None:
         attempts.append(len(items))
         if len(attempts) == 1:
             raise ConnectionError("the broker is away")
         published.extend(items)
 
-    async def scenario() -> None:
-        async with NmeaReplayServer(LINES) as server:
-            settings = feed_settings(feed_names={server.url: name})
-            feed = Feed(parse_sources([server.url], settings.feed_names), settings, flaky)
-            stop = asyncio.Event()
-            run = asyncio.create_task(feed.run(stop))
-            await eventually(lambda: len(published) == len(LINES), 5, "all published")
-            stop.set()
-            summary = await asyncio.wait_for(run, 5)
-            assert summary.published == len(LINES)
-
-    asyncio.run(scenario())
+    done = _published_by(flaky, unique("retry"), lambda: len(published) == len(LINES))
+    assert done == len(LINES)
     assert [item.payload for item in published] == LINES
     assert attempts[0] == attempts[1]  # the same batch again
 
@@ -101,11 +107,10 @@ def test_a_batch_the_publisher_refuses_is_offered_again_and_nothing_is_lost() ->
 def test_what_the_broker_did_not_acknowledge_alone_is_sent_again() -> None:
     """A publish that wrote some partitions and not others: the written lines sent again
     would be written twice."""
-    name = unique("partial")
     attempts: list[list[bytes]] = []
     written: list[bytes] = []
 
-    async def half(items: list[Received]) -> list[Received]:
+    async def half(items: Sequence[Received]) -> Sequence[Received]:
         attempts.append([i.payload for i in items])
         if len(attempts) == 1:
             written.extend(i.payload for i in items[::2])
@@ -113,18 +118,8 @@ def test_what_the_broker_did_not_acknowledge_alone_is_sent_again() -> None:
         written.extend(i.payload for i in items)
         return []
 
-    async def scenario() -> None:
-        async with NmeaReplayServer(LINES) as server:
-            settings = feed_settings(feed_names={server.url: name})
-            feed = Feed(parse_sources([server.url], settings.feed_names), settings, half)
-            stop = asyncio.Event()
-            run = asyncio.create_task(feed.run(stop))
-            await eventually(lambda: len(written) == len(LINES), 5, "all written")
-            stop.set()
-            summary = await asyncio.wait_for(run, 5)
-            assert summary.published == len(LINES)
-
-    asyncio.run(scenario())
+    done = _published_by(half, unique("partial"), lambda: len(written) == len(LINES))
+    assert done == len(LINES)
     assert sorted(written) == sorted(LINES)  # each once
     assert attempts[1] == attempts[0][1::2]
 
