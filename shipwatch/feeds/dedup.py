@@ -17,6 +17,7 @@ ingest judges them. JSON messages (aisstream.io) are keyed on their bytes.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from shipwatch.ais.vessel_keys import is_time_line, sentence_of, vessel_of
 from shipwatch.feeds.clock import tag_time
 from shipwatch.feeds.received import Received
 
+log = logging.getLogger(__name__)
 GROUP_WAIT_S = 5.0  # a multipart still incomplete after this passes as it is (ingest judges it)
 MAX_KEYS = 2_000_000  # payloads remembered at most, whatever the window
 TIMES_KEPT = 256  # message times kept per payload: a moored vessel repeats itself word for word,
@@ -72,6 +74,7 @@ class _Group:
 
     count: bytes
     since: float
+    at: float | None  # the message's own time: its first fragment's that has one
     held: list[Received] = field(default_factory=list)
     payloads: list[bytes] = field(default_factory=list)
 
@@ -112,7 +115,7 @@ def _pghp_time(line: bytes) -> float | None:
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp() + (
             centi / 100
         )
-    except ValueError:
+    except (ValueError, OverflowError):  # a year of eleven digits
         return None
 
 
@@ -124,9 +127,14 @@ def _line_time(line: bytes) -> float | None:
     return own
 
 
-def _time_of(lines: list[Received]) -> float | None:
-    # A message's own time: the first of its lines' (time lines and sentences) that has one.
-    return next((t for t in (_line_time(i.payload) for i in lines) if t is not None), None)
+def _part_time(line: bytes, times: list[Received]) -> float | None:
+    # A sentence's own time as the decoder reads it: its tag block's, else the last time line
+    # before it that reads.
+    own = tag_time(line)
+    if own is None and times:
+        found = (_line_time(i.payload) for i in reversed(times))
+        own = next((t for t in found if t is not None), None)
+    return own
 
 
 class Deduplicator:
@@ -141,6 +149,13 @@ class Deduplicator:
         """What passes on after `item`, in order (possibly nothing yet, possibly held lines)."""
         if self.window.window_s <= 0:
             return [item]
+        try:
+            return self._take(item)
+        except Exception:  # a bug must cost no line: this one passes as it is, ingest judges
+            log.exception("dedup: a line passed as it is after an error")
+            return [item]
+
+    def _take(self, item: Received) -> list[Received]:
         payload = item.payload
         if payload[:1] == b"{":
             if not self._first(b"J" + payload, item.received_at, None):
@@ -160,13 +175,15 @@ class Deduplicator:
             stream.times.append(item)
             return []
         fields = sentence.split(b",", 6)
-        if sentence[:1] != b"!" or len(fields) < 7 or not (fields[1] + fields[2]).isdigit():
+        if sentence[:1] != b"!" or len(fields) < 7:
             return [*_take_times(stream), item]  # other lines pass untouched: ingest judges
         count, number, body = fields[1], fields[2], fields[5]
+        if not (count.isdigit() and number.isdigit()):
+            return [*_take_times(stream), item]
         times = _take_times(stream)
+        at = _part_time(payload, times)
         if count == b"1":
-            at = tag_time(payload)  # its own time first, as the decoder reads it
-            if self._first(body, item.received_at, _time_of(times) if at is None else at):
+            if self._first(body, item.received_at, at):
                 return _keyed([*times, item], vessel_of(body))
             return []  # a copy: dropped with the time lines that dated it
         if stream is None:
@@ -179,16 +196,17 @@ class Deduplicator:
                 out += stream.groups.pop(slot).held
             if number != b"1":  # continues nothing held: passes as it is
                 return [*out, *times, item]
-            group = stream.groups[slot] = _Group(count, item.received_at)
+            group = stream.groups[slot] = _Group(count, item.received_at, at)
         elif int(number) != len(group.payloads) + 1:  # a fragment missing between: as they are
             return [*out, *stream.groups.pop(slot).held, *times, item]
         group.held += times
         group.held.append(item)
         group.payloads.append(body)
+        if group.at is None:
+            group.at = at
         if number == count:
             del stream.groups[slot]
-            at = _time_of(group.held)
-            if self._first(b"|".join(group.payloads), item.received_at, at):
+            if self._first(b"|".join(group.payloads), item.received_at, group.at):
                 out += _keyed(group.held, vessel_of(group.payloads[0]))
         return out
 

@@ -366,3 +366,27 @@ def test_the_mmsi_is_read_from_the_payloads_first_bits() -> None:
     assert vessel_of(b"13u") is None  # too short
     assert vessel_of(b"13u?etP\x7f") == vessel_of(b"13u?etP")  # only the first 7 characters
     assert vessel_of(b"1~u?etPv") is None  # not 6-bit armoured
+
+
+def test_odd_lines_whose_checksums_hold_pass_as_they_are_and_stop_nothing() -> None:
+    """A fragment number that is no number, a `$PGHP` year of eleven digits: ingest refuses
+    them; here they must not raise (a TCP feed stopped on one)."""
+    dedup = Deduplicator(window_s=20)
+    assert dedup.take(_item(PART1, b"a")) == []
+    no_number = _sentence(2, 1, "3", "0000").replace(b",2,1,3,", b",2,,3,")
+    no_number = _checked(no_number.decode().rsplit("*", 1)[0]).encode()
+    assert _payloads(dedup.take(_item(no_number, b"a"))) == [no_number]
+    year = _checked("$PGHP,1,99999999999,1,1,0,0,0,0,,,,,").encode()
+    assert dedup.take(_item(year, b"a")) == []  # a time line, held for the next sentence
+    assert _payloads(dedup.take(_item(ONE, b"a"))) == [year, ONE]
+
+
+def test_a_sentence_is_dated_as_the_decoder_dates_it() -> None:
+    """Its own tag first, else the last time line before it: two receivers whose copies carry
+    different time lines before the same message are still one message."""
+    dedup = Deduplicator(window_s=20)
+    dedup.take(_item(_pghp(0, minute=30), b"a", 1.0))
+    dedup.take(_item(_pghp(0), b"a", 1.0))
+    assert _payloads(dedup.take(_item(ONE, b"a", 1.0))) != []
+    dedup.take(_item(_pghp(1), b"b", 1.1))
+    assert dedup.take(_item(ONE, b"b", 1.1)) == []  # 1 s from a's last time line: a copy
