@@ -103,18 +103,56 @@ def _split_tag_block(line: bytes) -> tuple[float | None, bytes]:
 
 def sound(raw: bytes) -> bool:
     """Whether the line's checksums hold and its tag block's time reads: what `parse_line`
-    checks before it looks at the message. A copy that fails cannot stand for a message."""
+    checks before it looks at the message. A copy that fails cannot stand for a message.
+
+    Runs for every line a feed receives, so the tag block is read here by hand (pyais builds a
+    `TagBlock` in about 3 µs); tested against `parse_line`'s own reading."""
     line = raw.strip()
     if not line.isascii():
         return False
-    try:
-        tag_time, line = _split_tag_block(line)
+    if line[:1] == b"\\":
+        end = line.find(b"\\", 1)
+        if end < 0:
+            return False
+        timed = _tag_block_reads(line[1:end])
+        line = line[end + 1 :]
+        if timed is None:
+            return False
         if not line:
-            return tag_time is not None  # a time line
+            return timed  # a time line
+    try:
         _verify_checksum(line)
     except Rejected:
         return False
     return True
+
+
+def _tag_block_reads(block: bytes) -> bool | None:
+    # None: its checksum fails or its `c:` does not read (as `_tag_block_time` says);
+    # else whether it has a time.
+    payload, star, check = block.partition(b"*")
+    if not star or b"*" in check:
+        return None
+    try:
+        expected = int(check, 16)
+    except ValueError:
+        return None
+    if checksum(payload) != expected:
+        return None
+    stamp = None
+    for field in payload.split(b","):
+        spec, colon, value = field.partition(b":")
+        if colon and spec == b"c":
+            stamp = value  # the last one, as pyais reads them
+    if stamp is None:
+        return False
+    try:
+        t = float(stamp)
+    except ValueError:
+        return None
+    if t > 1e11:
+        t /= 1000.0
+    return True if 0 <= t < LATEST_TIME else None
 
 
 def parse_line(raw: bytes) -> Line:
