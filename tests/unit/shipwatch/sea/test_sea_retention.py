@@ -133,3 +133,17 @@ def test_a_pair_whose_observations_all_come_late_still_makes_its_encounter(core:
     ]
     for per_frame in (1, 4, 16):
         assert encounters(1800, per_frame) == on_time, per_frame
+
+
+def test_a_repeat_long_after_does_not_keep_a_run_open() -> None:
+    """Only an observation that carries the run on says how late the pair's data comes."""
+    store = MemoryStore()
+    for n in range(15):
+        observe_pair(store, obs(T0 + n * TICK), RULES, T0 + n * TICK)
+    last = T0 + 14 * TICK
+    assert observe_pair(store, obs(last), RULES, last + 86_400) == ([], None)  # a repeat
+    assert stale_at(store.get(KEY)["run"], RULES) == last + 2 * TICK
+    assert [e["ended_at"] for e in release(store, KEY, last + 3 * TICK, RULES)] == [
+        iso_of(last),
+        iso_of(last),
+    ]
