@@ -11,7 +11,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from shipwatch.ais.decoder import Refused, Skipped, StreamDecoder
+from shipwatch.ais.decoder import Refused, StreamDecoder
 from shipwatch.ais.errors import Rejected
 from shipwatch.ais.files import RawUnit, UnreadableUnit, read_units
 from shipwatch.ais.nmea import NMEA_STARTS
@@ -57,11 +57,10 @@ class _Clock:
         t = self.decoder.known_time
         if not nmea or t is not None:
             return t, nmea, None
-        said = [o.error for o in outputs if isinstance(o, Refused)]
-        untimed = next((e for e in said if e.reason == "no_time"), None)
-        if untimed is None and (said or any(isinstance(o, Skipped) for o in outputs)):
-            return None, True, None
-        return None, True, untimed or Rejected("no_time", "a fragment before its file's time")
+        # Only what `decode` refuses as `no_time`: a first fragment waits for the rest of its
+        # message, which may carry a time; and a line refused for what it is goes on.
+        untimed = (o.error for o in outputs if isinstance(o, Refused))
+        return None, True, next((e for e in untimed if e.reason == "no_time"), None)
 
 
 def _dead_letter(unit: RawUnit | UnreadableUnit, reason: str, detail: str) -> bytes:
