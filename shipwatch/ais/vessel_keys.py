@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+MAX_WAITING = 16  # time lines held for the next sentence; a time line dates only the next one
+MAX_SLOTS = 1_000  # open multiparts of a sender (a slot is a sequence id 0-9 and a channel)
 
 # AIS 6-bit armour: "0".."W" are 0..39, "`".."w" are 40..63; anything else is not a payload.
 _SIX_BIT = [c - 48 if 48 <= c <= 87 else c - 56 if 96 <= c <= 119 else -1 for c in range(256)]
@@ -69,6 +71,8 @@ class VesselKeys(Generic[T]):
         sentence = sentence_of(line)
         if is_time_line(sentence):
             state.waiting.append(item)
+            if len(state.waiting) > MAX_WAITING:  # a file of time lines alone: bounded
+                return [(state.waiting.pop(0), sender)]
             return []
         key = _vessel(state, sentence) or sender
         out = [(held, key) for held in state.waiting]
@@ -91,6 +95,8 @@ def _vessel(state: _Sender[T], sentence: bytes) -> bytes | None:
     if count == b"1":
         return vessel_of(fields[5])
     if number == b"1":
+        if len(state.slots) >= MAX_SLOTS:  # messages whose last fragment never came
+            state.slots.clear()
         found = state.slots[slot] = vessel_of(fields[5])
     else:
         found = state.slots.get(slot)

@@ -6,7 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shipwatch.ais.vessel_keys import VesselKeys, vessel_of
-from tests.fixtures.ais_input import POSITION, TANKER, VOYAGE, gatehouse, sentences, tagged
+from tests.fixtures.ais_input import (
+    POSITION,
+    TANKER,
+    VOYAGE,
+    gatehouse,
+    sentences,
+    tagged,
+    with_checksum,
+)
 
 T0 = 1_709_856_000
 
@@ -59,3 +67,16 @@ def test_the_lines_order_is_never_changed_and_each_line_is_keyed_once(
         sentence = lines[i].encode()
         if b"AIVDM,1,1" in sentence:
             assert key == vessel_of(sentence.split(b",")[5])
+
+
+def test_what_a_sender_holds_is_bounded_whatever_its_lines() -> None:
+    from shipwatch.ais.vessel_keys import MAX_SLOTS, MAX_WAITING
+
+    keys: VesselKeys[int] = VesselKeys()
+    out = [p for i in range(100) for p in keys.take(b"f", i, gatehouse(T0 + i).encode())]
+    assert [i for i, _ in out] == list(range(100 - MAX_WAITING))  # the oldest go, in order
+    assert {k for _, k in out} == {b"f"}
+    body = sentences(VOYAGE, seq_id=1)[0].split(",")[5]
+    for n in range(3000):  # garbage sequence ids, each a first fragment whose rest never came
+        keys.take(b"f", n, with_checksum(f"!AIVDM,2,1,{n},A,{body},0").encode())
+    assert len(keys._senders[b"f"].slots) <= MAX_SLOTS
