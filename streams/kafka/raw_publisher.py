@@ -63,11 +63,15 @@ class RawPublisher:
             # than MAX_CACHED remembered (two generations).
             self._partition = KeyPartitioner(partitions, generation=MAX_CACHED // 2)
         partition = self._partition
-        groups: dict[int, list[tuple[bytes, S]]] = {}
+        groups: dict[int, list[S]] = {}
         for item in items:
-            key = item.vessel or item.key
-            groups.setdefault(partition(key), []).append((key, item))
-        sent: list[tuple[list[tuple[bytes, S]], Acks | BaseException]] = []
+            number = partition(item.vessel or item.key)
+            group = groups.get(number)
+            if group is None:
+                group = groups[number] = []
+            group.append(item)
+        header = self._header
+        sent: list[tuple[list[S], Acks | BaseException]] = []
         for number, group in groups.items():
             try:
                 acks: Acks | BaseException = await self.producer.send_stamped(
@@ -75,12 +79,12 @@ class RawPublisher:
                     (
                         (
                             number,
-                            key,
+                            item.vessel or item.key,
                             item.payload,
                             int(item.received_at * 1000),
-                            self._header(item.source),
+                            header(item.source),
                         )
-                        for key, item in group
+                        for item in group
                     ),
                 )
             except KafkaUnavailable as exc:
@@ -92,7 +96,7 @@ class RawPublisher:
             done = [acks] if isinstance(acks, BaseException) else await _settled(acks)
             error = next((r for r in done if isinstance(r, BaseException)), None)
             if error is not None:
-                failed += [item for _, item in group]
+                failed += group
                 errors.append(error)
         if errors and len(failed) == len(items):
             raise errors[0]  # nothing written: the broker away, as the caller will say
