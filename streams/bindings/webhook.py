@@ -149,10 +149,17 @@ async def post_with_retries(
         asked: float | None = None
         try:
             timeout = aiohttp.ClientTimeout(total=policy.timeout_s)
-            async with session.post(url, data=body, headers=headers, timeout=timeout) as reply:
+            # Redirects are not followed: on a 301, 302 or 303 aiohttp sends a GET without the
+            # alert, and the receiver's 200 to it counted as delivered.
+            async with session.post(
+                url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+            ) as reply:
                 if 200 <= reply.status < 300:
                     return None
                 detail = f"HTTP {reply.status}"
+                if 300 <= reply.status < 400:
+                    moved = redact(reply.headers.get("Location", "?"))
+                    return f"{detail} to {moved}: redirects are not followed; give the new URL"
                 if reply.status < 500 and reply.status not in RETRY_STATUSES:
                     return detail  # the receiver refuses this alert: trying again cannot help
                 if reply.status in RETRY_AFTER_STATUSES:

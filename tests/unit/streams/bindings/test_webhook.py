@@ -111,6 +111,41 @@ def test_a_refusal_is_not_retried_but_too_many_requests_is() -> None:
     assert len(throttled.received) == 2
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_and_the_alert_is_not_counted_delivered(status: int) -> None:
+    """On a 301, 302 or 303 a client sends a GET without the alert; the receiver's 200 to it
+    counted as a delivery. The moved receiver must be given its new URL."""
+    followed: list[str] = []
+
+    async def moved(request: aioweb.Request) -> aioweb.Response:
+        followed.append(request.method)
+        return aioweb.Response(status=200)
+
+    async def run() -> str | None:
+        app = aioweb.Application()
+        app.router.add_route("*", "/moved", moved)
+
+        async def redirect(request: aioweb.Request) -> aioweb.Response:
+            return aioweb.Response(status=status, headers={"Location": "/moved"})
+
+        app.router.add_post("/hook", redirect)
+        runner = aioweb.AppRunner(app)
+        await runner.setup()
+        site = aioweb.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+        try:
+            async with aiohttp.ClientSession() as session:
+                return await post_with_retries(session, url, BODY, {}, FAST)
+        finally:
+            await runner.cleanup()
+
+    outcome = asyncio.run(run())
+    assert outcome is not None and outcome.startswith(f"HTTP {status} to ")
+    assert "redirects are not followed" in outcome
+    assert followed == []
+
+
 def test_an_unreachable_receiver_is_a_failure_not_a_crash() -> None:
     async def run() -> str | None:
         async with aiohttp.ClientSession() as session:
