@@ -42,7 +42,9 @@ class Action:
 
 
 def _controls(text: str, allowed: str = "") -> bool:
-    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+    # Cs: a lone surrogate, what a header's bytes that are no UTF-8 decode to; it cannot be
+    # written out again (orjson refused it, and the request failed with a 500).
+    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
 
 
 def clean_name(value: object, what: str) -> str:

@@ -7,6 +7,7 @@ vessel, so any worker answers for any vessel. Reads run in the store's thread.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -50,6 +51,8 @@ def _days(request: aioweb.Request, settings: Settings) -> float:
     try:
         days = float(request.query.get("days", "30"))
     except ValueError:
+        days = 30.0
+    if not math.isfinite(days):  # "nan" reads as a float, and went to SQLite as NULL
         days = 30.0
     return min(max(days, 1 / 24), settings.history_retention_days)
 

@@ -45,6 +45,11 @@ def test_a_header_twice_or_not_a_name_is_refused_even_from_the_proxy() -> None:
         AUTH.user("127.0.0.2", {"X-WEBAUTH-USER": "a" * 101})
     with pytest.raises(Refused, match="control characters"):
         AUTH.user("127.0.0.2", {"X-WEBAUTH-USER": "alice\x00admin"})
+    # Header bytes that are no UTF-8 ("J\xf6rg" in Latin-1) arrive as a lone surrogate: they
+    # could not be written out again, and the request failed with a 500.
+    latin1 = b"J\xf6rg".decode("utf-8", "surrogateescape")
+    with pytest.raises(Refused, match="control characters"):
+        AUTH.user("127.0.0.2", {"X-WEBAUTH-USER": latin1})
 
 
 def test_another_header_name_is_configurable() -> None:
