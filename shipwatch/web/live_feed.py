@@ -41,8 +41,10 @@ class AlertFeed:
         self.alerts[alert_id] = (alert, first_ms)
         while len(self.alerts) > self.keep:
             self.alerts.popitem(last=False)
-        # A retraction repeats the id with another status: that is news for every viewer.
-        changed = previous is not None and previous[0].get("status") != alert.get("status")
+        # A retraction repeats the id with another status, and a correction (the cap stage's
+        # re-issue after late data) with other evidence: news for every viewer. A repeat (a
+        # restart, a replay) is the same record and is not pushed again.
+        changed = previous is not None and previous[0] != alert
         if previous is None or changed:
             view = self.view(alert, first_ms)
             for queue in list(self.subscribers):

@@ -277,6 +277,21 @@ def test_filters_hide_alerts_and_a_page_not_signed_in_is_read_only(
     assert page.execute_script("return window.localStorage.length") == 0
 
 
+def test_a_corrected_alert_replaces_its_card_on_an_open_page(page: Any, settings: Settings) -> None:
+    """The cap stage re-issues a share's alert with corrected evidence after late data: the
+    same id, other evidence. An open page kept the old card until reloaded."""
+    first = alert("fix-1", "warning", "cap_threshold", DPRK_TANKER)
+    first["evidence"] = {"crossed_by": "voyage A"}
+    asyncio.run(produce(settings, "alerts", first))
+    wait(page, lambda d: card(d, "fix-1") is not None and "voyage A" in card(d, "fix-1").text)
+    asyncio.run(produce(settings, "alerts", first | {"evidence": {"crossed_by": "voyage B"}}))
+    wait(page, lambda d: "voyage B" in card(d, "fix-1").text, 5)
+    assert "voyage A" not in card(page, "fix-1").text
+    assert visible_ids(page).count("fix-1") == 1
+    severe = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe
+
+
 def test_the_page_works_offline_and_on_a_phone(page: Any, settings: Settings) -> None:
     base = f"http://127.0.0.1:{settings.web_port}/"
     resources = page.execute_script(

@@ -82,17 +82,34 @@ function markRetracted(card, a) {
   card.append(el("div", "retraction", "Retracted: " + str(a.title)));
 }
 
+// What makes an alert's card: a repeat of the same signature changes nothing on the page.
+const signatures = new Map();
+function signature(a) {
+  return JSON.stringify([a.status, a.severity, a.title, a.at, a.evidence]);
+}
+
 export function addAlert(a) {
   if (!a || typeof a !== "object") return;
   const id = str(a.alert_id);
   if (!id) return;
+  const sig = signature(a);
   if (cards.has(id)) {
+    if (signatures.get(id) === sig) return; // a repeat: nothing new
     if (str(a.status) === "retracted") {
       markRetracted(cards.get(id), a);
-      for (const fn of alertListeners) fn(a, false);
+    } else {
+      // A correction (the same id with other evidence, as the cap stage re-issues after late
+      // data): the card shows what is true now, where the old one was.
+      const fresh = render(a);
+      cards.get(id).replaceWith(fresh);
+      cards.set(id, fresh);
     }
+    signatures.set(id, sig);
+    for (const fn of alertListeners) fn(a, false);
+    refilter();
     return;
   }
+  signatures.set(id, sig);
   const li = render(a);
   if (str(a.status) === "retracted") li.classList.add("retracted");
   cards.set(id, li);
