@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from geofences.grid import cell_of, cells_near
 from geofences.movement import impossible
+from geofences.tracker import REUSE_RUN, REUSE_WINDOW_S
 from shipwatch.ais.timefmt import iso_of
 from shipwatch.integrity.identifiers import imo_valid, mmsi_problem
 from shipwatch.integrity.scope import PortScope
@@ -77,11 +78,18 @@ def on_position(
         state = _first_seen(state, mmsi, t, lat, lon, vessel, ctx, out)  # or back after months
     if events:  # rare: most fixes make no tracker event
         glitch = next((e for e in events if e["kind"] == "glitch"), None)
+        reuse = any(e["kind"] == "identity" and e.get("field") == "position" for e in events)
         if glitch is not None:
+            if (reuse and _dense(state, t)) or _second_transmitter(state, t, glitch):
+                # A second ship on this MMSI, reporting as ships do (the tracker's reuse run,
+                # told with the glitch that completed it, its fixes minutes apart): not one
+                # ship lying. Its jumps are forgotten, and its next fixes are not counted.
+                return _with(state, jumps=None, reuse=[t, glitch["lat"], glitch["lon"]])
             return _jumped(state, mmsi, t, glitch, (last_lat, last_lon), vessel, ctx, out)
-        if any(e["kind"] == "identity" and e.get("field") == "position" for e in events):
-            # A second transmitter on this MMSI (the tracker's reuse run): not one ship lying.
+        if reuse:
             state = _with(state, jumps=None)
+    if state is not None and "reuse" in state and t - state["reuse"][0] > REUSE_WINDOW_S:
+        state = _with(state, reuse=None)  # the second transmitter has not been heard lately
     if last_t is None or t // rules.identity_fix_s != last_t // rules.identity_fix_s:
         _identity_fixes(mmsi, t, lat, lon, vessel, ctx, out)
     on_land = outside and ctx.inland_beyond(lat, lon, rules.on_land_m)
@@ -382,6 +390,30 @@ def _jumped(
         )
         out.records.append(finding)
     return _with(state, jumps=jumps)
+
+
+# A second ship on one MMSI reports every few seconds to minutes: its held-out fixes come
+# close together. The same place an hour apart, again and again, is a spoofing pattern (jumps).
+SECOND_TRANSMITTER_SPAN_S = 1800.0
+
+
+def _dense(state: State | None, t: float) -> bool:
+    """Whether the reuse run's glitches (the last jumps and this one) came within
+    SECOND_TRANSMITTER_SPAN_S of each other, as a second ship's reports do."""
+    jumps = (state or {}).get("jumps") or []
+    earlier = jumps[-(REUSE_RUN - 1) :]
+    return len(earlier) == REUSE_RUN - 1 and t - earlier[0][0] <= SECOND_TRANSMITTER_SPAN_S
+
+
+def _second_transmitter(state: State | None, t: float, glitch: Record) -> bool:
+    """Whether a held-out fix agrees with the second ship seen on this MMSI lately (as the
+    tracker's reuse run agrees: within its window, a plausible move from the last)."""
+    reuse = (state or {}).get("reuse")
+    return (
+        reuse is not None
+        and t - reuse[0] <= REUSE_WINDOW_S
+        and not impossible(reuse[1], reuse[2], reuse[0], glitch["lat"], glitch["lon"], t)
+    )
 
 
 def _moved_or_back(state: State, t: float, lat: float, lon: float) -> State | None:

@@ -135,6 +135,17 @@ def test_repeated_jumps_that_come_back_are_tampering_a_single_one_is_not() -> No
     assert _findings(_run(_jumping(WATCHED, 1))) == []
 
 
+def test_two_ships_on_one_mmsi_are_two_transmitters_not_jumps() -> None:
+    """Two ships reporting on one MMSI, 140 km apart, in turn every 5 min: the tracker holds
+    the second out as a second transmitter (`identity_change`); it is not one ship lying."""
+    other = (AT_SEA[0] + 1.26, AT_SEA[1])  # about 140 km north
+    fixes = [_pos(WATCHED, 5 * i, *(AT_SEA if i % 2 == 0 else other), sog=0.5) for i in range(24)]
+    out = _run(fixes)
+    kinds = [o["kind"] for o in out if o["stream"] == "alerts"]
+    assert "identity_change" in kinds
+    assert _findings(out, "alerts") == []  # no position_tampering (jumps)
+
+
 def test_jumps_spread_beyond_the_window_are_not_a_pattern() -> None:
     assert _findings(_run(_jumping(WATCHED, 3, every_min=4 * 60))) == []
 
