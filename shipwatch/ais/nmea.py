@@ -101,58 +101,60 @@ def _split_tag_block(line: bytes) -> tuple[float | None, bytes]:
     return _tag_block_time(line[1:end]), line[end + 1 :]
 
 
-def sound(raw: bytes) -> bool:
-    """Whether the line's checksums hold and its tag block's time reads: what `parse_line`
-    checks before it looks at the message. A copy that fails cannot stand for a message.
+def sound_time(raw: bytes) -> tuple[bool, float | None]:
+    """Whether the line's checksums hold and its tag block's time reads (what `parse_line`
+    checks before it looks at the message: a copy that fails cannot stand for a message), and
+    that time (None without one).
 
     Runs for every line a feed receives, so the tag block is read here by hand (pyais builds a
     `TagBlock` in about 3 µs); tested against `parse_line`'s own reading."""
     line = raw.strip()
     if not line.isascii():
-        return False
+        return False, None
+    tag_time = None
     if line[:1] == b"\\":
         end = line.find(b"\\", 1)
         if end < 0:
-            return False
-        timed = _tag_block_reads(line[1:end])
+            return False, None
+        readable, tag_time = _tag_block_reads(line[1:end])
         line = line[end + 1 :]
-        if timed is None:
-            return False
+        if not readable:
+            return False, None
         if not line:
-            return timed  # a time line
+            return tag_time is not None, tag_time  # a time line
     try:
         _verify_checksum(line)
     except Rejected:
-        return False
-    return True
+        return False, None
+    return True, tag_time
 
 
-def _tag_block_reads(block: bytes) -> bool | None:
-    # None: its checksum fails or its `c:` does not read (as `_tag_block_time` says);
-    # else whether it has a time.
+def _tag_block_reads(block: bytes) -> tuple[bool, float | None]:
+    # (False, None) when its checksum fails or its `c:` does not read (as `_tag_block_time`
+    # says); else (True, its time or None).
     payload, star, check = block.partition(b"*")
     if not star or b"*" in check:
-        return None
+        return False, None
     try:
         expected = int(check, 16)
     except ValueError:
-        return None
+        return False, None
     if checksum(payload) != expected:
-        return None
+        return False, None
     stamp = None
     for field in payload.split(b","):
         spec, colon, value = field.partition(b":")
         if colon and spec == b"c":
             stamp = value  # the last one, as pyais reads them
     if stamp is None:
-        return False
+        return True, None
     try:
         t = float(stamp)
     except ValueError:
-        return None
+        return False, None
     if t > 1e11:
         t /= 1000.0
-    return True if 0 <= t < LATEST_TIME else None
+    return (True, t) if 0 <= t < LATEST_TIME else (False, None)
 
 
 def parse_line(raw: bytes) -> Line:

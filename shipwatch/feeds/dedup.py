@@ -23,9 +23,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from shipwatch.ais.nmea import sound
+from shipwatch.ais.nmea import sound_time
 from shipwatch.ais.vessel_keys import is_time_line, sentence_of, vessel_of
-from shipwatch.feeds.clock import tag_time
 from shipwatch.feeds.received import Received
 
 log = logging.getLogger(__name__)
@@ -120,17 +119,18 @@ def _pghp_time(line: bytes) -> float | None:
 
 
 def _line_time(line: bytes) -> float | None:
-    # A line's own time: its tag block's `c:`, else a `$PGHP` line's.
-    own = tag_time(line)
-    if own is None and sentence_of(line)[:5] == b"$PGHP":
-        own = _pghp_time(sentence_of(line))
+    # A time line's time: its tag block's `c:`, else a `$PGHP` line's.
+    own = sound_time(line)[1]
+    if own is None:
+        sentence = sentence_of(line)
+        if sentence[:5] == b"$PGHP":
+            own = _pghp_time(sentence)
     return own
 
 
-def _part_time(line: bytes, times: list[Received]) -> float | None:
-    # A sentence's own time as the decoder reads it: its tag block's, else the last time line
-    # before it that reads.
-    own = tag_time(line)
+def _part_time(own: float | None, times: list[Received]) -> float | None:
+    # A sentence's time as the decoder reads it: its own tag block's (`own`), else the last
+    # time line before it that reads.
     if own is None and times:
         found = (_line_time(i.payload) for i in reversed(times))
         own = next((t for t in found if t is not None), None)
@@ -163,7 +163,8 @@ class Deduplicator:
             return _keyed([item], _json_vessel(payload))
         sentence = sentence_of(payload)
         stream = self.streams.get(item.key)
-        if not sound(payload):
+        sound, own = sound_time(payload)
+        if not sound:
             # A corrupt copy must not take the place of a good one another receiver sends:
             # it passes untouched (ingest refuses it), with the time lines that dated it.
             return [*_take_times(stream), item]
@@ -181,7 +182,7 @@ class Deduplicator:
         if not (count.isdigit() and number.isdigit()):
             return [*_take_times(stream), item]
         times = _take_times(stream)
-        at = _part_time(payload, times)
+        at = _part_time(own, times)
         if count == b"1":
             if self._first(body, item.received_at, at):
                 return _keyed([*times, item], vessel_of(body))

@@ -1,5 +1,5 @@
-"""`sound`: a line's checksums and tag-block time, read by hand for the feed's every line, say
-what `parse_line`'s own reading says."""
+"""`sound_time`: a line's checksums and tag-block time, read by hand for the feed's every line,
+say what `parse_line`'s own reading says."""
 
 from __future__ import annotations
 
@@ -8,24 +8,24 @@ from hypothesis import strategies as st
 from pyais.util import checksum
 
 from shipwatch.ais.errors import Rejected
-from shipwatch.ais.nmea import _split_tag_block, _verify_checksum, sound
+from shipwatch.ais.nmea import _split_tag_block, _verify_checksum, sound_time
 
 SENTENCE = "!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0"
 
 
-def plain(raw: bytes) -> bool:
+def plain(raw: bytes) -> tuple[bool, float | None]:
     """The same question through `parse_line`'s steps (pyais's TagBlock)."""
     line = raw.strip()
     if not line.isascii():
-        return False
+        return False, None
     try:
         tag_time, rest = _split_tag_block(line)
         if not rest:
-            return tag_time is not None
+            return tag_time is not None, tag_time
         _verify_checksum(rest)
     except Rejected:
-        return False
-    return True
+        return False, None
+    return True, tag_time
 
 
 _stamp = st.one_of(
@@ -63,5 +63,5 @@ def _block(fields: str) -> bytes:
 @example(b"\\c:1709856000*55\\")
 @example(b"\\c:nan*" + f"{checksum(b'c:nan'):02X}".encode() + b"\\")
 @example(b"\\s:r,c:1709856000\\")
-def test_sound_says_what_parse_lines_own_reading_says(line: bytes) -> None:
-    assert sound(line) == plain(line)
+def test_sound_time_says_what_parse_lines_own_reading_says(line: bytes) -> None:
+    assert sound_time(line) == plain(line)
