@@ -26,14 +26,6 @@ def _held(store: SeaStore) -> Record:
     return value if value is not None else {"scenes": [], "seen": {}}
 
 
-def _decided(held: Record) -> dict[str, float]:
-    # The scenes decided, by id, with their times: a repeat of one (a replay after a restart,
-    # the same scene sent twice) is not decided again without its sightings, which went with
-    # the first. Kept until too old to be held anyway (`too_old`); absent from older values.
-    decided: dict[str, float] = held.setdefault("decided", {})
-    return decided
-
-
 def too_old(scene: Record, rules: SeaRules, w1: float | None) -> bool:
     """Older than the watched fixes are kept for: nothing could be compared."""
     return w1 is not None and scene["t"] < w1 - rules.retention_s + rules.tick_s
@@ -92,7 +84,10 @@ def release(store: SeaStore, w2: float, rules: SeaRules) -> list[Record]:
         return []
     events: list[Record] = []
     due = [s for s in held["scenes"] if _due(s, rules) <= w2]
-    decided = _decided(held)
+    # The scenes decided, by id, with their times: a repeat of one (a replay after a restart,
+    # the same scene sent twice) is not decided again without its sightings, which went with
+    # the first. Kept until too old to be held anyway (`too_old`); absent from older values.
+    decided: dict[str, float] = held.pop("decided", {})
     for scene in due:
         events += decide(store, scene, held["seen"].pop(scene["scene_id"], []), rules)
         decided[scene["scene_id"]] = scene["t"]
@@ -102,10 +97,10 @@ def release(store: SeaStore, w2: float, rules: SeaRules) -> list[Record]:
         for sid, found in held["seen"].items()
         if any(s["t"] + rules.retention_s > w2 for s in found)
     }
-    held["decided"] = {sid: t for sid, t in decided.items() if t + rules.retention_s > w2}
-    if not held["decided"]:
-        del held["decided"]
-    if held["scenes"] or held["seen"] or held.get("decided"):
+    kept = {sid: t for sid, t in decided.items() if t + rules.retention_s > w2}
+    if kept:
+        held["decided"] = kept
+    if held["scenes"] or held["seen"] or kept:
         store.put(KEY, held)
     else:
         store.delete(KEY)
