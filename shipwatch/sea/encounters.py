@@ -46,9 +46,7 @@ def observe_pair(
         # later than the allowed lateness (satellite AIS, a slow receiver) makes all its
         # observations late, in order, and its encounters still count. A repeat changes
         # nothing: it is not newer than what its run (or its end marker) holds.
-        before = _last(state)
-        events = _apply(state, obs, rules)
-        _note_lag(state, before, obs, w2)
+        events = _apply_behind(state, obs, rules, w2)
         _put(store, key, state)
         return events, None
     buffered: list[Record] = state.setdefault("buf", [])
@@ -71,9 +69,7 @@ def release(store: SeaStore, key: str, w2: float, rules: SeaRules) -> list[Recor
     held = state.pop("buf", [])
     for obs in held:
         if obs["t"] <= w2:
-            before = _last(state)
-            events += _apply(state, obs, rules)
-            _note_lag(state, before, obs, w2)
+            events += _apply_behind(state, obs, rules, w2)
         else:
             state.setdefault("buf", []).append(obs)
     run: Record | None = state.get("run")
@@ -110,18 +106,18 @@ def due_at(store: SeaStore, key: str, rules: SeaRules) -> float | None:
     return min(times) if times else None
 
 
-def _last(state: Record) -> float | None:
+def _apply_behind(state: Record, obs: Record, rules: SeaRules, w2: float) -> list[Record]:
+    """`_apply` an observation the watermark `w2` has passed, noting how far behind it an
+    observation that carried the run on came: the next one is likely as late (a vessel whose
+    AIS comes late, partitions catching up unevenly). A repeat, which changed nothing, says
+    nothing of it."""
     run: Record | None = state.get("run")
-    return None if run is None else float(run["last"])
-
-
-def _note_lag(state: Record, before: float | None, obs: Record, w2: float) -> None:
-    # How far behind the watermark an observation that carried the run on was applied: the
-    # next one is likely as late (a vessel whose AIS comes late, partitions catching up
-    # unevenly). A repeat, which changed nothing, says nothing of it.
-    run: Record | None = state.get("run")
+    before = None if run is None else run["last"]
+    events = _apply(state, obs, rules)
+    run = state.get("run")
     if run is not None and run["last"] == obs["t"] != before:
         run["lag"] = max(0.0, w2 - obs["t"])
+    return events
 
 
 def stale_at(run: Record, rules: SeaRules) -> float:
