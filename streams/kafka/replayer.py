@@ -63,8 +63,9 @@ class _Clock:
         return None, True, next((e for e in untimed if e.reason == "no_time"), None)
 
 
-def _dead_letter(unit: RawUnit | UnreadableUnit, reason: str, detail: str) -> bytes:
-    return dead_letter(reason, detail, unit.raw, {"file": unit.source, "line": unit.line}, "replay")
+def _dead_letter(unit: RawUnit | UnreadableUnit, error: Rejected) -> bytes:
+    source = {"file": unit.source, "line": unit.line}
+    return dead_letter(error.reason, error.detail, unit.raw, source, "replay")
 
 
 async def _start(settings: Settings) -> AIOKafkaProducer:
@@ -97,6 +98,11 @@ async def replay(
     pending: list[asyncio.Future[object]] = []
     first_event: float | None = None
     started = time.monotonic()
+
+    async def refuse(unit: RawUnit | UnreadableUnit, error: Rejected) -> None:
+        pending.append(await producer.send(dlq_topic, _dead_letter(unit, error)))
+        counts.dead_lettered += 1
+
     try:
         for path in paths:
             counts.files += 1
@@ -105,15 +111,11 @@ async def replay(
                 if progress is not None:
                     progress(counts, min(1.0, (done + unit.read_bytes) / total))
                 if not isinstance(unit, RawUnit):
-                    value = _dead_letter(unit, unit.error.reason, unit.error.detail)
-                    pending.append(await producer.send(dlq_topic, value))
-                    counts.dead_lettered += 1
+                    await refuse(unit, unit.error)
                     continue
                 t, stamp, untimed = clock.time_of(unit)
                 if untimed is not None:
-                    value = _dead_letter(unit, untimed.reason, untimed.detail)
-                    pending.append(await producer.send(dlq_topic, value))
-                    counts.dead_lettered += 1
+                    await refuse(unit, untimed)
                     continue
                 if speed is not None and t is not None:
                     first_event = t if first_event is None else first_event
