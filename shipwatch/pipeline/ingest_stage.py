@@ -219,9 +219,8 @@ class IngestStage:
             return  # Skipped: a valid sentence that carries nothing we track
         try:
             records, published = decode_json_published(value, nulled)
-        except Exception as exc:  # a decoder bug must cost one message, never the stream
-            error = exc if isinstance(exc, Rejected) else _internal_error(exc)
-            self.reject(out, Refused(error, (Input(value, self._source(message)),)), message.key)
+        except Rejected as exc:  # a bug is `batch`'s: it costs this message all the same
+            self.reject(out, Refused(exc, (Input(value, self._source(message)),)), message.key)
             return
         if published:  # the common case of a JSON feed: its bytes go on as they came
             self._route(records[0], out, framed, value)
