@@ -34,7 +34,7 @@ from typing import Any
 
 from shipwatch.ais import nmea_records
 from shipwatch.ais.errors import Rejected
-from shipwatch.ais.records import Record
+from shipwatch.ais.records import EARLIEST, LATEST, Record
 from shipwatch.ais.values import Nulled, dropped
 
 # The AIS message type each handled aisstream MessageType stands for.
@@ -53,8 +53,6 @@ NOT_VESSELS = frozenset(
 LONG_RANGE_COG_NA = 511  # type 27 sends whole degrees, 511 meaning "not available"
 ETA_PART_MAX = 63  # the widest ETA part (minute) has 6 bits: more is garbage, not a date
 MAX_DETAIL = 200
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # as the NMEA decoder: later is garbled
 
 # Go's time.Time.String() ("2024-03-07 12:34:56.123456789 +0000 UTC", maybe " m=+0.01"), and
 # the plainer forms other feeds write ("2024-03-07 12:34:56 GMT", ISO 8601 with T and Z).

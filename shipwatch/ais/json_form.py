@@ -8,7 +8,6 @@ coerce, goes through the models, so the two paths accept, refuse and print alike
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,16 +15,7 @@ import orjson
 
 from shipwatch.ais.errors import Rejected
 from shipwatch.ais.raw_message import MAX_MESSAGE_BYTES, decode_message, is_vessel_mmsi
-from shipwatch.ais.records import (
-    EARLIEST,
-    FUTURE_TOLERANCE_S,
-    LATEST,
-    AnyRecord,
-    Position,
-    Scene,
-    Sighting,
-    iso,
-)
+from shipwatch.ais.records import AnyRecord, Position, Scene, Sighting, iso, time_allowed
 from shipwatch.ais.timefmt import EventTimes
 
 JsonRecord = dict[str, Any]  # a record as published on `positions` / `statics` / `sightings`
@@ -33,7 +23,6 @@ JsonRecord = dict[str, Any]  # a record as published on `positions` / `statics` 
 
 _POSITION_FIELDS = frozenset(Position.model_fields)
 _ISO_Z_LEN = len("2024-03-07T00:00:00Z")
-EARLIEST_T, LATEST_T = EARLIEST.timestamp(), LATEST.timestamp()
 _times = EventTimes()  # the canonical times already found valid, and their epoch seconds
 
 
@@ -139,7 +128,7 @@ def _plain(obj: dict[str, Any]) -> bool:
         t = _times(ts)  # a feed's fixes share their seconds: each time is parsed once
     except (ValueError, OverflowError):
         return False
-    return EARLIEST_T <= t < LATEST_T and t <= time.time() + FUTURE_TOLERANCE_S
+    return time_allowed(t)
 
 
 def decode_json_form(payload: bytes, nulled: list[str] | None = None) -> list[JsonRecord]:

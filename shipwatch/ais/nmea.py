@@ -15,10 +15,11 @@ from pyais.messages import AISSentence, GatehouseSentence, NMEASentenceFactory, 
 from pyais.util import checksum
 
 from shipwatch.ais.errors import Rejected
+from shipwatch.ais.records import LATEST_T
 
 NMEA_STARTS = (b"!", b"\\", b"$")
 MAX_LINE_BYTES = 1024  # a sentence is at most 82 characters; tag blocks add a few dozen
-LATEST_TIME = 4_102_444_800.0  # 2100-01-01: a receiver time past this is garbled
+LATEST_TIME = LATEST_T  # 2100-01-01: a receiver time past this is garbled
 _CHECKSUM = re.compile(rb"[0-9A-Fa-f]{2}")
 _SENTENCE_TYPE = re.compile(rb"[A-Z0-9]{2}[A-Z]{3}")
 _S = TypeVar("_S", AISSentence, GatehouseSentence)

@@ -32,11 +32,18 @@ def iso(ts: datetime) -> str:
 
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # AIS began in the 2000s: earlier is garbled
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # as the NMEA decoder's tag-block times
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # a receiver's time past this is garbled
+EARLIEST_T, LATEST_T = EARLIEST.timestamp(), LATEST.timestamp()
 # A time this far past our clock is no fix yet: a garbled year or a receiver's clock. Taken in,
 # it would carry its partition's event-time progress days ahead, and every decision waiting on
 # a watermark would be made before the real fixes came.
 FUTURE_TOLERANCE_S = 86_400.0
+
+
+def time_allowed(t: float) -> bool:
+    """Whether epoch seconds `t` can be a record's time: from 1970 to 2099, and at most
+    FUTURE_TOLERANCE_S ahead of our clock."""
+    return EARLIEST_T <= t < LATEST_T and t <= time.time() + FUTURE_TOLERANCE_S
 
 
 def utc(value: datetime) -> datetime:
@@ -46,10 +53,10 @@ def utc(value: datetime) -> datetime:
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError as exc:  # an offset carried it past year 1 or 9999
         raise ValueError("outside the calendar once in UTC") from exc
-    if not EARLIEST <= value < LATEST:
+    if not time_allowed(value.timestamp()):
+        if EARLIEST <= value < LATEST:
+            raise ValueError(f"{value.isoformat()} is more than a day ahead of our clock")
         raise ValueError(f"{value.isoformat()} is before 1970 or after 2099")
-    if value.timestamp() > time.time() + FUTURE_TOLERANCE_S:
-        raise ValueError(f"{value.isoformat()} is more than a day ahead of our clock")
     return value
 
 
