@@ -87,6 +87,14 @@ def card(driver: Any, alert_id: str) -> Any:
     return found[0] if found else None
 
 
+def card_text(driver: Any, alert_id: str) -> str | None:
+    """The card's text read in one script: a card redrawn between finding it and reading it
+    would be a stale element."""
+    script = "const c = document.querySelector(arguments[0]); return c ? c.innerText : null;"
+    text: str | None = driver.execute_script(script, f'li.alert[data-alert-id="{alert_id}"]')
+    return text
+
+
 def visible_ids(driver: Any) -> list[str]:
     return [
         li.get_attribute("data-alert-id")
@@ -283,10 +291,10 @@ def test_a_corrected_alert_replaces_its_card_on_an_open_page(page: Any, settings
     first = alert("fix-1", "warning", "cap_threshold", DPRK_TANKER)
     first["evidence"] = {"crossed_by": "voyage A"}
     asyncio.run(produce(settings, "alerts", first))
-    wait(page, lambda d: card(d, "fix-1") is not None and "voyage A" in card(d, "fix-1").text)
+    wait(page, lambda d: "voyage A" in (card_text(d, "fix-1") or ""))
     asyncio.run(produce(settings, "alerts", first | {"evidence": {"crossed_by": "voyage B"}}))
-    wait(page, lambda d: "voyage B" in card(d, "fix-1").text, 5)
-    assert "voyage A" not in card(page, "fix-1").text
+    wait(page, lambda d: "voyage B" in (card_text(d, "fix-1") or ""), 5)
+    assert "voyage A" not in (card_text(page, "fix-1") or "")
     assert visible_ids(page).count("fix-1") == 1
     severe = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
